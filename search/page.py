@@ -1,0 +1,216 @@
+"""The HTML face of zhsearch: the search page ``/`` and the article page ``/articles/{id}``.
+
+Server-rendered with Jinja2 (autoescaped) so everything works without JavaScript;
+``static/search.js`` then upgrades the search page to results-as-you-type through
+``/api/search`` and produces the same markup the templates produce here.
+
+The only HTML inserted unescaped is the searcher's ``highlight``, which the searcher has
+already escaped, with ``<mark>`` around matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import falcon
+import jinja2
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+STATIC_DIR = PACKAGE_DIR / "static"
+
+PAGE_SIZE = 10
+
+# Shown next to each hit and used for the article's structure. The JavaScript reads
+# this mapping from a data attribute, so it lives in one place.
+KIND_LABELS = {
+    "title": "标题",
+    "lead": "导语",
+    "heading": "小标题",
+    "caption": "图注",
+    "body": "正文",
+    "byline": "署名",
+}
+
+EXAMPLES = [
+    ("联合国", "一个词"),
+    ('"联合国宪章"', "精确短语"),
+    ("中国 美国", "同时包含"),
+    ("北京 OR 上海", "任意一个"),
+    ("经济 -股市", "排除"),
+    ("title:报告", "只搜标题"),
+]
+
+_MARK_RE = re.compile(r"<mark>")
+
+
+# --- URLs, built identically in static/search.js ------------------------------------
+
+
+def article_url(article_id: str, q: str = "", n: int | None = None) -> str:
+    """``/articles/{id}?q=…#p{n}``; the id is one path segment."""
+    url = "/articles/" + quote(article_id, safe="")
+    if q:
+        url += "?q=" + quote_plus(q, safe="")
+    if n is not None:
+        url += f"#p{n}"
+    return url
+
+
+def search_url(q: str = "", page: int = 1) -> str:
+    """``/?q=…&page=N`` (page 1 is left out)."""
+    if not q:
+        return "/"
+    url = "/?q=" + quote_plus(q, safe="")
+    if page > 1:
+        url += f"&page={page}"
+    return url
+
+
+def api_search_url(q: str = "") -> str:
+    return "/api/search?q=" + quote_plus(q, safe="")
+
+
+def format_count(n: int) -> str:
+    return f"{n:,}"
+
+
+def format_ms(ms: float) -> str:
+    return f"{ms:.1f}"
+
+
+def page_count(total: int, size: int) -> int:
+    return max(1, -(-total // max(1, size)))
+
+
+# --- resources ----------------------------------------------------------------------
+
+
+def _parse_page(req: falcon.Request) -> int | None:
+    """The ``page`` parameter, or None when it is not a positive whole number."""
+    raw = req.get_param("page")
+    if raw is None or raw == "":
+        return 1
+    raw = raw.strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        return None
+    value = int(raw)
+    return value if value >= 1 else None
+
+
+class _Renderer:
+    """Templates plus the bits every page needs (asset versions for cache busting)."""
+
+    def __init__(self) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.env.globals.update(
+            article_url=article_url,
+            search_url=search_url,
+            api_search_url=api_search_url,
+            format_count=format_count,
+            format_ms=format_ms,
+            kind_labels=KIND_LABELS,
+            examples=EXAMPLES,
+            asset=self._asset_url,
+        )
+        self._versions: dict[str, str] = {}
+
+    def _asset_url(self, name: str) -> str:
+        version = self._versions.get(name)
+        if version is None:
+            digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()
+            version = self._versions[name] = digest[:10]
+        return f"/static/{name}?v={version}"
+
+    def render(self, resp: falcon.Response, template: str, status: str = falcon.HTTP_200, **context: Any) -> None:
+        resp.status = status
+        resp.content_type = falcon.MEDIA_HTML
+        resp.text = self.env.get_template(template).render(**context)
+
+
+def _searcher_errors() -> tuple[type[Exception], type[Exception], type[Exception]]:
+    from search.searcher import ArticleNotFound, BadQuery, IndexMissing
+
+    return BadQuery, IndexMissing, ArticleNotFound
+
+
+class SearchPage:
+    def __init__(self, searcher: Any, renderer: _Renderer) -> None:
+        self.searcher = searcher
+        self.renderer = renderer
+        self.BadQuery, self.IndexMissing, _ = _searcher_errors()
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        q = req.get_param("q", default="") or ""
+        ctx: dict[str, Any] = {"q": q, "result": None, "error": None, "state": "empty", "pages": 1}
+        page = _parse_page(req)
+        if page is None:
+            ctx.update(state="error", error="页码需要是一个正整数，例如 page=2。")
+            self.renderer.render(resp, "search.html", falcon.HTTP_400, **ctx)
+            return
+        if not q.strip():
+            self.renderer.render(resp, "search.html", **ctx)
+            return
+        try:
+            result = self.searcher.search(q, page=page, size=PAGE_SIZE)
+        except self.BadQuery as exc:
+            ctx.update(state="error", error=str(exc) or "无法理解这个查询。")
+            self.renderer.render(resp, "search.html", falcon.HTTP_400, **ctx)
+            return
+        except self.IndexMissing:
+            ctx.update(state="error", error="索引正在建立，请稍后刷新页面。")
+            resp.set_header("Retry-After", "5")
+            self.renderer.render(resp, "search.html", falcon.HTTP_503, **ctx)
+            return
+        pages = page_count(result["total"], result["size"])
+        state = "results" if result["total"] else "none"
+        self.renderer.render(resp, "search.html", result=result, state=state, pages=pages,
+                             q=q, error=None)
+
+
+class ArticlePage:
+    def __init__(self, searcher: Any, renderer: _Renderer) -> None:
+        self.searcher = searcher
+        self.renderer = renderer
+        _, self.IndexMissing, self.ArticleNotFound = _searcher_errors()
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, article_id: str) -> None:
+        q = req.get_param("q", default="") or ""
+        try:
+            article = self.searcher.article(article_id, q=q if q.strip() else None)
+        except self.ArticleNotFound:
+            self.renderer.render(
+                resp, "error.html", falcon.HTTP_404, q=q, heading="找不到这篇文章",
+                message=f"没有编号为 “{article_id}” 的文章。它可能已被移除，或者链接有误。",
+            )
+            return
+        except self.IndexMissing:
+            resp.set_header("Retry-After", "5")
+            self.renderer.render(
+                resp, "error.html", falcon.HTTP_503, q=q, heading="索引正在建立",
+                message="索引正在建立，请稍后刷新页面。",
+            )
+            return
+        paragraphs = article["paragraphs"]
+        matches = sum(len(_MARK_RE.findall(p.get("highlight", ""))) for p in paragraphs) if q.strip() else 0
+        has_title = any(p["kind"] == "title" for p in paragraphs)
+        self.renderer.render(resp, "article.html", article=article, q=q, matches=matches,
+                             has_title=has_title)
+
+
+def add_page_routes(app: falcon.App, searcher: Any) -> None:
+    """Register ``/``, ``/articles/{article_id}`` and ``/static`` on ``app``."""
+    renderer = _Renderer()
+    app.add_route("/", SearchPage(searcher, renderer))
+    app.add_route("/articles/{article_id}", ArticlePage(searcher, renderer))
+    app.add_static_route("/static", str(STATIC_DIR))
