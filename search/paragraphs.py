@@ -1,0 +1,675 @@
+"""Reading the seeds folder and splitting articles into classified paragraphs.
+
+A search hit is a paragraph, so this module turns every input article into a
+tuple of :class:`Paragraph` objects, each an exact slice of the source text
+with a ``kind`` (title, lead, heading, caption, body, byline).
+
+Line-broken text keeps its lines as paragraphs. Run-on text (crawled news
+that lost its line breaks) is reconstructed: sentences are found without ever
+cutting inside a quotation or bracket, structural pieces (title, dateline,
+captions, headings, byline) are recognised from generic news cues, and body
+sentences are grouped into paragraphs the way news is written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "KINDS",
+    "Article",
+    "InputProblem",
+    "Paragraph",
+    "SeedsMissing",
+    "read_articles",
+    "split_text",
+]
+
+KINDS = ("title", "lead", "heading", "caption", "body", "byline")
+
+#: Above this length a body paragraph must be cut (unless it is one sentence).
+MAX_BODY = 300
+#: A first line up to this long, without closing punctuation, is the title.
+MAX_TITLE = 40
+#: Headings are short phrases.
+MAX_HEADING = 25
+#: A bracket or quotation longer than this is not trusted to protect its
+#: contents: an unbalanced mark must not swallow the rest of the article.
+MAX_QUOTE = 500
+#: A caption is one short stretch of text.
+MAX_CAPTION = 120
+
+ARTICLE_SUFFIXES = (".txt", ".md")
+JSONL_SUFFIX = ".jsonl"
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph: 1-based position, kind (one of KINDS), exact source slice."""
+
+    n: int
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as read from the seeds folder."""
+
+    id: str
+    title: str
+    source: str
+    paragraphs: tuple[Paragraph, ...]
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """Bad or ignored input, reported as ``path:line: reason``."""
+
+    path: str
+    line: int
+    reason: str
+    fatal: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+class SeedsMissing(Exception):
+    """The seeds directory does not exist or is not a directory."""
+
+
+# --------------------------------------------------------------------------
+# Reading the seeds folder
+# --------------------------------------------------------------------------
+
+
+def read_articles(seeds_dir: Path, report: Callable[[InputProblem], None]) -> Iterator[Article]:
+    """Every article under seeds_dir (recursive, sorted paths, deterministic), reporting bad input and skipping it."""
+    seeds_dir = Path(seeds_dir)
+    if not seeds_dir.is_dir():
+        what = "is not a directory" if seeds_dir.exists() else "does not exist"
+        raise SeedsMissing(f"seeds directory {str(seeds_dir)!r} {what}")
+    seen: dict[str, str] = {}  # article id -> where it was first found
+    for rel in _seed_files(seeds_dir):
+        name = rel.as_posix()
+        suffix = rel.suffix.lower()
+        if suffix in ARTICLE_SUFFIXES or suffix == JSONL_SUFFIX:
+            try:
+                data = (seeds_dir / rel).read_bytes()
+            except OSError as exc:
+                report(InputProblem(name, 1, f"cannot read file: {exc.strerror or exc}"))
+                continue
+            if suffix == JSONL_SUFFIX:
+                articles = _read_jsonl(name, data, report)
+            else:
+                articles = _read_document(name, rel.stem, data, report, markdown=suffix == ".md")
+        else:
+            report(InputProblem(name, 1, "ignored: not a .txt, .md or .jsonl file", fatal=False))
+            continue
+        for article, line in articles:
+            first = seen.get(article.id)
+            if first is not None:
+                report(InputProblem(name, line, f"duplicate article id {article.id!r} (first in {first})"))
+                continue
+            seen[article.id] = article.source
+            yield article
+
+
+def _seed_files(seeds_dir: Path) -> list[Path]:
+    """Relative paths of all non-hidden files under seeds_dir, in sorted tree order."""
+    found = []
+    for root, dirs, files in os.walk(seeds_dir):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        base = Path(root).relative_to(seeds_dir)
+        found.extend(base / f for f in files if not f.startswith("."))
+    return sorted(found, key=lambda p: p.parts)
+
+
+def _decode(name: str, data: bytes, report: Callable[[InputProblem], None], first_line: int = 1) -> str | None:
+    """UTF-8 text without BOM, or None after reporting the line of the first bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = first_line + data.count(b"\n", 0, exc.start)
+        report(InputProblem(name, line, f"invalid UTF-8 (byte 0x{data[exc.start]:02x})"))
+        return None
+
+
+def _read_document(
+    name: str, article_id: str, data: bytes, report: Callable[[InputProblem], None], markdown: bool
+) -> list[tuple[Article, int]]:
+    """The one article of a .txt/.md file (with its line number 1), or nothing after a report."""
+    text = _decode(name, data, report)
+    if text is None:
+        return []
+    if not text.strip():
+        report(InputProblem(name, 1, "empty file"))
+        return []
+    paragraphs = tuple(split_text(text, markdown=markdown))
+    return [(Article(article_id, _title_of(paragraphs), name, paragraphs), 1)]
+
+
+def _read_jsonl(name: str, data: bytes, report: Callable[[InputProblem], None]) -> list[tuple[Article, int]]:
+    """The articles of a JSONL file with their line numbers; bad lines are reported and skipped."""
+    articles = []
+    lines = data.split(b"\n")
+    if not data.strip():
+        report(InputProblem(name, 1, "empty file"))
+        return []
+    for number, raw in enumerate(lines, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if not raw.strip():
+            continue  # blank lines are allowed
+        line = _decode(name, raw, report, first_line=number)
+        if line is None:
+            continue
+        where = f"{name}:{number}"
+        record, problem = _parse_record(line)
+        if problem:
+            report(InputProblem(name, number, problem))
+            continue
+        title = record["title"].strip()
+        paragraphs = tuple(split_text(record["text"], title=title or None))
+        metadata = {k: v for k, v in record.items() if k not in ("id", "title", "text")}
+        articles.append((Article(record["id"], _title_of(paragraphs), where, paragraphs, metadata), number))
+    return articles
+
+
+def _parse_record(line: str) -> tuple[dict[str, Any], str]:
+    """A JSONL record with a string title, or a reason why the line is malformed."""
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        return {}, f"malformed JSON line: {exc}"
+    if not isinstance(record, dict):
+        return {}, f"malformed JSON line: expected an object, got {type(record).__name__}"
+    for key in ("id", "text"):
+        if not isinstance(record.get(key), str):
+            return {}, f"malformed JSON line: missing or non-string {key!r}"
+    title = record.setdefault("title", "")
+    if not isinstance(title, str):
+        return {}, "malformed JSON line: non-string 'title'"
+    if not record["id"].strip():
+        return {}, "malformed JSON line: empty 'id'"
+    if not record["text"].strip():
+        return {}, "malformed JSON line: empty 'text'"
+    try:
+        (record["id"] + title + record["text"]).encode("utf-8")
+    except UnicodeEncodeError:
+        return {}, "malformed JSON line: text is not valid Unicode (lone surrogate)"
+    return record, ""
+
+
+# A title paragraph may carry this prefix; Article.title drops it.
+_TITLE_PREFIX = re.compile(r"^\s*原标题\s*[：:]\s*")
+
+
+def _title_of(paragraphs: tuple[Paragraph, ...]) -> str:
+    """The article title: the first paragraph of kind title without a 原标题： prefix, or ""."""
+    if paragraphs and paragraphs[0].kind == "title":
+        return _TITLE_PREFIX.sub("", paragraphs[0].text).strip()
+    return ""
+
+
+# --------------------------------------------------------------------------
+# Splitting text into paragraphs
+# --------------------------------------------------------------------------
+
+# Any line break; \r\n counts once.
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+_MD_HEADING = re.compile(r"#{1,6}[ \t]+(?=\S)")
+# Punctuation that closes a sentence or clause: a title or heading has none at its end.
+_CLOSING_PUNCT = "。．.，,；;：:、"
+# Punctuation that marks running text rather than a heading.
+_SENTENCE_PUNCT = re.compile(r"[。！？!?，,；;：:]|\.(?!\d)")
+
+
+def split_text(text: str, title: str | None = None, *, markdown: bool = False) -> list[Paragraph]:
+    """Paragraphs of one article's text: line breaks are paragraph breaks; run-on text (no line breaks) is reconstructed.
+
+    With ``title`` given it becomes paragraph 1 (kind title) and no title is
+    looked for in the text. ``markdown`` makes ``#`` lines headings.
+    """
+    spans: list[tuple[int, int, str]] = []
+    if title is not None and title.strip():
+        spans_title = [Paragraph(1, "title", title.strip())]
+    else:
+        spans_title = []
+    find_title = title is None
+    if _LINE_BREAK.search(text.strip()):
+        spans = _line_spans(text, find_title, markdown)
+    else:
+        spans = _runon_spans(text, 0, len(text), find_title=find_title)
+    return spans_title + _paragraphs(text, spans, start=len(spans_title) + 1)
+
+
+def _paragraphs(text: str, spans: list[tuple[int, int, str]], start: int = 1) -> list[Paragraph]:
+    """Paragraph objects from (start, end, kind) spans: whitespace stripped, empty spans dropped."""
+    result = []
+    for lo, hi, kind in spans:
+        piece = text[lo:hi].strip()
+        if piece:
+            result.append(Paragraph(start + len(result), kind, piece))
+    return result
+
+
+def _line_spans(text: str, find_title: bool, markdown: bool) -> list[tuple[int, int, str]]:
+    """Spans of line-broken text: one per non-blank line, long lines reconstructed further."""
+    spans: list[tuple[int, int, str]] = []
+    pos = 0
+    for brk in [*_LINE_BREAK.finditer(text), None]:
+        end = brk.start() if brk else len(text)
+        lo, hi = _strip_span(text, pos, end)
+        pos = brk.end() if brk else len(text)
+        if lo == hi:
+            continue
+        first = not spans
+        if markdown and (m := _MD_HEADING.match(text, lo)):
+            spans.append((m.end(), hi, "title" if first and find_title else "heading"))
+        elif first and find_title and _looks_like_title(text[lo:hi]):
+            spans.append((lo, hi, "title"))
+        elif hi - lo > MAX_BODY:
+            spans.extend(_runon_spans(text, lo, hi, find_title=False, lead=first))
+        else:
+            spans.append((lo, hi, _line_kind(text[lo:hi], first=first)))
+    return spans
+
+
+def _strip_span(text: str, lo: int, hi: int) -> tuple[int, int]:
+    """The span [lo, hi) narrowed to exclude surrounding whitespace."""
+    while lo < hi and text[lo].isspace():
+        lo += 1
+    while hi > lo and text[hi - 1].isspace():
+        hi -= 1
+    return lo, hi
+
+
+def _looks_like_title(line: str) -> bool:
+    """A short line that does not end like a sentence or clause."""
+    return len(line) <= MAX_TITLE and line[-1] not in _CLOSING_PUNCT and not _is_caption(line)
+
+
+def _line_kind(line: str, first: bool = False) -> str:
+    """Kind of one line of line-broken text: caption, byline, lead, heading or body."""
+    if _is_caption(line):
+        return "caption"
+    if len(line) <= 60 and _BYLINE.match(line):
+        return "byline"
+    if _DATELINE_AT_START.match(line):
+        return "lead"
+    if not first and len(line) <= MAX_HEADING and not _SENTENCE_PUNCT.search(line):
+        return "heading"
+    return "body"
+
+
+def _is_caption(line: str) -> bool:
+    """A whole line that reads as an image caption."""
+    if len(line) > MAX_CAPTION:
+        return False
+    return bool(
+        _CAPTION_START.match(line)
+        or _CAPTION_SOURCE.search(line)
+        or ((m := _CAPTION_END.search(line)) and not line[m.end():].strip())
+    )
+
+
+# --------------------------------------------------------------------------
+# Cues (generic news conventions, not tied to one source)
+# --------------------------------------------------------------------------
+
+# A dateline that opens the lead: （观察者网讯）, 新华社北京3月5日电（记者…）, 本报讯（…）,
+# 央视网消息（新闻联播）：, 中新网3月5日电.
+_DATELINE = re.compile(
+    r"""
+    （[^（）。，]{1,20}讯）                        # （观察者网讯）
+    | 本报讯 (?:（[^（）。]{0,30}）)?               # 本报讯（记者 …）
+    | [^\s，。！？（）“”]{2,16}?[日社网]电 (?![话力器子脑视站影池梯商报])   # 新华社北京3月5日电, 中新网电
+      (?:（[^（）。]{0,30}）)?                      #   （记者 张三）
+    | [^\s，。！？（）“”]{2,10}?消息 (?:（[^（）。]{0,20}）)? [：:]   # 央视网消息（新闻联播）：
+    """,
+    re.VERBOSE,
+)
+_DATELINE_AT_START = re.compile(r"\s*(?:" + _DATELINE.pattern + r")", re.VERBOSE)
+
+# Closing credits: 责任编辑：王蒙, 来源：…, （记者 张三）, 【编辑：…】.
+_BYLINE = re.compile(
+    r"""
+    [【（(]? \s* (?:责任编辑|编辑|来源|作者|撰文|校对|审核|审校|监制|统筹|记者|通讯员|实习生|原文)
+    \s* [：:|｜]
+    | （\s*(?:记者|编辑|责编)[^（）]{1,30}）
+    | (?:本报|新华社|央视|总台)?记者\s*[\u4e00-\u9fff·]{2,4}(?:\s+[\u4e00-\u9fff·]{2,4})*\s*$
+    """,
+    re.VERBOSE,
+)
+
+# Where a caption ends: 视频截图, 资料图, 受访者供图, 新华社记者 张三 摄. The
+# lookaheads rule out body text such as 截图显示 or 摄影.
+_CAPTION_END = re.compile(
+    r"""
+    (?:截图|资料图片?) (?!显示|中|里|上|称|可见|来看|的|转发|发布|分享|保存|流传|[，、：:,])
+    | 供图 (?![，、：:,的])
+    | (?<=\s)摄 (?![影像入制取氏])                             # 张三 摄
+    | 记者\s*[\u4e00-\u9fff·]{2,4}\s*摄 (?![影像入制取氏])      # 记者张三摄
+    """,
+    re.VERBOSE,
+)
+# A caption credit naming the picture's source; the name is taken up to a
+# typical ending (…新闻, …网, …社) or to whitespace, since crawled text often
+# glues the next sentence straight on.
+_CAPTION_SOURCE = re.compile(
+    r"""
+    [（(]?(?:图源|图片来源|图片源自|图片由|来源图片) \s*[：:]? \s*
+    (?: [^\s，。；！？（）()]{0,15}?
+          (?:新闻网|新闻|官网|网|通讯社|社|报|电视台|台|视觉中国|视觉|推特|社交媒体|媒体|视频|截图|图片|供图|Getty\sImages|IC\sphoto)
+          (?=[^网社报台片图]|$)
+      | [^\s，。；！？（）()]{1,15}(?=\s|$) )
+    [）)]?
+    """,
+    re.VERBOSE,
+)
+# Text that continues a clause: a caption is never followed by punctuation.
+_PUNCT_START = re.compile(r"[，。、；：！？,.;:!?）)”’」』》】]")
+# A caption that announces itself at its start.
+_CAPTION_START = re.compile(r"\s*(?:图为|图片为|资料图[：:]|图[：:]|（图[^）]{0,3}）)")
+
+# Opening words of a new sentence that are not part of a preceding heading:
+# sources, times and dates, discourse connectives, a Latin name or a quotation.
+_OPENER = re.compile(
+    r"""
+    (?:另|又)?据(?=[^，。]{0,20}(?:报道|消息|介绍|了解|统计|悉|称|透露|显示|通报))
+    | 当地时间 | 北京时间 | 与此同时 | 此前 | 此后 | 随后 | 对此 | 不过 | 然而 | 此外 | 另外
+    | 近日 | 日前 | 今天 | 昨天 | 今年 | 去年 | 本周 | 上周
+    | \d{1,4}年\d{1,2}月 | \d{1,2}月\d{1,2}日
+    | [A-Z][a-z]+(?:\s[A-Z][a-z]+)*(?=[\s\u4e00-\u9fff（(，])   # Stephane Dujarric
+    | “
+    """,
+    re.VERBOSE,
+)
+
+# --------------------------------------------------------------------------
+# Protected spans: quotations and brackets are never cut
+# --------------------------------------------------------------------------
+
+_PAIRS = {"“": "”", "‘": "’", "「": "」", "『": "』", "（": "）", "(": ")", "《": "》", "【": "】"}
+_CLOSE_TO_OPEN = {v: k for k, v in _PAIRS.items()}
+
+
+def _blocked(text: str) -> bytearray:
+    """blocked[p] is true when a cut before position p would fall inside a quotation or bracket.
+
+    Marks are paired with a stack that discards mismatched marks, and a pair
+    longer than MAX_QUOTE is not trusted, so one unbalanced mark cannot
+    protect (swallow) the rest of the article.
+    """
+    depth = [0] * (len(text) + 2)
+    stack: list[tuple[str, int]] = []
+    straight: int | None = None  # position of an open ASCII double quote
+    for i, ch in enumerate(text):
+        if ch in _PAIRS:
+            stack.append((ch, i))
+        elif ch in _CLOSE_TO_OPEN:
+            opener = _CLOSE_TO_OPEN[ch]
+            for k in range(len(stack) - 1, -1, -1):
+                if stack[k][0] == opener:
+                    _protect(depth, stack[k][1], i)
+                    del stack[k:]
+                    break
+        elif ch == '"':
+            if straight is not None and i - straight <= MAX_QUOTE:
+                _protect(depth, straight, i)
+                straight = None
+            else:
+                straight = i
+    blocked = bytearray(len(text) + 1)
+    level = 0
+    for p in range(len(text) + 1):
+        level += depth[p]
+        blocked[p] = level > 0
+    return blocked
+
+
+def _protect(depth: list[int], opened: int, closed: int) -> None:
+    """Block cuts at positions opened+1 .. closed (inside the pair) if the pair is short enough."""
+    if closed - opened <= MAX_QUOTE:
+        depth[opened + 1] += 1
+        depth[closed + 1] -= 1
+
+
+# --------------------------------------------------------------------------
+# Sentences
+# --------------------------------------------------------------------------
+
+# A sentence end: CJK terminal punctuation, an ellipsis, or Latin !?. that is
+# followed by space, CJK text or the end, then any closing quotes/brackets.
+_SENTENCE_END = re.compile(
+    r"""
+    (?: [。！？]+ | …+ | \.{3,}
+      | [!?]+(?=[\s\u3000-\u9fff“"]|$)
+      | (?<![A-Z])\.(?=\s+[A-Z“"(（\u4e00-\u9fff]|[\u4e00-\u9fff“（]|$)   # not after an initial
+    )
+    [”’」』）)》】"']*
+    """,
+    re.VERBOSE,
+)
+# Latin abbreviations whose full stop does not end a sentence.
+_ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|St|No|vs|Jr|Sr|Mt|Inc|Co|Ltd|Corp|etc|Prof|Gen|Sen|Rep|Gov)|[a-zA-Z]\.[a-zA-Z])$")
+# After a closing quotation, a short attribution (“……。”他说。) continues the sentence.
+_ATTRIBUTION = re.compile(r"[^，。！？“”]{0,10}(?:说|表示|称|指出|强调|介绍|写道|问道|补充道)[。，！]")
+
+
+def _sentences(text: str, lo: int, hi: int, blocked: bytearray) -> list[tuple[int, int]]:
+    """Sentence spans covering [lo, hi), cut only at sentence ends outside quotations and brackets."""
+    spans = []
+    start = lo
+    for m in _SENTENCE_END.finditer(text, lo, hi):
+        cut = m.end()
+        if blocked[cut] or cut >= hi or not text[start:cut].strip():
+            continue
+        if text[cut - 1] in "”」』" and _ATTRIBUTION.match(text, cut):
+            continue
+        if text[m.start()] == "." and _ABBREVIATION.search(text, max(lo, m.start() - 6), m.start()):
+            continue
+        spans.append((start, cut))
+        start = cut
+    if text[start:hi].strip() or not spans:
+        spans.append((start, hi))
+    else:
+        spans[-1] = (spans[-1][0], hi)
+    return spans
+
+
+# --------------------------------------------------------------------------
+# Run-on reconstruction
+# --------------------------------------------------------------------------
+
+
+def _runon_spans(
+    text: str, lo: int, hi: int, *, find_title: bool, lead: bool = True
+) -> list[tuple[int, int, str]]:
+    """Classified spans covering text[lo:hi], which has no line breaks."""
+    lo, hi = _strip_span(text, lo, hi)
+    if lo == hi:
+        return []
+    blocked = _blocked(text)
+    spans: list[tuple[int, int, str]] = []
+    if find_title and hi - lo <= MAX_TITLE and _looks_like_title(text[lo:hi]):
+        return [(lo, hi, "title")]
+    if find_title:
+        title_end = _title_end(text, lo, hi)
+        if title_end:
+            spans.append((lo, title_end, "title"))
+            lo = title_end
+    byline_start = _byline_start(text, lo, hi, blocked)
+    pieces = _structure(text, lo, byline_start, blocked)
+    spans.extend(_group(text, pieces, lead=lead))
+    if byline_start < hi:
+        spans.append((byline_start, hi, "byline"))
+    return spans
+
+
+def _title_end(text: str, lo: int, hi: int) -> int:
+    """End of a title at the start of run-on text, or 0 when there is none.
+
+    A ``原标题：`` prefix announces a title that runs to the dateline (or to the
+    first whitespace, or the first sentence end). Without the prefix, a short
+    phrase glued before a dateline is a title too.
+    """
+    prefix = _TITLE_PREFIX.match(text, lo, hi)
+    start = prefix.end() if prefix else lo
+    window = text[start: min(hi, start + 2 * MAX_TITLE)]
+    dateline = _DATELINE.search(window)
+    if dateline and dateline.start() > 0:
+        head = window[: dateline.start()]
+        if prefix or (len(head) <= MAX_TITLE and not _SENTENCE_PUNCT.search(head)):
+            return start + dateline.start()
+    if not prefix:
+        return 0
+    if (gap := re.search(r"\s", window)) and gap.start() > 0:
+        return start + gap.start()
+    if (end := _SENTENCE_END.search(text, start, hi)) and end.end() < hi:
+        return end.end()
+    return hi if len(text[start:hi]) <= MAX_TITLE else 0
+
+
+def _byline_start(text: str, lo: int, hi: int, blocked: bytearray) -> int:
+    """Start of the closing byline (责任编辑：…) after the last sentence, or hi when there is none."""
+    tail_start = max(lo, hi - 80)
+    last_end = lo
+    for m in _SENTENCE_END.finditer(text, tail_start, hi):
+        if not blocked[m.end()] and m.end() < hi:
+            last_end = m.end()
+    for m in _BYLINE.finditer(text, max(last_end, tail_start), hi):
+        if m.start() > lo and hi - m.start() <= 60 and not blocked[m.start()]:
+            return m.start()
+    return hi
+
+
+def _structure(text: str, lo: int, hi: int, blocked: bytearray) -> list[tuple[int, int, str]]:
+    """Sentences of [lo, hi) with captions and headings split off and labelled; the rest is body."""
+    pieces: list[tuple[int, int, str]] = []
+    for s, e in _sentences(text, lo, hi, blocked):
+        if _CAPTION_START.match(text, s) and e - s <= MAX_CAPTION:
+            pieces.append((s, e, "caption"))
+            continue
+        while True:
+            cap = _caption_end(text, s, e, blocked)
+            if cap is None:
+                break
+            pieces.append((s, cap, "caption"))
+            s = cap
+            head = _heading_end(text, s, e)
+            if head:
+                pieces.append((s, head, "heading"))
+                s = head
+        if text[s:e].strip():
+            pieces.append((s, e, "body"))
+    return pieces
+
+
+def _caption_end(text: str, lo: int, hi: int, blocked: bytearray) -> int | None:
+    """End of a caption that opens the sentence [lo, hi), or None."""
+    ends = sorted(m.end() for r in (_CAPTION_END, _CAPTION_SOURCE) for m in r.finditer(text, lo, hi))
+    for end in ends:
+        rest = text[end:hi].strip()
+        if end - lo > MAX_CAPTION or blocked[end] or not text[lo:end].strip():
+            continue
+        if not rest or not _PUNCT_START.match(rest):
+            return end
+    return None
+
+
+def _heading_end(text: str, lo: int, hi: int) -> int | None:
+    """End of a short unpunctuated heading glued before the next sentence at lo, or None."""
+    lo, _ = _strip_span(text, lo, hi)
+    limit = min(hi, lo + MAX_HEADING + 1)
+    stop = _SENTENCE_PUNCT.search(text, lo, limit)
+    limit = stop.start() if stop else limit
+    if text[lo] in "“「":  # a quotation as the heading: “……”
+        close = text.find({"“": "”", "「": "」"}[text[lo]], lo + 1, limit + 1)
+        if close > lo and close + 1 < hi:
+            return close + 1
+    gap = re.compile(r"\s").search(text, lo, limit)
+    if gap and gap.start() - lo >= 2:
+        return gap.start()
+    for m in _OPENER.finditer(text, lo + 2, limit):
+        if m.start() - lo >= 4:
+            return m.start()
+    return None
+
+
+# --------------------------------------------------------------------------
+# Grouping body sentences into paragraphs
+# --------------------------------------------------------------------------
+
+# A sentence that opens with a new source, speaker, place or time tends to open a paragraph.
+_STARTER = re.compile(
+    r"""
+    (?:另|又)?据 | 当地时间 | 北京时间 | 与此同时 | 此前 | 此后 | 近日 | 日前 | 今天 | 昨天 | 今年
+    | \d{1,4}年\d{1,2}月 | \d{1,2}月\d{1,2}日 | 在[^，。]{1,15}[，]
+    | 会上 | 会议 | 针对 | 随着 | 记者
+    """,
+    re.VERBOSE,
+)
+# A sentence that continues the previous one's thought: connectives, pronouns, "among them".
+_CONTINUER = re.compile(
+    r"""
+    其中 | 同时 | 此外 | 另外 | 而且 | 并且 | 并 | 但 | 而 | 因此 | 所以 | 也 | 还 | 对此 | 为此
+    | 这 | 那 | 该 | 其 | 他 | 她 | 它 | 我们 | 大家 | 希望 | 要 | 截至 | 从而 | 然而 | 不过 | 因为 | 如果
+    | 目前 | 当前
+    """,
+    re.VERBOSE,
+)
+# A first clause naming who speaks: 联合国发言人表示，
+_SPEAKER = re.compile(r"[^，。：“”]{2,20}?(?:表示|称|说|指出|强调|认为|介绍|透露|回应|宣布)[，：:]")
+
+# Grouping weights (log-odds of "a paragraph starts here"), tuned on the first
+# half of a news transcript corpus with bench/paragraph_f1.py.
+_W_BIAS = -1.2
+_W_STARTER = 1.3
+_W_CONTINUER = -1.4
+_W_SPEAKER = 0.6
+_W_QUOTE_END = 0.5
+_W_PER_100_CHARS = 1.4  # the longer the paragraph so far, the likelier a break
+
+
+def _group(text: str, pieces: list[tuple[int, int, str]], lead: bool = True) -> list[tuple[int, int, str]]:
+    """Merge consecutive body sentences into paragraphs; other pieces stay as they are."""
+    spans: list[tuple[int, int, str]] = []
+    for lo, hi, kind in pieces:
+        prev = spans[-1] if spans else None
+        if kind == "body" and prev and prev[2] in ("body", "lead") and not _breaks(text, prev, lo, hi):
+            spans[-1] = (prev[0], hi, prev[2])
+        else:
+            spans.append((lo, hi, kind))
+    if lead:
+        first = next((i for i, s in enumerate(spans) if s[2] not in ("title", "caption")), None)
+        if first is not None and spans[first][2] == "body" and _DATELINE_AT_START.match(text, spans[first][0]):
+            spans[first] = (*spans[first][:2], "lead")
+    return spans
+
+
+def _breaks(text: str, para: tuple[int, int, str], lo: int, hi: int) -> bool:
+    """Whether the sentence [lo, hi) should open a new paragraph after the paragraph so far."""
+    size = len(text[para[0]:para[1]].strip())
+    if size + (hi - lo) > MAX_BODY:
+        return True
+    start, _ = _strip_span(text, lo, hi)
+    score = _W_BIAS + _W_PER_100_CHARS * size / 100
+    if _STARTER.match(text, start):
+        score += _W_STARTER
+    elif _CONTINUER.match(text, start):
+        score += _W_CONTINUER
+    if _SPEAKER.match(text, start) and not _CONTINUER.match(text, start):
+        score += _W_SPEAKER
+    if text[para[1] - 1: para[1]] in ("”", "」"):
+        score += _W_QUOTE_END
+    return score > 0
