@@ -1,0 +1,149 @@
+"""``zhsearch index | serve | query`` — the command line."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from .config import Settings
+
+EXIT_FAILED = 1
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another build is running; try again later
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zhsearch", description="Full-text search for Chinese articles.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def locations(p, seeds=True):
+        if seeds:
+            p.add_argument("--seeds", type=Path, help="articles folder (default: $ZHSEARCH_SEEDS or ./seeds)")
+        p.add_argument("--index", type=Path, help="index folder (default: $ZHSEARCH_INDEX or ./index)")
+
+    p = sub.add_parser("index", help="rebuild the index from the seeds and swap it in")
+    locations(p)
+    p.add_argument("--jobs", type=int, default=None, help="indexing processes (default: one per core)")
+    p.add_argument("--strict", action="store_true", help="fail (exit 1) on any bad input, before the swap")
+
+    p = sub.add_parser("serve", help="serve the search page and API with gunicorn")
+    locations(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: one per core)")
+
+    p = sub.add_parser("query", help="search from the terminal")
+    locations(p, seeds=False)
+    p.add_argument("q", help='the query, e.g. \'联合国 "安理会决议" -美国\'')
+    p.add_argument("--json", action="store_true", help="print the API's JSON")
+    p.add_argument("--size", type=int, default=10)
+    p.add_argument("--page", type=int, default=1)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env(environ)
+    overrides = {"seeds_dir": getattr(args, "seeds", None), "index_dir": args.index}
+    settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+    command = {"index": _index, "serve": _serve, "query": _query}[args.command]
+    return command(args, settings)
+
+
+def _index(args, settings: Settings) -> int:
+    from .indexer import BuildFailed, build_index, default_jobs
+    from .paragraphs import SeedsMissing
+    from .store import BuildLocked
+
+    def report(problem) -> None:
+        print(str(problem) if problem.fatal else f"{problem} (ignored)", file=sys.stderr)
+
+    jobs = args.jobs or default_jobs()
+    with _progress_bar(settings.seeds_dir) as progress:
+        try:
+            summary = build_index(settings, jobs=jobs, strict=args.strict, report=report, progress=progress)
+        except BuildLocked as error:
+            print(f"zhsearch index: {error}", file=sys.stderr)
+            return EXIT_LOCKED
+        except (BuildFailed, SeedsMissing) as error:
+            print(f"zhsearch index: {error}; the live index is unchanged", file=sys.stderr)
+            return EXIT_FAILED
+    print(f"{summary.line()} → {summary.build}")
+    return 0
+
+
+class _progress_bar:
+    """A tqdm bar over the seeds' bytes when stderr is a terminal; otherwise nothing."""
+
+    def __init__(self, seeds_dir: Path):
+        self.seeds_dir = Path(seeds_dir)
+        self.bar = None
+
+    def __enter__(self):
+        if not sys.stderr.isatty() or not self.seeds_dir.is_dir():
+            return None
+        from tqdm import tqdm
+
+        total = sum(p.stat().st_size for p in self.seeds_dir.rglob("*") if p.is_file())
+        self.bar = tqdm(total=total, unit="B", unit_scale=True, desc="indexing", file=sys.stderr)
+        return self.bar.update
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
+        return False
+
+
+def _serve(args, settings: Settings) -> int:
+    from .indexer import has_index
+
+    if not has_index(settings):
+        print(f"no index at {settings.index_dir}: building it from {settings.seeds_dir} first", file=sys.stderr)
+        code = _index(argparse.Namespace(jobs=None, strict=False), settings)
+        if code != 0:
+            return code
+    env = dict(os.environ, ZHSEARCH_SEEDS=str(settings.seeds_dir), ZHSEARCH_INDEX=str(settings.index_dir))
+    command = [sys.executable, "-m", "gunicorn", "--config", "python:search.gunicorn_conf",
+               "--bind", f"{args.host}:{args.port}"]
+    if args.workers:
+        command += ["--workers", str(args.workers)]
+    command.append("search.wsgi:app")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, command, env)
+    return 0  # pragma: no cover - execve does not return
+
+
+def _query(args, settings: Settings) -> int:
+    from .searcher import BadQuery, IndexMissing, Searcher
+
+    searcher = Searcher(settings)
+    try:
+        result = searcher.search(args.q, page=args.page, size=args.size)
+    except (BadQuery, IndexMissing) as error:
+        print(f"zhsearch query: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        searcher.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{result['total']} paragraphs match {result['query']!r} ({result['took_ms']} ms)")
+    for i, hit in enumerate(result["hits"], start=(result["page"] - 1) * result["size"] + 1):
+        print(f"\n{i}. {hit['article_title'] or hit['article_id']} · #{hit['paragraph']} {hit['kind']}"
+              f"  [{hit['article_id']}]")
+        print("   " + _terminal_marks(hit["highlight"], sys.stdout.isatty()))
+    return 0
+
+
+def _terminal_marks(highlight: str, color: bool) -> str:
+    """The highlight as terminal text: marks in reverse video on a terminal, 【…】 otherwise."""
+    from html import unescape
+
+    on, off = ("\x1b[7m", "\x1b[0m") if color else ("【", "】")
+    return unescape(highlight.replace("<mark>", on).replace("</mark>", off))

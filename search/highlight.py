@@ -1,0 +1,50 @@
+"""Marking matches on the original characters of a paragraph.
+
+The contract: the result is the whole paragraph, HTML-escaped, with every occurrence of every
+key wrapped in ``<mark>…</mark>`` and nothing else marked; removing the tags and unescaping
+gives back the paragraph exactly. Occurrences are found in the normalised skeleton (so a
+Simplified key marks Traditional text and ``联合 国`` is one match) and mapped back.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Iterable
+
+from .normalize import fold
+
+
+def match_spans(text: str, keys: Iterable[str]) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping original-character spans covering every occurrence of every key."""
+    folded = fold(text)
+    spans = []
+    for key in keys:
+        if not key:
+            continue
+        at = folded.skeleton.find(key)
+        while at != -1:
+            spans.append(folded.original_span(at, at + len(key)))
+            at = folded.skeleton.find(key, at + 1)
+    return _merge(spans)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlight(text: str, keys: Iterable[str]) -> str:
+    """``text`` HTML-escaped with every occurrence of ``keys`` in ``<mark>``."""
+    out = []
+    done = 0
+    for start, end in match_spans(text, keys):
+        out.append(escape(text[done:start]))
+        out.append("<mark>" + escape(text[start:end]) + "</mark>")
+        done = end
+    out.append(escape(text[done:]))
+    return "".join(out)

@@ -1,0 +1,183 @@
+"""Building an index: seeds → paragraphs → a new Whoosh index beside the live one → atomic swap."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from whoosh import index as whoosh_index
+from whoosh.analysis import Analyzer
+from whoosh.fields import ID, STORED, TEXT, Schema
+
+from . import analysis
+from .config import Settings
+from .normalize import normalize, skeleton
+from .paragraphs import Article, InputProblem, read_articles
+from .store import IndexLayout, write_meta
+
+
+class BuildFailed(RuntimeError):
+    """The build stopped before the swap; the live index is untouched."""
+
+
+class _WordAnalyzer(Analyzer):
+    def __init__(self):
+        self.tokenizer = analysis.WordTokenizer()
+
+    def __call__(self, value, **kwargs):
+        return self.tokenizer(value, **kwargs)
+
+
+class _CharAnalyzer(Analyzer):
+    def __init__(self):
+        self.tokenizer = analysis.CharGramTokenizer()
+
+    def __call__(self, value, **kwargs):
+        return self.tokenizer(value, **kwargs)
+
+
+def make_schema() -> Schema:
+    """One document per paragraph: stored display fields plus the three searchable streams."""
+    return Schema(
+        article_id=ID(stored=True),
+        n=STORED,
+        kind=ID(stored=True),
+        text=STORED,
+        article_title=STORED,
+        source=STORED,
+        words=TEXT(analyzer=_WordAnalyzer(), phrase=True),
+        chars=TEXT(analyzer=_CharAnalyzer(), phrase=True),
+        title_chars=TEXT(analyzer=_CharAnalyzer(), phrase=True),
+    )
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """What a finished build holds and how long it took."""
+
+    articles: int
+    paragraphs: int
+    characters: int
+    seconds: float
+    problems: int
+    build: Path
+
+    def line(self) -> str:
+        """The one-line summary the CLI prints."""
+        return (f"indexed {self.articles:,} articles, {self.paragraphs:,} paragraphs, "
+                f"{self.characters:,} characters in {self.seconds:.1f} s"
+                + (f" ({self.problems} input problems skipped)" if self.problems else ""))
+
+
+def article_documents(article: Article):
+    """The Whoosh documents (one per paragraph) for an article."""
+    title_key = skeleton(normalize(article.title)) if article.title else ""
+    for paragraph in article.paragraphs:
+        normalized = normalize(paragraph.text)
+        yield {
+            "article_id": article.id,
+            "n": paragraph.n,
+            "kind": paragraph.kind,
+            "text": paragraph.text,
+            "article_title": article.title,
+            "source": article.source,
+            "words": normalized,
+            "chars": skeleton(normalized),
+            "title_chars": title_key,
+        }
+
+
+def build_index(
+    settings: Settings,
+    *,
+    jobs: int = 1,
+    strict: bool = False,
+    report: Callable[[InputProblem], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> BuildSummary:
+    """Build a complete index from ``settings.seeds_dir`` and swap it in atomically.
+
+    Bad input is passed to ``report`` and skipped; with ``strict`` the first fatal problem stops
+    the build. ``progress`` receives the number of UTF-8 bytes of text indexed since the last call.
+    Raises :class:`BuildFailed` (live index untouched) or ``store.BuildLocked``.
+    """
+    layout = IndexLayout(Path(settings.index_dir))
+    started = time.perf_counter()
+    problems: list[InputProblem] = []
+
+    def on_problem(problem: InputProblem) -> None:
+        if report is not None:
+            report(problem)
+        if problem.fatal:
+            problems.append(problem)
+            if strict:
+                raise BuildFailed(f"--strict: {problem}")
+
+    with layout.build_lock():
+        previous = layout.current()
+        layout.remove_stale(keep_previous=previous)
+        build = layout.new_build()
+        writer = None
+        try:
+            analysis.warm_up()  # before the writer forks its workers, so they share the dictionary
+            ix = whoosh_index.create_in(str(build), make_schema())
+            writer = ix.writer(procs=max(1, jobs), limitmb=256, multisegment=jobs > 1)
+            counts = _add_articles(writer, read_articles(Path(settings.seeds_dir), on_problem), progress)
+            if counts[0] == 0:
+                writer.cancel()
+                raise BuildFailed(f"no articles found in {settings.seeds_dir}")
+            writer.commit()
+            meta = {
+                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "articles": counts[0],
+                "paragraphs": counts[1],
+                "characters": counts[2],
+                "seeds": str(settings.seeds_dir),
+            }
+            write_meta(build, meta)
+            layout.swap_in(build)
+        except BaseException:
+            _discard(writer, build, layout)
+            raise
+        layout.remove_stale(keep_previous=previous)
+    return BuildSummary(*counts, seconds=time.perf_counter() - started, problems=len(problems), build=build)
+
+
+def _add_articles(writer, articles, progress) -> tuple[int, int, int]:
+    n_articles = n_paragraphs = n_chars = 0
+    for article in articles:
+        size = 0
+        for document in article_documents(article):
+            writer.add_document(**document)
+            n_paragraphs += 1
+            n_chars += len(document["text"])
+            size += len(document["text"].encode("utf-8"))
+        n_articles += 1
+        if progress is not None:
+            progress(size)
+    return n_articles, n_paragraphs, n_chars
+
+
+def _discard(writer, build: Path, layout: IndexLayout) -> None:
+    if writer is not None:
+        try:
+            writer.cancel()
+        except Exception:  # the writer may already be closed or half torn down
+            pass
+    if layout.current() != build:
+        shutil.rmtree(build, ignore_errors=True)
+
+
+def has_index(settings: Settings) -> bool:
+    """Whether a live index exists at ``settings.index_dir``."""
+    return IndexLayout(Path(settings.index_dir)).current() is not None
+
+
+def default_jobs() -> int:
+    """One indexing process per core."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)

@@ -1,0 +1,89 @@
+"""The Falcon app: JSON API, health check, and the HTML pages (from :mod:`search.page`)."""
+
+from __future__ import annotations
+
+import falcon
+
+from .config import Settings
+from .searcher import ArticleNotFound, BadQuery, IndexMissing, Searcher
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+class SecurityHeaders:
+    """Adds the same protective headers to every response, errors included."""
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        resp.set_headers(SECURITY_HEADERS)
+
+
+class SearchResource:
+    """``GET /api/search?q=…&page=1&size=10``."""
+
+    def __init__(self, searcher: Searcher, settings: Settings):
+        self.searcher = searcher
+        self.settings = settings
+
+    def on_get(self, req, resp):
+        q = req.get_param("q", default="")
+        page = req.get_param_as_int("page", min_value=1, default=1)
+        size = req.get_param_as_int("size", min_value=1, max_value=self.settings.max_page_size, default=10)
+        resp.media = self.searcher.search(q, page=page, size=size)
+
+
+class ArticleResource:
+    """``GET /api/articles/{article_id}[?q=…]``."""
+
+    def __init__(self, searcher: Searcher):
+        self.searcher = searcher
+
+    def on_get(self, req, resp, article_id):
+        resp.media = self.searcher.article(article_id, q=req.get_param("q") or None)
+
+
+class HealthResource:
+    """``GET /healthz``."""
+
+    def __init__(self, searcher: Searcher):
+        self.searcher = searcher
+
+    def on_get(self, req, resp):
+        resp.media = self.searcher.health()
+
+
+def _bad_query(req, resp, ex, params):
+    raise falcon.HTTPBadRequest(title="Bad query", description=str(ex))
+
+
+def _not_found(req, resp, ex, params):
+    raise falcon.HTTPNotFound(title="Article not found", description=str(ex))
+
+
+def _index_missing(req, resp, ex, params):
+    raise falcon.HTTPServiceUnavailable(title="Index not built", description=str(ex), retry_after=5)
+
+
+def create_app(settings: Settings, searcher: Searcher | None = None) -> falcon.App:
+    """The WSGI app for ``settings``; pass ``searcher`` to share or replace the index reader."""
+    from .page import add_page_routes
+
+    searcher = searcher or Searcher(settings)
+    app = falcon.App(middleware=[SecurityHeaders()])
+    app.resp_options.xml_error_serialization = False
+    app.req_options.strip_url_path_trailing_slash = True
+    app.add_route("/api/search", SearchResource(searcher, settings))
+    app.add_route("/api/articles/{article_id}", ArticleResource(searcher))
+    app.add_route("/healthz", HealthResource(searcher))
+    add_page_routes(app, searcher)
+    app.add_error_handler(BadQuery, _bad_query)
+    app.add_error_handler(ArticleNotFound, _not_found)
+    app.add_error_handler(IndexMissing, _index_missing)
+    return app
