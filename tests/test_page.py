@@ -1,0 +1,441 @@
+"""The HTML pages (issue #6): `/` and `/articles/{id}` rendered on the server.
+
+The content tests go through the real app (`search.web.create_app`) over a small real
+index built from the articles below; the error paths that a real index cannot provoke
+on demand (index missing) use a stub searcher on a bare Falcon app.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+import falcon
+import falcon.testing
+import pytest
+
+from search import page as page_mod
+from search.searcher import ArticleNotFound, BadQuery, IndexMissing
+
+# --- fixture articles ------------------------------------------------------------------
+
+XSS = "<script>alert(1)</script>"
+
+ARTICLES = {
+    "un_charter": "\n".join([
+        "原标题：联合国宪章生效八十周年",
+        "（新华社讯）联合国成员国代表周五在纽约集会，纪念《联合国宪章》生效八十周年。",
+        "秘书长在讲话中说，宪章的宗旨今天依然重要。与会者回顾了联合国维和行动的历史。",
+        "会场外的展览。图源：新华社",
+        "各国代表呼吁改革安理会，使其更能代表当今世界。",
+        "责任编辑：王小明",
+    ]),
+    "climate": "\n".join(
+        ["气候大会今日闭幕"]
+        + [f"第{i}位发言者谈到气候变化对农业的影响，并提出第{i}项建议。" for i in range(1, 24)]
+    ),
+    "markup": "\n".join([
+        "标记与转义测试",
+        f"有人在评论里写了{XSS}，还有 &amp; 和 <b>粗体</b>，这些都应当原样显示。",
+        "这一段没有特殊字符，只是普通的正文。",
+    ]),
+    "long_latin": "\n".join([
+        "超长英文链接测试",
+        "会议资料可在 https://example.org/" + "averyveryverylongpathsegmentwithoutanybreaks" * 4 + " 下载，涉及联合国。",
+    ]),
+    "traditional": "\n".join([
+        "聯合國大會通過決議",
+        "聯合國大會今日以壓倒性多數通過決議，呼籲各方保持克制。",
+    ]),
+}
+
+
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("seeds")
+    for article_id, text in ARTICLES.items():
+        (folder / f"{article_id}.txt").write_text(text + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def client(seeds, tmp_path_factory) -> falcon.testing.TestClient:
+    from search.config import Settings
+    from search.indexer import build_index
+    from search.web import create_app
+
+    settings = Settings(seeds_dir=seeds, index_dir=tmp_path_factory.mktemp("idx") / "index")
+    build_index(settings)
+    return falcon.testing.TestClient(create_app(settings))
+
+
+# --- a small DOM from html.parser ----------------------------------------------------
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class Node:
+    def __init__(self, tag: str, attrs: dict[str, str | None], parent: "Node | None"):
+        self.tag, self.attrs, self.parent = tag, attrs, parent
+        self.children: list[Node | str] = []
+
+    def iter(self):
+        for child in self.children:
+            if isinstance(child, Node):
+                yield child
+                yield from child.iter()
+
+    def find_all(self, tag: str | None = None, **attrs: str) -> list["Node"]:
+        out = []
+        for node in self.iter():
+            if tag and node.tag != tag:
+                continue
+            if all(node.has_class(v) if k == "class_" else node.attrs.get(k) == v for k, v in attrs.items()):
+                out.append(node)
+        return out
+
+    def find(self, tag: str | None = None, **attrs: str) -> "Node | None":
+        found = self.find_all(tag, **attrs)
+        return found[0] if found else None
+
+    def has_class(self, name: str) -> bool:
+        return name in (self.attrs.get("class") or "").split()
+
+    @property
+    def text(self) -> str:
+        return "".join(c if isinstance(c, str) else c.text for c in self.children)
+
+    def in_template(self) -> bool:
+        node = self.parent
+        while node is not None:
+            if node.tag == "template":
+                return True
+            node = node.parent
+        return False
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {}, None)
+        self.cur = self.root
+        self.script_count = 0
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, dict(attrs), self.cur)
+        self.cur.children.append(node)
+        if tag not in VOID:
+            self.cur = node
+
+    def handle_startendtag(self, tag, attrs):
+        self.cur.children.append(Node(tag, dict(attrs), self.cur))
+
+    def handle_endtag(self, tag):
+        node = self.cur
+        while node is not None and node.tag != tag:
+            node = node.parent
+        if node is not None and node.parent is not None:
+            self.cur = node.parent
+
+    def handle_data(self, data):
+        self.cur.children.append(data)
+
+
+def parse(html: str) -> Node:
+    builder = _TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    return builder.root
+
+
+def live(nodes: list[Node]) -> list[Node]:
+    """Nodes that are in the document, not inside an inert <template>."""
+    return [n for n in nodes if not n.in_template()]
+
+
+def get_html(client, path: str, status: int = 200, **params) -> Node:
+    resp = client.simulate_get(path, params=params or None)
+    assert resp.status_code == status, (path, params, resp.status_code, resp.text[:500])
+    assert resp.headers["content-type"].startswith("text/html"), resp.headers["content-type"]
+    return parse(resp.text)
+
+
+def assert_page_basics(doc: Node) -> None:
+    html = doc.find("html")
+    assert html is not None and html.attrs.get("lang") == "zh-CN"
+    assert doc.find("meta", name="viewport") is not None
+    assert doc.find("meta", charset="utf-8") is not None
+    # No inline script, no inline style, no inline event handlers (the CSP forbids them).
+    for script in doc.find_all("script"):
+        assert script.attrs.get("src", "").startswith("/static/"), script.attrs
+        assert script.text.strip() == ""
+    assert doc.find("style") is None
+    for node in doc.iter():
+        assert "style" not in node.attrs, (node.tag, node.attrs)
+        for name in node.attrs:
+            assert not name.startswith("on"), (node.tag, name)
+        for name in ("href", "src", "action"):
+            value = (node.attrs.get(name) or "").strip().lower()
+            assert not value.startswith(("javascript:", "http:", "https:", "//")), (node.tag, value)
+
+
+def hits(doc: Node) -> list[Node]:
+    return live(doc.find_all("li", class_="hit"))
+
+
+# --- the search page --------------------------------------------------------------------
+
+
+def test_empty_search_page_has_a_labelled_form_and_help(client):
+    doc = get_html(client, "/")
+    assert_page_basics(doc)
+    form = doc.find("form", role="search")
+    assert form is not None and form.attrs.get("method") == "get" and form.attrs.get("action") == "/"
+    box = form.find("input", name="q")
+    assert box is not None and box.attrs.get("type") == "search"
+    assert "autofocus" in box.attrs
+    label = doc.find("label", **{"for": box.attrs["id"]})
+    assert label is not None and label.text.strip()
+    status = doc.find(id="status")
+    assert status.attrs.get("aria-live") == "polite" and status.text.strip() == ""
+    results = doc.find(id="results")
+    assert results.attrs.get("data-state") == "empty"
+    assert hits(doc) == []
+    empty = live(results.find_all(class_="notice-empty"))
+    assert empty, "the empty state explains what to do"
+    help_text = empty[0].text
+    for syntax in ('"短语"', "OR", "-排除", "title:"):
+        assert syntax in help_text
+    examples = [a.attrs["href"] for a in empty[0].find_all("a")]
+    assert examples and all(href.startswith("/?q=") for href in examples)
+
+
+def test_query_renders_marked_hits_with_links_kinds_total_and_time(client):
+    doc = get_html(client, "/", q="联合国")
+    assert_page_basics(doc)
+    assert doc.find("input", name="q").attrs["value"] == "联合国"
+    results = doc.find(id="results")
+    assert results.attrs["data-state"] == "results"
+    found = hits(doc)
+    assert found
+    article_ids = set()
+    for hit in found:
+        link = hit.find("a", class_="hit-link")
+        parts = urlsplit(link.attrs["href"])
+        assert parts.path.startswith("/articles/")
+        assert parse_qs(parts.query) == {"q": ["联合国"]}
+        assert re.fullmatch(r"p\d+", parts.fragment)
+        article_ids.add(parts.path.rsplit("/", 1)[1])
+        assert hit.find(class_="hit-title").text.strip()
+        kind = hit.find("span", class_="kind")
+        assert kind.text in page_mod.KIND_LABELS.values()
+        text = hit.find("p", class_="hit-text")
+        marks = text.find_all("mark")
+        assert marks and all(m.text in ("联合国", "聯合國") for m in marks), [m.text for m in marks]
+    assert {"un_charter", "traditional"} <= article_ids  # Traditional text found too
+    status = doc.find(id="status")
+    assert status.attrs.get("aria-live") == "polite"
+    assert re.search(r"找到 \d+ 个段落，用时 [\d.]+ 毫秒", status.text), status.text
+    assert int(status.find("strong", class_="total").text.replace(",", "")) >= len(found)
+
+
+def test_hit_links_point_at_the_matching_paragraph(client):
+    doc = get_html(client, "/", q="安理会")
+    (hit,) = hits(doc)
+    href = hit.find("a", class_="hit-link").attrs["href"]
+    article = get_html(client, href.split("#")[0].split("?")[0], q="安理会")
+    target = article.find(id=href.split("#")[1])
+    assert target is not None
+    assert [m.text for m in target.find_all("mark")] == ["安理会"]
+
+
+def test_pagination_has_prev_and_next_links(client):
+    first = get_html(client, "/", q="气候")
+    total = int(first.find("strong", class_="total").text.replace(",", ""))
+    assert total > 20  # three pages of ten
+    assert len(hits(first)) == page_mod.PAGE_SIZE
+    assert first.find("ol", class_="hits").attrs["start"] == "1"
+    assert first.find("a", rel="prev") is None
+    nxt = first.find("a", rel="next")
+    assert nxt.attrs["href"] == "/?q=%E6%B0%94%E5%80%99&page=2"
+
+    second = get_html(client, "/", q="气候", page="2")
+    assert second.find("ol", class_="hits").attrs["start"] == "11"
+    assert second.find("a", rel="prev").attrs["href"] == "/?q=%E6%B0%94%E5%80%99"
+    assert second.find("a", rel="next").attrs["href"].endswith("&page=3")
+    first_ids = {h.find("a").attrs["href"] for h in hits(first)}
+    second_ids = {h.find("a").attrs["href"] for h in hits(second)}
+    assert first_ids.isdisjoint(second_ids)
+
+    last_page = -(-total // page_mod.PAGE_SIZE)
+    last = get_html(client, "/", q="气候", page=str(last_page))
+    assert last.find("a", rel="next") is None and last.find("a", rel="prev") is not None
+    assert f"第 {last_page} / {last_page} 页" in last.find("nav", class_="pager").text
+
+
+def test_page_past_the_end_says_so_and_links_back(client):
+    doc = get_html(client, "/", q="气候", page="50")
+    assert hits(doc) == []
+    past = doc.find(class_="notice-past")
+    assert past is not None and past.find("a").attrs["href"].endswith("&page=3")
+
+
+def test_no_results_state_suggests_what_to_try(client):
+    doc = get_html(client, "/", q="不存在的词语组合")
+    results = doc.find(id="results")
+    assert results.attrs["data-state"] == "none"
+    assert "没有找到" in doc.find(id="status").text
+    tips = live(results.find_all(class_="notice-none"))[0].text
+    assert "引号" in tips and "繁体" in tips
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "abc", "1.5", "99999999999999", "２"])
+def test_bad_page_number_is_a_friendly_html_400(client, bad):
+    doc = get_html(client, "/", status=400, q="气候", page=bad)
+    assert_page_basics(doc)
+    assert doc.find(id="results").attrs["data-state"] == "error"
+    assert "页码" in doc.find(id="status").text
+    assert doc.find("input", name="q").attrs["value"] == "气候"
+
+
+def test_query_too_long_is_a_friendly_html_400(client):
+    doc = get_html(client, "/", status=400, q="联合国" * 200)
+    assert_page_basics(doc)
+    assert doc.find(id="results").attrs["data-state"] == "error"
+    assert doc.find(id="status").text.strip()
+
+
+def test_query_with_markup_is_escaped_everywhere(client):
+    for q in (XSS, '"><img src=x onerror=alert(1)>', "</title><script>alert(1)</script>"):
+        resp = client.simulate_get("/", params={"q": q})
+        assert resp.status_code in (200, 400)
+        assert "<script>alert" not in resp.text and "<img src=x" not in resp.text
+        doc = parse(resp.text)
+        assert_page_basics(doc)
+        assert doc.find("img") is None
+        assert doc.find("input", name="q").attrs["value"] == q
+        assert q in doc.find("title").text
+
+
+def test_article_markup_is_shown_as_text_not_run(client):
+    doc = get_html(client, "/articles/markup")
+    assert_page_basics(doc)
+    assert doc.find("b") is None
+    para = doc.find(id="p2")
+    assert XSS in para.text and "&amp;" in para.text and "<b>粗体</b>" in para.text
+
+    doc = get_html(client, "/", q="评论")
+    (hit,) = hits(doc)
+    assert_page_basics(doc)
+    assert XSS in hit.find("p", class_="hit-text").text
+    assert hit.find("b") is None
+
+
+# --- the article page ----------------------------------------------------------------
+
+
+def test_article_page_has_structure_and_paragraph_anchors(client):
+    doc = get_html(client, "/articles/un_charter")
+    assert_page_basics(doc)
+    paras = doc.find_all(class_="para")
+    ids = [p.attrs.get("id") for p in paras]
+    assert ids == [f"p{n}" for n in range(1, len(paras) + 1)]
+    assert len(paras) >= 5
+    h1 = doc.find("h1")
+    assert h1 is not None and "联合国宪章生效八十周年" in h1.text
+    kinds = {c for p in paras for c in p.attrs["class"].split() if c != "para"}
+    assert {"lead", "caption", "byline", "body"} <= kinds | {"article-title"}, kinds
+    assert doc.find_all("mark") == []
+    assert doc.find("title").text.startswith("联合国宪章生效八十周年")
+    back = doc.find("a", class_="back")
+    assert back.attrs["href"] == "/"
+
+
+def test_article_page_marks_the_query_and_links_back_to_it(client):
+    doc = get_html(client, "/articles/un_charter", q="联合国")
+    marks = doc.find_all("mark")
+    assert marks and {m.text for m in marks} == {"联合国"}
+    assert str(len(marks)) == doc.find(class_="article-matches").find("strong").text
+    back = doc.find("a", class_="back")
+    assert back.attrs["href"] == "/?q=" + quote("联合国")
+    assert doc.find("input", name="q").attrs["value"] == "联合国"
+
+
+def test_unknown_article_is_an_html_404(client):
+    doc = get_html(client, "/articles/no-such-article", status=404, q="联合国")
+    assert_page_basics(doc)
+    assert "找不到" in doc.find("h1").text
+    assert doc.find("a", href="/?q=" + quote("联合国")) is not None
+
+
+def test_static_assets_are_served(client):
+    doc = get_html(client, "/")
+    css = doc.find("link", rel="stylesheet").attrs["href"]
+    js = doc.find("script").attrs["src"]
+    icon = doc.find("link", rel="icon").attrs["href"]
+    for url, kind in ((css, "text/css"), (js, "javascript"), (icon, "image/svg")):
+        resp = client.simulate_get(url.split("?")[0])
+        assert resp.status_code == 200, url
+        assert kind in resp.headers["content-type"], (url, resp.headers["content-type"])
+    text = client.simulate_get(css.split("?")[0]).text
+    assert '"Noto Sans CJK SC"' in text and "line-height: 1.8" in text
+    assert "overflow-wrap: anywhere" in text
+
+
+def test_pages_carry_the_content_security_policy(client):
+    for path in ("/", "/?q=联合国", "/articles/un_charter"):
+        csp = client.simulate_get(path).headers.get("content-security-policy", "")
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp, (path, csp)
+
+
+# --- URL helpers, mirrored in static/search.js ----------------------------------------
+
+
+def test_urls_quote_ids_and_queries():
+    assert page_mod.article_url("a b/c", "x y&z", 3) == "/articles/a%20b%2Fc?q=x+y%26z#p3"
+    assert page_mod.search_url("") == "/"
+    assert page_mod.search_url("联合国", 1) == "/?q=%E8%81%94%E5%90%88%E5%9B%BD"
+    assert page_mod.search_url("a~b*(c)", 2) == "/?q=a~b%2A%28c%29&page=2"
+
+
+# --- error paths with a stub searcher ---------------------------------------------------
+
+
+class StubSearcher:
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def search(self, q, page=1, size=10):
+        raise self.error
+
+    def article(self, article_id, q=None):
+        raise self.error
+
+
+def stub_client(error: Exception) -> falcon.testing.TestClient:
+    app = falcon.App()
+    page_mod.add_page_routes(app, StubSearcher(error))
+    return falcon.testing.TestClient(app)
+
+
+def test_index_missing_is_a_503_page():
+    client = stub_client(IndexMissing("no index yet"))
+    doc = get_html(client, "/", status=503, q="联合国")
+    assert "索引正在建立" in doc.find(id="status").text
+    doc = get_html(client, "/articles/x", status=503)
+    assert "索引正在建立" in doc.find("h1").text
+
+
+def test_bad_query_message_is_shown():
+    client = stub_client(BadQuery("查询太长了（最多 256 个字符）"))
+    doc = get_html(client, "/", status=400, q="x")
+    assert doc.find(id="status").text == "查询太长了（最多 256 个字符）"
+
+
+def test_article_not_found_from_stub():
+    client = stub_client(ArticleNotFound("x"))
+    doc = get_html(client, "/articles/%3Cscript%3E", status=404)
+    assert_page_basics(doc)
+    assert "<script>" in doc.find("p").text
