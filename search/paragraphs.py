@@ -210,7 +210,7 @@ def _parse_record(line: str) -> tuple[dict[str, Any], str]:
 
 
 # A title paragraph may carry this prefix; Article.title drops it.
-_TITLE_PREFIX = re.compile(r"^\s*原标题\s*[：:]\s*")
+_TITLE_PREFIX = re.compile(r"^\s*原[标標][题題]\s*[：:]\s*")
 
 
 def _title_of(paragraphs: tuple[Paragraph, ...]) -> str:
@@ -326,9 +326,34 @@ def _is_caption(line: str) -> bool:
 # Cues (generic news conventions, not tied to one source)
 # --------------------------------------------------------------------------
 
+# Simplified characters of the cue words below and their Traditional forms:
+# cue patterns are written in Simplified and also match Traditional text.
+_TRADITIONAL = dict(
+    zip(
+        "讯报图编辑来记摄电资责华闻网视觉频统计显发转导审实习员称说态据时间与后随对过门这该们还为当从会议针着标题读经现须区见闭兴达维录样专续层边单诉户开关给页终际国体",
+        "訊報圖編輯來記攝電資責華聞網視覺頻統計顯發轉導審實習員稱說態據時間與後隨對過門這該們還為當從會議針著標題讀經現須區見閉興達維錄樣專續層邊單訴戶開關給頁終際國體",
+        strict=True,
+    )
+)
+
+
+def _cue(pattern: str, flags: int = re.VERBOSE) -> re.Pattern[str]:
+    """Compile a cue pattern so that each Simplified character also matches its Traditional form."""
+    out, in_class, escaped = [], False, False
+    for ch in pattern:
+        alt = _TRADITIONAL.get(ch)
+        if escaped or alt is None:
+            out.append(ch)
+            in_class = (in_class or (ch == "[" and not escaped)) and not (ch == "]" and not escaped)
+            escaped = ch == "\\" and not escaped
+        else:
+            out.append(ch + alt if in_class else f"[{ch}{alt}]")
+    return re.compile("".join(out), flags)
+
+
 # A dateline that opens the lead: （观察者网讯）, 新华社北京3月5日电（记者…）, 本报讯（…）,
 # 央视网消息（新闻联播）：, 中新网3月5日电.
-_DATELINE = re.compile(
+_DATELINE = _cue(
     r"""
     （[^（）。，]{1,20}讯）                        # （观察者网讯）
     | 本报讯 (?:（[^（）。]{0,30}）)?               # 本报讯（记者 …）
@@ -338,14 +363,15 @@ _DATELINE = re.compile(
     """,
     re.VERBOSE,
 )
-_DATELINE_AT_START = re.compile(r"\s*(?:" + _DATELINE.pattern + r")", re.VERBOSE)
+_DATELINE_AT_START = re.compile(r"\s*(?:" + _DATELINE.pattern + r")", re.VERBOSE)  # already both scripts
 
 # Closing credits: 责任编辑：王蒙, 来源：…, （记者 张三）, 【编辑：…】.
-_BYLINE = re.compile(
+_BYLINE = _cue(
     r"""
     [【（(]? \s* (?:责任编辑|编辑|来源|作者|撰文|校对|审核|审校|监制|统筹|记者|通讯员|实习生|原文)
     \s* [：:|｜]
     | （\s*(?:记者|编辑|责编)[^（）]{1,30}）
+    | [（(]完[）)]                                  # wire copy's end mark
     | (?:本报|新华社|央视|总台)?记者\s*[\u4e00-\u9fff·]{2,4}(?:\s+[\u4e00-\u9fff·]{2,4})*\s*$
     """,
     re.VERBOSE,
@@ -353,7 +379,7 @@ _BYLINE = re.compile(
 
 # Where a caption ends: 视频截图, 资料图, 受访者供图, 新华社记者 张三 摄. The
 # lookaheads rule out body text such as 截图显示 or 摄影.
-_CAPTION_END = re.compile(
+_CAPTION_END = _cue(
     r"""
     (?:截图|资料图片?) (?!显示|中|里|上|称|可见|来看|的|转发|发布|分享|保存|流传|[，、：:,])
     | 供图 (?![，、：:,的])
@@ -365,7 +391,7 @@ _CAPTION_END = re.compile(
 # A caption credit naming the picture's source; the name is taken up to a
 # typical ending (…新闻, …网, …社) or to whitespace, since crawled text often
 # glues the next sentence straight on.
-_CAPTION_SOURCE = re.compile(
+_CAPTION_SOURCE = _cue(
     r"""
     [（(]?(?:图源|图片来源|图片源自|图片由|来源图片) \s*[：:]? \s*
     (?: [^\s，。；！？（）()]{0,15}?
@@ -379,11 +405,11 @@ _CAPTION_SOURCE = re.compile(
 # Text that continues a clause: a caption is never followed by punctuation.
 _PUNCT_START = re.compile(r"[，。、；：！？,.;:!?）)”’」』》】]")
 # A caption that announces itself at its start.
-_CAPTION_START = re.compile(r"\s*(?:图为|图片为|资料图[：:]|图[：:]|（图[^）]{0,3}）)")
+_CAPTION_START = _cue(r"\s*(?:图为|图片为|资料图[：:]|图[：:]|（图[^）]{0,3}）)")
 
 # Opening words of a new sentence that are not part of a preceding heading:
 # sources, times and dates, discourse connectives, a Latin name or a quotation.
-_OPENER = re.compile(
+_OPENER = _cue(
     r"""
     (?:另|又)?据(?=[^，。]{0,20}(?:报道|消息|介绍|了解|统计|悉|称|透露|显示|通报))
     | 当地时间 | 北京时间 | 与此同时 | 此前 | 此后 | 随后 | 对此 | 不过 | 然而 | 此外 | 另外
@@ -463,7 +489,7 @@ _SENTENCE_END = re.compile(
 # Latin abbreviations whose full stop does not end a sentence.
 _ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|St|No|vs|Jr|Sr|Mt|Inc|Co|Ltd|Corp|etc|Prof|Gen|Sen|Rep|Gov)|[a-zA-Z]\.[a-zA-Z])$")
 # After a closing quotation, a short attribution (“……。”他说。) continues the sentence.
-_ATTRIBUTION = re.compile(r"[^，。！？“”]{0,10}(?:说|表示|称|指出|强调|介绍|写道|问道|补充道)[。，！]")
+_ATTRIBUTION = _cue(r"[^，。！？“”]{0,10}(?:说|表示|称|指出|强调|介绍|写道|问道|补充道)[。，！]")
 
 
 def _sentences(text: str, lo: int, hi: int, blocked: bytearray) -> list[tuple[int, int]]:
@@ -611,7 +637,7 @@ def _heading_end(text: str, lo: int, hi: int) -> int | None:
 # --------------------------------------------------------------------------
 
 # A sentence that opens with a new source, speaker, place or time tends to open a paragraph.
-_STARTER = re.compile(
+_STARTER = _cue(
     r"""
     (?:另|又)?据 | 当地时间 | 北京时间 | 与此同时 | 此前 | 此后 | 近日 | 日前 | 今天 | 昨天 | 今年
     | \d{1,4}年\d{1,2}月 | \d{1,2}月\d{1,2}日 | 在[^，。]{1,15}[，]
@@ -620,7 +646,7 @@ _STARTER = re.compile(
     re.VERBOSE,
 )
 # A sentence that continues the previous one's thought: connectives, pronouns, "among them".
-_CONTINUER = re.compile(
+_CONTINUER = _cue(
     r"""
     其中 | 同时 | 此外 | 另外 | 而且 | 并且 | 并 | 但 | 而 | 因此 | 所以 | 也 | 还 | 对此 | 为此
     | 这 | 那 | 该 | 其 | 他 | 她 | 它 | 我们 | 大家 | 希望 | 要 | 截至 | 从而 | 然而 | 不过 | 因为 | 如果
@@ -629,7 +655,7 @@ _CONTINUER = re.compile(
     re.VERBOSE,
 )
 # A first clause naming who speaks: 联合国发言人表示，
-_SPEAKER = re.compile(r"[^，。：“”]{2,20}?(?:表示|称|说|指出|强调|认为|介绍|透露|回应|宣布)[，：:]")
+_SPEAKER = _cue(r"[^，。：“”]{2,20}?(?:表示|称|说|指出|强调|认为|介绍|透露|回应|宣布)[，：:]")
 
 # Grouping weights (log-odds of "a paragraph starts here"), tuned on the first
 # half of a news transcript corpus with bench/paragraph_f1.py.
