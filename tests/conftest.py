@@ -1,0 +1,77 @@
+"""Shared fixtures: small real indexes built in temp folders, and a Falcon test client over them."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from falcon import testing
+
+from search.config import Settings
+from search.indexer import build_index
+from search.normalize import normalize, skeleton
+from search.paragraphs import read_articles
+from search.searcher import Searcher
+from search.web import create_app
+
+REPO = Path(__file__).resolve().parent.parent
+REPO_SEEDS = REPO / "seeds"
+TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
+
+
+@dataclass
+class Corpus:
+    """A built index plus the paragraphs it was built from, for brute-force oracles."""
+
+    settings: Settings
+    searcher: Searcher
+    paragraphs: list  # (article_id, n, text, skeleton)
+
+    def containing(self, *keys: str) -> set[tuple[str, int]]:
+        """Paragraphs whose normalised skeleton contains every key (the oracle for search)."""
+        return {(aid, n) for aid, n, _, skel in self.paragraphs if all(k in skel for k in keys)}
+
+
+def make_corpus(seeds: Path, index: Path) -> Corpus:
+    settings = Settings(seeds_dir=seeds, index_dir=index, refresh_interval=0)
+    build_index(settings, jobs=1)
+    paragraphs = [
+        (article.id, p.n, p.text, skeleton(normalize(p.text)))
+        for article in read_articles(seeds, lambda problem: None)
+        for p in article.paragraphs
+    ]
+    return Corpus(settings, Searcher(settings), paragraphs)
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory) -> Corpus:
+    """The repository's seeds plus the test articles, indexed once per session."""
+    root = tmp_path_factory.mktemp("corpus")
+    seeds = root / "seeds"
+    shutil.copytree(REPO_SEEDS, seeds)
+    shutil.copytree(TEST_ARTICLES, seeds / "test-articles")
+    built = make_corpus(seeds, root / "index")
+    yield built
+    built.searcher.close()
+
+
+@pytest.fixture(scope="session")
+def client(corpus) -> testing.TestClient:
+    """A Falcon test client over the session corpus."""
+    return testing.TestClient(create_app(corpus.settings, searcher=corpus.searcher))
+
+
+def fetch_all(searcher: Searcher, q: str) -> tuple[int, list[dict]]:
+    """Every hit of ``q``, paging through the results."""
+    first = searcher.search(q, page=1, size=100)
+    hits = list(first["hits"])
+    page = 2
+    while len(hits) < first["total"]:
+        more = searcher.search(q, page=page, size=100)["hits"]
+        if not more:
+            break
+        hits.extend(more)
+        page += 1
+    return first["total"], hits

@@ -1,0 +1,63 @@
+"""Normalisation: width, case and script folding, with offsets back to the original."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from search.normalize import fold, normalize, skeleton
+
+
+def test_full_width_latin_and_digits_fold_to_ascii_lowercase():
+    assert normalize("ＡＢＣ－１２３ Stephane") == "abc-123 stephane"
+
+
+def test_traditional_folds_to_simplified():
+    assert normalize("聯合國憲章") == "联合国宪章"
+    assert normalize("頭髮") == normalize("头发")
+
+
+def test_skeleton_drops_spaces_and_zero_width_characters():
+    assert skeleton(normalize("联合 国\u200b宪章\t")) == "联合国宪章"
+
+
+def test_fold_maps_skeleton_back_to_original_characters():
+    text = "聯合 國ＡＢ"
+    folded = fold(text)
+    assert folded.skeleton == "联合国ab"
+    start, end = folded.original_span(1, 3)  # 合国
+    assert text[start:end] == "合 國"
+    assert text[slice(*folded.original_span(3, 5))] == "ＡＢ"
+
+
+def test_expanding_compatibility_character_maps_to_the_whole_original():
+    text = "元号㍻年"  # ㍻ → 平成 under NFKC
+    folded = fold(text)
+    assert folded.skeleton == "元号平成年"
+    assert folded.original_span(2, 3) == (2, 3)  # 平 comes from ㍻
+    assert folded.original_span(3, 4) == (2, 3)
+
+
+def test_combining_marks_stay_with_their_base_character():
+    folded = fold("cafe\u0301 ok")
+    assert folded.skeleton == "caféok"
+    assert folded.original_span(3, 4) == (3, 5)
+
+
+text_strategy = st.text(
+    alphabet=st.sampled_from(list("联合国聯合國宪章憲章头发頭髮abcABCＡＢ１２ 　\u200b\u0301㍻ß\n<>&\"'")),
+    max_size=40,
+)
+
+
+@given(text_strategy)
+def test_fold_agrees_with_normalize(text):
+    assert fold(text).skeleton == skeleton(normalize(text))
+
+
+@given(text_strategy)
+def test_offsets_are_monotonic_and_inside_the_original(text):
+    folded = fold(text)
+    assert len(folded.starts) == len(folded.ends) == len(folded.skeleton)
+    for i, (start, end) in enumerate(zip(folded.starts, folded.ends)):
+        assert 0 <= start < end <= len(text)
+        if i:
+            assert start >= folded.starts[i - 1]

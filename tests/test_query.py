@@ -1,0 +1,72 @@
+"""The query language: AND, OR, NOT/-, phrases, title:, and literal fallbacks."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from search.query import TITLE, BadQuery, parse
+
+
+def keys(parsed):
+    return [[u.key for u in group] for group in parsed.groups], [u.key for u in parsed.excluded]
+
+
+def test_spaces_and_or_and_not():
+    assert keys(parse("联合国 安理会 OR 大会 -美国 NOT 英国")) == ([["联合国"], ["安理会", "大会"]], ["美国", "英国"])
+
+
+def test_phrase_ignores_spaces_inside_and_is_marked_as_phrase():
+    (group,) = parse('"联合 国 宪章"').groups
+    assert group[0].key == "联合国宪章" and group[0].phrase
+
+
+def test_title_prefix_restricts_to_titles():
+    (group,) = parse("title:夜读").groups
+    assert group[0].field == TITLE and group[0].key == "夜读"
+    (group,) = parse('title:"城市 夜读"').groups
+    assert group[0].field == TITLE and group[0].phrase
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ('"unbalanced', [['"unbalanced']]),
+        ("OR", [["or"]]),
+        ("a OR", [["a"], ["or"]]),
+        ("NOT", [["not"]]),
+        ("-", [["-"]]),
+        ("foo:bar", [["foo:bar"]]),
+        ("title:", [["title:"]]),
+        ("AND OR NOT", [["and"], ["or"], ["not"]]),
+    ],
+)
+def test_stray_syntax_is_searched_literally(query, expected):
+    assert keys(parse(query))[0] == expected
+
+
+def test_full_width_query_syntax_is_understood():
+    assert keys(parse("ＯＲ ｔｉｔｌｅ：联合")) == ([["or"], ["联合"]], [])
+    assert parse("ｔｉｔｌｅ：联合").groups[0][0].field == TITLE
+
+
+def test_traditional_query_is_normalised():
+    assert keys(parse("聯合國"))[0] == [["联合国"]]
+
+
+def test_limits_raise_bad_query_naming_the_limit():
+    with pytest.raises(BadQuery, match="256"):
+        parse("国" * 300)
+    with pytest.raises(BadQuery, match="16"):
+        parse(" ".join(f"词{i}" for i in range(20)))
+
+
+def test_empty_and_blank_queries_are_empty():
+    assert parse("").is_empty and parse("  \u200b ").is_empty and parse('""').is_empty
+
+
+@given(st.text(max_size=80))
+def test_any_text_parses_without_error(text):
+    parsed = parse(text, max_chars=1000, max_terms=1000)
+    for group in parsed.groups:
+        for unit in group:
+            assert unit.key and " " not in unit.key

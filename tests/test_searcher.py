@@ -1,0 +1,152 @@
+"""Matching, ranking and paging against a brute-force oracle: if Ctrl+F finds it, search finds it."""
+
+import re
+from html import unescape
+
+import opencc
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from search.normalize import normalize, skeleton
+from search.searcher import WHOLE_WORD_BONUS, ArticleNotFound, BadQuery
+
+from conftest import fetch_all
+
+S2T = opencc.OpenCC("s2t")
+OPERATOR_WORDS = {"or", "and", "not"}
+PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def hit_ids(hits):
+    return {(h["article_id"], h["paragraph"]) for h in hits}
+
+
+def check_highlights(hits):
+    for hit in hits:
+        assert unescape(hit["highlight"].replace("<mark>", "").replace("</mark>", "")) == hit["text"]
+        assert "<mark>" in hit["highlight"]
+
+
+substrings = st.integers(2, 6)
+
+
+def draw_substring(corpus, data):
+    aid, n, text, _ = data.draw(st.sampled_from(corpus.paragraphs))
+    length = data.draw(substrings)
+    assume(len(text) >= length)
+    start = data.draw(st.integers(0, len(text) - length))
+    return (aid, n), text[start : start + length]
+
+
+@PROPERTY
+@given(data=st.data())
+def test_every_substring_is_found_as_a_phrase_with_exact_total(corpus, data):
+    source, sub = draw_substring(corpus, data)
+    key = skeleton(normalize(sub))
+    assume(key and '"' not in sub)
+    total, hits = fetch_all(corpus.searcher, f'"{sub}"')
+    assert source in hit_ids(hits)
+    assert hit_ids(hits) == corpus.containing(key)
+    assert total == len(hits)
+    check_highlights(hits)
+
+
+@PROPERTY
+@given(data=st.data())
+def test_every_substring_is_found_as_keywords(corpus, data):
+    source, sub = draw_substring(corpus, data)
+    parts = sub.split()
+    assume(parts and '"' not in sub)
+    assume(not any(p.startswith("-") or p.casefold() in OPERATOR_WORDS or ":" in p for p in parts))
+    keys = [skeleton(normalize(p)) for p in parts]
+    assume(all(keys))
+    total, hits = fetch_all(corpus.searcher, sub)
+    assert source in hit_ids(hits)
+    assert hit_ids(hits) == corpus.containing(*keys)
+    assert total == len(hits)
+
+
+@PROPERTY
+@given(data=st.data())
+def test_traditional_query_finds_simplified_text(corpus, data):
+    source, sub = draw_substring(corpus, data)
+    assume('"' not in sub and skeleton(normalize(sub)))
+    traditional = S2T.convert(sub)
+    total, hits = fetch_all(corpus.searcher, f'"{traditional}"')
+    assert source in hit_ids(hits)
+    for hit in hits:  # precision: every hit contains the phrase
+        assert skeleton(normalize(traditional)) in skeleton(normalize(hit["text"]))
+
+
+@pytest.mark.parametrize("query", ["Stephane", "51个", "2014年", "ＡＢＣ－１２３", "abc-123", "1.2吨", "40%"])
+def test_latin_digits_and_full_width_are_found(corpus, query):
+    total, hits = fetch_all(corpus.searcher, query)
+    key = skeleton(normalize(query))
+    assert total >= 1 and hit_ids(hits) == corpus.containing(key)
+    check_highlights(hits)
+
+
+def test_simplified_query_finds_traditional_text(corpus):
+    total, hits = fetch_all(corpus.searcher, "图书馆 古籍修复")
+    assert any("圖書館" in h["text"] for h in hits)
+    assert any("<mark>古籍修復</mark>" in h["highlight"] for h in hits)
+
+
+def test_whole_word_matches_rank_above_sub_word_matches(corpus):
+    total, hits = fetch_all(corpus.searcher, "图书")
+    assert total >= 2
+    whole = [h["score"] >= WHOLE_WORD_BONUS for h in hits]
+    assert whole == sorted(whole, reverse=True)
+    assert any(whole)
+
+
+def test_or_not_and_title(corpus):
+    _, either = fetch_all(corpus.searcher, "夜读 OR 河道")
+    assert hit_ids(either) == corpus.containing("夜读") | corpus.containing("河道")
+    _, without = fetch_all(corpus.searcher, "图书馆 -夜读")
+    assert hit_ids(without) == corpus.containing("图书馆") - corpus.containing("夜读")
+    _, titled = fetch_all(corpus.searcher, "title:河道清理 志愿者")
+    assert titled and {h["article_title"] for h in titled} == {"河道清理志愿行动"}
+    assert all("志愿者" in h["text"] for h in titled)
+
+
+def test_paging_is_consistent_and_total_is_exact(corpus):
+    first = corpus.searcher.search("的", page=1, size=3)
+    second = corpus.searcher.search("的", page=2, size=3)
+    assert first["total"] == second["total"] == len(corpus.containing("的"))
+    assert not hit_ids(first["hits"]) & hit_ids(second["hits"])
+    beyond = corpus.searcher.search("的", page=10_000, size=100)
+    assert beyond["hits"] == [] and beyond["total"] == first["total"]
+
+
+def test_empty_query_has_no_hits(corpus):
+    result = corpus.searcher.search("   ")
+    assert result["total"] == 0 and result["hits"] == []
+
+
+def test_bad_paging_and_long_queries_raise_bad_query(corpus):
+    with pytest.raises(BadQuery):
+        corpus.searcher.search("国", page=0)
+    with pytest.raises(BadQuery):
+        corpus.searcher.search("国", size=101)
+    with pytest.raises(BadQuery):
+        corpus.searcher.search("国" * 10_000)
+
+
+def test_article_returns_paragraphs_in_order_with_highlights(corpus):
+    article = corpus.searcher.article("wire-001", q="港口")
+    assert article["title"] == "港口吞吐量创新高"
+    assert [p["n"] for p in article["paragraphs"]] == list(range(1, len(article["paragraphs"]) + 1))
+    assert article["paragraphs"][0]["kind"] == "title"
+    assert any("<mark>港口</mark>" in p["highlight"] for p in article["paragraphs"])
+    with pytest.raises(ArticleNotFound):
+        corpus.searcher.article("no-such-article")
+
+
+def test_markup_in_articles_comes_back_escaped(corpus):
+    _, hits = fetch_all(corpus.searcher, "喜欢这里")
+    (hit,) = hits
+    assert "<b>" in hit["text"]
+    assert "&lt;b&gt;" in hit["highlight"] and "<b>" not in hit["highlight"]
+    assert re.sub(r"</?mark>", "", hit["highlight"]).count("<") == 0
