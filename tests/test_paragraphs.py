@@ -1,0 +1,486 @@
+"""Tests for search.paragraphs: reading the seeds folder and reconstructing paragraphs."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from search.paragraphs import (
+    KINDS,
+    MAX_BODY,
+    Article,
+    InputProblem,
+    Paragraph,
+    SeedsMissing,
+    read_articles,
+    split_text,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "runon"
+RUNON = sorted(FIXTURES.glob("*.txt"))
+WHITESPACE = re.compile(r"\s+")
+QUOTE_PAIRS = {"“": "”", "‘": "’", "「": "」", "『": "』", "（": "）", "(": ")", "《": "》", "【": "】"}
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def read(seeds: Path) -> tuple[list[Article], list[InputProblem]]:
+    problems: list[InputProblem] = []
+    return list(read_articles(seeds, problems.append)), problems
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def assert_nothing_lost(text: str, paragraphs: list[Paragraph], first: int = 1) -> None:
+    """Joined paragraphs equal the source minus whitespace; each is a substring, in order."""
+    assert "".join(WHITESPACE.sub("", p.text) for p in paragraphs) == WHITESPACE.sub("", text)
+    pos = 0
+    for p in paragraphs:
+        assert p.text and p.text == p.text.strip()
+        found = text.find(p.text, pos)
+        assert found >= 0, f"paragraph {p.n} is not a slice of the source after offset {pos}"
+        pos = found + len(p.text)
+    assert [p.n for p in paragraphs] == list(range(first, first + len(paragraphs)))
+
+
+def cut_offsets(text: str, paragraphs: list[Paragraph]) -> list[int]:
+    """Offsets in text where the 2nd, 3rd, … paragraph starts."""
+    offsets, pos = [], 0
+    for p in paragraphs:
+        start = text.index(p.text, pos)
+        offsets.append(start)
+        pos = start + len(p.text)
+    return offsets[1:]
+
+
+def quotation_spans(text: str) -> list[tuple[int, int]]:
+    """Properly nested quotation/bracket pairs (open, close) of text."""
+    stack, pairs = [], []
+    closers = {v: k for k, v in QUOTE_PAIRS.items()}
+    for i, ch in enumerate(text):
+        if ch in QUOTE_PAIRS:
+            stack.append((ch, i))
+        elif ch in closers and stack and stack[-1][0] == closers[ch]:
+            pairs.append((stack.pop()[1], i))
+    return pairs
+
+
+def of_kind(paragraphs: list[Paragraph], kind: str) -> list[str]:
+    return [p.text for p in paragraphs if p.kind == kind]
+
+
+# ---------------------------------------------------------------- run-on: the guancha-style article
+
+
+@pytest.fixture(scope="module")
+def guancha() -> list[Paragraph]:
+    return split_text(fixture("guancha_style.txt"))
+
+
+def test_guancha_fixture_is_one_run_on_line() -> None:
+    text = fixture("guancha_style.txt")
+    assert "\n" not in text and text.startswith("原标题：") and text.endswith("责任编辑：王蒙")
+
+
+def test_guancha_title_from_original_title_prefix(guancha: list[Paragraph]) -> None:
+    assert guancha[0] == Paragraph(1, "title", "原标题：联合国发言人：以自卫为由越境打击站不住脚")
+
+
+def test_guancha_lead_starts_at_dateline(guancha: list[Paragraph]) -> None:
+    assert guancha[1].kind == "lead"
+    assert guancha[1].text.startswith("（观察者网讯）据联合国新闻网站报道")
+
+
+def test_guancha_four_captions(guancha: list[Paragraph]) -> None:
+    assert of_kind(guancha, "caption") == [
+        "Dujarric在例行记者会上回答提问 视频截图",
+        "联合国安理会会场资料 视频截图",
+        "与会外交官在会后接受采访 视频截图",
+        "联合国秘书长发言人Stephane Dujarric 图源：联合国新闻",
+    ]
+
+
+def test_guancha_three_headings_follow_captions(guancha: list[Paragraph]) -> None:
+    assert of_kind(guancha, "heading") == ["自卫权的边界", "安理会的分歧", "2014年的先例"]
+    for p in guancha:
+        if p.kind == "heading":
+            assert guancha[p.n - 2].kind == "caption"
+            assert guancha[p.n].kind == "body"
+
+
+def test_guancha_closing_byline(guancha: list[Paragraph]) -> None:
+    assert guancha[-1] == Paragraph(len(guancha), "byline", "责任编辑：王蒙")
+    assert of_kind(guancha, "byline") == ["责任编辑：王蒙"]
+
+
+def test_guancha_body_is_split_into_several_paragraphs(guancha: list[Paragraph]) -> None:
+    body = of_kind(guancha, "body")
+    assert len(body) >= 8
+    assert any(p.startswith("与此同时，") for p in body)  # a new source opens a paragraph
+
+
+# ---------------------------------------------------------------- run-on: other styles
+
+
+def test_wire_story_lead_and_end_mark() -> None:
+    paragraphs = split_text(fixture("xinhua_wire.txt"))
+    assert paragraphs[0].kind == "lead"
+    assert paragraphs[0].text.startswith("新华社北京3月6日电（记者林晓）")
+    assert paragraphs[-1] == Paragraph(len(paragraphs), "byline", "（完）")
+    assert any(p.text.startswith("与此同时") for p in paragraphs)
+
+
+def test_local_news_lead_and_byline() -> None:
+    paragraphs = split_text(fixture("benbao_local.txt"))
+    assert paragraphs[0].kind == "lead" and paragraphs[0].text.startswith("本报讯（记者周敏 通讯员陈立）")
+    assert paragraphs[-1].kind == "byline" and paragraphs[-1].text == "责任编辑：孙悦"
+    assert {p.kind for p in paragraphs[1:-1]} == {"body"}
+    assert len(paragraphs) >= 4
+
+
+def test_long_quotations_stay_whole() -> None:
+    text = fixture("long_quotes.txt")
+    paragraphs = split_text(text)
+    assert len(paragraphs) >= 2
+    joined = "\n".join(p.text for p in paragraphs)
+    for quote in ("“那时候没有教室", "‘你们这样能坚持多久？’", "（当时没有通车，往返要走两天）"):
+        assert any(quote in p.text for p in paragraphs), quote
+    # the nested quotation is one paragraph from its opening to its closing mark
+    assert "“那时候没有教室" in joined and "后来，我们坚持了整整十年。”" in joined
+    start = next(p for p in paragraphs if "“那时候没有教室" in p.text)
+    assert "后来，我们坚持了整整十年。”" in start.text
+
+
+def test_text_without_cues_is_still_paragraphed() -> None:
+    paragraphs = split_text(fixture("no_cues.txt"))
+    assert {p.kind for p in paragraphs} == {"body"}
+    assert 2 <= len(paragraphs) <= 8
+
+
+def test_latin_text_and_numbers_are_not_cut_at_decimal_points_or_abbreviations() -> None:
+    paragraphs = split_text(fixture("latin_numbers.txt"))
+    for p in paragraphs:
+        assert not p.text.startswith(("3 ", "1.3", "Lee,", "S.", "reduces"))
+    texts = "\n".join(p.text for p in paragraphs)
+    assert "v2.1.3" in texts and "Dr. Lee" in texts
+
+
+@pytest.mark.parametrize("path", RUNON, ids=lambda p: p.stem)
+def test_runon_fixture_nothing_lost_and_in_order(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert "\n" not in text
+    assert_nothing_lost(text, split_text(text))
+
+
+@pytest.mark.parametrize("path", RUNON, ids=lambda p: p.stem)
+def test_runon_fixture_never_cut_inside_quotes_or_brackets(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    pairs = quotation_spans(text)
+    assert pairs, "fixture should contain quotations or brackets"
+    for cut in cut_offsets(text, split_text(text)):
+        assert not any(o < cut <= c for o, c in pairs), text[max(0, cut - 20): cut + 20]
+
+
+@pytest.mark.parametrize("path", RUNON, ids=lambda p: p.stem)
+def test_runon_fixture_body_length_rule(path: Path) -> None:
+    for p in split_text(path.read_text(encoding="utf-8")):
+        assert p.kind in KINDS
+        if p.kind == "body":
+            assert len(p.text) <= MAX_BODY or len(re.findall(r"[。！？]", p.text)) <= 1
+
+
+def test_long_run_on_body_is_cut_below_the_limit() -> None:
+    sentence = "这是一个用来测试段落长度限制的普通句子，没有任何提示词。"
+    text = sentence * 40
+    paragraphs = split_text(text)
+    assert len(paragraphs) > 3
+    assert all(len(p.text) <= MAX_BODY for p in paragraphs)
+    assert_nothing_lost(text, paragraphs)
+
+
+def test_single_long_sentence_is_not_cut() -> None:
+    text = "这是一个非常长的句子，" * 60 + "到这里才结束。"
+    assert [p.text for p in split_text(text)] == [text]
+
+
+def test_unbalanced_quote_does_not_swallow_the_article() -> None:
+    text = "他说：“这句话没有结束。" + "另一段落的句子在这里，内容足够长以便分段。" * 40
+    paragraphs = split_text(text)
+    assert len(paragraphs) > 3
+    assert all(len(p.text) <= MAX_BODY for p in paragraphs)
+
+
+def test_quote_followed_by_attribution_is_one_sentence() -> None:
+    text = "“我们不会让步。”他说。" + "此前，双方已经谈了三轮。" * 30
+    assert split_text(text)[0].text.startswith("“我们不会让步。”他说。")
+
+
+def test_caption_with_photo_credit_and_image_source() -> None:
+    text = "会议在北京举行。会场一角 新华社记者 张三 摄据介绍，会议为期两天。代表们进行了讨论。"
+    kinds = [(p.kind, p.text) for p in split_text(text)]
+    assert ("caption", "会场一角 新华社记者 张三 摄") in kinds
+
+
+def test_screenshot_in_body_text_is_not_a_caption() -> None:
+    text = "网友发布的截图显示，现场人员众多。当地警方随后发布通报，称已介入调查。"
+    assert "caption" not in {p.kind for p in split_text(text)}
+
+
+def test_short_unpunctuated_run_on_text_is_a_title() -> None:
+    assert split_text("春季马拉松报名开始") == [Paragraph(1, "title", "春季马拉松报名开始")]
+
+
+def test_title_glued_before_dateline_without_prefix() -> None:
+    paragraphs = split_text("城际铁路二期开工（本报讯）今天上午，工程正式开工。工期三年。")
+    assert paragraphs[0] == Paragraph(1, "title", "城际铁路二期开工")
+    assert paragraphs[1].kind == "lead"
+
+
+# ---------------------------------------------------------------- property tests
+
+
+CHARS = st.sampled_from(list("的一是了我不人在他有这个上们来到时大地为子中你说生国年着就那和要她出也得里后自以会")
+                        + list("。，！？；：、“”‘’「」（）()《》【】 \t\u3000…") + list("aZ.9"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(CHARS, max_size=800))
+def test_property_nothing_lost(text: str) -> None:
+    assert_nothing_lost(text, split_text(text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=400))
+def test_property_arbitrary_unicode_nothing_lost(text: str) -> None:
+    paragraphs = split_text(text)
+    assert all(p.kind in KINDS for p in paragraphs)
+    # line-broken text keeps its lines; only whitespace may disappear
+    assert "".join(WHITESPACE.sub("", p.text) for p in paragraphs) == WHITESPACE.sub("", text)
+
+
+SENTENCE = st.text(st.sampled_from(list("的一是了我不人在他有这个上们来到时大地为")), min_size=3, max_size=40).map(
+    lambda s: s + "。"
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(SENTENCE, min_size=1, max_size=30),
+    st.lists(SENTENCE, min_size=1, max_size=8),
+    st.lists(SENTENCE, min_size=0, max_size=30),
+    st.sampled_from(list(QUOTE_PAIRS.items())),
+)
+def test_property_never_cut_inside_a_balanced_quote(
+    before: list[str], inside: list[str], after: list[str], pair: tuple[str, str]
+) -> None:
+    quoted = pair[0] + "".join(inside) + pair[1]
+    text = "".join(before) + "他说：" + quoted + "".join(after)
+    paragraphs = split_text(text)
+    assert any(quoted in p.text for p in paragraphs), "the quotation was cut"
+    assert_nothing_lost(text, paragraphs)
+
+
+# ---------------------------------------------------------------- line-broken text
+
+
+def test_line_broken_lines_are_paragraphs_with_title_first() -> None:
+    text = "图书馆新馆开放\n\n  新馆今天开放，吸引了许多市民。  \n馆长表示，欢迎大家来。\n"
+    assert split_text(text) == [
+        Paragraph(1, "title", "图书馆新馆开放"),
+        Paragraph(2, "body", "新馆今天开放，吸引了许多市民。"),
+        Paragraph(3, "body", "馆长表示，欢迎大家来。"),
+    ]
+
+
+def test_line_broken_first_line_with_closing_punctuation_is_body() -> None:
+    paragraphs = split_text("新馆今天开放。\n馆长表示，欢迎大家来。")
+    assert [p.kind for p in paragraphs] == ["body", "body"]
+
+
+def test_line_broken_classifies_captions_bylines_datelines_and_crlf() -> None:
+    text = "标题\r\n新华社北京3月5日电 会议今天开幕。\r\n图为会议现场。\r\n读者服务\r\n正文继续。\r\n责任编辑：王蒙\r\n"
+    assert [p.kind for p in split_text(text)] == ["title", "lead", "caption", "heading", "body", "byline"]
+
+
+def test_line_broken_long_line_is_split_further() -> None:
+    line = "这是一个用来测试段落长度限制的普通句子，没有任何提示词。" * 20
+    paragraphs = split_text("标题\n" + line + "\n短段落。")
+    assert len(paragraphs) > 3 and paragraphs[-1].text == "短段落。"
+    assert all(len(p.text) <= MAX_BODY for p in paragraphs)
+
+
+def test_explicit_title_becomes_paragraph_one() -> None:
+    paragraphs = split_text("短句\n第二段。", title="  给定标题 ")
+    assert paragraphs[0] == Paragraph(1, "title", "给定标题")
+    assert [p.kind for p in paragraphs[1:]] == ["body", "body"]  # no second title
+
+
+def test_markdown_headings() -> None:
+    paragraphs = split_text("# 标题\n\n正文第一段。\n\n## 小节\n正文第二段。", markdown=True)
+    assert [(p.kind, p.text) for p in paragraphs] == [
+        ("title", "标题"),
+        ("body", "正文第一段。"),
+        ("heading", "小节"),
+        ("body", "正文第二段。"),
+    ]
+
+
+# ---------------------------------------------------------------- reading the seeds folder
+
+
+def test_reads_txt_md_jsonl_recursively_in_sorted_order(tmp_path: Path) -> None:
+    write(tmp_path / "b.txt", "\ufeff标题乙\n正文。")
+    write(tmp_path / "a.md", "# 标题甲\n正文。")
+    write(tmp_path / "sub" / "c.txt", "正文丙。")
+    write(
+        tmp_path / "news.jsonl",
+        json.dumps({"id": "j1", "title": "新闻", "text": "第一段。\n第二段。", "date": "2025-01-01"}) + "\n\n",
+    )
+    articles, problems = read(tmp_path)
+    assert problems == []
+    assert [(a.id, a.source) for a in articles] == [
+        ("a", "a.md"),
+        ("b", "b.txt"),
+        ("j1", "news.jsonl:1"),
+        ("c", "sub/c.txt"),
+    ]
+    by_id = {a.id: a for a in articles}
+    assert by_id["a"].title == "标题甲" and by_id["a"].paragraphs[0].kind == "title"
+    assert by_id["b"].title == "标题乙" and by_id["b"].paragraphs[0].text == "标题乙"  # BOM stripped
+    assert by_id["c"].title == ""
+    assert by_id["j1"].title == "新闻" and by_id["j1"].metadata == {"date": "2025-01-01"}
+    assert [p.text for p in by_id["j1"].paragraphs] == ["新闻", "第一段。", "第二段。"]
+
+
+def test_original_title_prefix_is_dropped_from_article_title(tmp_path: Path) -> None:
+    write(tmp_path / "g.txt", fixture("guancha_style.txt"))
+    articles, _ = read(tmp_path)
+    assert articles[0].title == "联合国发言人：以自卫为由越境打击站不住脚"
+
+
+def test_hidden_files_skipped_silently_other_types_noted(tmp_path: Path) -> None:
+    write(tmp_path / ".hidden.txt", "隐藏。")
+    write(tmp_path / ".git" / "x.txt", "隐藏。")
+    write(tmp_path / "notes.csv", "a,b")
+    write(tmp_path / "ok.txt", "正文。")
+    articles, problems = read(tmp_path)
+    assert [a.id for a in articles] == ["ok"]
+    assert [(p.path, p.fatal) for p in problems] == [("notes.csv", False)]
+
+
+def test_invalid_utf8_reported_with_line_of_bad_byte(tmp_path: Path) -> None:
+    write(tmp_path / "bad.txt", "第一行。\n第二行。\n".encode() + b"\xff\xfe oops\n")
+    write(tmp_path / "good.txt", "正文。")
+    articles, problems = read(tmp_path)
+    assert [a.id for a in articles] == ["good"]
+    assert len(problems) == 1 and problems[0].fatal
+    assert str(problems[0]).startswith("bad.txt:3: invalid UTF-8")
+
+
+def test_empty_and_whitespace_only_files_reported(tmp_path: Path) -> None:
+    write(tmp_path / "empty.txt", "")
+    write(tmp_path / "blank.md", " \n\u3000\n")
+    write(tmp_path / "blank.jsonl", "\n\n")
+    articles, problems = read(tmp_path)
+    assert articles == []
+    assert sorted((p.path, p.reason) for p in problems) == [
+        ("blank.jsonl", "empty file"),
+        ("blank.md", "empty file"),
+        ("empty.txt", "empty file"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("{not json", "malformed JSON"),
+        ("[1, 2]", "expected an object"),
+        ('{"title": "t", "text": "x"}', "'id'"),
+        ('{"id": 5, "text": "x"}', "'id'"),
+        ('{"id": "x"}', "'text'"),
+        ('{"id": "x", "text": 3}', "'text'"),
+        ('{"id": "x", "text": "  "}', "empty 'text'"),
+        ('{"id": "x", "title": 7, "text": "正文。"}', "'title'"),
+        ('{"id": "x", "text": "\\ud800"}', "surrogate"),
+    ],
+)
+def test_malformed_jsonl_line_reported_once_others_kept(tmp_path: Path, line: str, reason: str) -> None:
+    good = json.dumps({"id": "ok", "title": "好", "text": "正文。"})
+    write(tmp_path / "n.jsonl", f"{good}\n{line}\n")
+    articles, problems = read(tmp_path)
+    assert [a.id for a in articles] == ["ok"]
+    assert len(problems) == 1
+    assert problems[0].path == "n.jsonl" and problems[0].line == 2 and problems[0].fatal
+    assert reason in problems[0].reason
+
+
+def test_invalid_utf8_in_jsonl_skips_only_that_line(tmp_path: Path) -> None:
+    good = json.dumps({"id": "ok", "title": "好", "text": "正文。"}).encode()
+    write(tmp_path / "n.jsonl", b'{"id": "bad", "text": "\xff"}\n' + good + b"\n")
+    articles, problems = read(tmp_path)
+    assert [a.id for a in articles] == ["ok"]
+    assert [(p.line, p.reason.startswith("invalid UTF-8")) for p in problems] == [(1, True)]
+
+
+def test_duplicate_ids_later_one_skipped_naming_first(tmp_path: Path) -> None:
+    write(tmp_path / "a" / "x.txt", "第一篇。")
+    write(tmp_path / "b" / "x.md", "第二篇。")
+    lines = [json.dumps({"id": i, "title": "", "text": "正文。"}) for i in ("y", "y", "x")]
+    write(tmp_path / "c.jsonl", "\n".join(lines))
+    articles, problems = read(tmp_path)
+    assert [(a.id, a.source) for a in articles] == [("x", "a/x.txt"), ("y", "c.jsonl:1")]
+    assert [str(p) for p in problems] == [
+        "b/x.md:1: duplicate article id 'x' (first in a/x.txt)",
+        "c.jsonl:2: duplicate article id 'y' (first in c.jsonl:1)",
+        "c.jsonl:3: duplicate article id 'x' (first in a/x.txt)",
+    ]
+
+
+def test_jsonl_runon_text_is_reconstructed_after_title(tmp_path: Path) -> None:
+    text = fixture("xinhua_wire.txt")
+    write(tmp_path / "w.jsonl", json.dumps({"id": "w", "title": "春季气候", "text": text}))
+    (article,), _ = read(tmp_path)
+    assert article.paragraphs[0] == Paragraph(1, "title", "春季气候")
+    assert article.paragraphs[1].kind == "lead"
+    assert len(article.paragraphs) > 3
+    assert_nothing_lost(text, list(article.paragraphs[1:]), first=2)
+
+
+def test_missing_seeds_dir_raises_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nope"
+    with pytest.raises(SeedsMissing, match="nope"):
+        list(read_articles(missing, lambda p: None))
+    write(tmp_path / "file.txt", "x")
+    with pytest.raises(SeedsMissing, match="not a directory"):
+        list(read_articles(tmp_path / "file.txt", lambda p: None))
+
+
+def test_input_problem_str() -> None:
+    assert str(InputProblem("a/b.jsonl", 4, "bad")) == "a/b.jsonl:4: bad"
+    assert InputProblem("x", 1, "note", fatal=False).fatal is False
+
+
+def test_repository_seeds_read_cleanly() -> None:
+    seeds = Path(__file__).parent.parent / "seeds"
+    articles, problems = read(seeds)
+    assert [p for p in problems if p.fatal] == []
+    by_id = {a.id: a for a in articles}
+    assert {"001_un_briefing", "002_city_library", "003_brief_marathon"} <= set(by_id)
+    assert by_id["002_city_library"].title == "市立圖書館新館今日開放"
+    assert by_id["003_brief_marathon"].metadata == {"date": "2025-03-08"}
+    for article in articles:
+        assert all(p.kind in KINDS and p.text for p in article.paragraphs)
