@@ -1,0 +1,105 @@
+"""The command line, called in-process."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from search.cli import EXIT_FAILED, EXIT_LOCKED, main
+from search.store import IndexLayout
+
+TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
+
+
+@pytest.fixture
+def seeds(tmp_path):
+    folder = tmp_path / "seeds"
+    shutil.copytree(TEST_ARTICLES, folder)
+    return folder
+
+
+def test_index_then_query(seeds, tmp_path, capsys):
+    index = tmp_path / "index"
+    assert main(["index", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "indexed 4 articles" in out and "characters in" in out
+    assert main(["query", "--index", str(index), "港口"]) == 0
+    out = capsys.readouterr().out
+    assert "paragraphs match '港口'" in out and "【港口】" in out
+    assert main(["query", "--index", str(index), "--json", "--size", "1", "港口"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["size"] == 1 and len(body["hits"]) == 1 and body["total"] >= 2
+
+
+def test_defaults_come_from_the_environment(seeds, tmp_path, capsys):
+    env = {"ZHSEARCH_SEEDS": str(seeds), "ZHSEARCH_INDEX": str(tmp_path / "envindex")}
+    assert main(["index", "--jobs", "1"], environ=env) == 0
+    assert IndexLayout(tmp_path / "envindex").current() is not None
+
+
+def test_reindex_swaps_a_new_build_in_and_removes_old_ones(seeds, tmp_path, capsys):
+    index = tmp_path / "index"
+    layout = IndexLayout(index)
+    builds = []
+    for _ in range(3):
+        assert main(["index", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"]) == 0
+        builds.append(layout.current())
+    assert len(set(builds)) == 3
+    remaining = sorted(p.name for p in index.glob("build-*"))
+    assert remaining == sorted([builds[1].name, builds[2].name])  # live + the one before
+
+
+def test_missing_seeds_folder_is_a_clear_error(tmp_path, capsys):
+    code = main(["index", "--seeds", str(tmp_path / "nope"), "--index", str(tmp_path / "index")])
+    assert code == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "nope" in err and "Traceback" not in err
+    assert IndexLayout(tmp_path / "index").current() is None
+
+
+def test_empty_seeds_folder_swaps_nothing_in(tmp_path, capsys):
+    (tmp_path / "seeds").mkdir()
+    code = main(["index", "--seeds", str(tmp_path / "seeds"), "--index", str(tmp_path / "index")])
+    assert code == EXIT_FAILED
+    assert "no articles" in capsys.readouterr().err
+    assert IndexLayout(tmp_path / "index").current() is None
+
+
+def test_bad_files_are_reported_and_skipped_strict_refuses(seeds, tmp_path, capsys):
+    index = tmp_path / "index"
+    assert main(["index", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"]) == 0
+    live = IndexLayout(index).current()
+    capsys.readouterr()
+    (seeds / "broken.txt").write_bytes("好的\n".encode() + b"\xff\xfe bad\n")
+    (seeds / "empty.txt").write_text("")
+    assert main(["index", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "broken.txt:2:" in captured.err and "empty.txt:1:" in captured.err
+    assert "indexed 4 articles" in captured.out
+    newer = IndexLayout(index).current()
+    assert main(["index", "--strict", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"]) == EXIT_FAILED
+    assert IndexLayout(index).current() == newer != live
+
+
+def test_a_second_concurrent_build_is_refused_with_one_line(seeds, tmp_path, capsys):
+    index = tmp_path / "index"
+    with IndexLayout(index).build_lock():
+        code = main(["index", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"])
+    assert code == EXIT_LOCKED
+    err = capsys.readouterr().err.strip()
+    assert "another build is running" in err and "\n" not in err
+
+
+def test_query_without_index_fails_cleanly(tmp_path, capsys):
+    assert main(["query", "--index", str(tmp_path / "none"), "国"]) == EXIT_FAILED
+    assert "zhsearch index" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_cli(seeds, tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "search", "query", "--help"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0 and "--json" in result.stdout

@@ -1,0 +1,83 @@
+"""End to end: `zhsearch serve` builds the index and serves it through real gunicorn."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited with {proc.returncode}: {proc.stderr.read()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing listened on port {port} within {timeout} s")
+
+
+def get_json(url: str) -> tuple[int, dict]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, json.loads(response.read())
+
+
+@pytest.fixture
+def server(tmp_path):
+    seeds = tmp_path / "seeds"
+    shutil.copytree(TEST_ARTICLES, seeds)
+    port = free_port()
+    env = dict(os.environ, ZHSEARCH_SEEDS=str(seeds), ZHSEARCH_INDEX=str(tmp_path / "index"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        wait_for_port(port, proc)
+        yield f"http://127.0.0.1:{port}", proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_serve_builds_the_index_and_answers(server):
+    base, proc = server
+    status, health = get_json(f"{base}/healthz")
+    assert status == 200 and health["articles"] == 4
+    status, body = get_json(f"{base}/api/search?" + urllib.parse.urlencode({"q": '"城市夜读"'}))
+    assert status == 200 and body["total"] >= 1
+    assert "<mark>城市夜读</mark>" in body["hits"][0]["highlight"]
+    with urllib.request.urlopen(f"{base}/?" + urllib.parse.urlencode({"q": "港口"}), timeout=10) as response:
+        page = response.read().decode()
+        assert response.headers["Content-Type"].startswith("text/html")
+    assert "<mark>港口</mark>" in page
+
+
+def test_graceful_shutdown_on_sigterm(server):
+    base, proc = server
+    get_json(f"{base}/healthz")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
