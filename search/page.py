@@ -18,6 +18,7 @@ from urllib.parse import quote, quote_plus
 
 import falcon
 import jinja2
+from markupsafe import Markup, escape
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -46,6 +47,15 @@ EXAMPLES = [
 ]
 
 _MARK_RE = re.compile(r"<mark>")
+TITLE_PREFIX = "原标题："
+
+
+def title_prefix(html: str) -> Markup:
+    """Set a leading ``原标题：`` of an (escaped) title apart, so the title itself stands out."""
+    html = html if isinstance(html, Markup) else escape(html)
+    if html.startswith(TITLE_PREFIX):
+        return Markup('<span class="title-prefix">{}</span>{}').format(TITLE_PREFIX, Markup(html[len(TITLE_PREFIX):]))
+    return html
 
 
 # --- URLs, built identically in static/search.js ------------------------------------
@@ -123,6 +133,7 @@ class _Renderer:
             examples=EXAMPLES,
             asset=self._asset_url,
         )
+        self.env.filters["title_prefix"] = title_prefix
         self._versions: dict[str, str] = {}
 
     def _asset_url(self, name: str) -> str:

@@ -235,6 +235,7 @@ def test_query_renders_marked_hits_with_links_kinds_total_and_time(client):
         marks = text.find_all("mark")
         assert marks and all(m.text in ("联合国", "聯合國") for m in marks), [m.text for m in marks]
     assert {"un_charter", "traditional"} <= article_ids  # Traditional text found too
+    assert doc.find("nav", class_="pager") is None  # one page: nothing to page through
     status = doc.find(id="status")
     assert status.attrs.get("aria-live") == "polite"
     assert re.search(r"找到 \d+ 个段落，用时 [\d.]+ 毫秒", status.text), status.text
@@ -344,7 +345,8 @@ def test_article_page_has_structure_and_paragraph_anchors(client):
     assert ids == [f"p{n}" for n in range(1, len(paras) + 1)]
     assert len(paras) >= 5
     h1 = doc.find("h1")
-    assert h1 is not None and "联合国宪章生效八十周年" in h1.text
+    assert h1 is not None and h1.text == "原标题：联合国宪章生效八十周年"
+    assert h1.find("span", class_="title-prefix").text == "原标题："
     kinds = {c for p in paras for c in p.attrs["class"].split() if c != "para"}
     assert {"lead", "caption", "byline", "body"} <= kinds | {"article-title"}, kinds
     assert doc.find_all("mark") == []

@@ -137,7 +137,7 @@
         el("p", null, ["这一页没有结果了。", el("a", { href: searchUrl(q, pages) }, ["回到最后一页"])])
       ]));
     }
-    frag.appendChild(pagerNode(q, data.page, pages));
+    if (pages > 1) frag.appendChild(pagerNode(q, data.page, pages));
     setResults("results", frag);
   }
 

@@ -1,0 +1,444 @@
+"""The search page in real headless Chromium (issue #6).
+
+Drives Debian's ``/usr/bin/chromium`` through the ``playwright`` package (never a
+downloaded browser) against the real app over a small real index, served from a
+background thread by ``wsgiref``. Screenshots go to ``artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import pytest
+
+pytest.importorskip("playwright", reason="the browser tests need the playwright package (pip install playwright)")
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(
+        "Debian's chromium is not installed (apt-get install -y chromium fonts-noto-cjk)",
+        allow_module_level=True,
+    )
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+
+ARTICLES = {
+    "un_charter": "\n".join([
+        "原标题：联合国宪章生效八十周年",
+        "（新华社讯）联合国成员国代表周五在纽约集会，纪念《联合国宪章》生效八十周年。来自一百九十多个国家的代表出席了纪念活动，会场内外气氛庄重。",
+        "秘书长在讲话中说，宪章的宗旨今天依然重要。与会者回顾了联合国维和行动的历史，并就多边合作的前景交换了意见。",
+        "纽约联合国总部外的纪念展览。图源：新华社",
+        "各国代表呼吁改革安理会，使其更能代表当今世界。多位发言者指出，发展中国家在国际事务中的声音应当得到更充分的体现。",
+        "责任编辑：王小明",
+    ]),
+    "climate": "\n".join(
+        ["气候大会今日闭幕"]
+        + [f"第{i}位发言者谈到气候变化对农业、水资源和沿海城市的影响，并提出第{i}项建议，希望各方在资金和技术上加强合作。"
+           for i in range(1, 24)]
+    ),
+    "markup": "\n".join([
+        "标记与转义测试",
+        "有人在评论里写了<script>alert(1)</script>，还有 &amp; 和 <b>粗体</b>，这些都应当原样显示。",
+    ]),
+    "long_latin": "\n".join([
+        "超长英文链接测试",
+        "会议资料可在 https://example.org/" + "averyveryverylongpathsegmentwithoutanybreaks" * 4 + " 下载，涉及联合国。",
+    ]),
+    "traditional": "\n".join([
+        "聯合國大會通過決議",
+        "聯合國大會今日以壓倒性多數通過決議，呼籲各方保持克制。",
+    ]),
+}
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+class _QuietServer(WSGIServer):
+    def handle_error(self, request, client_address):
+        pass  # a browser closing a connection early (an aborted fetch) is not a test failure
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    from search.config import Settings
+    from search.indexer import build_index
+    from search.web import create_app
+
+    seeds = tmp_path_factory.mktemp("browser-seeds")
+    for article_id, text in ARTICLES.items():
+        (seeds / f"{article_id}.txt").write_text(text + "\n", encoding="utf-8")
+    settings = Settings(seeds_dir=seeds, index_dir=tmp_path_factory.mktemp("browser-idx") / "index")
+    build_index(settings)
+    app = create_app(settings)
+    server = make_server("127.0.0.1", 0, app, server_class=_QuietServer, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Watch:
+    """Console errors, failed requests and error responses seen by a page."""
+
+    def __init__(self, page):
+        self.problems: list[str] = []
+        self.allowed: list[re.Pattern] = []
+        page.on("console", lambda msg: msg.type == "error" and self._add(f"console: {msg.text}"))
+        page.on("pageerror", lambda exc: self._add(f"pageerror: {exc}"))
+        page.on("requestfailed", lambda req: self._failed(req))
+        page.on("response", lambda resp: resp.status >= 400 and self._add(f"HTTP {resp.status} {resp.url}"))
+        page.on("dialog", lambda dialog: (self._add(f"dialog: {dialog.message}"), dialog.dismiss()))
+
+    def _failed(self, req):
+        # A stale search request aborted on purpose by the page is not a failure.
+        if req.failure == "net::ERR_ABORTED" and "/api/search?" in req.url:
+            return
+        self._add(f"request failed: {req.url} {req.failure}")
+
+    def _add(self, problem: str) -> None:
+        if not any(p.search(problem) for p in self.allowed):
+            self.problems.append(problem)
+
+    def allow(self, pattern: str) -> None:
+        self.allowed.append(re.compile(pattern))
+
+
+def _new_page(browser, base_url, **context_options):
+    context = browser.new_context(base_url=base_url, locale="zh-CN", **context_options)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    return context, page, Watch(page)
+
+
+@pytest.fixture
+def page_and_watch(browser, base_url):
+    context, page, watch = _new_page(browser, base_url, viewport={"width": 1200, "height": 800})
+    yield page, watch
+    context.close()
+    assert watch.problems == []
+
+
+@pytest.fixture
+def page(page_and_watch):
+    return page_and_watch[0]
+
+
+def shot(page, name: str, full_page: bool = True) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def query_of(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query)
+
+
+# JSON-able structure of an element, whitespace-only text dropped, the time taken blanked.
+CANON_JS = """(sel) => {
+  function canon(node) {
+    if (node.nodeType === 3) {
+      const t = node.textContent.replace(/\\s+/g, ' ');
+      return t.trim() ? t : null;
+    }
+    if (node.nodeType !== 1) return null;
+    const attrs = {};
+    for (const a of node.attributes) if (a.name !== 'aria-busy') attrs[a.name] = a.value;
+    const kids = node.classList.contains('took')
+      ? ['<took>'] : Array.from(node.childNodes).map(canon).filter((x) => x !== null);
+    return [node.tagName.toLowerCase(), attrs, kids];
+  }
+  return canon(document.querySelector(sel));
+}"""
+
+
+def canon(page) -> list:
+    return [page.evaluate(CANON_JS, "#status"), page.evaluate(CANON_JS, "#results")]
+
+
+# --- typing --------------------------------------------------------------------------
+
+
+def test_typing_shows_marked_results_without_enter_and_updates(page):
+    page.goto("/")
+    box = page.get_by_role("searchbox", name="搜索文章段落")
+    expect(box).to_be_focused()
+    shot(page, "01-empty-desktop")
+
+    box.press_sequentially("联合国")
+    expect(page.locator("#results")).to_have_attribute("data-state", "results")
+    marks = page.locator("#results .hit-text mark")
+    expect(marks.first).to_be_visible()
+    expect(page.locator("#status")).to_contain_text(re.compile(r"找到 \d+ 个段落，用时 [\d.]+ 毫秒"))
+    expect(page).to_have_url(re.compile(r"/\?q=%E8%81%94%E5%90%88%E5%9B%BD$"))
+    assert set(marks.all_inner_texts()) <= {"联合国", "聯合國"}
+    assert page.title().startswith("联合国")
+    shot(page, "02-results-desktop")
+
+    box.fill("安理会")
+    expect(page.locator("#results .hit")).to_have_count(1)
+    expect(marks).to_have_text(["安理会"])
+    assert query_of(page.url) == {"q": ["安理会"]}
+
+    box.fill("")
+    expect(page.locator("#results")).to_have_attribute("data-state", "empty")
+    expect(page.locator("#results .notice-empty")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/$"))
+
+
+def test_enter_submits_and_slash_focuses_the_box(page):
+    page.goto("/?q=%E5%AE%89%E7%90%86%E4%BC%9A")
+    box = page.locator("#q")
+    page.locator("footer.site a").first.focus()
+    expect(box).not_to_be_focused()
+    page.keyboard.press("/")
+    expect(box).to_be_focused()
+    expect(box).to_have_value("安理会")  # the "/" was not typed into the box
+    box.fill("气候")
+    box.press("Enter")
+    expect(page.locator("#results .hit")).to_have_count(10)
+    assert query_of(page.url) == {"q": ["气候"]}
+
+
+def test_result_count_is_announced(page):
+    page.goto("/")
+    status = page.get_by_role("status")
+    expect(status).to_have_attribute("aria-live", "polite")
+    page.locator("#q").press_sequentially("气候")
+    expect(status).to_contain_text("找到")
+
+
+# --- into the article ------------------------------------------------------------------
+
+
+def test_a_hit_leads_to_its_paragraph_in_view_and_emphasised(page):
+    page.set_viewport_size({"width": 1000, "height": 600})
+    page.goto("/")
+    page.locator("#q").press_sequentially("第20位")
+    hit = page.locator("#results .hit-link")
+    expect(hit).to_have_count(1)
+    hit.click()
+    expect(page).to_have_url(re.compile(r"/articles/climate\?q=.+#p21$"))
+    target = page.locator("#p21")
+    expect(target).to_be_in_viewport()
+    assert page.evaluate("window.scrollY") > 100  # it had to scroll: the paragraph is far down
+    expect(target.locator("mark")).to_have_text(["第20位"])
+    # Emphasised: the :target paragraph looks different from its neighbours.
+    style = "(el) => { const s = getComputedStyle(el); return [s.backgroundColor, s.borderLeftColor]; }"
+    assert target.evaluate(style) != page.locator("#p20").evaluate(style)
+    assert target.evaluate("(el) => el.matches(':target')")
+    expect(page.locator("h1")).to_have_text("气候大会今日闭幕")
+    shot(page, "04-article-target", full_page=False)
+
+    page.locator("a.back").click()
+    expect(page).to_have_url(re.compile(r"/\?q=%E7%AC%AC20%E4%BD%8D$"))
+    expect(page.locator("#results mark").first).to_have_text("第20位")
+
+
+def test_article_structure_is_styled_apart(page):
+    page.goto("/articles/un_charter?q=%E8%81%94%E5%90%88%E5%9B%BD")
+    expect(page.locator("h1#p1")).to_contain_text("联合国宪章生效八十周年")
+    sizes = page.evaluate("""() => Object.fromEntries(
+        ['#p1', '#p2', '#p3', '#p4', '#p6'].map((s) => [s, parseFloat(getComputedStyle(document.querySelector(s)).fontSize)]))""")
+    assert sizes["#p1"] > sizes["#p2"] > sizes["#p3"] > sizes["#p4"]  # title > lead > body > caption
+    assert sizes["#p6"] < sizes["#p3"]  # byline smaller than body
+    line_height = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#p3')).lineHeight)")
+    assert 1.6 <= line_height / sizes["#p3"] <= 2.0
+    expect(page.locator("mark")).to_have_count(5)
+    shot(page, "05-article-marked")
+
+
+# --- paging ----------------------------------------------------------------------------
+
+
+def test_paging_with_rel_links(page):
+    page.goto("/")
+    page.locator("#q").press_sequentially("气候")
+    expect(page.locator("#results .hit")).to_have_count(10)
+    first_page = page.locator("#results .hit-link").evaluate_all("(els) => els.map((e) => e.href)")
+    page.locator("a[rel=next]").click()
+    expect(page).to_have_url(re.compile(r"page=2$"))
+    expect(page.locator("ol.hits")).to_have_attribute("start", "11")
+    expect(page.locator(".pager-info")).to_have_text("第 2 / 3 页")
+    second_page = page.locator("#results .hit-link").evaluate_all("(els) => els.map((e) => e.href)")
+    assert not set(first_page) & set(second_page)
+    page.locator("a[rel=next]").click()
+    expect(page.locator("ol.hits")).to_have_attribute("start", "21")
+    expect(page.locator("a[rel=next]")).to_have_count(0)
+    page.locator("a[rel=prev]").click()
+    expect(page.locator("ol.hits")).to_have_attribute("start", "11")
+
+
+def test_javascript_renders_the_same_markup_as_the_server(browser, base_url, page):
+    _, nojs, watch = _new_page(browser, base_url, java_script_enabled=False)
+    try:
+        server = {}
+        for q in ("气候", "联合国", "评论", "没有这个词组合"):
+            nojs.goto("/?q=" + q)
+            server[q] = canon(nojs)
+        nojs.goto("/")
+        server[""] = canon(nojs)
+    finally:
+        nojs.context.close()
+    assert watch.problems == []
+
+    page.goto("/")
+    box = page.locator("#q")
+    for q in ("气候", "联合国", "评论", "没有这个词组合", ""):
+        previous = page.locator("#status").inner_text()
+        box.fill(q)
+        if q:
+            expect(page.locator("#status")).not_to_have_text(previous)
+        else:
+            expect(page.locator("#results")).to_have_attribute("data-state", "empty")
+        expect(page.locator("#results")).not_to_have_attribute("aria-busy", "true")
+        assert canon(page) == server[q], q
+
+
+# --- safety ----------------------------------------------------------------------------
+
+
+def test_an_injection_attempt_executes_nothing(page):
+    attack = "<img src=x onerror=window.__pwned=1>"
+    page.goto("/")
+    page.locator("#q").press_sequentially(attack)
+    expect(page.locator("#status")).to_contain_text(attack)
+    expect(page.locator("#results")).to_have_attribute("data-state", re.compile("none|error|results"))
+    page.locator("#q").press("Enter")
+    page.goto(page.url)  # the shared URL, rendered by the server
+    expect(page.locator("#q")).to_have_value(attack)
+    assert page.evaluate("window.__pwned") is None
+    expect(page.locator("img")).to_have_count(0)
+
+    page.goto("/?q=" + "%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+    page.locator("#q").fill("评论")
+    expect(page.locator(".hit-text")).to_contain_text("<script>alert(1)</script>")
+    expect(page.locator(".hit-text b")).to_have_count(0)
+    page.locator(".hit-link").click()
+    expect(page.locator("#p2")).to_contain_text("<b>粗体</b>")
+    assert page.evaluate("window.__pwned") is None  # and the Watch saw no dialog
+
+
+def test_error_state_when_the_api_fails(page_and_watch):
+    page, watch = page_and_watch
+    watch.allow(r"HTTP 500 .*/api/search|status of 500|request failed: .*/api/search|ERR_CONNECTION_REFUSED")
+    page.goto("/")
+    page.route("**/api/search?*", lambda route: route.fulfill(status=500, body="boom"))
+    page.locator("#q").press_sequentially("联合国")
+    expect(page.locator("#results")).to_have_attribute("data-state", "error")
+    expect(page.locator("#status")).to_have_text("搜索服务暂时不可用，请稍后再试。")
+    expect(page.locator("#results .notice-error")).to_be_visible()
+    shot(page, "06-error-state")
+
+    page.unroute("**/api/search?*")
+    page.route("**/api/search?*", lambda route: route.abort("connectionrefused"))
+    page.locator("#q").fill("安理会")
+    expect(page.locator("#status")).to_have_text("无法连接搜索服务，请检查网络后再试。")
+
+    page.unroute("**/api/search?*")
+    page.locator("#q").fill("安理会")
+    expect(page.locator("#results .hit")).to_have_count(1)
+
+
+def test_a_bad_query_shows_the_servers_reason(page_and_watch):
+    page, watch = page_and_watch
+    watch.allow(r"HTTP 400 .*/api/search|status of 400")
+    page.goto("/")
+    page.locator("#q").fill("联合国" * 200)
+    expect(page.locator("#results")).to_have_attribute("data-state", "error")
+    expect(page.locator("#status")).not_to_be_empty()
+    assert "搜索服务暂时不可用" not in page.locator("#status").inner_text()
+
+
+def test_unknown_article_is_a_friendly_404(page_and_watch):
+    page, watch = page_and_watch
+    watch.allow(r"HTTP 404 .*/articles/nope|status of 404")
+    response = page.goto("/articles/nope")
+    assert response.status == 404
+    expect(page.locator("h1")).to_have_text("找不到这篇文章")
+
+
+# --- keyboard, phone, no JavaScript ----------------------------------------------------
+
+
+def test_keyboard_reaches_hits_with_a_visible_focus_ring(page):
+    page.goto("/")
+    page.locator("#q").press_sequentially("安理会")
+    expect(page.locator("#results .hit")).to_have_count(1)
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('hit-link')"):
+            break
+    else:
+        pytest.fail("Tab never reached the hit")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", "")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/articles/un_charter\?q=.+#p5$"))
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_phone_width_has_no_horizontal_scroll(browser, base_url, scheme):
+    context, page, watch = _new_page(
+        browser, base_url, viewport={"width": 375, "height": 740}, device_scale_factor=2,
+        is_mobile=True, has_touch=True, color_scheme=scheme,
+    )
+    try:
+        paths = {
+            "empty": "/",
+            "results": "/?q=%E8%81%94%E5%90%88%E5%9B%BD",
+            "paged": "/?q=%E6%B0%94%E5%80%99&page=2",
+            "long": "/articles/long_latin?q=%E8%81%94%E5%90%88%E5%9B%BD",
+            "article": "/articles/un_charter?q=%E8%81%94%E5%90%88%E5%9B%BD#p3",
+        }
+        for name, path in paths.items():
+            page.goto(path)
+            expect(page.locator("main")).to_be_visible()
+            widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            assert widths[0] <= widths[1], (path, widths)
+            shot(page, f"03-phone-{scheme}-{name}")
+    finally:
+        context.close()
+    assert watch.problems == []
+
+
+def test_without_javascript_the_server_renders_marked_results(browser, base_url):
+    context, page, watch = _new_page(browser, base_url, java_script_enabled=False)
+    try:
+        page.goto("/?q=%E8%81%94%E5%90%88%E5%9B%BD")
+        expect(page.locator("#results .hit-text mark").first).to_have_text(re.compile("联合国|聯合國"))
+        expect(page.locator("#status")).to_contain_text("找到")
+        page.locator("#q").fill("气候")
+        page.locator("#q").press("Enter")  # a plain GET form
+        expect(page).to_have_url(re.compile(r"/\?q=%E6%B0%94%E5%80%99$"))
+        page.locator("a[rel=next]").click()
+        expect(page.locator("ol.hits")).to_have_attribute("start", "11")
+        shot(page, "07-no-js-page-2")
+    finally:
+        context.close()
+    assert watch.problems == []
