@@ -5,6 +5,7 @@ from __future__ import annotations
 import falcon
 
 from .config import Settings
+from .openapi import OpenApiResource
 from .searcher import ArticleNotFound, BadQuery, IndexMissing, Searcher
 
 SECURITY_HEADERS = {
@@ -82,6 +83,7 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> falcon.A
     app.add_route("/api/search", SearchResource(searcher, settings))
     app.add_route("/api/articles/{article_id}", ArticleResource(searcher))
     app.add_route("/healthz", HealthResource(searcher))
+    app.add_route("/openapi.json", OpenApiResource(settings))
     add_page_routes(app, searcher)
     app.add_error_handler(BadQuery, _bad_query)
     app.add_error_handler(ArticleNotFound, _not_found)

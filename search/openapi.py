@@ -1,0 +1,203 @@
+"""The OpenAPI 3 description of the JSON API, served at ``GET /openapi.json``.
+
+Built from :class:`~search.config.Settings` so the documented limits (query length, page size,
+page count) are the enforced ones. The schemas are strict on purpose — every field required, exact
+types, ``additionalProperties: false`` — so that a test checking real responses against them
+(schemathesis, ``tests/test_openapi.py``) catches any drift between the code and SPEC.md.
+"""
+
+from __future__ import annotations
+
+from .config import Settings
+from .paragraphs import KINDS
+
+OPENAPI_VERSION = "3.0.3"
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _error(description: str) -> dict:
+    return _json(_ref("Error"), description)
+
+
+def _schemas(settings: Settings) -> dict:
+    kind = {"type": "string", "enum": list(KINDS), "description": "what the paragraph is in its article"}
+    return {
+        "Error": {
+            "type": "object",
+            "description": "Every error the API answers (4xx, 503): a short title and a sentence for the user.",
+            "required": ["title", "description"],
+            "properties": {
+                "title": {"type": "string", "minLength": 1},
+                "description": {"type": "string", "minLength": 1},
+            },
+            "additionalProperties": False,
+        },
+        "Hit": {
+            "type": "object",
+            "description": "One matching paragraph.",
+            "required": ["article_id", "article_title", "paragraph", "kind", "score", "text", "highlight"],
+            "properties": {
+                "article_id": {"type": "string", "minLength": 1},
+                "article_title": {"type": "string"},
+                "paragraph": {"type": "integer", "minimum": 1, "description": "1-based paragraph number"},
+                "kind": kind,
+                "score": {"type": "number"},
+                "text": {"type": "string", "description": "the paragraph's plain text"},
+                "highlight": {
+                    "type": "string",
+                    "description": "the whole paragraph, HTML-escaped, each match wrapped in <mark>…</mark>",
+                },
+            },
+            "additionalProperties": False,
+        },
+        "SearchResult": {
+            "type": "object",
+            "required": ["query", "total", "page", "size", "took_ms", "hits"],
+            "properties": {
+                "query": {"type": "string", "description": "the query as received"},
+                "total": {"type": "integer", "minimum": 0, "description": "exact number of matching paragraphs"},
+                "page": {"type": "integer", "minimum": 1, "maximum": settings.max_page},
+                "size": {"type": "integer", "minimum": 1, "maximum": settings.max_page_size},
+                "took_ms": {"type": "number", "minimum": 0},
+                "hits": {"type": "array", "maxItems": settings.max_page_size, "items": _ref("Hit")},
+            },
+            "additionalProperties": False,
+        },
+        "Paragraph": {
+            "type": "object",
+            "required": ["n", "kind", "text"],
+            "properties": {
+                "n": {"type": "integer", "minimum": 1},
+                "kind": kind,
+                "text": {"type": "string"},
+                "highlight": {"type": "string", "description": "present when the request has a non-empty q"},
+            },
+            "additionalProperties": False,
+        },
+        "Article": {
+            "type": "object",
+            "required": ["id", "title", "source", "paragraphs"],
+            "properties": {
+                "id": {"type": "string", "minLength": 1},
+                "title": {"type": "string"},
+                "source": {"type": "string", "description": "where the article was read from"},
+                "paragraphs": {"type": "array", "minItems": 1, "items": _ref("Paragraph")},
+            },
+            "additionalProperties": False,
+        },
+        "Health": {
+            "type": "object",
+            "required": ["status", "articles", "paragraphs", "index_built_at"],
+            "properties": {
+                "status": {"type": "string", "enum": ["ok"]},
+                "articles": {"type": "integer", "minimum": 0},
+                "paragraphs": {"type": "integer", "minimum": 0},
+                "index_built_at": {"type": "string", "format": "date-time"},
+            },
+            "additionalProperties": False,
+        },
+    }
+
+
+def _query_param(settings: Settings, description: str) -> dict:
+    return {
+        "name": "q",
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string", "maxLength": settings.max_query_chars, "default": ""},
+    }
+
+
+def openapi_document(settings: Settings) -> dict:
+    """The OpenAPI document for the API as configured by ``settings`` (a fresh dict each call)."""
+    unavailable = _error("no index has been built yet (retry later)")
+    too_much = (f"a query longer than {settings.max_query_chars} characters or with more than "
+                f"{settings.max_query_terms} terms; the description names the limit")
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "zhsearch",
+            "version": "1",
+            "description": "Full-text search over Chinese articles: matching paragraphs with highlights.",
+        },
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "operationId": "search",
+                    "summary": "Paragraphs matching a query, best first, one page at a time",
+                    "parameters": [
+                        _query_param(settings, (
+                            "terms (AND), `OR`, `-term`/`NOT term`, `\"phrase\"`, `title:term`; "
+                            "anything else is searched for literally; empty finds nothing")),
+                        {"name": "page", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": settings.max_page, "default": 1}},
+                        {"name": "size", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": settings.max_page_size,
+                                    "default": 10}},
+                    ],
+                    "responses": {
+                        "200": _json(_ref("SearchResult"), "one page of hits and the exact total"),
+                        "400": _error(f"page or size out of range or not an integer, or {too_much}"),
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/api/articles/{article_id}": {
+                "get": {
+                    "operationId": "article",
+                    "summary": "A whole article, paragraph by paragraph",
+                    "parameters": [
+                        {"name": "article_id", "in": "path", "required": True,
+                         "schema": {"type": "string", "minLength": 1}},
+                        _query_param(settings, "when given, each paragraph gets a `highlight` of its matches"),
+                    ],
+                    "responses": {
+                        "200": _json(_ref("Article"), "the article"),
+                        "400": _error(f"q is {too_much}"),
+                        "404": _error("no article has this id"),
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Liveness and what the live index holds",
+                    "responses": {
+                        "200": _json(_ref("Health"), "the service answers from a built index"),
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "responses": {
+                        "200": _json({"type": "object", "required": ["openapi", "info", "paths"]},
+                                     "the OpenAPI document"),
+                    },
+                }
+            },
+        },
+        "components": {"schemas": _schemas(settings)},
+    }
+
+
+class OpenApiResource:
+    """``GET /openapi.json``."""
+
+    def __init__(self, settings: Settings):
+        self.document = openapi_document(settings)
+
+    def on_get(self, req, resp):
+        resp.media = self.document
