@@ -225,6 +225,22 @@ def test_enter_submits_and_slash_focuses_the_box(page):
     assert query_of(page.url) == {"q": ["气候"]}
 
 
+def test_a_stale_request_is_aborted_and_never_shown(page):
+    held = []
+    page.goto("/")
+    page.route("**/api/search?*", lambda route: held.append(route) if "%E8%81%94" in route.request.url
+               else route.continue_())
+    box = page.locator("#q")
+    with page.expect_request(lambda r: "/api/search?q=%E8%81%94" in r.url):
+        box.fill("联合国")  # its response is held back by the route above
+    with page.expect_event("requestfailed", predicate=lambda r: "%E8%81%94" in r.url) as failed:
+        box.fill("安理会")
+    assert failed.value.failure == "net::ERR_ABORTED"
+    expect(page.locator("#results .hit")).to_have_count(1)
+    expect(page.locator("#results mark")).to_have_text(["安理会"])
+    assert len(held) == 1
+
+
 def test_result_count_is_announced(page):
     page.goto("/")
     status = page.get_by_role("status")
@@ -318,6 +334,8 @@ def test_javascript_renders_the_same_markup_as_the_server(browser, base_url, pag
             expect(page.locator("#results")).to_have_attribute("data-state", "empty")
         expect(page.locator("#results")).not_to_have_attribute("aria-busy", "true")
         assert canon(page) == server[q], q
+        if q == "没有这个词组合":
+            shot(page, "08-no-results")
 
 
 # --- safety ----------------------------------------------------------------------------
