@@ -35,7 +35,7 @@ class SearchResource:
 
     def on_get(self, req, resp):
         q = req.get_param("q", default="")
-        page = req.get_param_as_int("page", min_value=1, default=1)
+        page = req.get_param_as_int("page", min_value=1, max_value=self.settings.max_page, default=1)
         size = req.get_param_as_int("size", min_value=1, max_value=self.settings.max_page_size, default=10)
         resp.media = self.searcher.search(q, page=page, size=size)
 
