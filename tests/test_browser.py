@@ -241,6 +241,46 @@ def test_a_stale_request_is_aborted_and_never_shown(page):
     assert len(held) == 1
 
 
+SPY_ON_FETCH = """() => {
+  window.__searches = [];
+  const original = window.fetch;
+  window.fetch = (url, options) => {
+    window.__searches.push(decodeURIComponent(new URL(url, location.href).searchParams.get('q')));
+    return original(url, options);
+  };
+}"""
+
+
+def test_typing_is_debounced_and_waits_for_the_ime(page):
+    page.clock.install()  # timers advance only when the test says so
+    page.goto("/")
+    page.evaluate(SPY_ON_FETCH)
+    box = page.locator("#q")
+    box.press_sequentially("气候变化")
+    page.clock.run_for(100)
+    assert page.evaluate("window.__searches") == []  # still typing: nothing sent yet
+    page.clock.run_for(200)
+    assert page.evaluate("window.__searches") == ["气候变化"]  # one request for the whole word
+    expect(page.locator("#results .hit").first).to_be_visible()
+
+    # An IME composing pinyin: no search for the Latin letters, one for the committed word.
+    page.evaluate("""() => {
+      const box = document.getElementById('q');
+      box.value = 'anlihui';
+      box.dispatchEvent(new InputEvent('input', {bubbles: true, isComposing: true, data: 'anlihui'}));
+    }""")
+    page.clock.run_for(1000)
+    assert page.evaluate("window.__searches") == ["气候变化"]
+    page.evaluate("""() => {
+      const box = document.getElementById('q');
+      box.value = '安理会';
+      box.dispatchEvent(new CompositionEvent('compositionend', {bubbles: true, data: '安理会'}));
+    }""")
+    page.clock.run_for(1000)
+    assert page.evaluate("window.__searches") == ["气候变化", "安理会"]
+    expect(page.locator("#results mark")).to_have_text(["安理会"])
+
+
 def test_result_count_is_announced(page):
     page.goto("/")
     status = page.get_by_role("status")

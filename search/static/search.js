@@ -197,11 +197,21 @@
       });
   }
 
-  input.addEventListener("input", function () {
+  function schedule() {
     clearTimeout(timer);
     var q = input.value;
     timer = setTimeout(function () { run(q, 1); }, DEBOUNCE_MS);
+  }
+
+  // While an IME composes (pinyin letters in the box), wait for the characters it commits.
+  input.addEventListener("input", function (event) {
+    if (!event.isComposing) schedule();
   });
+  input.addEventListener("compositionend", schedule);
+
+  // Typed before this script ran? Then what is shown is not what is in the box.
+  var shown = new URLSearchParams(location.search).get("q") || "";
+  if (input.value !== shown) schedule();
 
   if (form) {
     form.addEventListener("submit", function (event) {
