@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+from whoosh import collectors
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
@@ -96,7 +97,11 @@ class Searcher:
             searcher, _ = self._current()
             offset = (page - 1) * size
             limit = min(offset + size, max(1, searcher.doc_count()))
-            results = searcher.search(whoosh_query, limit=limit)
+            # Whoosh's default collector prunes matchers it thinks cannot reach the top N (and
+            # then undercounts): collect without those shortcuts so the total is exact.
+            collector = collectors.TopCollector(limit=limit, usequality=False, replace=0)
+            searcher.search_with_collector(whoosh_query, collector)
+            results = collector.results()
             total = len(results)
             keys = parsed.highlight_keys()
             for hit in results[offset : offset + size]:

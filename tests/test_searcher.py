@@ -150,3 +150,22 @@ def test_markup_in_articles_comes_back_escaped(corpus):
     assert "<b>" in hit["text"]
     assert "&lt;b&gt;" in hit["highlight"] and "<b>" not in hit["highlight"]
     assert re.sub(r"</?mark>", "", hit["highlight"]).count("<") == 0
+
+
+def test_total_is_exact_when_whole_and_sub_word_matches_mix(tmp_path):
+    """Whoosh's default collector drops the whole-word clause mid-search and undercounts."""
+    from conftest import make_corpus
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    lines = []
+    for i in range(400):
+        filler = "，会议继续" * (i % 7)
+        lines.append(f"党的二十大报告第{i}次学习{filler}。" if i % 2 else f"二十大学生第{i}次报名{filler}。")
+    (seeds / "many.txt").write_text("多段落\n" + "\n".join(lines), encoding="utf-8")
+    corpus = make_corpus(seeds, tmp_path / "index")
+    expected = len(corpus.containing("二十大"))
+    assert expected == 400
+    for size in (1, 10, 100):
+        assert corpus.searcher.search("二十大", size=size)["total"] == expected
+        assert corpus.searcher.search('"二十大"', size=size)["total"] == expected
