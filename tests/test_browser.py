@@ -327,6 +327,9 @@ def test_article_structure_is_styled_apart(page):
     assert 1.6 <= line_height / sizes["#p3"] <= 2.0
     expect(page.locator("mark")).to_have_count(5)
     shot(page, "05-article-marked")
+    page.keyboard.press("/")  # the header's search box, from the article too
+    expect(page.locator("#q")).to_be_focused()
+    expect(page.locator("#q")).to_have_value("联合国")
 
 
 # --- paging ----------------------------------------------------------------------------
