@@ -100,8 +100,11 @@ def page_count(total: int, size: int) -> int:
 # --- resources ----------------------------------------------------------------------
 
 
-def _parse_page(req: falcon.Request) -> int | None:
-    """The ``page`` parameter, or None when it is not a positive whole number."""
+DEFAULT_MAX_PAGE = 1000
+
+
+def _parse_page(req: falcon.Request, max_page: int) -> int | None:
+    """The ``page`` parameter, or None unless it is a whole number from 1 to ``max_page``."""
     raw = req.get_param("page")
     if raw is None or raw == "":
         return 1
@@ -109,7 +112,7 @@ def _parse_page(req: falcon.Request) -> int | None:
     if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
         return None
     value = int(raw)
-    return value if value >= 1 else None
+    return value if 1 <= value <= max_page else None
 
 
 class _Renderer:
@@ -160,13 +163,15 @@ class SearchPage:
         self.searcher = searcher
         self.renderer = renderer
         self.BadQuery, self.IndexMissing, _ = _searcher_errors()
+        settings = getattr(searcher, "settings", None)
+        self.max_page = getattr(settings, "max_page", DEFAULT_MAX_PAGE)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         q = req.get_param("q", default="") or ""
         ctx: dict[str, Any] = {"q": q, "result": None, "error": None, "state": "empty", "pages": 1}
-        page = _parse_page(req)
+        page = _parse_page(req, self.max_page)
         if page is None:
-            ctx.update(state="error", error="页码需要是一个正整数，例如 page=2。")
+            ctx.update(state="error", error=f"页码需要是 1 到 {self.max_page} 之间的整数，例如 page=2。")
             self.renderer.render(resp, "search.html", falcon.HTTP_400, **ctx)
             return
         if not q.strip():

@@ -292,7 +292,7 @@ def test_no_results_state_suggests_what_to_try(client):
     assert "引号" in tips and "繁体" in tips
 
 
-@pytest.mark.parametrize("bad", ["0", "-1", "abc", "1.5", "99999999999999", "２"])
+@pytest.mark.parametrize("bad", ["0", "-1", "abc", "1.5", "1001", "99999999999999", "２"])
 def test_bad_page_number_is_a_friendly_html_400(client, bad):
     doc = get_html(client, "/", status=400, q="气候", page=bad)
     assert_page_basics(doc)
