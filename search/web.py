@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import falcon
 
 from .config import Settings
@@ -60,6 +62,25 @@ class HealthResource:
         resp.media = self.searcher.health()
 
 
+def _serialize_error(req, resp, error: falcon.HTTPError) -> None:
+    """Every error as JSON ``{"title", "description"}``, whatever the request's ``Accept`` says.
+
+    Falcon's default sends an empty body to a client that does not accept JSON (a browser) and
+    leaves out ``description`` for its own 404 and 405.
+    """
+    body = error.to_dict()
+    if not body.get("description"):
+        if error.status_code == 405:
+            allowed = resp.get_header("Allow") or "GET"
+            body["description"] = f"{req.method} is not allowed here; use {allowed}."
+        elif error.status_code == 404:
+            body["description"] = "There is nothing at this address."
+        else:
+            body["description"] = body.get("title") or str(error.status)
+    resp.data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    resp.content_type = falcon.MEDIA_JSON
+
+
 def _bad_query(req, resp, ex, params):
     raise falcon.HTTPBadRequest(title="Bad query", description=str(ex))
 
@@ -80,6 +101,7 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> falcon.A
     app = falcon.App(middleware=[SecurityHeaders()])
     app.resp_options.xml_error_serialization = False
     app.req_options.strip_url_path_trailing_slash = True
+    app.set_error_serializer(_serialize_error)
     app.add_route("/api/search", SearchResource(searcher, settings))
     app.add_route("/api/articles/{article_id}", ArticleResource(searcher))
     app.add_route("/healthz", HealthResource(searcher))
