@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -118,7 +120,7 @@ def build_index(
             if strict:
                 raise BuildFailed(f"--strict: {problem}")
 
-    with layout.build_lock():
+    with layout.build_lock(), _workers_die_with_builder():
         previous = layout.current()
         layout.remove_stale(keep_previous=previous)
         build = layout.new_build()
@@ -171,6 +173,45 @@ def _discard(writer, build: Path, layout: IndexLayout) -> None:
             pass
     if layout.current() != build:
         shutil.rmtree(build, ignore_errors=True)
+
+
+_builder_pid: int | None = None  # set while this process builds (see _die_with_builder)
+
+
+@contextmanager
+def _workers_die_with_builder():
+    """While building, processes this one forks (Whoosh's writer workers) die when it dies."""
+    global _builder_pid
+    _builder_pid = os.getpid()
+    try:
+        yield
+    finally:
+        _builder_pid = None
+
+
+def _die_with_builder() -> None:
+    """In a process forked during a build: ask the kernel to SIGKILL it when the builder dies.
+
+    A builder killed with SIGKILL cannot stop its workers: they would wait on their job queue
+    forever, holding the inherited build lock, and every later build would fail with "another
+    build is running".
+    """
+    global _builder_pid
+    builder, _builder_pid = _builder_pid, None
+    if builder is None:
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):  # not Linux: nothing to ask
+        pass
+    if os.getppid() != builder:  # the builder died before the request took effect
+        os._exit(1)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_die_with_builder)
 
 
 def has_index(settings: Settings) -> bool:
