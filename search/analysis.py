@@ -1,14 +1,11 @@
 """Tokenisation: the only importer of jieba.
 
-Two token streams are indexed for every paragraph, both over *normalised* text
-(see :mod:`search.normalize`):
-
-* ``words`` — jieba's words with ordinal positions (what whole-word ranking uses). At index time
-  the dictionary sub-words of a long word share its position (``联合国宪章`` also yields ``联合国``
-  and ``宪章``); at query time only the plain cut is used, so a phrase query stays a phrase.
-* ``chars`` — every character and every character bigram of the skeleton, both at the character's
-  ordinal position. Any substring of length ≥ 2 is then a phrase of overlapping bigrams and any
-  single character a term: no segmentation choice can hide a match.
+Whoosh's ``words`` field holds jieba's words of the *normalised* text (see
+:mod:`search.normalize`) with ordinal positions and true character offsets; it is what whole-word
+ranking asks. At index time the dictionary sub-words of a long word share its position
+(``联合国宪章`` also yields ``联合国`` and ``宪章``); at query time only the plain cut is used, so
+a phrase query stays a phrase. Recall does not depend on it: substrings are matched by
+:mod:`search.grams`.
 """
 
 from __future__ import annotations
@@ -93,34 +90,13 @@ def index_words(normalized: str) -> list[tuple[int, str, int, int]]:
     return out
 
 
-def char_grams(skeleton_text: str) -> list[tuple[int, str]]:
-    """(position, gram) for every character and every bigram of a skeleton."""
-    out = []
-    last = len(skeleton_text) - 1
-    for i, char in enumerate(skeleton_text):
-        out.append((i, char))
-        if i < last:
-            out.append((i, skeleton_text[i : i + 2]))
-    return out
-
-
-def query_grams(term_skeleton: str) -> list[str]:
-    """The ``chars`` terms whose consecutive positions spell ``term_skeleton``."""
-    if len(term_skeleton) == 1:
-        return [term_skeleton]
-    return [term_skeleton[i : i + 2] for i in range(len(term_skeleton) - 1)]
-
-
-class _PositionedTokenizer(Tokenizer):
-    """A Whoosh tokenizer over precomputed (position, text, startchar, endchar) tuples."""
-
-    def tokens(self, value: str):  # pragma: no cover - overridden
-        raise NotImplementedError
+class WordTokenizer(Tokenizer):
+    """A Whoosh tokenizer: jieba words of normalised text, sub-words sharing their word's position."""
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for pos, text, startchar, endchar in self.tokens(value):
+        for pos, text, startchar, endchar in index_words(value):
             token.text = text
             token.boost = 1.0
             token.stopped = False
@@ -132,17 +108,3 @@ class _PositionedTokenizer(Tokenizer):
                 token.startchar = start_char + startchar
                 token.endchar = start_char + endchar
             yield token
-
-
-class WordTokenizer(_PositionedTokenizer):
-    """jieba words of normalised text, with sub-words sharing their word's position."""
-
-    def tokens(self, value: str):
-        return index_words(value)
-
-
-class CharGramTokenizer(_PositionedTokenizer):
-    """Characters and bigrams of a skeleton (offsets are skeleton offsets)."""
-
-    def tokens(self, value: str):
-        return ((pos, gram, pos, pos + len(gram)) for pos, gram in char_grams(value))

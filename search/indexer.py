@@ -1,4 +1,9 @@
-"""Building an index: seeds → paragraphs → a new Whoosh index beside the live one → atomic swap."""
+"""Building an index: seeds → paragraphs → a new build beside the live one → atomic swap.
+
+A build folder holds a Whoosh index (jieba's words for whole-word ranking, the stored
+paragraphs, and ``gid``, the paragraph's position in the build) and, in ``grams/``, the
+substring index of :mod:`search.grams` over the same paragraphs in ``gid`` order.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +19,11 @@ from typing import Callable
 
 from whoosh import index as whoosh_index
 from whoosh.analysis import Analyzer
-from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 
 from . import analysis
 from .config import Settings
+from .grams import write_gram_index
 from .normalize import normalize, skeleton
 from .paragraphs import Article, InputProblem, read_articles
 from .store import IndexLayout, write_meta
@@ -35,17 +41,10 @@ class _WordAnalyzer(Analyzer):
         return self.tokenizer(value, **kwargs)
 
 
-class _CharAnalyzer(Analyzer):
-    def __init__(self):
-        self.tokenizer = analysis.CharGramTokenizer()
-
-    def __call__(self, value, **kwargs):
-        return self.tokenizer(value, **kwargs)
-
-
 def make_schema() -> Schema:
-    """One document per paragraph: stored display fields plus the three searchable streams."""
+    """One document per paragraph: stored display fields, its ``gid`` and its jieba words."""
     return Schema(
+        gid=NUMERIC(numtype=int, bits=32, signed=False, sortable=True),
         article_id=ID(stored=True),
         n=STORED,
         kind=ID(stored=True),
@@ -53,8 +52,6 @@ def make_schema() -> Schema:
         article_title=STORED,
         source=STORED,
         words=TEXT(analyzer=_WordAnalyzer(), phrase=True),
-        chars=TEXT(analyzer=_CharAnalyzer(), phrase=True),
-        title_chars=TEXT(analyzer=_CharAnalyzer(), phrase=True),
     )
 
 
@@ -76,22 +73,35 @@ class BuildSummary:
                 + (f" ({self.problems} input problems skipped)" if self.problems else ""))
 
 
-def article_documents(article: Article):
-    """The Whoosh documents (one per paragraph) for an article."""
-    title_key = skeleton(normalize(article.title)) if article.title else ""
-    for paragraph in article.paragraphs:
-        normalized = normalize(paragraph.text)
-        yield {
-            "article_id": article.id,
-            "n": paragraph.n,
-            "kind": paragraph.kind,
-            "text": paragraph.text,
-            "article_title": article.title,
-            "source": article.source,
-            "words": normalized,
-            "chars": skeleton(normalized),
-            "title_chars": title_key,
-        }
+class _Grams:
+    """Collects each paragraph's skeleton in ``gid`` order for the substring index."""
+
+    def __init__(self):
+        self.skeletons: list[str] = []
+        self.titles: list[str] = []
+        self.article_starts: list[int] = []
+
+    def add_article(self, article: Article):
+        """The Whoosh documents (one per paragraph) for an article, recording its skeletons."""
+        self.titles.append(skeleton(normalize(article.title)) if article.title else "")
+        self.article_starts.append(len(self.skeletons))
+        for paragraph in article.paragraphs:
+            normalized = normalize(paragraph.text)
+            gid = len(self.skeletons)
+            self.skeletons.append(skeleton(normalized))
+            yield {
+                "gid": gid,
+                "article_id": article.id,
+                "n": paragraph.n,
+                "kind": paragraph.kind,
+                "text": paragraph.text,
+                "article_title": article.title,
+                "source": article.source,
+                "words": normalized,
+            }
+
+    def save(self, folder: Path) -> None:
+        write_gram_index(folder, self.skeletons, self.titles, self.article_starts)
 
 
 def build_index(
@@ -129,11 +139,13 @@ def build_index(
             analysis.warm_up()  # before the writer forks its workers, so they share the dictionary
             ix = whoosh_index.create_in(str(build), make_schema())
             writer = ix.writer(procs=max(1, jobs), limitmb=256, multisegment=jobs > 1)
-            counts = _add_articles(writer, read_articles(Path(settings.seeds_dir), on_problem), progress)
+            grams = _Grams()
+            counts = _add_articles(writer, grams, read_articles(Path(settings.seeds_dir), on_problem), progress)
             if counts[0] == 0:
-                writer.cancel()
                 raise BuildFailed(f"no articles found in {settings.seeds_dir}")
             writer.commit()
+            writer = None
+            grams.save(build / "grams")
             meta = {
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "articles": counts[0],
@@ -150,11 +162,11 @@ def build_index(
     return BuildSummary(*counts, seconds=time.perf_counter() - started, problems=len(problems), build=build)
 
 
-def _add_articles(writer, articles, progress) -> tuple[int, int, int]:
+def _add_articles(writer, grams: _Grams, articles, progress) -> tuple[int, int, int]:
     n_articles = n_paragraphs = n_chars = 0
     for article in articles:
         size = 0
-        for document in article_documents(article):
+        for document in grams.add_article(article):
             writer.add_document(**document)
             n_paragraphs += 1
             n_chars += len(document["text"])

@@ -2,20 +2,26 @@
 
 Returns plain data shaped like the JSON API; knows nothing of HTTP. One :class:`Searcher` per
 process, opened lazily (after gunicorn forks) and refreshed when a new build is swapped in.
+
+Matching is exact substring matching on the gram index (:mod:`search.grams`); Whoosh answers
+which of those paragraphs hold the term as jieba words (the whole-word bonus) and stores the
+paragraphs.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from whoosh import collectors
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
 from . import analysis
 from .config import Settings
+from .grams import GramIndex
 from .highlight import highlight
 from .query import TITLE, BadQuery, ParsedQuery, Unit, parse
 from .store import IndexLayout, read_meta
@@ -35,6 +41,28 @@ class ArticleNotFound(LookupError):
     """No article has that id."""
 
 
+@dataclass
+class _Live:
+    """One open build: Whoosh, the gram index, and the map between their paragraph numbers."""
+
+    whoosh: object
+    grams: GramIndex
+    docnum_of_gid: np.ndarray
+    gid_of_docnum: np.ndarray
+    meta: dict
+
+    @classmethod
+    def open(cls, build: Path) -> "_Live":
+        searcher = whoosh_index.open_dir(str(build)).searcher()
+        gid_of_docnum = np.fromiter(searcher.reader().column_reader("gid"), dtype=np.int64)
+        docnum_of_gid = np.empty_like(gid_of_docnum)
+        docnum_of_gid[gid_of_docnum] = np.arange(len(gid_of_docnum))
+        return cls(searcher, GramIndex(build / "grams"), docnum_of_gid, gid_of_docnum, read_meta(build))
+
+    def close(self) -> None:
+        self.whoosh.close()
+
+
 class Searcher:
     """Searches the live index under ``settings.index_dir``."""
 
@@ -43,40 +71,38 @@ class Searcher:
         self.layout = IndexLayout(Path(settings.index_dir))
         self._lock = threading.Lock()
         self._version = None
-        self._searcher = None
-        self._meta: dict = {}
+        self._live: _Live | None = None
         self._checked_at = float("-inf")
 
     # -- the live index -------------------------------------------------------------------------
 
-    def _current(self):
-        """The Whoosh searcher for the live build, reopened when the pointer changed."""
+    def _current(self) -> _Live:
+        """The live build, reopened when the ``CURRENT`` pointer changed."""
         now = time.monotonic()
         with self._lock:
-            if self._searcher is not None and now - self._checked_at < self.settings.refresh_interval:
-                return self._searcher, self._meta
+            if self._live is not None and now - self._checked_at < self.settings.refresh_interval:
+                return self._live
             self._checked_at = now
             version = self.layout.version()
-            if self._searcher is not None and version == self._version:
-                return self._searcher, self._meta
+            if self._live is not None and version == self._version:
+                return self._live
             build = self.layout.current()
             if build is None:
-                if self._searcher is not None:
-                    return self._searcher, self._meta
+                if self._live is not None:
+                    return self._live
                 raise IndexMissing(f"no index at {self.settings.index_dir}; run `zhsearch index`")
-            searcher = whoosh_index.open_dir(str(build)).searcher()
-            old, self._searcher = self._searcher, searcher
-            self._version, self._meta = version, read_meta(build)
+            old, self._live = self._live, _Live.open(build)
+            self._version = version
             if old is not None:
                 old.close()
-            return self._searcher, self._meta
+            return self._live
 
     def close(self) -> None:
         """Release the open index files."""
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
+            if self._live is not None:
+                self._live.close()
+                self._live = None
 
     # -- public API -----------------------------------------------------------------------------
 
@@ -92,29 +118,25 @@ class Searcher:
         parsed = self.parse(q)
         hits: list[dict] = []
         total = 0
-        whoosh_query = to_whoosh(parsed)
-        if whoosh_query is not None:
-            searcher, _ = self._current()
+        if not parsed.is_empty:
+            live = self._current()
+            gids, scores = evaluate(live, parsed)
+            total = len(gids)
             offset = (page - 1) * size
-            limit = min(offset + size, max(1, searcher.doc_count()))
-            # Whoosh's default collector prunes matchers it thinks cannot reach the top N (and
-            # then undercounts): collect without those shortcuts so the total is exact.
-            collector = collectors.TopCollector(limit=limit, usequality=False, replace=0)
-            searcher.search_with_collector(whoosh_query, collector)
-            results = collector.results()
-            total = len(results)
-            keys = parsed.highlight_keys()
-            for hit in results[offset : offset + size]:
-                stored = hit.fields()
-                hits.append({
-                    "article_id": stored["article_id"],
-                    "article_title": stored.get("article_title", ""),
-                    "paragraph": stored["n"],
-                    "kind": stored["kind"],
-                    "score": round(hit.score, 4),
-                    "text": stored["text"],
-                    "highlight": highlight(stored["text"], keys),
-                })
+            if offset < total:
+                order = np.lexsort((gids, -scores))[offset : offset + size]  # best first, then index order
+                keys = parsed.highlight_keys()
+                for i in order.tolist():
+                    stored = live.whoosh.stored_fields(int(live.docnum_of_gid[gids[i]]))
+                    hits.append({
+                        "article_id": stored["article_id"],
+                        "article_title": stored.get("article_title", ""),
+                        "paragraph": stored["n"],
+                        "kind": stored["kind"],
+                        "score": round(float(scores[i]), 4),
+                        "text": stored["text"],
+                        "highlight": highlight(stored["text"], keys),
+                    })
         return {
             "query": q,
             "total": total,
@@ -127,8 +149,8 @@ class Searcher:
     def article(self, article_id: str, q: str | None = None) -> dict:
         """A whole article's paragraphs in order; with ``q``, each with its highlight."""
         keys = self.parse(q).highlight_keys() if q else None
-        searcher, _ = self._current()
-        stored = sorted(searcher.documents(article_id=article_id), key=lambda d: d["n"])
+        live = self._current()
+        stored = sorted(live.whoosh.documents(article_id=article_id), key=lambda d: d["n"])
         if not stored:
             raise ArticleNotFound(f"no article with id {article_id!r}")
         paragraphs = []
@@ -143,7 +165,7 @@ class Searcher:
 
     def health(self) -> dict:
         """Counts and build time of the live index."""
-        _, meta = self._current()
+        meta = self._current().meta
         return {
             "status": "ok",
             "articles": meta.get("articles", 0),
@@ -152,15 +174,9 @@ class Searcher:
         }
 
 
-# -- query translation ----------------------------------------------------------------------------
+# -- matching and ranking ------------------------------------------------------------------------
 
-
-def gram_query(field: str, key: str) -> wq.Query:
-    """Paragraphs whose ``field`` skeleton contains ``key`` as a contiguous substring."""
-    grams = analysis.query_grams(key)
-    if len(grams) == 1:
-        return wq.Term(field, grams[0])
-    return wq.Phrase(field, grams)
+Scored = tuple[np.ndarray, np.ndarray]  # (sorted unique paragraph gids, their scores)
 
 
 def word_query(unit: Unit) -> wq.Query | None:
@@ -173,25 +189,52 @@ def word_query(unit: Unit) -> wq.Query | None:
     return wq.Phrase("words", words)
 
 
-def unit_query(unit: Unit) -> wq.Query:
-    """Match on characters (full recall), with a bonus when the match is whole words."""
+def whole_word_gids(live: _Live, unit: Unit) -> np.ndarray:
+    """Paragraphs where ``unit`` is a run of jieba's words (not just a part of one)."""
+    query = word_query(unit)
+    if query is None:
+        return np.empty(0, dtype=np.int64)
+    docnums = np.fromiter(query.matcher(live.whoosh).all_ids(), dtype=np.int64)
+    return live.gid_of_docnum[docnums]
+
+
+def match_unit(live: _Live, unit: Unit) -> Scored:
+    """Paragraphs containing one term or phrase, scored BM25 plus the whole-word bonus."""
     if unit.field == TITLE:
-        return gram_query("title_chars", unit.key)
-    matching = gram_query("chars", unit.key)
-    words = word_query(unit)
-    if words is None:
-        return matching
-    return wq.AndMaybe(matching, wq.ConstantScoreQuery(words, WHOLE_WORD_BONUS))
+        gids = live.grams.find_in_titles(unit.key)
+        return gids, np.zeros(len(gids))
+    matches = live.grams.find(unit.key)
+    scores = live.grams.bm25(matches)
+    if len(matches.gids):
+        whole = np.isin(matches.gids, whole_word_gids(live, unit))
+        scores = scores + WHOLE_WORD_BONUS * whole
+    return matches.gids, scores
 
 
-def to_whoosh(parsed: ParsedQuery) -> wq.Query | None:
-    """The Whoosh query for a parsed query, or None when nothing can match."""
-    if parsed.is_empty:
-        return None
-    positives = [wq.Or([unit_query(u) for u in group]) if len(group) > 1 else unit_query(group[0])
-                 for group in parsed.groups]
-    positive = (wq.And(positives) if len(positives) > 1 else positives[0]) if positives else wq.Every()
-    if not parsed.excluded:
-        return positive
-    excluded = [unit_query(u) for u in parsed.excluded]
-    return wq.AndNot(positive, wq.Or(excluded) if len(excluded) > 1 else excluded[0])
+def _union(parts: list[Scored]) -> Scored:
+    if len(parts) == 1:
+        return parts[0]
+    gids, inverse = np.unique(np.concatenate([g for g, _ in parts]), return_inverse=True)
+    return gids, np.bincount(inverse, weights=np.concatenate([s for _, s in parts]), minlength=len(gids))
+
+
+def _intersection(a: Scored, b: Scored) -> Scored:
+    gids, ia, ib = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
+    return gids, a[1][ia] + b[1][ib]
+
+
+def evaluate(live: _Live, parsed: ParsedQuery) -> Scored:
+    """Every paragraph matching ``parsed`` with its score: AND of OR-groups, minus exclusions."""
+    result: Scored | None = None
+    for group in parsed.groups:
+        scored = _union([match_unit(live, unit) for unit in group])
+        result = scored if result is None else _intersection(result, scored)
+        if not len(result[0]):
+            return result
+    if result is None:
+        result = (np.arange(live.grams.count, dtype=np.uint32), np.zeros(live.grams.count))
+    for unit in parsed.excluded:
+        excluded = match_unit(live, unit)[0]
+        keep = ~np.isin(result[0], excluded)
+        result = (result[0][keep], result[1][keep])
+    return result

@@ -31,16 +31,6 @@ def test_punctuation_and_spaces_are_not_words():
     assert analysis.cut("，。 “”") == []
 
 
-def test_char_grams_cover_every_character_and_bigram():
-    grams = analysis.char_grams("联合国")
-    assert grams == [(0, "联"), (0, "联合"), (1, "合"), (1, "合国"), (2, "国")]
-
-
-def test_query_grams_spell_the_key_with_consecutive_bigrams():
-    assert analysis.query_grams("国") == ["国"]
-    assert analysis.query_grams("联合国宪") == ["联合", "合国", "国宪"]
-
-
 def test_whoosh_analyzer_yields_positions_and_chars():
     schema = make_schema()
     tokens = [(t.text, t.pos, t.startchar, t.endchar)  # Whoosh reuses one Token object
