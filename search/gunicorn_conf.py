@@ -6,14 +6,27 @@ Sync workers, about one per core; the app (and jieba's dictionary) is loaded onc
 
 import os
 
+
+def _cores() -> int:
+    """Cores this process may run on (the affinity mask on Linux, else the CPU count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 wsgi_app = "search.wsgi:app"
 preload_app = True
 worker_class = "sync"
-workers = max(2, len(os.sched_getaffinity(0)))  # `zhsearch serve --workers N` overrides
-timeout = 30
-graceful_timeout = 20
-keepalive = 5
-max_requests = 0
+# One per core (at least 2, so one slow query never blocks everyone); a platform's
+# WEB_CONCURRENCY (sized to the machine's memory) wins; `zhsearch serve --workers N` overrides both.
+workers = int(os.environ.get("WEB_CONCURRENCY") or 0) or max(2, _cores())
+timeout = 30  # a worker silent this long is killed and replaced (queries are capped far below)
+graceful_timeout = 20  # SIGTERM: finish in-flight requests, within a platform's usual 30 s grace
+keepalive = 5  # only used by async workers; sync workers close after each response
+max_requests = 5000  # recycle workers now and then, so no slow leak grows without bound
+max_requests_jitter = 500  # ... and not all at once
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeat off a slow disk
+control_socket_disable = True  # no runtime-control socket: one shared $HOME path for every instance
 limit_request_line = 8190
 limit_request_fields = 100
 accesslog = None
