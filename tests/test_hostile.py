@@ -280,15 +280,12 @@ def test_any_text_as_q_is_never_a_server_error(client, q, page, size):
         assert body["description"]
 
 
-@given(article_id=st.text(min_size=1, max_size=200).filter(lambda s: "\ud800" > s or True), q=TEXT)
+@given(article_id=st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_size=1, max_size=200), q=TEXT)
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_any_article_id_is_never_a_server_error(client, article_id, q):
     from urllib.parse import quote
 
-    try:
-        path = "/api/articles/" + quote(article_id, safe="")
-    except UnicodeEncodeError:
-        return
+    path = "/api/articles/" + quote(article_id, safe="")
     response = client.simulate_get(path, params={"q": q})
     assert_sane(response, "/api/articles/x")
     assert response.status_code in (200, 400, 404)
