@@ -51,7 +51,9 @@ def make_schema() -> Schema:
         text=STORED,
         article_title=STORED,
         source=STORED,
-        words=TEXT(analyzer=_WordAnalyzer(), phrase=True),
+        # Frequencies only: positions would cost 5 bytes a character in Whoosh's format, and
+        # phrases are matched exactly by the gram index, not here.
+        words=TEXT(analyzer=_WordAnalyzer(), phrase=False),
     )
 
 

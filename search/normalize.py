@@ -1,7 +1,8 @@
 """Text normalisation shared by the index and the query, with a map back to the original.
 
-``normalize(text)`` folds width and compatibility forms (NFKC), case (``str.casefold``) and
-Traditional to Simplified Chinese (OpenCC ``t2s``, phrase-aware). ``fold(text)`` gives the same
+``normalize(text)`` composes (NFC), folds each character's width and compatibility forms (NFKC)
+and case (``str.casefold``), and converts Traditional to Simplified Chinese (OpenCC ``t2s``,
+phrase-aware). ``fold(text)`` gives the same
 normalised text *and*, for every normalised character, the span of original characters it came
 from, so that a match found in normalised text can be highlighted on the original characters.
 
@@ -27,10 +28,31 @@ def _opencc():
     return opencc.OpenCC("t2s")
 
 
+class _FoldTable(dict):
+    """code point → its NFKC form, case-folded; filled on first sight (for ``str.translate``)."""
+
+    def __missing__(self, code: int) -> str:
+        folded = unicodedata.normalize("NFKC", chr(code)).casefold()
+        self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+
+
+def _composed_pieces(text: str):
+    """(piece, start, end): each character, or each NFC-composed cluster where the text is not NFC."""
+    if unicodedata.is_normalized("NFC", text):
+        return None
+    return [(unicodedata.normalize("NFC", c), start, end) for c, start, end in _clusters(text)]
+
+
 def _width_and_case(text: str) -> str:
-    if unicodedata.is_normalized("NFKC", text):
-        return text.casefold()
-    return "".join(unicodedata.normalize("NFKC", c).casefold() for c, _, _ in _clusters(text))
+    """NFC per cluster, then each character's NFKC form, case-folded."""
+    pieces = _composed_pieces(text)
+    if pieces is not None:
+        text = "".join(piece for piece, _, _ in pieces)
+    return text.translate(_FOLD)
 
 
 def _clusters(text: str):
@@ -104,12 +126,14 @@ def fold(text: str) -> Folded:
 
 def _fold_width_case_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
     folded = _width_and_case(text)
-    if len(folded) == len(text) and unicodedata.is_normalized("NFKC", text):
+    pieces = _composed_pieces(text)
+    if pieces is None and len(folded) == len(text):
         return folded, list(range(len(text))), list(range(1, len(text) + 1))
-    pieces, starts, ends = [], [], []
-    for cluster, start, end in _clusters(text):
-        out = unicodedata.normalize("NFKC", cluster).casefold()
-        pieces.append(out)
-        starts.extend([start] * len(out))
-        ends.extend([end] * len(out))
-    return "".join(pieces), starts, ends
+    if pieces is None:
+        pieces = [(c, i, i + 1) for i, c in enumerate(text)]
+    starts, ends = [], []
+    for piece, start, end in pieces:
+        size = len(piece.translate(_FOLD))
+        starts.extend([start] * size)
+        ends.extend([end] * size)
+    return folded, starts, ends

@@ -180,13 +180,17 @@ Scored = tuple[np.ndarray, np.ndarray]  # (sorted unique paragraph gids, their s
 
 
 def word_query(unit: Unit) -> wq.Query | None:
-    """The unit as jieba words, for the whole-word bonus; None when it has no words."""
-    words = analysis.cut(unit.normalized)
+    """The unit's jieba words, all present as words, for the whole-word bonus; None without words.
+
+    Only paragraphs that already contain the unit as a substring are asked, so "all its words
+    are words of the paragraph" stands in for "it is a run of the paragraph's words".
+    """
+    words = list(dict.fromkeys(analysis.cut(unit.normalized)))
     if not words:
         return None
     if len(words) == 1:
         return wq.Term("words", words[0])
-    return wq.Phrase("words", words)
+    return wq.And([wq.Term("words", word) for word in words])
 
 
 def whole_word_gids(live: _Live, unit: Unit) -> np.ndarray:
