@@ -130,7 +130,8 @@ def build_index(
         if problem.fatal:
             problems.append(problem)
             if strict:
-                raise BuildFailed(f"--strict: {problem}")
+                where = f"{problem.path}:{problem.line}"
+                raise BuildFailed(f"--strict: stopped at the bad input reported above ({where})")
 
     with layout.build_lock(), _workers_die_with_builder():
         previous = layout.current()
