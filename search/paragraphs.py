@@ -429,45 +429,45 @@ _PAIRS = {"“": "”", "‘": "’", "「": "」", "『": "』", "（": "）", 
 _CLOSE_TO_OPEN = {v: k for k, v in _PAIRS.items()}
 
 
-def _blocked(text: str) -> bytearray:
+# Any quotation or bracket mark.
+_MARKS = re.compile("[" + re.escape("".join(_PAIRS) + "".join(_CLOSE_TO_OPEN)) + '"]')
+
+
+def _blocked(text: str, lo: int = 0, hi: int | None = None) -> bytearray:
     """blocked[p] is true when a cut before position p would fall inside a quotation or bracket.
 
-    Marks are paired with a stack that discards mismatched marks, and a pair
-    longer than MAX_QUOTE is not trusted, so one unbalanced mark cannot
-    protect (swallow) the rest of the article.
+    Indexed by positions of text (0 .. len(text)); only marks in [lo, hi) are
+    considered. Marks are paired with a stack that discards mismatched marks,
+    and a pair longer than MAX_QUOTE is not trusted, so one unbalanced mark
+    cannot protect (swallow) the rest of the article.
     """
-    depth = [0] * (len(text) + 2)
+    hi = len(text) if hi is None else hi
+    blocked = bytearray(len(text) + 1)
     stack: list[tuple[str, int]] = []
     straight: int | None = None  # position of an open ASCII double quote
-    for i, ch in enumerate(text):
+    for m in _MARKS.finditer(text, lo, hi):
+        ch, i = m.group(), m.start()
         if ch in _PAIRS:
             stack.append((ch, i))
         elif ch in _CLOSE_TO_OPEN:
             opener = _CLOSE_TO_OPEN[ch]
             for k in range(len(stack) - 1, -1, -1):
                 if stack[k][0] == opener:
-                    _protect(depth, stack[k][1], i)
+                    _protect(blocked, stack[k][1], i)
                     del stack[k:]
                     break
-        elif ch == '"':
-            if straight is not None and i - straight <= MAX_QUOTE:
-                _protect(depth, straight, i)
-                straight = None
-            else:
-                straight = i
-    blocked = bytearray(len(text) + 1)
-    level = 0
-    for p in range(len(text) + 1):
-        level += depth[p]
-        blocked[p] = level > 0
+        elif straight is not None and i - straight <= MAX_QUOTE:
+            _protect(blocked, straight, i)
+            straight = None
+        else:
+            straight = i
     return blocked
 
 
-def _protect(depth: list[int], opened: int, closed: int) -> None:
+def _protect(blocked: bytearray, opened: int, closed: int) -> None:
     """Block cuts at positions opened+1 .. closed (inside the pair) if the pair is short enough."""
     if closed - opened <= MAX_QUOTE:
-        depth[opened + 1] += 1
-        depth[closed + 1] -= 1
+        blocked[opened + 1: closed + 1] = b"\x01" * (closed - opened)
 
 
 # --------------------------------------------------------------------------
@@ -522,24 +522,30 @@ def _runon_spans(
     text: str, lo: int, hi: int, *, find_title: bool, lead: bool = True
 ) -> list[tuple[int, int, str]]:
     """Classified spans covering text[lo:hi], which has no line breaks."""
+    head, pieces, tail = _runon_pieces(text, lo, hi, find_title=find_title)
+    return head + _group(text, pieces, lead=lead) + tail
+
+
+def _runon_pieces(
+    text: str, lo: int, hi: int, *, find_title: bool
+) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]], list[tuple[int, int, str]]]:
+    """Title span(s), classified sentence pieces (not yet grouped) and byline span(s) of text[lo:hi]."""
     lo, hi = _strip_span(text, lo, hi)
     if lo == hi:
-        return []
-    blocked = _blocked(text)
-    spans: list[tuple[int, int, str]] = []
+        return [], [], []
+    head: list[tuple[int, int, str]] = []
     if find_title and hi - lo <= MAX_TITLE and _looks_like_title(text[lo:hi]):
-        return [(lo, hi, "title")]
+        return [(lo, hi, "title")], [], []
     if find_title:
         title_end = _title_end(text, lo, hi)
         if title_end:
-            spans.append((lo, title_end, "title"))
+            head.append((lo, title_end, "title"))
             lo = title_end
+    blocked = _blocked(text, lo, hi)
     byline_start = _byline_start(text, lo, hi, blocked)
     pieces = _structure(text, lo, byline_start, blocked)
-    spans.extend(_group(text, pieces, lead=lead))
-    if byline_start < hi:
-        spans.append((byline_start, hi, "byline"))
-    return spans
+    tail = [(byline_start, hi, "byline")] if byline_start < hi else []
+    return head, pieces, tail
 
 
 def _title_end(text: str, lo: int, hi: int) -> int:
@@ -676,49 +682,165 @@ def _heading_end(text: str, lo: int, hi: int, blocked: bytearray) -> int | None:
 # --------------------------------------------------------------------------
 # Grouping body sentences into paragraphs
 # --------------------------------------------------------------------------
+#
+# Each gap between two body sentences gets a score, the log-odds that an
+# editor started a new paragraph there, from generic features of the two
+# sentences (cues at the start of the next one, how the previous one ends,
+# their lengths and their lexical overlap). A dynamic programme then chooses
+# the cuts that maximise the sum of the scores of the cuts made plus a prior
+# on each paragraph's length (news paragraphs are rarely one short sentence
+# or very long), subject to the hard MAX_BODY limit. Weights and priors are
+# constants fitted by bench/fit_paragraph_model.py (see _MODEL_NOTE).
 
-# A sentence that opens with a new source, speaker, place or time tends to open a paragraph.
-_STARTER = _cue(
-    r"""
-    (?:另|又)?据 | 当地时间 | 北京时间 | 与此同时 | 此前 | 此后 | 近日 | 日前 | 今天 | 昨天 | 今年
-    | \d{1,4}年\d{1,2}月 | \d{1,2}月\d{1,2}日 | 在[^，。]{1,15}[，]
-    | 会上 | 会议 | 针对 | 随着 | 记者
-    """,
-    re.VERBOSE,
-)
-# A sentence that continues the previous one's thought: connectives, pronouns, "among them".
-_CONTINUER = _cue(
-    r"""
-    其中 | 同时 | 此外 | 另外 | 而且 | 并且 | 并 | 但 | 而 | 因此 | 所以 | 也 | 还 | 对此 | 为此
-    | 这 | 那 | 该 | 其 | 他 | 她 | 它 | 我们 | 大家 | 希望 | 要 | 截至 | 从而 | 然而 | 不过 | 因为 | 如果
-    | 目前 | 当前
-    """,
-    re.VERBOSE,
-)
+# Cue groups at the start of the next sentence, looked up by its first two,
+# then first one character(s). Generic news and discourse words only.
+_FIRST_WORD_GROUPS = {
+    "pron3": "他 她 它 他们 她们 它们 其 该 此 这 这些 这个 这是 这一 这种 这样 那 那些 此次 本次",
+    "pron1": "我 我们 你 你们 大家 咱们 我国",
+    "modal": "要 希望 相信 欢迎 愿 应 应该 应当 必须 需要 期待 呼吁 建议",
+    "contrast": "但 但是 而 然而 不过 可是 却 虽然 尽管",
+    "additive": "并 也 还 又 同时 此外 另外 而且 并且 以及 甚至 更 再 同样",
+    "causal": "因此 所以 为此 对此 因为 由于 从而 于是 可见 总之 如果 只有",
+    "party": "双方 各方 中方 美方 俄方 日方 韩方 欧方 英方 法方 德方 乌方 朝方 印方 外方 我方 对方 两国",
+    "quantity": "其中 截至 目前 一些 许多 不少 很多 其他 其余 各 部分 大部 多数 所有",
+    "time": "近日 日前 今天 昨天 今年 去年 本周 上周 当天 当日 此前 此后 随后 与此 明天 上午 下午 晚上 今晨 近年 近期 未来",
+    "event": "会上 会议 会谈 会见 会后 针对 随着 为了 围绕 记者 据悉 另据 据了 据介 据统 据报",
+    "enum": "一是 二是 三是 四是 五是 第一 第二 第三 第四 首先 其次 最后 一方 另一",
+}
+_FIRST_WORD = {w: g for g, words in _FIRST_WORD_GROUPS.items() for w in words.split()}
+for _w in list(_FIRST_WORD):
+    _tw = "".join(_TRADITIONAL.get(c, c) for c in _w)
+    _FIRST_WORD.setdefault(_tw, _FIRST_WORD[_w])
+# A date or time, or a source, at the start of a sentence.
+_DATE_START = _cue(r"当地时间|北京时间|\d{1,4}年|\d{1,2}月\d{1,2}日|\d{1,2}日[，,（(]")
+_SOURCE_START = _cue(r"(?:另|又)?据[^，。]{0,20}(?:报道|消息|介绍|了解|统计|悉|称|透露|显示|通报)")
+# A first clause that sets the scene: 在…，
+_PLACE_START = re.compile(r"在[^，。；：“”]{1,15}[，,]")
 # A first clause naming who speaks: 联合国发言人表示，
 _SPEAKER = _cue(r"[^，。：“”]{2,20}?(?:表示|称|说|指出|强调|认为|介绍|透露|回应|宣布)[，：:]")
+# A previous sentence that ends on an attribution: ……，他说。
+_SAID_END = _cue(r"(?:说|表示|指出|强调|称|介绍)[。！]?[”」]?$")
 
-# Grouping weights (log-odds of "a paragraph starts here"), tuned by coordinate
-# search on the first half of a news transcript corpus (bench/paragraph_f1.py
-# reports the held-out half). Continuers almost never open a paragraph.
-_W_BIAS = -0.8
-_W_STARTER = 1.3
-_W_CONTINUER = -4.6
-_W_SPEAKER = 0.6
-_W_QUOTE_END = -0.3
-_W_PER_100_CHARS = 2.2  # the longer the paragraph so far, the likelier a break
-_W_NEXT_PER_100_CHARS = 0.4  # a long sentence tends to stand alone
+
+
+def _bigrams(text: str, lo: int, hi: int) -> frozenset[str]:
+    """Character bigrams of text[lo:hi]."""
+    return frozenset(text[i:i + 2] for i in range(lo, hi - 1))
+
+
+def _gap_features(
+    text: str, run: list[tuple[int, int]], i: int, bigrams: list[frozenset[str]], lead: bool
+) -> dict[str, float]:
+    """Features of the gap before sentence run[i] (i >= 1) of a run of body sentences."""
+    lo, hi = run[i]
+    plo, phi = run[i - 1]
+    while lo < hi and text[lo].isspace():
+        lo += 1
+    f: dict[str, float] = {"bias": 1.0}
+    group = _FIRST_WORD.get(text[lo:lo + 2]) or _FIRST_WORD.get(text[lo:lo + 1])
+    if group:
+        f["w_" + group] = 1.0
+    first = text[lo:lo + 1]
+    if _DATE_START.match(text, lo, hi):
+        f["date"] = 1.0
+    elif first.isdigit():
+        f["digit"] = 1.0
+    if first in "“「":
+        f["quote_open"] = 1.0
+    elif first in "《":
+        f["book_open"] = 1.0
+    elif first.isascii() and first.isalpha():
+        f["latin"] = 1.0
+    if _SOURCE_START.match(text, lo, hi):
+        f["source"] = 1.0
+    if _PLACE_START.match(text, lo, hi):
+        f["place"] = 1.0
+    if group is None and _SPEAKER.match(text, lo, hi):
+        f["speaker"] = 1.0
+    last = text[phi - 1]
+    if last in "”」』":
+        f["prev_quote_end"] = 1.0
+    if "？" in text[phi - 2:phi] or "！" in text[phi - 2:phi]:
+        f["prev_exclaim"] = 1.0
+    if "：" in text[plo:phi]:
+        f["prev_colon"] = 1.0
+    if _SAID_END.search(text, max(plo, phi - 6), phi):
+        f["prev_said"] = 1.0
+    f["next_len"] = min(hi - lo, 300) / 100
+    f["prev_len"] = min(phi - plo, 300) / 100
+    a, b = bigrams[i - 1], bigrams[i]
+    f["overlap"] = len(a & b) / (len(a | b) or 1)
+    if i >= 2:
+        c = bigrams[i - 2]
+        f["overlap2"] = len(c & b) / (len(c | b) or 1)
+    if lead and i == 1:
+        f["after_lead"] = 1.0
+    return f
+
+
+def _gap_scores(text: str, run: list[tuple[int, int]], lead: bool) -> list[float]:
+    """Score (log-odds of a paragraph break) of the gap before each sentence run[1:]."""
+    bigrams = [_bigrams(text, lo, hi) for lo, hi in run]
+    weights = _WEIGHTS
+    return [
+        sum(weights.get(k, 0.0) * v for k, v in _gap_features(text, run, i, bigrams, lead).items())
+        for i in range(1, len(run))
+    ]
+
+
+def _length_prior(chars: int, sentences: int) -> float:
+    """Prior score of one paragraph of this many characters and sentences."""
+    for limit, value in _CHARS_PRIOR:
+        if chars < limit:
+            break
+    return value + _SENTENCES_PRIOR[min(sentences, len(_SENTENCES_PRIOR)) - 1]
+
+
+def _segment(text: str, run: list[tuple[int, int]], lead: bool, scores: list[float] | None = None) -> list[int]:
+    """Indices of the sentences of run that open a paragraph (always 0), chosen by dynamic programming.
+
+    Maximises the sum of gap scores at the cuts made plus the length prior of
+    every paragraph; no paragraph of two or more sentences exceeds MAX_BODY.
+    """
+    n = len(run)
+    if n == 1:
+        return [0]
+    if scores is None:
+        scores = _gap_scores(text, run, lead)
+    sizes = [hi - lo for lo, hi in run]
+    best = [0.0] + [float("-inf")] * n
+    back = [0] * (n + 1)
+    for end in range(1, n + 1):
+        chars = 0
+        for start in range(end - 1, -1, -1):
+            chars += sizes[start]
+            if chars > MAX_BODY and start < end - 1:
+                break
+            value = best[start] + _length_prior(chars, end - start)
+            if start:
+                value += scores[start - 1]
+            if value > best[end]:
+                best[end], back[end] = value, start
+    starts = []
+    end = n
+    while end > 0:
+        end = back[end]
+        starts.append(end)
+    return starts[::-1]
 
 
 def _group(text: str, pieces: list[tuple[int, int, str]], lead: bool = True) -> list[tuple[int, int, str]]:
-    """Merge consecutive body sentences into paragraphs; other pieces stay as they are."""
+    """Merge runs of consecutive body sentences (after a lead or body piece) into paragraphs; other pieces stay."""
     spans: list[tuple[int, int, str]] = []
-    for lo, hi, kind in pieces:
-        prev = spans[-1] if spans else None
-        if kind == "body" and prev and prev[2] in ("body", "lead") and not _breaks(text, prev, lo, hi):
-            spans[-1] = (prev[0], hi, prev[2])
-        else:
-            spans.append((lo, hi, kind))
+    for kind, run, first in _runs(pieces):
+        if kind not in ("body", "lead"):
+            spans.append((*run[0], kind))
+            continue
+        is_lead = first and (kind == "lead" or bool(_DATELINE_AT_START.match(text, run[0][0])))
+        starts = _segment(text, run, is_lead)
+        for k, s in enumerate(starts):
+            e = starts[k + 1] if k + 1 < len(starts) else len(run)
+            spans.append((run[s][0], run[e - 1][1], kind if k == 0 else "body"))
     if lead:
         first = next((i for i, s in enumerate(spans) if s[2] not in ("title", "caption")), None)
         if first is not None and spans[first][2] == "body" and _DATELINE_AT_START.match(text, spans[first][0]):
@@ -726,19 +848,65 @@ def _group(text: str, pieces: list[tuple[int, int, str]], lead: bool = True) -> 
     return spans
 
 
-def _breaks(text: str, para: tuple[int, int, str], lo: int, hi: int) -> bool:
-    """Whether the sentence [lo, hi) should open a new paragraph after the paragraph so far."""
-    size = len(text[para[0]:para[1]].strip())
-    if size + (hi - lo) > MAX_BODY:
-        return True
-    start, _ = _strip_span(text, lo, hi)
-    score = _W_BIAS + _W_PER_100_CHARS * size / 100 + _W_NEXT_PER_100_CHARS * (hi - lo) / 100
-    if _STARTER.match(text, start):
-        score += _W_STARTER
-    elif _CONTINUER.match(text, start):
-        score += _W_CONTINUER
-    if _SPEAKER.match(text, start) and not _CONTINUER.match(text, start):
-        score += _W_SPEAKER
-    if text[para[1] - 1: para[1]] in ("”", "」"):
-        score += _W_QUOTE_END
-    return score > 0
+def _runs(pieces: list[tuple[int, int, str]]) -> Iterator[tuple[str, list[tuple[int, int]], bool]]:
+    """(kind, sentence spans, opens the text) per run: a lead or body piece with the body pieces after it, or one other piece."""
+    run: list[tuple[int, int]] = []
+    kind, first = "", False
+    for n, (lo, hi, k) in enumerate(pieces):
+        if k == "body" and run:
+            run.append((lo, hi))
+            continue
+        if run:
+            yield kind, run, first
+            run = []
+        if k in ("body", "lead"):
+            run, kind, first = [(lo, hi)], k, n == 0
+        else:
+            yield k, [(lo, hi)], n == 0
+    if run:
+        yield kind, run, first
+
+
+_MODEL_NOTE = "placeholder"
+_WEIGHTS: dict[str, float] = {
+    "bias": -0.619,
+    "after_lead": 0.042,
+    "book_open": 0.599,
+    "date": 0.177,
+    "digit": 0.273,
+    "latin": -0.029,
+    "next_len": 0.476,
+    "overlap": -1.733,
+    "overlap2": 0.612,
+    "place": -0.251,
+    "prev_colon": -0.027,
+    "prev_exclaim": -0.25,
+    "prev_len": 1.228,
+    "prev_quote_end": -0.081,
+    "prev_said": -0.088,
+    "quote_open": 0.397,
+    "source": -0.293,
+    "speaker": 0.909,
+    "w_additive": -0.282,
+    "w_causal": -0.481,
+    "w_contrast": -0.509,
+    "w_enum": -0.124,
+    "w_event": 0.986,
+    "w_modal": -2.179,
+    "w_party": -1.41,
+    "w_pron1": -0.688,
+    "w_pron3": -0.956,
+    "w_quantity": -1.03,
+    "w_time": 0.174,
+}
+_CHARS_PRIOR: tuple[tuple[int, float], ...] = (
+    (20, 0.3),
+    (40, 0.0),
+    (70, 0.1),
+    (100, 0.3),
+    (140, 0.1),
+    (190, -0.0),
+    (250, 0.1),
+    (10**9, -0.2),
+)
+_SENTENCES_PRIOR: tuple[float, ...] = (0.0, 0.0, -0.2, 0.0, 0.0, -0.5)
