@@ -1,0 +1,283 @@
+"""Shared helpers for the benchmarks in ``bench/`` (run on demand, never in the test suite).
+
+Everything written goes under a temp folder (``--workdir``, default ``/tmp/zhsearch-bench``);
+the corpus is read from ``../shared/corpora`` and never copied into the repository.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import platform
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpora" / "xwlb.jsonl.gz"
+DEFAULT_WORKDIR = Path(os.environ.get("ZHSEARCH_BENCH_DIR", "/tmp/zhsearch-bench"))
+
+# Which checkout of the ``search`` package to measure: the repo by default, or ZHSEARCH_SRC / --src
+# (e.g. a ``git archive`` snapshot under /tmp while others edit the work tree).
+SRC = Path(os.environ.get("ZHSEARCH_SRC") or REPO).resolve()
+if str(SRC) not in sys.path:
+    sys.path.insert(0, str(SRC))
+
+
+def use_src(path: Path | None) -> Path:
+    """Measure the ``search`` package in ``path`` (also for child processes); call before importing it."""
+    global SRC
+    if path is not None:
+        SRC = Path(path).resolve()
+        os.environ["ZHSEARCH_SRC"] = str(SRC)
+        if "search" in sys.modules:
+            raise RuntimeError("use_src() after `search` was imported")
+        sys.path.insert(0, str(SRC))
+    return SRC
+
+
+def src_line() -> str:
+    """Which code is measured: the folder and, when it is a git checkout, its commit and dirtiness."""
+    try:
+        rev = subprocess.run(["git", "-C", str(SRC), "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(SRC), "status", "--porcelain", "search"], capture_output=True,
+                               text=True).stdout.strip()
+        return f"code: {SRC} at {rev}" + (" + uncommitted changes in search/" if dirty else "")
+    except Exception:
+        stamp = SRC / ".bench-commit"
+        return f"code: {SRC}" + (f" (snapshot of {stamp.read_text().strip()})" if stamp.exists() else "")
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def machine_line() -> str:
+    """One line naming the machine, for the README tables."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0, 0, 0)
+    return (f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · {cores()} cores · "
+            f"Python {platform.python_version()} · load avg {load[0]:.1f} at start")
+
+
+# -- corpora ----------------------------------------------------------------------------------------
+
+
+def open_text(path: Path):
+    path = Path(path)
+    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")
+
+
+def prepare_seeds(corpus: Path, dest: Path, limit: int | None = None, extra_seeds: Path | None = None) -> Path:
+    """A seeds folder under ``dest`` holding the first ``limit`` JSONL lines of ``corpus``.
+
+    ``extra_seeds`` (e.g. the repo's ``seeds/``) is symlinked in beside it. Reused when present.
+    """
+    dest = Path(dest)
+    marker = dest / ".source"
+    stamp = f"{Path(corpus).resolve()}|{limit}|{extra_seeds}"
+    if marker.exists() and marker.read_text() == stamp:
+        return dest
+    dest.mkdir(parents=True, exist_ok=True)
+    for old in dest.iterdir():
+        if old.is_symlink() or old.is_file():
+            old.unlink()
+    with open_text(corpus) as src, open(dest / "corpus.jsonl", "w", encoding="utf-8") as out:
+        for i, line in enumerate(src):
+            if limit is not None and i >= limit:
+                break
+            out.write(line)
+    if extra_seeds is not None and Path(extra_seeds).is_dir():
+        for f in Path(extra_seeds).iterdir():
+            if not f.name.startswith(".") and f.is_file():
+                (dest / f.name).symlink_to(f.resolve())
+    marker.write_text(stamp)
+    return dest
+
+
+def read_paragraph_texts(seeds: Path) -> list[tuple[str, int, str, str]]:
+    """(article_id, n, title, text) for every paragraph zhsearch would index."""
+    from search.paragraphs import read_articles
+
+    out = []
+    for article in read_articles(Path(seeds), lambda problem: None):
+        for p in article.paragraphs:
+            out.append((article.id, p.n, article.title, p.text))
+    return out
+
+
+def substring_pool(texts: list[str], count: int, seed: int = 5, min_len: int = 2, max_len: int = 6,
+                   alnum_only: bool = True) -> list[str]:
+    """``count`` distinct random 2–6 character substrings of the (normalised) corpus.
+
+    Only substrings made of letters/digits/CJK (no punctuation or spaces), so each is one search
+    term whose normalised form occurs in the corpus: none may have zero hits.
+    """
+    from search.normalize import normalize, skeleton
+
+    rng = random.Random(seed)
+    pool: dict[str, None] = {}
+    tries = 0
+    while len(pool) < count and tries < count * 50:
+        tries += 1
+        text = texts[rng.randrange(len(texts))]
+        length = rng.randint(min_len, max_len)
+        if len(text) < length:
+            continue
+        at = rng.randrange(len(text) - length + 1)
+        piece = text[at : at + length]
+        if alnum_only and not all(c.isalnum() for c in piece):
+            continue
+        if not skeleton(normalize(piece)):
+            continue
+        pool[piece] = None
+    return list(pool)
+
+
+# -- process measurement ----------------------------------------------------------------------------
+
+
+class TreeRSS:
+    """Samples the summed RSS of a process and all its descendants (peak, in bytes)."""
+
+    def __init__(self, pid: int, interval: float = 0.1):
+        import psutil
+
+        self.proc = psutil.Process(pid)
+        self.interval = interval
+        self.peak = 0
+        self.peak_single = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import psutil
+
+        while not self._stop.is_set():
+            try:
+                procs = [self.proc] + self.proc.children(recursive=True)
+                rss = []
+                for p in procs:
+                    try:
+                        rss.append(p.memory_info().rss)
+                    except psutil.Error:
+                        pass
+                if rss:
+                    self.peak = max(self.peak, sum(rss))
+                    self.peak_single = max(self.peak_single, max(rss))
+            except psutil.Error:
+                pass
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        return False
+
+
+def run_measured(argv: list[str], env: dict | None = None, timeout: float | None = None) -> dict:
+    """Run ``argv`` (a Python side that prints one JSON line last); add peak RSS and CPU time."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)  # CPU only: ru_maxrss here is a max over all
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env or os.environ.copy())
+    with TreeRSS(proc.pid) as rss:
+        out, err = proc.communicate(timeout=timeout)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}):\n{err[-4000:]}")
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    result = json.loads(lines[-1])
+    result.update(
+        wall_total=wall,
+        cpu_s=(after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        peak_rss_tree=rss.peak,
+        peak_rss_single=max(rss.peak_single, result.pop("maxrss_self", 0), result.pop("maxrss_children", 0)),
+    )
+    return result
+
+
+def own_maxrss() -> dict:
+    """Peak RSS of this process and of its largest waited-for child, in bytes (for run_measured)."""
+    import resource
+
+    return {"maxrss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            "maxrss_children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024}
+
+
+def dir_size(path: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_size
+            except OSError:
+                pass
+    return total
+
+
+# -- formatting -------------------------------------------------------------------------------------
+
+
+def mib(n: float) -> str:
+    return f"{n / 2**20:,.1f} MiB"
+
+
+def percentiles(values_ms: list[float]) -> dict:
+    if not values_ms:
+        return {"n": 0}
+    v = sorted(values_ms)
+
+    def pct(p):
+        return v[min(len(v) - 1, max(0, int(round(p / 100 * len(v) + 0.5)) - 1))]
+
+    return {"n": len(v), "p50": pct(50), "p90": pct(90), "p99": pct(99), "max": v[-1],
+            "mean": statistics.fmean(v)}
+
+
+def table(rows: list[list], header: list[str]) -> str:
+    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(cells[0], widths)) + " |",
+             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in cells[1:]]
+    return "\n".join(lines)
+
+
+# -- servers ----------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60.0) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except Exception as exc:  # not up yet
+            last = exc
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up: {last}")

@@ -1,0 +1,164 @@
+"""Speed-up prototypes, applied as monkeypatches inside a benchmark process only.
+
+Nothing here changes ``search/``: each prototype is selected by name (``--variant a,b``) in a
+benchmark run so that its gain is measured side by side with the unpatched code. The README
+says which change to make in ``search/`` for each one that pays.
+
+Indexing prototypes
+  rjieba     segment with rjieba (jieba-rs) instead of jieba; jieba's FREQ still picks sub-words
+  fastlen    give Whoosh's posting writer the field lengths from memory instead of one
+             seek+read of the length column per posting (identical index bytes)
+  nocompress W3Codec(compression=0): posting blocks are not zlib-compressed
+  flat       compound=False: skip copying the segment files into one compound .seg file
+  single     force one process (procs=1) whatever --jobs says
+  segments   procs=jobs with multisegment=True (Whoosh's MpWriter, no final merge)
+  merged     procs=jobs with multisegment=False (MpWriter, sub-segments merged at the end)
+  poolN      (not a patch) see ``--analysis-procs`` in index_throughput.py
+
+Search prototypes (latency.py / http_throughput.py)
+  fastwords  the whole-word bonus query uses rjieba for the query's cut
+  nohl       skip the highlight (to measure its share; not a candidate change)
+"""
+
+from __future__ import annotations
+
+KNOWN = {"rjieba", "fastlen", "nocompress", "flat", "single", "segments", "merged", "fastwords", "nohl",
+         "limit64", "limit512"}
+
+
+def parse(spec: str | None) -> list[str]:
+    names = [v.strip() for v in (spec or "").split(",") if v.strip() and v.strip() != "base"]
+    unknown = set(names) - KNOWN
+    if unknown:
+        raise SystemExit(f"unknown variant(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(KNOWN))}")
+    return names
+
+
+# -- rjieba -----------------------------------------------------------------------------------------
+
+
+class RJiebaSegmenter:
+    """Quacks like the ``jieba.Tokenizer`` that :func:`search.analysis.segmenter` returns."""
+
+    def __init__(self, jieba_tokenizer):
+        import rjieba
+
+        self._cut = rjieba.cut
+        self.FREQ = jieba_tokenizer.FREQ
+
+    def cut(self, text, HMM=True):  # noqa: N803 - jieba's spelling
+        return self._cut(text, HMM)
+
+
+def use_rjieba() -> None:
+    from search import analysis
+
+    original = analysis.segmenter()
+    proxy = RJiebaSegmenter(original)
+    analysis.segmenter = lambda: proxy
+
+
+# -- Whoosh writer ----------------------------------------------------------------------------------
+
+
+class _LengthsInMemory:
+    """The ``doc_field_length`` that ``FieldWriter.add_postings`` asks once per posting."""
+
+    def __init__(self, pdr):
+        self._pdr = pdr
+        self._cache = {}
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        lengths = self._cache.get(fieldname)
+        if lengths is None:
+            from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+            from whoosh.util.numeric import byte_to_length
+
+            lenfield = _lenfield(fieldname)
+            if self._pdr.has_column(lenfield):
+                # one sequential read of the whole column, decoded once
+                table = [byte_to_length(b) if b else None for b in range(256)]
+                lengths = [table[b] for b in self._pdr.column_reader(lenfield, LENGTHS_COLUMN)]
+            else:
+                lengths = []
+            self._cache[fieldname] = lengths
+        if docnum < len(lengths):
+            return lengths[docnum]
+        return default
+
+
+def use_fastlen() -> None:
+    from whoosh.writing import SegmentWriter
+
+    def _flush_segment(self):
+        self.perdocwriter.close()
+        pdr = self.per_document_reader() if self.codec.length_stats else None
+        lengths = _LengthsInMemory(pdr) if pdr is not None else None
+        postings = self.pool.iter_postings()
+        self.fieldwriter.add_postings(self.schema, lengths, postings)
+        self.fieldwriter.close()
+        if pdr:
+            pdr.close()
+
+    SegmentWriter._flush_segment = _flush_segment
+
+
+def override_writer(names: list[str], jobs: int) -> None:
+    """Patch ``FileIndex.writer`` so build_index's writer gets the chosen settings."""
+    from whoosh.index import FileIndex
+
+    original = FileIndex.writer
+    extra: dict = {}
+    if "nocompress" in names:
+        from whoosh.codec.whoosh3 import W3Codec
+
+        extra["codec"] = W3Codec(compression=0)
+    if "flat" in names:
+        extra["compound"] = False
+    if "limit64" in names:
+        extra["limitmb"] = 64
+    if "limit512" in names:
+        extra["limitmb"] = 512
+    procs = None
+    if "single" in names:
+        procs, multisegment = 1, False
+    elif "segments" in names:
+        procs, multisegment = max(2, jobs), True
+    elif "merged" in names:
+        procs, multisegment = max(2, jobs), False
+    if not extra and procs is None:
+        return
+
+    def writer(self, procs_=None, **kwargs):
+        kwargs.update(extra)
+        p = kwargs.pop("procs", procs_ or 1)
+        if procs is not None:
+            p = procs
+            kwargs["multisegment"] = multisegment
+        if p <= 1:
+            kwargs.pop("multisegment", None)
+        if p > 1 and "codec" in kwargs:
+            kwargs.setdefault("subargs", {k: v for k, v in kwargs.items() if k != "multisegment"})
+        return original(self, procs=p, **kwargs)
+
+    FileIndex.writer = writer
+
+
+def apply_index(names: list[str], jobs: int) -> None:
+    if "rjieba" in names:
+        use_rjieba()
+    if "fastlen" in names:
+        use_fastlen()
+    override_writer(names, jobs)
+
+
+# -- search side ------------------------------------------------------------------------------------
+
+
+def apply_search(names: list[str]) -> None:
+    if "fastwords" in names or "rjieba" in names:
+        use_rjieba()
+    if "nohl" in names:
+        from search import searcher
+
+        searcher.highlight = lambda text, keys: text
