@@ -484,3 +484,108 @@ def test_repository_seeds_read_cleanly() -> None:
     assert by_id["003_brief_marathon"].metadata == {"date": "2025-03-08"}
     for article in articles:
         assert all(p.kind in KINDS and p.text for p in article.paragraphs)
+
+
+# ---------------------------------------------------------------- grouping model (gap scores + length prior)
+
+from search.paragraphs import (  # noqa: E402
+    _CHARS_PRIOR,
+    _FIRST_WORD_GROUPS,
+    _WEIGHTS,
+    _bigrams,
+    _blocked,
+    _gap_features,
+    _segment,
+)
+
+FILLER = "市里今年新建了一批社区食堂和养老服务站，覆盖周边居民一万多人。"  # 32 chars, no cue
+
+
+def paragraph_of(paragraphs: list[Paragraph], needle: str) -> int:
+    return next(p.n for p in paragraphs if needle in p.text)
+
+
+def test_continuing_sentence_stays_with_the_previous_one() -> None:
+    text = FILLER * 3 + "他表示，这些设施还将继续扩建。" + "当地时间5日，另一座城市也宣布了类似计划。" + FILLER
+    paragraphs = split_text(text)
+    assert paragraph_of(paragraphs, "他表示") == paragraph_of(paragraphs, FILLER)
+
+
+def test_new_time_or_source_after_a_long_paragraph_opens_a_paragraph() -> None:
+    for opener in ("当地时间5日，", "据新华社报道，", "会上，"):
+        text = FILLER * 5 + opener + "另一座城市也宣布了类似的计划，将在年内完成建设。" + FILLER
+        paragraphs = split_text(text)
+        assert any(p.text.startswith(opener) for p in paragraphs), opener
+
+
+def test_gap_features_use_generic_cues_in_both_scripts() -> None:
+    for first, group in (("他", "pron3"), ("這些", "pron3"), ("但是", "contrast"), ("此外", "additive"), ("双方", "party")):
+        text = "第一句话在这里。" + first + "接着说下去。"
+        run = [(0, 8), (8, len(text))]
+        f = _gap_features(text, run, 1, [_bigrams(text, lo, hi) for lo, hi in run], lead=False)
+        assert f.get("w_" + group) == 1.0, (first, f)
+    text = "第一句话在这里。当地时间3日，会议开幕。"
+    run = [(0, 8), (8, len(text))]
+    f = _gap_features(text, run, 1, [_bigrams(text, lo, hi) for lo, hi in run], lead=False)
+    assert f.get("date") == 1.0 and "w_pron3" not in f
+
+
+def test_fitted_weights_name_only_features_that_exist() -> None:
+    groups = {"w_" + g for g in _FIRST_WORD_GROUPS}
+    produced = {
+        "bias", "date", "digit", "quote_open", "book_open", "latin", "source", "place", "speaker", "prev_quote_end",
+        "prev_exclaim", "prev_colon", "prev_said", "next_len", "prev_len", "overlap", "overlap2", "after_lead",
+    }
+    assert set(_WEIGHTS) <= groups | produced
+    assert _CHARS_PRIOR[-1][0] >= 10**9  # the last length bin catches every paragraph
+
+
+def test_segment_follows_scores_and_never_exceeds_the_limit() -> None:
+    text = FILLER * 20
+    run = [(i * len(FILLER), (i + 1) * len(FILLER)) for i in range(20)]
+    assert _segment(text, run, False, [50.0] * 19) == list(range(20))  # every gap a sure break
+    starts = _segment(text, run, False, [-50.0] * 19)  # no gap wants a break: cut only for the limit
+    bounds = [*starts, 20]
+    sizes = [run[b - 1][1] - run[a][0] for a, b in zip(bounds, bounds[1:])]
+    assert all(size <= MAX_BODY for size in sizes)
+    assert len(starts) == -(-len(text) // (MAX_BODY // len(FILLER) * len(FILLER)))  # as few as the limit allows
+
+
+def reference_blocked(text: str) -> bytearray:
+    """The plain per-character definition of _blocked, for comparison."""
+    depth = [0] * (len(text) + 2)
+    stack: list[tuple[str, int]] = []
+    straight = None
+    closers = {v: k for k, v in QUOTE_PAIRS.items()}
+
+    def protect(o: int, c: int) -> None:
+        if c - o <= 500:
+            depth[o + 1] += 1
+            depth[c + 1] -= 1
+
+    for i, ch in enumerate(text):
+        if ch in QUOTE_PAIRS:
+            stack.append((ch, i))
+        elif ch in closers:
+            for k in range(len(stack) - 1, -1, -1):
+                if stack[k][0] == closers[ch]:
+                    protect(stack[k][1], i)
+                    del stack[k:]
+                    break
+        elif ch == '"':
+            if straight is not None and i - straight <= 500:
+                protect(straight, i)
+                straight = None
+            else:
+                straight = i
+    out, level = bytearray(len(text) + 1), 0
+    for p in range(len(text) + 1):
+        level += depth[p]
+        out[p] = level > 0
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(list("“”‘’「」『』（）()《》【】\"ab。")), max_size=200))
+def test_blocked_matches_the_per_character_definition(text: str) -> None:
+    assert _blocked(text) == reference_blocked(text)
