@@ -60,7 +60,8 @@ class _Raw:
     def op(self) -> str | None:
         """``OR``/``AND``/``NOT`` when this bare word could be an operator."""
         plain = not self.phrase and not self.negated and self.field == TEXT
-        return self.text if plain and self.text in ("OR", "AND", "NOT") else None
+        word = unicodedata.normalize("NFKC", self.text)
+        return word if plain and word in ("OR", "AND", "NOT") else None
 
 
 def parse(query: str, *, max_chars: int = 256, max_terms: int = 16) -> ParsedQuery:
@@ -68,7 +69,7 @@ def parse(query: str, *, max_chars: int = 256, max_terms: int = 16) -> ParsedQue
     if len(query) > max_chars:
         raise BadQuery(f"query is {len(query)} characters long; the limit is {max_chars}")
     cleaned = "".join(" " if unicodedata.category(c) in ("Cc", "Cf") else c for c in query)
-    raws = _lex(unicodedata.normalize("NFKC", cleaned))
+    raws = _lex(cleaned)
     groups: list[list[Unit]] = []
     excluded: list[Unit] = []
     pending_or = False
@@ -115,7 +116,11 @@ def _unit(raw: _Raw) -> Unit | None:
 
 
 def _lex(query: str) -> list[_Raw]:
-    """Split into raw tokens: words, quoted phrases, each with its ``-`` and ``field:`` prefixes."""
+    """Split into raw tokens: words, quoted phrases, each with its ``-`` and ``field:`` prefixes.
+
+    Only the ASCII ``-`` and ``"`` are syntax: their full-width forms (common in Chinese text,
+    e.g. ``ＡＢＣ－１２３``) are searched for like any other character.
+    """
     tokens: list[_Raw] = []
     i, n = 0, len(query)
     while i < n:
@@ -128,7 +133,7 @@ def _lex(query: str) -> list[_Raw]:
             negated = True
             i += 1
         for prefix, name in _FIELD_PREFIXES.items():
-            rest = query[i : i + len(prefix)]
+            rest = unicodedata.normalize("NFKC", query[i : i + len(prefix)])
             after = query[i + len(prefix) : i + len(prefix) + 1]
             if rest.lower() == prefix and after and not after.isspace():
                 field = name

@@ -49,6 +49,10 @@ def test_full_width_query_syntax_is_understood():
     assert parse("ｔｉｔｌｅ：联合").groups[0][0].field == TITLE
 
 
+def test_full_width_minus_and_quote_are_literal_text():
+    assert keys(parse("－１２３ ＂联合国")) == ([["-123"], ['"联合国']], [])
+
+
 def test_traditional_query_is_normalised():
     assert keys(parse("聯合國"))[0] == [["联合国"]]
 
