@@ -47,8 +47,8 @@ def write_small(seeds: Path) -> None:
         (seeds / f"{article_id}.txt").write_text(text, encoding="utf-8")
 
 
-def write_large(seeds: Path, n: int = 160) -> None:
-    """Enough generated text that a 2-process build takes a few seconds."""
+def write_large(seeds: Path, n: int = 1200) -> None:
+    """Enough generated text (~1 M characters) that a 2-process build takes well over 3 seconds."""
     words = ("联合国 安理会 决议 气候 变化 农业 经济 发展 合作 会议 代表 国家 政府 人民 历史 文化 科技 创新 "
              "教育 环境 能源 和平 安全 世界 社会").split()
     rng = random.Random(7)
@@ -321,7 +321,7 @@ def test_concurrent_builds_one_refused_in_one_line(tmp_path, killer):
     layout = IndexLayout(index)
     assert layout.current() is not None
     health = Searcher(Settings(index_dir=index)).health()
-    assert health["articles"] == 160
+    assert health["articles"] == len(list(large.glob("*.txt")))
     assert answers(index, ("第7篇生成的文章",))[0]["total"] == 1
 
 
