@@ -491,6 +491,7 @@ def test_repository_seeds_read_cleanly() -> None:
 from search.paragraphs import (  # noqa: E402
     _CHARS_PRIOR,
     _FIRST_WORD_GROUPS,
+    _GLUED_WEIGHTS,
     _WEIGHTS,
     _bigrams,
     _blocked,
@@ -532,11 +533,19 @@ def test_gap_features_use_generic_cues_in_both_scripts() -> None:
 
 def test_fitted_weights_name_only_features_that_exist() -> None:
     groups = {"w_" + g for g in _FIRST_WORD_GROUPS}
+    words = {"fw_" + w for ws in _FIRST_WORD_GROUPS.values() for w in ws.split()}
     produced = {
         "bias", "date", "digit", "quote_open", "book_open", "latin", "source", "place", "speaker", "prev_quote_end",
         "prev_exclaim", "prev_colon", "prev_said", "next_len", "prev_len", "overlap", "overlap2", "after_lead",
+        "subject_time",
     }
-    assert set(_WEIGHTS) <= groups | produced
+    assert set(_WEIGHTS) <= groups | words | produced
+    glued = {
+        "g_bias", "g_fronted", "g_reporter", "g_source", "g_ended", "g_repeat4", "g_repeat2", "g_time_at",
+        "g_time_near", "g_time_far", "g_time_date", "g_speech", "g_head_time", "g_spaced", "g_colon",
+        "g_colon_repeat", "g_dateline", "g_len", "g_short", "g_rest",
+    }
+    assert set(_GLUED_WEIGHTS) <= glued
     assert _CHARS_PRIOR[-1][0] >= 10**9  # the last length bin catches every paragraph
 
 
@@ -589,3 +598,60 @@ def reference_blocked(text: str) -> bytearray:
 @given(st.text(st.sampled_from(list("“”‘’「」『』（）()《》【】\"ab。")), max_size=200))
 def test_blocked_matches_the_per_character_definition(text: str) -> None:
     assert _blocked(text) == reference_blocked(text)
+
+
+# ---------------------------------------------------------------- headlines glued before a sentence (roundups)
+
+GLUED = [
+    # (text with a headline glued to the sentence after it, the headline, how the sentence opens)
+    ("本台消息（新闻快讯）：滨江大桥主体工程完工记者今天从市交通运输局获悉，滨江大桥主体工程已全部完工，预计年底通车。",
+     "滨江大桥主体工程完工", "记者今天从"),
+    (FILLER + "滨江大桥主体工程提前两个月完工3月5日，滨江大桥主体工程全部完工，预计年底通车。" + FILLER,
+     "滨江大桥主体工程提前两个月完工", "3月5日，"),
+    (FILLER + "全省新增高标准农田200万亩据省农业农村厅介绍，今年全省新建和改造提升高标准农田200万亩。" + FILLER,
+     "全省新增高标准农田200万亩", "据省农业农村厅介绍"),
+    (FILLER + "第四届消博会首批展品顺利通关当地时间5日，首批展品在海口完成通关手续。" + FILLER,
+     "第四届消博会首批展品顺利通关", "当地时间5日，"),
+    (FILLER + "國際人士：單邊制裁損害全球經濟復蘇國際人士指出，單邊制裁擾亂全球產業鏈供應鏈，損害各國利益。" + FILLER,
+     "國際人士：單邊制裁損害全球經濟復蘇", "國際人士指出"),
+]
+
+
+@pytest.mark.parametrize(("text", "headline", "opening"), GLUED)
+def test_headline_glued_before_a_sentence_is_cut_off_as_a_heading(text: str, headline: str, opening: str) -> None:
+    paragraphs = split_text(text)
+    assert_nothing_lost(text, paragraphs)
+    heading = next(p for p in paragraphs if p.kind == "heading")
+    assert heading.text == headline
+    assert paragraphs[heading.n].text.startswith(opening)  # the paragraph after it
+
+
+def test_roundup_dateline_stays_a_lead_before_the_glued_headline() -> None:
+    paragraphs = split_text(GLUED[0][0])
+    assert [p.kind for p in paragraphs[:3]] == ["lead", "heading", "body"]
+    assert paragraphs[0].text == "本台消息（新闻快讯）："
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "联合国秘书长古特雷斯今天（3月5日）表示，各方应保持克制，通过对话解决分歧。",  # its own subject and time
+        "国家统计局今天发布数据显示，一季度国内生产总值同比增长5.3%。",
+        "中共中央政治局常委赵乐际出席开幕会并代表中共中央致贺词。",  # repeats words, but is one sentence
+        "美国国务院发言人普赖斯在记者会上表示，美方将继续关注局势发展。",  # 记者 inside the sentence
+        "市民政局有关负责人近日在接受记者采访时表示，养老服务站将继续扩建。",
+        "该项目由市城投集团投资建设，总投资约12亿元。",
+    ],
+)
+def test_a_sentence_subject_is_not_a_glued_heading(sentence: str) -> None:
+    text = FILLER + sentence + FILLER
+    paragraphs = split_text(text)
+    assert_nothing_lost(text, paragraphs)
+    assert all(p.kind == "body" for p in paragraphs)
+    assert any(p.text.startswith(sentence) or p.text.endswith(sentence) or sentence in p.text for p in paragraphs)
+
+
+def test_wire_dateline_is_not_taken_for_a_glued_heading() -> None:
+    text = "新华社北京3月6日电（记者林晓）记者6日从国家气象部门获悉，今年春季全国大部分地区气温将偏高。" + FILLER
+    paragraphs = split_text(text)
+    assert paragraphs[0].kind == "lead" and paragraphs[0].text.startswith("新华社北京3月6日电（记者林晓）记者6日")
