@@ -191,12 +191,16 @@ def _discard(writer, build: Path, layout: IndexLayout) -> None:
 
 
 _builder_pid: int | None = None  # set while this process builds (see _die_with_builder)
+_fork_hook_registered = False
 
 
 @contextmanager
 def _workers_die_with_builder():
     """While building, processes this one forks (Whoosh's writer workers) die when it dies."""
-    global _builder_pid
+    global _builder_pid, _fork_hook_registered
+    if not _fork_hook_registered and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_die_with_builder)
+        _fork_hook_registered = True
     _builder_pid = os.getpid()
     try:
         yield
@@ -223,10 +227,6 @@ def _die_with_builder() -> None:
         pass
     if os.getppid() != builder:  # the builder died before the request took effect
         os._exit(1)
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_die_with_builder)
 
 
 def has_index(settings: Settings) -> bool:
