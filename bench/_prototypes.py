@@ -13,17 +13,27 @@ Indexing prototypes
   single     force one process (procs=1) whatever --jobs says
   segments   procs=jobs with multisegment=True (Whoosh's MpWriter, no final merge)
   merged     procs=jobs with multisegment=False (MpWriter, sub-segments merged at the end)
-  poolN      (not a patch) see ``--analysis-procs`` in index_throughput.py
+  gidcolumn  ``gid`` as a column-only field instead of an indexed NUMERIC (8 trie terms per paragraph)
+  wordsfreq  the ``words`` field without positions (TEXT(phrase=False)): valid once whole-word
+             checks stop using Whoosh phrase queries (see ``boundaries``)
+  boundaries no ``words`` field in Whoosh at all; jieba still cuts every paragraph and the word
+             starts are kept as one uint8 array beside the gram index (1 where a word starts), so
+             a whole-word match is "key starts and ends on a boundary" — the cost model of moving
+             the whole-word bonus out of Whoosh
 
 Search prototypes (latency.py / http_throughput.py)
   fastwords  the whole-word bonus query uses rjieba for the query's cut
   nohl       skip the highlight (to measure its share; not a candidate change)
+  fastfold   highlight's ``fold``: when the simplified text has no ignorable character (the usual
+             case), take it whole as the skeleton instead of testing every character in Python
+  nowords    skip the whole-word bonus lookup in Whoosh's ``words`` field (the ceiling of what
+             moving that lookup out of Whoosh can gain; ranking changes, so not a change as is)
 """
 
 from __future__ import annotations
 
-KNOWN = {"rjieba", "fastlen", "nocompress", "flat", "single", "segments", "merged", "fastwords", "nohl",
-         "limit64", "limit512"}
+KNOWN = {"rjieba", "fastlen", "nocompress", "flat", "single", "segments", "merged", "fastwords", "nohl", "nowords", "fastfold",
+         "limit64", "limit512", "gidcolumn", "wordsfreq", "boundaries"}
 
 
 def parse(spec: str | None) -> list[str]:
@@ -144,7 +154,62 @@ def override_writer(names: list[str], jobs: int) -> None:
     FileIndex.writer = writer
 
 
+def patch_schema(names: list[str]) -> None:
+    """Schema prototypes against the gram-index design (indexer.make_schema + _Grams)."""
+    if not {"gidcolumn", "wordsfreq", "boundaries"} & set(names):
+        return
+    from whoosh import columns, fields
+
+    from search import analysis, indexer
+
+    original = indexer.make_schema
+
+    def make_schema():
+        schema = original()
+        if "gidcolumn" in names and "gid" in schema:
+            schema.remove("gid")
+            schema.add("gid", fields.COLUMN(columns.NumericColumn("I")))
+        if "wordsfreq" in names and "words" in schema:
+            analyzer = schema["words"].analyzer
+            schema.remove("words")
+            schema.add("words", fields.TEXT(analyzer=analyzer, phrase=False))
+        if "boundaries" in names and "words" in schema:
+            schema.remove("words")
+        return schema
+
+    indexer.make_schema = make_schema
+    if "boundaries" in names:
+        grams_cls = indexer._Grams
+        add_article = grams_cls.add_article
+        save = grams_cls.save
+
+        def add_article_b(self, article):
+            if not hasattr(self, "_bounds"):
+                self._bounds = bytearray()
+            tk = analysis.segmenter()
+            for doc in add_article(self, article):
+                normalized = doc.pop("words")
+                marks = bytearray(len(normalized) + 1)
+                at = 0
+                for word in tk.cut(normalized, HMM=True):
+                    marks[at] = 1
+                    at += len(word)
+                marks[at] = 1
+                self._bounds += marks  # (a real version maps to skeleton units; same cost order)
+                yield doc
+
+        def save_b(self, folder):
+            import numpy as np
+
+            save(self, folder)
+            np.save(folder / "word_starts.npy", np.frombuffer(bytes(getattr(self, "_bounds", b"")), dtype=np.uint8))
+
+        grams_cls.add_article = add_article_b
+        grams_cls.save = save_b
+
+
 def apply_index(names: list[str], jobs: int) -> None:
+    patch_schema(names)
     if "rjieba" in names:
         use_rjieba()
     if "fastlen" in names:
@@ -162,3 +227,22 @@ def apply_search(names: list[str]) -> None:
         from search import searcher
 
         searcher.highlight = lambda text, keys: text
+    if "fastfold" in names:
+        from search import highlight, normalize
+
+        slow_fold = normalize.fold
+
+        def fold(text):
+            width_case, starts, ends = normalize._fold_width_case_with_offsets(text)
+            simplified = normalize._to_simplified(width_case)
+            if simplified.isprintable() and " " not in simplified:  # nothing ignorable: skeleton = all
+                return normalize.Folded(original=text, skeleton=simplified, starts=tuple(starts), ends=tuple(ends))
+            return slow_fold(text)
+
+        highlight.fold = fold
+    if "nowords" in names:
+        import numpy as np
+
+        from search import searcher
+
+        searcher.whole_word_gids = lambda live, unit: np.empty(0, dtype=np.int64)

@@ -175,11 +175,13 @@ class Gunicorn:
         return self
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time used so far by the gunicorn workers (not the master)."""
+        """User + system CPU time used so far by the gunicorn workers, including recycled ones."""
         import psutil
 
-        total = 0.0
-        for child in psutil.Process(self.proc.pid).children(recursive=True):
+        master = psutil.Process(self.proc.pid)
+        t = master.cpu_times()
+        total = t.children_user + t.children_system  # workers that exited (max_requests, restarts)
+        for child in master.children(recursive=True):
             try:
                 t = child.cpu_times()
                 total += t.user + t.system
