@@ -1,8 +1,8 @@
-"""The substring index: every paragraph's skeleton and, per character bigram, the paragraphs holding it.
+"""The match index: every paragraph's skeleton, bigram → paragraphs, and jieba word → paragraphs.
 
-Whoosh keeps jieba's words (for whole-word ranking) and the stored paragraphs; exact substring
-matching — "if Ctrl+F finds it, search finds it" — is answered here, with numpy arrays that are
-memory-mapped and shared by every worker:
+Exact substring matching — "if Ctrl+F finds it, search finds it" — and the whole-word test that
+ranks whole words first are answered here, with numpy arrays that are memory-mapped and shared
+by every worker (Whoosh keeps the stored paragraphs):
 
 * ``units.npy`` — all skeletons as UTF-16 code units, one 0 between paragraphs (0 never occurs in
   a skeleton: control characters are dropped by normalisation);
@@ -10,7 +10,9 @@ memory-mapped and shared by every worker:
 * ``bigram_keys.npy`` / ``bigram_offsets.npy`` / ``bigram_docs.npy`` / ``bigram_tf.npy`` — for
   each distinct bigram of code units, the sorted paragraph ids that contain it and how often;
 * ``titles.txt`` / ``article_starts.npy`` — each article's title skeleton and its first paragraph
-  id (an article's paragraphs have consecutive ids), for ``title:`` queries.
+  id (an article's paragraphs have consecutive ids), for ``title:`` queries;
+* ``words.txt`` / ``word_offsets.npy`` / ``word_docs.npy`` — the sorted vocabulary of jieba words
+  (with dictionary sub-words) and, per word, the sorted paragraph ids where it is a word.
 
 A key of one code unit is found by scanning ``units``; a key of two is one posting list; a longer
 key intersects the posting lists of its bigrams and then checks each candidate paragraph's
@@ -20,14 +22,18 @@ correct without special cases.
 
 from __future__ import annotations
 
+import bisect
 import math
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
 SEPARATOR = 0
-_FILES = ("units", "starts", "bigram_keys", "bigram_offsets", "bigram_docs", "bigram_tf", "article_starts")
+_FILES = ("units", "starts", "bigram_keys", "bigram_offsets", "bigram_docs", "bigram_tf", "article_starts",
+          "word_offsets", "word_docs")
 BM25_K1 = 1.2
 BM25_B = 0.75
 
@@ -36,10 +42,53 @@ def _units(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-16-le"), dtype=np.uint16)
 
 
-def write_gram_index(folder: Path, skeletons: list[str], titles: list[str], article_starts: list[int]) -> None:
-    """Save the substring index: paragraph ``gid`` = position in ``skeletons``; article ``a`` has
-    title skeleton ``titles[a]`` and paragraphs ``article_starts[a]`` up to the next article's."""
-    folder.mkdir(parents=True, exist_ok=True)
+class GramIndexBuilder:
+    """Collects paragraphs in ``gid`` order (articles one after another), then writes the arrays."""
+
+    def __init__(self):
+        self.skeletons: list[str] = []
+        self.titles: list[str] = []
+        self.article_starts: list[int] = []
+        self._vocabulary: dict[str, int] = {}
+        self._word_ids = array("I")
+        self._word_gids = array("I")
+
+    def start_article(self, title_skeleton: str) -> None:
+        """The paragraphs added next belong to a new article with this title."""
+        self.titles.append(title_skeleton.replace("\n", " "))
+        self.article_starts.append(len(self.skeletons))
+
+    def add_paragraph(self, skeleton_text: str, words: Iterable[str]) -> int:
+        """Record a paragraph's skeleton and words; returns its ``gid``."""
+        gid = len(self.skeletons)
+        self.skeletons.append(skeleton_text)
+        vocabulary = self._vocabulary
+        for word in words:
+            word_id = vocabulary.setdefault(word, len(vocabulary))
+            self._word_ids.append(word_id)
+            self._word_gids.append(gid)
+        return gid
+
+    def save(self, folder: Path) -> None:
+        """Write the index into ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays = _bigram_arrays(self.skeletons)
+        arrays["article_starts"] = np.asarray(self.article_starts, dtype=np.int64)
+        words = sorted(w for w in self._vocabulary if "\n" not in w)
+        rank = np.full(len(self._vocabulary), -1, dtype=np.int64)
+        rank[[self._vocabulary[w] for w in words]] = np.arange(len(words))
+        ranked = rank[np.frombuffer(self._word_ids, dtype=np.uint32)]
+        keep = ranked >= 0
+        pairs = np.unique(ranked[keep] << 32 | np.frombuffer(self._word_gids, dtype=np.uint32)[keep])
+        arrays["word_offsets"] = np.searchsorted(pairs >> 32, np.arange(len(words) + 1)).astype(np.int64)
+        arrays["word_docs"] = (pairs & 0xFFFFFFFF).astype(np.uint32)
+        for name, values in arrays.items():
+            np.save(folder / f"{name}.npy", values)
+        (folder / "titles.txt").write_text("\n".join(self.titles), encoding="utf-8")
+        (folder / "words.txt").write_text("\n".join(words), encoding="utf-8")
+
+
+def _bigram_arrays(skeletons: list[str]) -> dict[str, np.ndarray]:
     units = _units("\x00".join(skeletons) + "\x00")
     lengths = np.fromiter((len(s.encode("utf-16-le")) // 2 for s in skeletons), dtype=np.int64, count=len(skeletons))
     starts = np.zeros(len(skeletons), dtype=np.int64)
@@ -52,18 +101,14 @@ def write_gram_index(folder: Path, skeletons: list[str], titles: list[str], arti
     unique, counts = np.unique(pairs, return_counts=True)
     codes = (unique >> np.uint64(32)).astype(np.uint32)
     keys, first = np.unique(codes, return_index=True)
-    arrays = {
+    return {
         "units": units,
         "starts": starts,
         "bigram_keys": keys,
         "bigram_offsets": np.append(first, len(codes)).astype(np.int64),
         "bigram_docs": (unique & np.uint64(0xFFFFFFFF)).astype(np.uint32),
         "bigram_tf": np.minimum(counts, 255).astype(np.uint8),
-        "article_starts": np.asarray(article_starts, dtype=np.int64),
     }
-    for name, array in arrays.items():
-        np.save(folder / f"{name}.npy", array)
-    (folder / "titles.txt").write_text("\n".join(titles), encoding="utf-8")
 
 
 @dataclass
@@ -87,6 +132,9 @@ class GramIndex:
         self.bigram_tf = arrays["bigram_tf"]
         self.skeletons = np.asarray(self.units[:-1]).tobytes().decode("utf-16-le").split("\x00")
         self.article_starts = np.asarray(arrays["article_starts"])
+        self.word_offsets = np.asarray(arrays["word_offsets"])
+        self.word_docs = arrays["word_docs"]
+        self.words = (folder / "words.txt").read_text(encoding="utf-8").split("\n")
         self.titles = (folder / "titles.txt").read_text(encoding="utf-8")
         self.title_starts = np.cumsum([0] + [len(t) + 1 for t in self.titles.split("\n")])[:-1]
         ends = np.append(self.starts[1:] - 1, len(self.units) - 1)
@@ -126,6 +174,17 @@ class GramIndex:
                              count=len(candidates))
         found = counts > 0
         return Matches(candidates[found], counts[found])
+
+    def with_words(self, words: list[str]) -> np.ndarray:
+        """Sorted ids of the paragraphs that have every one of ``words`` among their words."""
+        result = None
+        for word in words:
+            i = bisect.bisect_left(self.words, word)
+            if i == len(self.words) or self.words[i] != word:
+                return np.empty(0, dtype=np.uint32)
+            docs = np.asarray(self.word_docs[self.word_offsets[i] : self.word_offsets[i + 1]])
+            result = docs if result is None else np.intersect1d(result, docs, assume_unique=True)
+        return result if result is not None else np.empty(0, dtype=np.uint32)
 
     def find_in_titles(self, key: str) -> np.ndarray:
         """Paragraph ids (sorted) of every article whose title skeleton contains ``key``."""

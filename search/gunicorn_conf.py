@@ -1,7 +1,8 @@
 """Production gunicorn settings, used by ``zhsearch serve`` (``--config python:search.gunicorn_conf``).
 
 Sync workers, about one per core; the app (and jieba's dictionary) is loaded once in the master
-(``preload_app``) and shared copy-on-write; each worker opens the Whoosh index after the fork.
+(``preload_app``) and shared copy-on-write; each worker opens the index right after the fork,
+so no user's request pays for it.
 """
 
 import os
@@ -40,3 +41,10 @@ def on_starting(server):
     from search.analysis import warm_up
 
     warm_up()
+
+
+def post_worker_init(worker):
+    """Open the live index in this worker before it takes requests (no index yet: on first use)."""
+    from search.wsgi import searcher
+
+    searcher.warm()

@@ -1,12 +1,16 @@
 """Building an index: seeds → paragraphs → a new build beside the live one → atomic swap.
 
-A build folder holds a Whoosh index (jieba's words for whole-word ranking, the stored
-paragraphs, and ``gid``, the paragraph's position in the build) and, in ``grams/``, the
-substring index of :mod:`search.grams` over the same paragraphs in ``gid`` order.
+A build folder holds a Whoosh index of the stored paragraphs (document number = the paragraph's
+``gid``, its position in the build), ``articles.json`` (each article's id, title and source), and in
+``grams/`` the match index of :mod:`search.grams`. Normalising and segmenting — the expensive
+part — runs in worker processes; the main process keeps the order and writes.
 """
 
 from __future__ import annotations
 
+import collections
+import json
+import multiprocessing
 import os
 import shutil
 import signal
@@ -14,47 +18,30 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import islice
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
-from whoosh.analysis import Analyzer
-from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import ID, STORED, Schema
 
 from . import analysis
 from .config import Settings
-from .grams import write_gram_index
+from .grams import GramIndexBuilder
 from .normalize import normalize, skeleton
 from .paragraphs import Article, InputProblem, read_articles
-from .store import IndexLayout, write_meta
+from .store import ARTICLES, GRAMS, IndexLayout, write_meta
+
+_BATCH = 32  # articles per job sent to a worker process
 
 
 class BuildFailed(RuntimeError):
     """The build stopped before the swap; the live index is untouched."""
 
 
-class _WordAnalyzer(Analyzer):
-    def __init__(self):
-        self.tokenizer = analysis.WordTokenizer()
-
-    def __call__(self, value, **kwargs):
-        return self.tokenizer(value, **kwargs)
-
-
 def make_schema() -> Schema:
-    """One document per paragraph: stored display fields, its ``gid`` and its jieba words."""
-    return Schema(
-        gid=NUMERIC(numtype=int, bits=32, signed=False, sortable=True),
-        article_id=ID(stored=True),
-        n=STORED,
-        kind=ID(stored=True),
-        text=STORED,
-        article_title=STORED,
-        source=STORED,
-        # Frequencies only: positions would cost 5 bytes a character in Whoosh's format, and
-        # phrases are matched exactly by the gram index, not here.
-        words=TEXT(analyzer=_WordAnalyzer(), phrase=False),
-    )
+    """One Whoosh document per paragraph, in ``gid`` order: what a hit shows, and its article."""
+    return Schema(article_id=ID(stored=True), n=STORED, kind=STORED, text=STORED)
 
 
 @dataclass(frozen=True)
@@ -75,35 +62,46 @@ class BuildSummary:
                 + (f" ({self.problems} input problems skipped)" if self.problems else ""))
 
 
-class _Grams:
-    """Collects each paragraph's skeleton in ``gid`` order for the substring index."""
+Analysed = tuple[str, list[tuple[str, list[str]]]]  # title skeleton, (skeleton, words) per paragraph
 
-    def __init__(self):
-        self.skeletons: list[str] = []
-        self.titles: list[str] = []
-        self.article_starts: list[int] = []
 
-    def add_article(self, article: Article):
-        """The Whoosh documents (one per paragraph) for an article, recording its skeletons."""
-        self.titles.append(skeleton(normalize(article.title)) if article.title else "")
-        self.article_starts.append(len(self.skeletons))
-        for paragraph in article.paragraphs:
-            normalized = normalize(paragraph.text)
-            gid = len(self.skeletons)
-            self.skeletons.append(skeleton(normalized))
-            yield {
-                "gid": gid,
-                "article_id": article.id,
-                "n": paragraph.n,
-                "kind": paragraph.kind,
-                "text": paragraph.text,
-                "article_title": article.title,
-                "source": article.source,
-                "words": normalized,
-            }
+def analyse(article: Article) -> Analysed:
+    """Normalise and segment one article (runs in a worker process)."""
+    title = skeleton(normalize(article.title)) if article.title else ""
+    paragraphs = []
+    for paragraph in article.paragraphs:
+        normalized = normalize(paragraph.text)
+        paragraphs.append((skeleton(normalized), sorted(analysis.index_words(normalized))))
+    return title, paragraphs
 
-    def save(self, folder: Path) -> None:
-        write_gram_index(folder, self.skeletons, self.titles, self.article_starts)
+
+def _analyse_batch(articles: list[Article]) -> list[Analysed]:
+    return [analyse(article) for article in articles]
+
+
+def analysed(articles: Iterable[Article], jobs: int) -> Iterator[tuple[Article, Analysed]]:
+    """Each article with its analysis, in order, computed by ``jobs`` worker processes.
+
+    Articles are read here, in the calling thread, so a bad-input report (or ``--strict``
+    stopping the build) happens where the caller can see it.
+    """
+    articles = iter(articles)
+    if jobs <= 1:
+        for article in articles:
+            yield article, analyse(article)
+        return
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        pending: collections.deque = collections.deque()
+        while True:
+            while len(pending) < 2 * jobs:
+                batch = list(islice(articles, _BATCH))
+                if not batch:
+                    break
+                pending.append((batch, pool.apply_async(_analyse_batch, (batch,))))
+            if not pending:
+                return
+            batch, result = pending.popleft()
+            yield from zip(batch, result.get())
 
 
 def build_index(
@@ -139,16 +137,17 @@ def build_index(
         build = layout.new_build()
         writer = None
         try:
-            analysis.warm_up()  # before the writer forks its workers, so they share the dictionary
+            analysis.warm_up()  # before the workers fork, so they share the dictionaries
             ix = whoosh_index.create_in(str(build), make_schema())
-            writer = ix.writer(procs=max(1, jobs), limitmb=256, multisegment=jobs > 1)
-            grams = _Grams()
-            counts = _add_articles(writer, grams, read_articles(Path(settings.seeds_dir), on_problem), progress)
+            writer = ix.writer(limitmb=256)
+            grams = GramIndexBuilder()
+            articles = read_articles(Path(settings.seeds_dir), on_problem)
+            counts = _add_articles(writer, grams, analysed(articles, jobs), progress, build / ARTICLES)
             if counts[0] == 0:
                 raise BuildFailed(f"no articles found in {settings.seeds_dir}")
             writer.commit()
             writer = None
-            grams.save(build / "grams")
+            grams.save(build / GRAMS)
             meta = {
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "articles": counts[0],
@@ -165,19 +164,23 @@ def build_index(
     return BuildSummary(*counts, seconds=time.perf_counter() - started, problems=len(problems), build=build)
 
 
-def _add_articles(writer, grams: _Grams, articles, progress) -> tuple[int, int, int]:
-    n_articles = n_paragraphs = n_chars = 0
-    for article in articles:
+def _add_articles(writer, grams: GramIndexBuilder, pairs, progress, articles_file: Path) -> tuple[int, int, int]:
+    n_paragraphs = n_chars = 0
+    table = []
+    for article, (title, paragraphs) in pairs:
+        grams.start_article(title)
+        table.append([article.id, article.title, article.source])
         size = 0
-        for document in grams.add_article(article):
-            writer.add_document(**document)
+        for paragraph, (skeleton_text, words) in zip(article.paragraphs, paragraphs):
+            grams.add_paragraph(skeleton_text, words)
+            writer.add_document(article_id=article.id, n=paragraph.n, kind=paragraph.kind, text=paragraph.text)
             n_paragraphs += 1
-            n_chars += len(document["text"])
-            size += len(document["text"].encode("utf-8"))
-        n_articles += 1
+            n_chars += len(paragraph.text)
+            size += len(paragraph.text.encode("utf-8"))
         if progress is not None:
             progress(size)
-    return n_articles, n_paragraphs, n_chars
+    articles_file.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
+    return len(table), n_paragraphs, n_chars
 
 
 def _discard(writer, build: Path, layout: IndexLayout) -> None:

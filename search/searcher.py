@@ -3,13 +3,14 @@
 Returns plain data shaped like the JSON API; knows nothing of HTTP. One :class:`Searcher` per
 process, opened lazily (after gunicorn forks) and refreshed when a new build is swapped in.
 
-Matching is exact substring matching on the gram index (:mod:`search.grams`); Whoosh answers
-which of those paragraphs hold the term as jieba words (the whole-word bonus) and stores the
-paragraphs.
+Matching, ranking and the whole-word test run on the match index (:mod:`search.grams`);
+Whoosh holds the stored paragraphs (its document numbers are the paragraph ids) and finds an
+article's paragraphs by id.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -17,14 +18,13 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import index as whoosh_index
-from whoosh import query as wq
 
 from . import analysis
 from .config import Settings
 from .grams import GramIndex
 from .highlight import highlight
 from .query import TITLE, BadQuery, ParsedQuery, Unit, parse
-from .store import IndexLayout, read_meta
+from .store import ARTICLES, GRAMS, IndexLayout, read_meta
 
 __all__ = ["ArticleNotFound", "BadQuery", "IndexMissing", "Searcher"]
 
@@ -43,21 +43,26 @@ class ArticleNotFound(LookupError):
 
 @dataclass
 class _Live:
-    """One open build: Whoosh, the gram index, and the map between their paragraph numbers."""
+    """One open build: stored paragraphs (Whoosh), the match index, and the articles table."""
 
     whoosh: object
     grams: GramIndex
-    docnum_of_gid: np.ndarray
-    gid_of_docnum: np.ndarray
+    articles: list  # [id, title, source] per article, in paragraph-id order
     meta: dict
 
     @classmethod
     def open(cls, build: Path) -> "_Live":
         searcher = whoosh_index.open_dir(str(build)).searcher()
-        gid_of_docnum = np.fromiter(searcher.reader().column_reader("gid"), dtype=np.int64)
-        docnum_of_gid = np.empty_like(gid_of_docnum)
-        docnum_of_gid[gid_of_docnum] = np.arange(len(gid_of_docnum))
-        return cls(searcher, GramIndex(build / "grams"), docnum_of_gid, gid_of_docnum, read_meta(build))
+        grams = GramIndex(build / GRAMS)
+        if searcher.doc_count_all() != grams.count:
+            searcher.close()
+            raise IndexMissing(f"the index at {build} is incomplete; run `zhsearch index`")
+        articles = json.loads((build / ARTICLES).read_text(encoding="utf-8"))
+        return cls(searcher, grams, articles, read_meta(build))
+
+    def article_of(self, gid: int) -> list:
+        """[id, title, source] of the article that paragraph ``gid`` belongs to."""
+        return self.articles[int(np.searchsorted(self.grams.article_starts, gid, side="right")) - 1]
 
     def close(self) -> None:
         self.whoosh.close()
@@ -97,6 +102,14 @@ class Searcher:
                 old.close()
             return self._live
 
+    def warm(self) -> bool:
+        """Open the live index now; False when there is none yet."""
+        try:
+            self._current()
+        except IndexMissing:
+            return False
+        return True
+
     def close(self) -> None:
         """Release the open index files."""
         with self._lock:
@@ -127,10 +140,11 @@ class Searcher:
                 order = np.lexsort((gids, -scores))[offset : offset + size]  # best first, then index order
                 keys = parsed.highlight_keys()
                 for i in order.tolist():
-                    stored = live.whoosh.stored_fields(int(live.docnum_of_gid[gids[i]]))
+                    gid = int(gids[i])
+                    stored = live.whoosh.stored_fields(gid)
                     hits.append({
                         "article_id": stored["article_id"],
-                        "article_title": stored.get("article_title", ""),
+                        "article_title": live.article_of(gid)[1],
                         "paragraph": stored["n"],
                         "kind": stored["kind"],
                         "score": round(float(scores[i]), 4),
@@ -150,18 +164,17 @@ class Searcher:
         """A whole article's paragraphs in order; with ``q``, each with its highlight."""
         keys = self.parse(q).highlight_keys() if q else None
         live = self._current()
-        stored = sorted(live.whoosh.documents(article_id=article_id), key=lambda d: d["n"])
-        if not stored:
+        gids = sorted(live.whoosh.document_numbers(article_id=article_id))
+        if not gids:
             raise ArticleNotFound(f"no article with id {article_id!r}")
+        _, title, source = live.article_of(gids[0])
         paragraphs = []
-        for doc in stored:
+        for doc in sorted((live.whoosh.stored_fields(gid) for gid in gids), key=lambda d: d["n"]):
             paragraph = {"n": doc["n"], "kind": doc["kind"], "text": doc["text"]}
             if keys is not None:
                 paragraph["highlight"] = highlight(doc["text"], keys)
             paragraphs.append(paragraph)
-        first = stored[0]
-        return {"id": article_id, "title": first.get("article_title", ""), "source": first.get("source", ""),
-                "paragraphs": paragraphs}
+        return {"id": article_id, "title": title, "source": source, "paragraphs": paragraphs}
 
     def health(self) -> dict:
         """Counts and build time of the live index."""
@@ -179,29 +192,6 @@ class Searcher:
 Scored = tuple[np.ndarray, np.ndarray]  # (sorted unique paragraph gids, their scores)
 
 
-def word_query(unit: Unit) -> wq.Query | None:
-    """The unit's jieba words, all present as words, for the whole-word bonus; None without words.
-
-    Only paragraphs that already contain the unit as a substring are asked, so "all its words
-    are words of the paragraph" stands in for "it is a run of the paragraph's words".
-    """
-    words = list(dict.fromkeys(analysis.cut(unit.normalized)))
-    if not words:
-        return None
-    if len(words) == 1:
-        return wq.Term("words", words[0])
-    return wq.And([wq.Term("words", word) for word in words])
-
-
-def whole_word_gids(live: _Live, unit: Unit) -> np.ndarray:
-    """Paragraphs where ``unit`` is a run of jieba's words (not just a part of one)."""
-    query = word_query(unit)
-    if query is None:
-        return np.empty(0, dtype=np.int64)
-    docnums = np.fromiter(query.matcher(live.whoosh).all_ids(), dtype=np.int64)
-    return live.gid_of_docnum[docnums]
-
-
 def match_unit(live: _Live, unit: Unit) -> Scored:
     """Paragraphs containing one term or phrase, scored BM25 plus the whole-word bonus."""
     if unit.field == TITLE:
@@ -209,8 +199,11 @@ def match_unit(live: _Live, unit: Unit) -> Scored:
         return gids, np.zeros(len(gids))
     matches = live.grams.find(unit.key)
     scores = live.grams.bm25(matches)
-    if len(matches.gids):
-        whole = np.isin(matches.gids, whole_word_gids(live, unit))
+    words = list(dict.fromkeys(analysis.cut(unit.normalized)))
+    if len(matches.gids) and words:
+        # Among paragraphs holding the unit, those where all its words are words of the
+        # paragraph: "a run of whole words" without storing word positions.
+        whole = np.isin(matches.gids, live.grams.with_words(words), assume_unique=True)
         scores = scores + WHOLE_WORD_BONUS * whole
     return matches.gids, scores
 

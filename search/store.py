@@ -4,7 +4,7 @@
 
     index/
       CURRENT            name of the live build, replaced atomically (os.replace)
-      build-<stamp>/     one complete Whoosh index + meta.json per build
+      build-<stamp>/     one complete build: Whoosh files, meta.json, articles.json, grams/
       .lock              held (flock) by the one build allowed at a time
 
 A build is written into a fresh ``build-*`` folder and becomes live only when ``CURRENT`` names
@@ -27,6 +27,9 @@ POINTER = "CURRENT"
 LOCK = ".lock"
 META = "meta.json"
 BUILD_PREFIX = "build-"
+# Inside a build folder, beside Whoosh's files:
+ARTICLES = "articles.json"  # [id, title, source] per article
+GRAMS = "grams"  # the match index (search.grams)
 
 
 class BuildLocked(RuntimeError):

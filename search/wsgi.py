@@ -1,6 +1,9 @@
 """What gunicorn runs: ``gunicorn search.wsgi:app`` (settings from the environment)."""
 
 from .config import Settings
+from .searcher import Searcher
 from .web import create_app
 
-app = create_app(Settings.from_env())
+settings = Settings.from_env()
+searcher = Searcher(settings)
+app = create_app(settings, searcher=searcher)

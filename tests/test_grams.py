@@ -4,15 +4,18 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search.grams import GramIndex, write_gram_index
+from search.grams import GramIndex, GramIndexBuilder
 
 ALPHABET = "联合国宪章ab1𠀀，"  # includes an astral character (two UTF-16 code units)
 
 
-def build(tmp_path, skeletons, titles=None, starts=None):
-    titles = titles if titles is not None else ["标题"]
-    starts = starts if starts is not None else [0]
-    write_gram_index(tmp_path, skeletons, titles, starts)
+def build(tmp_path, skeletons, titles=("标题",), starts=(0,), words=None):
+    builder = GramIndexBuilder()
+    for gid, skeleton_text in enumerate(skeletons):
+        if gid in starts:
+            builder.start_article(titles[starts.index(gid)])
+        builder.add_paragraph(skeleton_text, words[gid] if words else [])
+    builder.save(tmp_path)
     return GramIndex(tmp_path)
 
 
@@ -30,10 +33,19 @@ def test_keys_never_match_across_paragraph_boundaries(tmp_path):
 
 
 def test_title_lookup_expands_to_the_articles_paragraphs(tmp_path):
-    index = build(tmp_path, ["一", "二", "三", "四"], titles=["城市夜读", "河道清理"], starts=[0, 3])
+    index = build(tmp_path, ["一", "二", "三", "四"], titles=("城市夜读", "河道清理"), starts=(0, 3))
     assert index.find_in_titles("夜读").tolist() == [0, 1, 2]
     assert index.find_in_titles("清理").tolist() == [3]
     assert index.find_in_titles("读河").tolist() == []  # titles do not run into each other
+
+
+def test_with_words_intersects_word_postings(tmp_path):
+    words = [["联合国", "宪章"], ["联合", "国"], ["联合国"], []]
+    index = build(tmp_path, ["联合国宪章", "联合国", "联合国", "无"], words=words)
+    assert index.with_words(["联合国"]).tolist() == [0, 2]
+    assert index.with_words(["联合国", "宪章"]).tolist() == [0]
+    assert index.with_words(["不在"]).tolist() == []
+    assert index.with_words([]).tolist() == []
 
 
 def test_bm25_prefers_more_occurrences_in_shorter_paragraphs(tmp_path):

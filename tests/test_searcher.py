@@ -169,3 +169,13 @@ def test_total_is_exact_when_whole_and_sub_word_matches_mix(tmp_path):
     for size in (1, 10, 100):
         assert corpus.searcher.search("二十大", size=size)["total"] == expected
         assert corpus.searcher.search('"二十大"', size=size)["total"] == expected
+
+
+def test_warm_opens_the_index_when_there_is_one(tmp_path, corpus):
+    from search.config import Settings
+    from search.searcher import Searcher
+
+    assert Searcher(Settings(index_dir=tmp_path / "none")).warm() is False
+    fresh = Searcher(corpus.settings)
+    assert fresh._live is None and fresh.warm() is True and fresh._live is not None
+    fresh.close()
