@@ -1,17 +1,18 @@
 """The match index: every paragraph's skeleton, bigram → paragraphs, and jieba word → paragraphs.
 
 Exact substring matching — "if Ctrl+F finds it, search finds it" — and the whole-word test that
-ranks whole words first are answered here, with numpy arrays that are memory-mapped and shared
-by every worker (Whoosh keeps the stored paragraphs):
+ranks whole words first are answered here, with numpy arrays — memory-mapped and shared by the
+workers, except the posting lists, which are stored compressed and decoded when a worker opens
+the build (Whoosh keeps the stored paragraphs):
 
 * ``units.npy`` — all skeletons as UTF-16 code units, one 0 between paragraphs (0 never occurs in
   a skeleton: control characters are dropped by normalisation);
 * ``starts.npy`` — where each paragraph starts in ``units`` (paragraph ids are ``gid`` 0…N-1);
-* ``bigram_keys.npy`` / ``bigram_offsets.npy`` / ``bigram_docs.npy`` / ``bigram_tf.npy`` — for
+* ``bigram_keys.npy`` / ``bigram_offsets.npy`` / ``bigram_docs.z`` / ``bigram_tf.npy`` — for
   each distinct bigram of code units, the sorted paragraph ids that contain it and how often;
 * ``titles.txt`` / ``article_starts.npy`` — each article's title skeleton and its first paragraph
   id (an article's paragraphs have consecutive ids), for ``title:`` queries;
-* ``words.txt`` / ``word_offsets.npy`` / ``word_docs.npy`` — the sorted vocabulary of jieba words
+* ``words.txt`` / ``word_offsets.npy`` / ``word_docs.z`` — the sorted vocabulary of jieba words
   (with dictionary sub-words) and, per word, the sorted paragraph ids where it is a word.
 
 A key of one code unit is found by scanning ``units``; a key of two is one posting list; a longer
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import zlib
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +34,10 @@ from typing import Iterable
 import numpy as np
 
 SEPARATOR = 0
-_FILES = ("units", "starts", "bigram_keys", "bigram_offsets", "bigram_docs", "bigram_tf", "article_starts",
-          "word_offsets", "word_docs")
+_FILES = ("units", "starts", "bigram_keys", "bigram_offsets", "bigram_tf", "article_starts", "word_offsets")
+# Posting lists of paragraph ids, saved as deltas through zlib (about a third of the raw size) and
+# decoded into memory when a worker opens the build: {name: its offsets array}.
+_POSTINGS = {"bigram_docs": "bigram_offsets", "word_docs": "word_offsets"}
 BM25_K1 = 1.2
 BM25_B = 0.75
 
@@ -83,7 +87,10 @@ class GramIndexBuilder:
         arrays["word_offsets"] = np.searchsorted(pairs >> 32, np.arange(len(words) + 1)).astype(np.int64)
         arrays["word_docs"] = (pairs & 0xFFFFFFFF).astype(np.uint32)
         for name, values in arrays.items():
-            np.save(folder / f"{name}.npy", values)
+            if name in _POSTINGS:
+                _save_postings(folder / f"{name}.z", values, arrays[_POSTINGS[name]])
+            else:
+                np.save(folder / f"{name}.npy", values)
         (folder / "titles.txt").write_text("\n".join(self.titles), encoding="utf-8")
         (folder / "words.txt").write_text("\n".join(words), encoding="utf-8")
 
@@ -111,6 +118,20 @@ def _bigram_arrays(skeletons: list[str]) -> dict[str, np.ndarray]:
     }
 
 
+def _save_postings(path: Path, docs: np.ndarray, offsets: np.ndarray) -> None:
+    deltas = docs.astype(np.int64)
+    deltas[1:] -= docs[:-1].astype(np.int64)
+    firsts = offsets[:-1][np.diff(offsets) > 0]
+    deltas[firsts] = docs[firsts]  # each list starts from an absolute id
+    path.write_bytes(zlib.compress(deltas.astype(np.uint32).tobytes(), 6))
+
+
+def _load_postings(path: Path, offsets: np.ndarray) -> np.ndarray:
+    sums = np.cumsum(np.frombuffer(zlib.decompress(path.read_bytes()), dtype=np.uint32), dtype=np.int64)
+    before = np.concatenate(([0], sums))[offsets[:-1]]  # each list's running sum before it starts
+    return (sums - np.repeat(before, np.diff(offsets))).astype(np.uint32)
+
+
 @dataclass
 class Matches:
     """Paragraph ids (sorted, unique) with the key's frequency in each."""
@@ -128,12 +149,12 @@ class GramIndex:
         self.starts = np.asarray(arrays["starts"])
         self.bigram_keys = np.asarray(arrays["bigram_keys"])
         self.bigram_offsets = np.asarray(arrays["bigram_offsets"])
-        self.bigram_docs = arrays["bigram_docs"]
+        self.bigram_docs = _load_postings(folder / "bigram_docs.z", self.bigram_offsets)
         self.bigram_tf = arrays["bigram_tf"]
         self.skeletons = np.asarray(self.units[:-1]).tobytes().decode("utf-16-le").split("\x00")
         self.article_starts = np.asarray(arrays["article_starts"])
         self.word_offsets = np.asarray(arrays["word_offsets"])
-        self.word_docs = arrays["word_docs"]
+        self.word_docs = _load_postings(folder / "word_docs.z", self.word_offsets)
         self.words = (folder / "words.txt").read_text(encoding="utf-8").split("\n")
         self.titles = (folder / "titles.txt").read_text(encoding="utf-8")
         self.title_starts = np.cumsum([0] + [len(t) + 1 for t in self.titles.split("\n")])[:-1]

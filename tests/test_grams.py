@@ -66,3 +66,15 @@ def test_find_agrees_with_brute_force(tmp_path_factory, skeletons, key):
     if len(key.encode("utf-16-le")) > 4:  # verified keys count exactly (shorter ones count overlaps)
         assert found.tf.tolist() == [expected[g] for g in sorted(expected)]
     assert np.all(found.tf > 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2**32 - 1), unique=True).map(sorted), max_size=8))
+def test_compressed_postings_round_trip(tmp_path_factory, lists):
+    from search.grams import _load_postings, _save_postings
+
+    docs = np.array([d for docs in lists for d in docs], dtype=np.uint32)
+    offsets = np.cumsum([0] + [len(docs) for docs in lists]).astype(np.int64)
+    path = tmp_path_factory.mktemp("p") / "docs.z"
+    _save_postings(path, docs, offsets)
+    assert _load_postings(path, offsets).tolist() == docs.tolist()
