@@ -19,6 +19,8 @@ import re
 import tempfile
 from pathlib import Path
 
+from . import normalize
+
 _SUBWORD_SIZES = (2, 3)
 # Where rjieba and jieba disagree: a Latin letter or digit touching one of these joiners.
 _JIEBA_ONLY = re.compile(r"[0-9a-z][-.+#&_%]|[-.+#&_%][0-9a-z]")
@@ -68,9 +70,10 @@ def _fast_cut():
 
 
 def warm_up() -> None:
-    """Load the dictionaries now rather than on the first request."""
+    """Load the dictionaries and tables now rather than on the first request."""
     segmenter()
     _fast_cut()
+    normalize.warm_up()
 
 
 def tokens(normalized: str) -> list[str]:

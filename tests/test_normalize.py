@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from search.normalize import fold, normalize, skeleton
+from search.normalize import fold, is_ignorable, normalize, skeleton
 
 
 def test_full_width_latin_and_digits_fold_to_ascii_lowercase():
@@ -61,3 +61,8 @@ def test_offsets_are_monotonic_and_inside_the_original(text):
         assert 0 <= start < end <= len(text)
         if i:
             assert start >= folded.starts[i - 1]
+
+
+@given(st.text())
+def test_skeleton_drops_exactly_the_ignorable_characters(text):
+    assert skeleton(text) == "".join(c for c in text if not is_ignorable(c))
