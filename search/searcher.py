@@ -49,6 +49,12 @@ class _Live:
     grams: GramIndex
     articles: list  # [id, title, source] per article, in paragraph-id order
     meta: dict
+    article_index: np.ndarray = None  # paragraph id → position in ``articles``
+
+    def __post_init__(self):
+        starts = self.grams.article_starts
+        sizes = np.diff(np.append(starts, self.grams.count))
+        self.article_index = np.repeat(np.arange(len(starts), dtype=np.int32), sizes)
 
     @classmethod
     def open(cls, build: Path) -> "_Live":
@@ -62,7 +68,7 @@ class _Live:
 
     def article_of(self, gid: int) -> list:
         """[id, title, source] of the article that paragraph ``gid`` belongs to."""
-        return self.articles[int(np.searchsorted(self.grams.article_starts, gid, side="right")) - 1]
+        return self.articles[self.article_index[gid]]
 
     def close(self) -> None:
         self.whoosh.close()
