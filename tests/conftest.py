@@ -34,6 +34,17 @@ class Corpus:
         return {(aid, n) for aid, n, _, skel in self.paragraphs if all(k in skel for k in keys)}
 
 
+def index_articles(root: Path, articles: dict[str, str]) -> Settings:
+    """A real index built under ``root`` from ``articles`` (id → the text of a .txt file)."""
+    seeds = root / "seeds"
+    seeds.mkdir(parents=True)
+    for article_id, text in articles.items():
+        (seeds / f"{article_id}.txt").write_text(text, encoding="utf-8")
+    settings = Settings(seeds_dir=seeds, index_dir=root / "index")
+    build_index(settings, jobs=1)
+    return settings
+
+
 def make_corpus(seeds: Path, index: Path) -> Corpus:
     settings = Settings(seeds_dir=seeds, index_dir=index, refresh_interval=0)
     build_index(settings, jobs=1)

@@ -16,7 +16,6 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 
 pytest.importorskip("playwright", reason="the browser tests need the playwright package (pip install playwright)")
-from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -73,16 +72,10 @@ class _QuietServer(WSGIServer):
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory):
-    from search.config import Settings
-    from search.indexer import build_index
+    from conftest import index_articles
     from search.web import create_app
 
-    seeds = tmp_path_factory.mktemp("browser-seeds")
-    for article_id, text in ARTICLES.items():
-        (seeds / f"{article_id}.txt").write_text(text + "\n", encoding="utf-8")
-    settings = Settings(seeds_dir=seeds, index_dir=tmp_path_factory.mktemp("browser-idx") / "index")
-    build_index(settings)
-    app = create_app(settings)
+    app = create_app(index_articles(tmp_path_factory.mktemp("browser"), ARTICLES))
     server = make_server("127.0.0.1", 0, app, server_class=_QuietServer, handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()

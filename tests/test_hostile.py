@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import falcon.testing
 import pytest
@@ -26,6 +25,8 @@ from search.indexer import build_index
 from search.query import BadQuery, parse
 from search.searcher import Searcher
 from search.web import create_app
+
+from conftest import index_articles
 
 ARTICLES = {
     "un": "联合国宪章生效八十周年\n联合国成员国代表周五在纽约集会，纪念《联合国宪章》生效八十周年。\n"
@@ -41,14 +42,7 @@ TRACE_MARKERS = ("Traceback", 'File "', "site-packages", "/search/", "Error:", "
 
 @pytest.fixture(scope="module")
 def app_settings(tmp_path_factory) -> Settings:
-    root = tmp_path_factory.mktemp("hostile")
-    seeds = root / "seeds"
-    seeds.mkdir()
-    for article_id, text in ARTICLES.items():
-        (seeds / f"{article_id}.txt").write_text(text, encoding="utf-8")
-    settings = Settings(seeds_dir=seeds, index_dir=root / "index")
-    build_index(settings, jobs=1)
-    return settings
+    return index_articles(tmp_path_factory.mktemp("hostile"), ARTICLES)
 
 
 @pytest.fixture(scope="module")

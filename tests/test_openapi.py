@@ -5,7 +5,6 @@ data rejected) finds nothing against the real app over a small real index.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import falcon.testing
 import pytest
@@ -15,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
 
 from search.config import Settings
-from search.indexer import build_index
 from search.openapi import openapi_document
 from search.web import create_app
+
+from conftest import index_articles
 
 MAX_EXAMPLES = 40  # per operation and mode; the whole module stays well under 30 s
 
@@ -31,14 +31,7 @@ ARTICLES = {
 
 @pytest.fixture(scope="module")
 def app_settings(tmp_path_factory) -> Settings:
-    root = tmp_path_factory.mktemp("openapi")
-    seeds = root / "seeds"
-    seeds.mkdir()
-    for article_id, text in ARTICLES.items():
-        (seeds / f"{article_id}.txt").write_text(text, encoding="utf-8")
-    settings = Settings(seeds_dir=seeds, index_dir=root / "index")
-    build_index(settings, jobs=1)
-    return settings
+    return index_articles(tmp_path_factory.mktemp("openapi"), ARTICLES)
 
 
 @pytest.fixture(scope="module")

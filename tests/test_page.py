@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import falcon
@@ -53,22 +52,11 @@ ARTICLES = {
 
 
 @pytest.fixture(scope="module")
-def seeds(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("seeds")
-    for article_id, text in ARTICLES.items():
-        (folder / f"{article_id}.txt").write_text(text + "\n", encoding="utf-8")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def client(seeds, tmp_path_factory) -> falcon.testing.TestClient:
-    from search.config import Settings
-    from search.indexer import build_index
+def client(tmp_path_factory) -> falcon.testing.TestClient:
+    from conftest import index_articles
     from search.web import create_app
 
-    settings = Settings(seeds_dir=seeds, index_dir=tmp_path_factory.mktemp("idx") / "index")
-    build_index(settings)
-    return falcon.testing.TestClient(create_app(settings))
+    return falcon.testing.TestClient(create_app(index_articles(tmp_path_factory.mktemp("page"), ARTICLES)))
 
 
 # --- a small DOM from html.parser ----------------------------------------------------
