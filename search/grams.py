@@ -63,7 +63,7 @@ class GramIndexBuilder:
         self.article_starts.append(len(self.skeletons))
 
     def add_paragraph(self, skeleton_text: str, words: Iterable[str]) -> int:
-        """Record a paragraph's skeleton and words; returns its ``gid``."""
+        """Record a paragraph's skeleton and its distinct words; returns its ``gid``."""
         gid = len(self.skeletons)
         self.skeletons.append(skeleton_text)
         vocabulary = self._vocabulary
@@ -79,13 +79,14 @@ class GramIndexBuilder:
         arrays = _bigram_arrays(self.skeletons)
         arrays["article_starts"] = np.asarray(self.article_starts, dtype=np.int64)
         words = sorted(w for w in self._vocabulary if "\n" not in w)
-        rank = np.full(len(self._vocabulary), -1, dtype=np.int64)
-        rank[[self._vocabulary[w] for w in words]] = np.arange(len(words))
+        rank = np.full(len(self._vocabulary), len(words), dtype=np.int32)  # len(words): dropped
+        rank[[self._vocabulary[w] for w in words]] = np.arange(len(words), dtype=np.int32)
         ranked = rank[np.frombuffer(self._word_ids, dtype=np.uint32)]
-        keep = ranked >= 0
-        pairs = np.unique(ranked[keep] << 32 | np.frombuffer(self._word_gids, dtype=np.uint32)[keep])
-        arrays["word_offsets"] = np.searchsorted(pairs >> 32, np.arange(len(words) + 1)).astype(np.int64)
-        arrays["word_docs"] = (pairs & 0xFFFFFFFF).astype(np.uint32)
+        # Pairs were added paragraph by paragraph, each word once per paragraph: a stable sort by
+        # word leaves every word's paragraphs sorted and unique.
+        order = np.argsort(ranked, kind="stable")
+        arrays["word_offsets"] = np.searchsorted(ranked[order], np.arange(len(words) + 1)).astype(np.int64)
+        arrays["word_docs"] = np.frombuffer(self._word_gids, dtype=np.uint32)[order][: arrays["word_offsets"][-1]]
         for name, values in arrays.items():
             if name in _POSTINGS:
                 _save_postings(folder / f"{name}.z", values, arrays[_POSTINGS[name]])
@@ -95,26 +96,43 @@ class GramIndexBuilder:
         (folder / "words.txt").write_text("\n".join(words), encoding="utf-8")
 
 
+_CHUNK_UNITS = 1 << 20  # bigrams are paired with their paragraphs about a million units at a time
+
+
 def _bigram_arrays(skeletons: list[str]) -> dict[str, np.ndarray]:
     units = _units("\x00".join(skeletons) + "\x00")
     lengths = np.fromiter((len(s.encode("utf-16-le")) // 2 for s in skeletons), dtype=np.int64, count=len(skeletons))
     starts = np.zeros(len(skeletons), dtype=np.int64)
     if len(skeletons) > 1:
         starts[1:] = np.cumsum(lengths[:-1] + 1)
-    doc_of_unit = np.repeat(np.arange(len(skeletons), dtype=np.uint64), lengths + 1)
-    left, right = units[:-1].astype(np.uint64), units[1:].astype(np.uint64)
-    inside = (left != SEPARATOR) & (right != SEPARATOR)
-    pairs = ((left << np.uint64(16) | right) << np.uint64(32) | doc_of_unit[:-1])[inside]
-    unique, counts = np.unique(pairs, return_counts=True)
-    codes = (unique >> np.uint64(32)).astype(np.uint32)
-    keys, first = np.unique(codes, return_index=True)
+    # Chunks of whole paragraphs keep the temporary 8-byte arrays small; each chunk's pairs come
+    # out sorted by (bigram, paragraph), and a stable sort by bigram keeps paragraphs in order.
+    codes, docs, tfs = [], [], []
+    first = 0
+    while first < len(skeletons):
+        last = int(np.searchsorted(starts, starts[first] + _CHUNK_UNITS, side="right"))
+        last = max(last, first + 1)
+        chunk = units[starts[first] : starts[last - 1] + lengths[last - 1] + 1].astype(np.uint64)
+        doc_of_unit = np.repeat(np.arange(first, last, dtype=np.uint64), lengths[first:last] + 1)
+        left, right = chunk[:-1], chunk[1:]
+        inside = (left != SEPARATOR) & (right != SEPARATOR)
+        pairs = ((left << np.uint64(16) | right) << np.uint64(32) | doc_of_unit[:-1])[inside]
+        unique, counts = np.unique(pairs, return_counts=True)
+        codes.append((unique >> np.uint64(32)).astype(np.uint32))
+        docs.append((unique & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+        tfs.append(np.minimum(counts, 255).astype(np.uint8))
+        first = last
+    code = np.concatenate(codes) if codes else np.empty(0, dtype=np.uint32)
+    order = np.argsort(code, kind="stable")
+    code = code[order]
+    keys, key_starts = np.unique(code, return_index=True)
     return {
         "units": units,
         "starts": starts,
         "bigram_keys": keys,
-        "bigram_offsets": np.append(first, len(codes)).astype(np.int64),
-        "bigram_docs": (unique & np.uint64(0xFFFFFFFF)).astype(np.uint32),
-        "bigram_tf": np.minimum(counts, 255).astype(np.uint8),
+        "bigram_offsets": np.append(key_starts, len(code)).astype(np.int64),
+        "bigram_docs": np.concatenate(docs)[order] if docs else np.empty(0, dtype=np.uint32),
+        "bigram_tf": np.concatenate(tfs)[order] if tfs else np.empty(0, dtype=np.uint8),
     }
 
 

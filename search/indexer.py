@@ -139,7 +139,7 @@ def build_index(
         try:
             analysis.warm_up()  # before the workers fork, so they share the dictionaries
             ix = whoosh_index.create_in(str(build), make_schema())
-            writer = ix.writer(limitmb=256)
+            writer = ix.writer(limitmb=64)
             grams = GramIndexBuilder()
             articles = read_articles(Path(settings.seeds_dir), on_problem)
             counts = _add_articles(writer, grams, analysed(articles, jobs), progress, build / ARTICLES)

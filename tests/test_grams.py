@@ -1,6 +1,7 @@
 """The substring index: exact paragraph sets and counts for keys of any length."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,3 +79,21 @@ def test_compressed_postings_round_trip(tmp_path_factory, lists):
     path = tmp_path_factory.mktemp("p") / "docs.z"
     _save_postings(path, docs, offsets)
     assert _load_postings(path, offsets).tolist() == docs.tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(alphabet=ALPHABET, max_size=20), min_size=1, max_size=30), st.integers(1, 40))
+def test_building_in_small_chunks_gives_the_same_arrays(monkeypatch_module, skeletons, chunk):
+    from search import grams
+
+    whole = grams._bigram_arrays(skeletons)
+    monkeypatch_module.setattr(grams, "_CHUNK_UNITS", chunk)
+    chunked = grams._bigram_arrays(skeletons)
+    monkeypatch_module.undo()
+    assert all(np.array_equal(whole[name], chunked[name]) for name in whole)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
