@@ -102,7 +102,13 @@ class Searcher:
                 if self._live is not None:
                     return self._live
                 raise IndexMissing(f"no index at {self.settings.index_dir}; run `zhsearch index`")
-            old, self._live = self._live, _Live.open(build)
+            try:
+                live = _Live.open(build)
+            except (OSError, ValueError, IndexMissing, whoosh_index.IndexError):
+                if self._live is None:
+                    raise IndexMissing(f"the index at {build} cannot be opened; run `zhsearch index`") from None
+                return self._live  # keep answering from the build we have; try again next time
+            old, self._live = self._live, live
             self._version = version
             if old is not None:
                 old.close()

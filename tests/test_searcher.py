@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from search.normalize import normalize, skeleton
-from search.searcher import WHOLE_WORD_BONUS, ArticleNotFound, BadQuery
+from search.searcher import WHOLE_WORD_BONUS, ArticleNotFound, BadQuery, IndexMissing, Searcher
 
 from conftest import fetch_all
 
@@ -179,3 +179,21 @@ def test_warm_opens_the_index_when_there_is_one(tmp_path, corpus):
     fresh = Searcher(corpus.settings)
     assert fresh._live is None and fresh.warm() is True and fresh._live is not None
     fresh.close()
+
+
+def test_a_build_that_cannot_be_opened_leaves_the_open_one_serving(tmp_path):
+    from search.store import GRAMS, IndexLayout
+
+    from conftest import index_articles
+
+    settings = index_articles(tmp_path, {"a": "联合国大会\n联合国大会今日开幕。\n"})
+    settings = type(settings)(seeds_dir=settings.seeds_dir, index_dir=settings.index_dir, refresh_interval=0)
+    searcher = Searcher(settings)
+    before = searcher.search("联合国")["total"]
+    layout = IndexLayout(settings.index_dir)
+    broken = layout.new_build()
+    (broken / GRAMS).mkdir()
+    layout.swap_in(broken)  # a pointer to a folder without a complete index
+    assert searcher.search("联合国")["total"] == before
+    with pytest.raises(IndexMissing):
+        Searcher(settings).search("联合国")
