@@ -110,8 +110,9 @@ class Watch:
         page.on("dialog", lambda dialog: (self._add(f"dialog: {dialog.message}"), dialog.dismiss()))
 
     def _failed(self, req):
-        # A stale search request aborted on purpose by the page is not a failure.
-        if req.failure == "net::ERR_ABORTED" and "/api/search?" in req.url:
+        # A stale search request aborted on purpose by the page is not a failure, nor is the
+        # favicon, which the browser fetches after load and cancels when the test navigates on.
+        if req.failure == "net::ERR_ABORTED" and ("/api/search?" in req.url or "/favicon." in req.url):
             return
         self._add(f"request failed: {req.url} {req.failure}")
 
