@@ -201,3 +201,5 @@ class OpenApiResource:
 
     def on_get(self, req, resp):
         resp.media = self.document
+
+    on_head = on_get  # the same headers, no body (Falcon drops it)

@@ -193,6 +193,8 @@ class SearchPage:
         self.renderer.render(resp, "search.html", result=result, state=state, pages=pages,
                              q=q, error=None)
 
+    on_head = on_get  # the same headers, no body (Falcon drops it)
+
 
 class ArticlePage:
     def __init__(self, searcher: Any, renderer: _Renderer) -> None:
@@ -222,6 +224,8 @@ class ArticlePage:
         has_title = any(p["kind"] == "title" for p in paragraphs)
         self.renderer.render(resp, "article.html", article=article, q=q, matches=matches,
                              has_title=has_title)
+
+    on_head = on_get  # the same headers, no body (Falcon drops it)
 
 
 def add_page_routes(app: falcon.App, searcher: Any) -> None:

@@ -41,6 +41,8 @@ class SearchResource:
         size = req.get_param_as_int("size", min_value=1, max_value=self.settings.max_page_size, default=10)
         resp.media = self.searcher.search(q, page=page, size=size)
 
+    on_head = on_get  # the same headers, no body (Falcon drops it)
+
 
 class ArticleResource:
     """``GET /api/articles/{article_id}[?q=…]``."""
@@ -51,6 +53,8 @@ class ArticleResource:
     def on_get(self, req, resp, article_id):
         resp.media = self.searcher.article(article_id, q=req.get_param("q") or None)
 
+    on_head = on_get  # the same headers, no body (Falcon drops it)
+
 
 class HealthResource:
     """``GET /healthz``."""
@@ -60,6 +64,8 @@ class HealthResource:
 
     def on_get(self, req, resp):
         resp.media = self.searcher.health()
+
+    on_head = on_get  # the same headers, no body (Falcon drops it)
 
 
 def _serialize_error(req, resp, error: falcon.HTTPError) -> None:

@@ -81,3 +81,13 @@ def test_missing_index_is_503_not_a_crash(tmp_path):
     app = create_app(Settings(seeds_dir=tmp_path, index_dir=tmp_path / "index"))
     result = testing.TestClient(app).simulate_get("/api/search", params={"q": "国"})
     assert result.status_code == 503 and "zhsearch index" in result.json["description"]
+
+
+@pytest.mark.parametrize("path", ["/api/search?q=港口", "/api/articles/wire-001", "/healthz", "/openapi.json", "/",
+                                  "/?q=港口", "/articles/wire-001"])
+def test_head_answers_like_get_without_a_body(client, path):
+    get = client.simulate_get(path)
+    head = client.simulate_head(path)
+    assert get.status_code == head.status_code == 200
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.content == b""
