@@ -157,12 +157,15 @@ def fold(text: str) -> Folded:
 
 
 def _fold_width_case_with_offsets(text: str) -> tuple[str, Sequence[int], Sequence[int]]:
-    folded = _width_and_case(text)
+    """``_width_and_case(text)`` and, per output character, the original span it came from."""
     pieces = _composed_pieces(text)
-    if pieces is None and len(folded) == len(text):
-        return folded, range(len(text)), range(1, len(text) + 1)
     if pieces is None:
+        folded = text.translate(_FOLD)
+        if len(folded) == len(text):
+            return folded, range(len(text)), range(1, len(text) + 1)
         pieces = [(c, i, i + 1) for i, c in enumerate(text)]
+    else:
+        folded = "".join(piece for piece, _, _ in pieces).translate(_FOLD)
     starts, ends = [], []
     for piece, start, end in pieces:
         size = len(piece.translate(_FOLD))
