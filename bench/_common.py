@@ -43,6 +43,20 @@ def use_src(path: Path | None) -> Path:
     return SRC
 
 
+def add_location_arguments(ap) -> None:
+    """``--workdir`` and ``--src``, shared by every benchmark."""
+    ap.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
+    ap.add_argument("--src", type=Path, help="folder holding the `search` package to measure (default: this repo)")
+
+
+def begin(args) -> None:
+    """Use ``--src``, create ``--workdir``, and print what is measured where."""
+    use_src(args.src)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    print(machine_line())
+    print(src_line())
+
+
 def src_line() -> str:
     """Which code is measured: the folder and, when it is a git checkout, its commit and dirtiness."""
     try:

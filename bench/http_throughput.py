@@ -256,14 +256,10 @@ def main(argv=None) -> int:
     ap.add_argument("--wrk-threads", type=int, default=min(2, C.cores()))
     ap.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     ap.add_argument("--variant", default="", help="search-side prototypes for the zhsearch app (see _prototypes.py)")
-    ap.add_argument("--workdir", type=Path, default=C.DEFAULT_WORKDIR)
-    ap.add_argument("--src", type=Path, help="folder holding the `search` package to measure (default: this repo)")
+    C.add_location_arguments(ap)
     args = ap.parse_args(argv)
 
-    C.use_src(args.src)
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    print(C.machine_line())
-    print(C.src_line())
+    C.begin(args)
     seeds = C.prepare_seeds(args.corpus, args.workdir / f"seeds-http-{args.stories}", args.stories,
                             extra_seeds=C.SRC / "seeds")
     index_dir = args.workdir / f"ix-http-{args.stories}"

@@ -296,8 +296,7 @@ def main(argv=None) -> int:
     ap.add_argument("--check-rjieba", action="store_true", help="compare rjieba and jieba tokens and exit")
     ap.add_argument("--profile", action="store_true", help="cProfile the zhsearch side (to WORKDIR/profile-VARIANT.txt)")
     ap.add_argument("--keep", action="store_true", help="keep the built zhsearch indexes")
-    ap.add_argument("--workdir", type=Path, default=C.DEFAULT_WORKDIR)
-    ap.add_argument("--src", type=Path, help="folder holding the `search` package to measure (default: this repo)")
+    C.add_location_arguments(ap)
     # internal: one side in a child process
     ap.add_argument("--side", choices=["zhsearch", "tantivy"], help=argparse.SUPPRESS)
     ap.add_argument("--seeds", help=argparse.SUPPRESS)
@@ -311,10 +310,7 @@ def main(argv=None) -> int:
         print(json.dumps(result))
         return 0
 
-    C.use_src(args.src)
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    print(C.machine_line())
-    print(C.src_line())
+    C.begin(args)
     corpora = []
     if not args.poetry_only:
         tag = f"xwlb-{args.limit}" if args.limit else "xwlb-all"

@@ -83,14 +83,10 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", action="store_true", help="cProfile the in-process keyword+phrase searches")
     ap.add_argument("--variant", default="", help="search-side prototypes (see _prototypes.py)")
     ap.add_argument("--workers", type=int, default=C.cores())
-    ap.add_argument("--workdir", type=Path, default=C.DEFAULT_WORKDIR)
-    ap.add_argument("--src", type=Path, help="folder holding the `search` package to measure (default: this repo)")
+    C.add_location_arguments(ap)
     args = ap.parse_args(argv)
 
-    C.use_src(args.src)
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    print(C.machine_line())
-    print(C.src_line())
+    C.begin(args)
     seeds = args.seeds or C.prepare_seeds(args.corpus, args.workdir / f"seeds-xwlb-{args.limit or 'all'}", args.limit)
     index_dir = args.index or args.workdir / f"ix-latency-{args.limit or 'all'}"
 
