@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import zlib
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,11 +32,10 @@ from typing import Iterable
 
 import numpy as np
 
+from .postings import NpyAppender, PostingRuns, load_postings
+
 SEPARATOR = 0
 _FILES = ("units", "starts", "bigram_keys", "bigram_offsets", "bigram_tf", "article_starts", "word_offsets")
-# Posting lists of paragraph ids, saved as deltas through zlib (about a third of the raw size) and
-# decoded into memory when a worker opens the build: {name: its offsets array}.
-_POSTINGS = {"bigram_docs": "bigram_offsets", "word_docs": "word_offsets"}
 BM25_K1 = 1.2
 BM25_B = 0.75
 
@@ -47,107 +45,88 @@ def _units(text: str) -> np.ndarray:
 
 
 class GramIndexBuilder:
-    """Collects paragraphs in ``gid`` order (articles one after another), then writes the arrays."""
+    """Takes paragraphs in ``gid`` order (articles one after another) and writes the index into
+    ``folder`` block by block, so memory stays bounded however large the corpus; call
+    :meth:`finish` at the end. ``block_chars`` and ``merge_budget`` size the blocks and the merge
+    ranges (:class:`search.postings.PostingRuns`)."""
 
-    def __init__(self):
-        self.skeletons: list[str] = []
-        self.titles: list[str] = []
-        self.article_starts: list[int] = []
+    def __init__(self, folder: Path, *, block_chars: int = 1 << 20, merge_budget: int = 1 << 22):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.count = 0  # paragraphs added
+        self._block_chars_limit = block_chars
+        self._merge_budget = merge_budget
+        self._units = NpyAppender(self.folder / "units.npy", np.uint16)
+        self._starts = NpyAppender(self.folder / "starts.npy", np.int64)
+        self._article_starts = NpyAppender(self.folder / "article_starts.npy", np.int64)
+        self._titles = open(self.folder / "titles.txt", "w", encoding="utf-8")
+        self._bigrams = PostingRuns(self.folder, "bigram", counts=True)
+        self._words = PostingRuns(self.folder, "word", counts=False)
         self._vocabulary: dict[str, int] = {}
+        self._block: list[str] = []  # skeletons not yet written
+        self._block_chars = 0
         self._word_ids = array("I")
         self._word_gids = array("I")
 
     def start_article(self, title_skeleton: str) -> None:
         """The paragraphs added next belong to a new article with this title."""
-        self.titles.append(title_skeleton.replace("\n", " "))
-        self.article_starts.append(len(self.skeletons))
+        self._titles.write(("\n" if self._article_starts.count else "") + title_skeleton.replace("\n", " "))
+        self._article_starts.append([self.count])
 
     def add_paragraph(self, skeleton_text: str, words: Iterable[str]) -> int:
         """Record a paragraph's skeleton and its distinct words; returns its ``gid``."""
-        gid = len(self.skeletons)
-        self.skeletons.append(skeleton_text)
+        gid = self.count
+        self.count += 1
+        self._block.append(skeleton_text)
+        self._block_chars += len(skeleton_text) + 1
         vocabulary = self._vocabulary
         for word in words:
             word_id = vocabulary.setdefault(word, len(vocabulary))
             self._word_ids.append(word_id)
             self._word_gids.append(gid)
+        if self._block_chars >= self._block_chars_limit:
+            self._write_block()
         return gid
 
-    def save(self, folder: Path) -> None:
-        """Write the index into ``folder``."""
-        folder.mkdir(parents=True, exist_ok=True)
-        arrays = _bigram_arrays(self.skeletons)
-        arrays["article_starts"] = np.asarray(self.article_starts, dtype=np.int64)
-        words = sorted(w for w in self._vocabulary if "\n" not in w)
-        rank = np.full(len(self._vocabulary), len(words), dtype=np.int32)  # len(words): dropped
-        rank[[self._vocabulary[w] for w in words]] = np.arange(len(words), dtype=np.int32)
-        ranked = rank[np.frombuffer(self._word_ids, dtype=np.uint32)]
-        # Pairs were added paragraph by paragraph, each word once per paragraph: a stable sort by
-        # word leaves every word's paragraphs sorted and unique.
-        order = np.argsort(ranked, kind="stable")
-        arrays["word_offsets"] = np.searchsorted(ranked[order], np.arange(len(words) + 1)).astype(np.int64)
-        arrays["word_docs"] = np.frombuffer(self._word_gids, dtype=np.uint32)[order][: arrays["word_offsets"][-1]]
-        for name, values in arrays.items():
-            if name in _POSTINGS:
-                _save_postings(folder / f"{name}.z", values, arrays[_POSTINGS[name]])
-            else:
-                np.save(folder / f"{name}.npy", values)
-        (folder / "titles.txt").write_text("\n".join(self.titles), encoding="utf-8")
-        (folder / "words.txt").write_text("\n".join(words), encoding="utf-8")
-
-
-_CHUNK_UNITS = 1 << 20  # bigrams are paired with their paragraphs about a million units at a time
-
-
-def _bigram_arrays(skeletons: list[str]) -> dict[str, np.ndarray]:
-    units = _units("\x00".join(skeletons) + "\x00")
-    lengths = np.fromiter((len(s.encode("utf-16-le")) // 2 for s in skeletons), dtype=np.int64, count=len(skeletons))
-    starts = np.zeros(len(skeletons), dtype=np.int64)
-    if len(skeletons) > 1:
-        starts[1:] = np.cumsum(lengths[:-1] + 1)
-    # Chunks of whole paragraphs keep the temporary 8-byte arrays small; each chunk's pairs come
-    # out sorted by (bigram, paragraph), and a stable sort by bigram keeps paragraphs in order.
-    codes, docs, tfs = [], [], []
-    first = 0
-    while first < len(skeletons):
-        last = int(np.searchsorted(starts, starts[first] + _CHUNK_UNITS, side="right"))
-        last = max(last, first + 1)
-        chunk = units[starts[first] : starts[last - 1] + lengths[last - 1] + 1].astype(np.uint64)
-        doc_of_unit = np.repeat(np.arange(first, last, dtype=np.uint64), lengths[first:last] + 1)
-        left, right = chunk[:-1], chunk[1:]
+    def _write_block(self) -> None:
+        if not self._block:
+            return
+        first = self.count - len(self._block)
+        units = _units("\x00".join(self._block) + "\x00")
+        ends = np.flatnonzero(units == SEPARATOR)
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        self._starts.append(starts + self._units.count)
+        self._units.append(units)
+        # (bigram, paragraph) as one uint64: sorting it sorts by bigram, then paragraph
+        wide = units.astype(np.uint64)
+        doc_of_unit = np.repeat(np.arange(first, self.count, dtype=np.uint64), ends - starts + 1)
+        left, right = wide[:-1], wide[1:]
         inside = (left != SEPARATOR) & (right != SEPARATOR)
-        pairs = ((left << np.uint64(16) | right) << np.uint64(32) | doc_of_unit[:-1])[inside]
-        unique, counts = np.unique(pairs, return_counts=True)
-        codes.append((unique >> np.uint64(32)).astype(np.uint32))
-        docs.append((unique & np.uint64(0xFFFFFFFF)).astype(np.uint32))
-        tfs.append(np.minimum(counts, 255).astype(np.uint8))
-        first = last
-    code = np.concatenate(codes) if codes else np.empty(0, dtype=np.uint32)
-    order = np.argsort(code, kind="stable")
-    code = code[order]
-    keys, key_starts = np.unique(code, return_index=True)
-    return {
-        "units": units,
-        "starts": starts,
-        "bigram_keys": keys,
-        "bigram_offsets": np.append(key_starts, len(code)).astype(np.int64),
-        "bigram_docs": np.concatenate(docs)[order] if docs else np.empty(0, dtype=np.uint32),
-        "bigram_tf": np.concatenate(tfs)[order] if tfs else np.empty(0, dtype=np.uint8),
-    }
+        pairs, counts = np.unique(((left << np.uint64(16) | right) << np.uint64(32) | doc_of_unit[:-1])[inside],
+                                  return_counts=True)
+        self._bigrams.add_run(pairs >> np.uint64(32), pairs & np.uint64(0xFFFFFFFF), counts)
+        # each word once per paragraph, paragraphs ascending: a stable sort by word keeps them so
+        word_ids = np.frombuffer(self._word_ids, dtype=np.uint32)
+        order = np.argsort(word_ids, kind="stable")
+        self._words.add_run(word_ids[order], np.frombuffer(self._word_gids, dtype=np.uint32)[order])
+        self._block, self._block_chars = [], 0
+        self._word_ids, self._word_gids = array("I"), array("I")
 
-
-def _save_postings(path: Path, docs: np.ndarray, offsets: np.ndarray) -> None:
-    deltas = docs.astype(np.int64)
-    deltas[1:] -= docs[:-1].astype(np.int64)
-    firsts = offsets[:-1][np.diff(offsets) > 0]
-    deltas[firsts] = docs[firsts]  # each list starts from an absolute id
-    path.write_bytes(zlib.compress(deltas.astype(np.uint32).tobytes(), 6))
-
-
-def _load_postings(path: Path, offsets: np.ndarray) -> np.ndarray:
-    sums = np.cumsum(np.frombuffer(zlib.decompress(path.read_bytes()), dtype=np.uint32), dtype=np.int64)
-    before = np.concatenate(([0], sums))[offsets[:-1]]  # each list's running sum before it starts
-    return (sums - np.repeat(before, np.diff(offsets))).astype(np.uint32)
+    def finish(self) -> None:
+        """Write the last block and merge the posting lists; the folder is then a complete index."""
+        self._write_block()
+        for appender in (self._units, self._starts, self._article_starts):
+            appender.close()
+        self._titles.close()
+        self._bigrams.merge(self.folder / "bigram_docs.z", NpyAppender(self.folder / "bigram_offsets.npy", np.int64),
+                            NpyAppender(self.folder / "bigram_keys.npy", np.uint32),
+                            NpyAppender(self.folder / "bigram_tf.npy", np.uint8), budget=self._merge_budget)
+        words = sorted(w for w in self._vocabulary if "\n" not in w)
+        rank = np.full(len(self._vocabulary), -1, dtype=np.int64)  # -1: dropped
+        rank[[self._vocabulary[w] for w in words]] = np.arange(len(words))
+        self._words.remapped(rank).merge(self.folder / "word_docs.z", NpyAppender(self.folder / "word_offsets.npy", np.int64),
+                          budget=self._merge_budget)
+        (self.folder / "words.txt").write_text("\n".join(words), encoding="utf-8")
 
 
 @dataclass
@@ -167,12 +146,12 @@ class GramIndex:
         self.starts = np.asarray(arrays["starts"])
         self.bigram_keys = np.asarray(arrays["bigram_keys"])
         self.bigram_offsets = np.asarray(arrays["bigram_offsets"])
-        self.bigram_docs = _load_postings(folder / "bigram_docs.z", self.bigram_offsets)
+        self.bigram_docs = load_postings(folder / "bigram_docs.z", self.bigram_offsets)
         self.bigram_tf = arrays["bigram_tf"]
         self.skeletons = np.asarray(self.units[:-1]).tobytes().decode("utf-16-le").split("\x00")
         self.article_starts = np.asarray(arrays["article_starts"])
         self.word_offsets = np.asarray(arrays["word_offsets"])
-        self.word_docs = _load_postings(folder / "word_docs.z", self.word_offsets)
+        self.word_docs = load_postings(folder / "word_docs.z", self.word_offsets)
         self.words = (folder / "words.txt").read_text(encoding="utf-8").split("\n")
         self.titles = (folder / "titles.txt").read_text(encoding="utf-8")
         self.title_starts = np.cumsum([0] + [len(t) + 1 for t in self.titles.split("\n")])[:-1]

@@ -140,14 +140,14 @@ def build_index(
             analysis.warm_up()  # before the workers fork, so they share the dictionaries
             ix = whoosh_index.create_in(str(build), make_schema())
             writer = ix.writer(limitmb=64)
-            grams = GramIndexBuilder()
+            grams = GramIndexBuilder(build / GRAMS)
             articles = read_articles(Path(settings.seeds_dir), on_problem)
             counts = _add_articles(writer, grams, analysed(articles, jobs), progress, build / ARTICLES)
             if counts[0] == 0:
                 raise BuildFailed(f"no articles found in {settings.seeds_dir}")
             writer.commit()
             writer = None
-            grams.save(build / GRAMS)
+            grams.finish()
             meta = {
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "articles": counts[0],
@@ -165,22 +165,25 @@ def build_index(
 
 
 def _add_articles(writer, grams: GramIndexBuilder, pairs, progress, articles_file: Path) -> tuple[int, int, int]:
-    n_paragraphs = n_chars = 0
-    table = []
-    for article, (title, paragraphs) in pairs:
-        grams.start_article(title)
-        table.append([article.id, article.title, article.source])
-        size = 0
-        for paragraph, (skeleton_text, words) in zip(article.paragraphs, paragraphs):
-            grams.add_paragraph(skeleton_text, words)
-            writer.add_document(article_id=article.id, n=paragraph.n, kind=paragraph.kind, text=paragraph.text)
-            n_paragraphs += 1
-            n_chars += len(paragraph.text)
-            size += len(paragraph.text.encode("utf-8"))
-        if progress is not None:
-            progress(size)
-    articles_file.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
-    return len(table), n_paragraphs, n_chars
+    n_articles = n_paragraphs = n_chars = 0
+    with open(articles_file, "w", encoding="utf-8") as table:  # one JSON array, written as it grows
+        table.write("[")
+        for article, (title, paragraphs) in pairs:
+            grams.start_article(title)
+            table.write(("," if n_articles else "")
+                        + json.dumps([article.id, article.title, article.source], ensure_ascii=False))
+            n_articles += 1
+            size = 0
+            for paragraph, (skeleton_text, words) in zip(article.paragraphs, paragraphs):
+                grams.add_paragraph(skeleton_text, words)
+                writer.add_document(article_id=article.id, n=paragraph.n, kind=paragraph.kind, text=paragraph.text)
+                n_paragraphs += 1
+                n_chars += len(paragraph.text)
+                size += len(paragraph.text.encode("utf-8"))
+            if progress is not None:
+                progress(size)
+        table.write("]")
+    return n_articles, n_paragraphs, n_chars
 
 
 def _discard(writer, build: Path, layout: IndexLayout) -> None:

@@ -1,7 +1,6 @@
 """The substring index: exact paragraph sets and counts for keys of any length."""
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -10,13 +9,13 @@ from search.grams import GramIndex, GramIndexBuilder
 ALPHABET = "联合国宪章ab1𠀀，"  # includes an astral character (two UTF-16 code units)
 
 
-def build(tmp_path, skeletons, titles=("标题",), starts=(0,), words=None):
-    builder = GramIndexBuilder()
+def build(tmp_path, skeletons, titles=("标题",), starts=(0,), words=None, **sizes):
+    builder = GramIndexBuilder(tmp_path, **sizes)
     for gid, skeleton_text in enumerate(skeletons):
         if gid in starts:
             builder.start_article(titles[starts.index(gid)])
         builder.add_paragraph(skeleton_text, words[gid] if words else [])
-    builder.save(tmp_path)
+    builder.finish()
     return GramIndex(tmp_path)
 
 
@@ -69,31 +68,93 @@ def test_find_agrees_with_brute_force(tmp_path_factory, skeletons, key):
     assert np.all(found.tf > 0)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(alphabet=ALPHABET, max_size=20), min_size=1, max_size=30),
+       st.lists(st.sampled_from(["联合国", "宪章", "ab", "1", "𠀀"]), max_size=3), st.integers(1, 40),
+       st.integers(1, 3000))
+def test_small_blocks_and_merge_ranges_give_the_same_index(tmp_path_factory, skeletons, vocabulary, block, budget):
+    """Spilling every few characters and merging a few pairs at a time must not change a byte of
+    what a search sees (the merge samples one key in 1,024, so small budgets force many ranges)."""
+    words = [[w for w in vocabulary if w in s] for s in skeletons]
+    starts = (0, len(skeletons) // 2) if len(skeletons) > 1 else (0,)
+    titles = ("标题", "联合国宪章")
+    whole = build(tmp_path_factory.mktemp("one"), skeletons, titles, starts, words)
+    small = build(tmp_path_factory.mktemp("blocks"), skeletons, titles, starts, words, block_chars=block,
+                  merge_budget=budget)
+    for name in ("units", "starts", "bigram_keys", "bigram_offsets", "bigram_docs", "bigram_tf",
+                 "article_starts", "word_offsets", "word_docs"):
+        assert np.array_equal(getattr(whole, name), getattr(small, name)), name
+    assert (whole.skeletons, whole.words, whole.titles) == (small.skeletons, small.words, small.titles)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(1, 300)), max_size=40), max_size=6),
+       st.sampled_from([1, 2, 3, 1 << 22]))
+def test_merged_runs_are_every_keys_sorted_list(tmp_path_factory, runs, budget):
+    """Runs of (key, doc) pairs, docs rising from run to run, merge into one sorted list per key."""
+    from search import postings
+
+    folder = tmp_path_factory.mktemp("runs")
+    spill = postings.PostingRuns(folder, "t", counts=True)
+    expected: dict[int, list[tuple[int, int]]] = {}
+    for doc, run in enumerate(runs):
+        pairs = sorted(dict(run).items())  # one count per (key, doc)
+        for key, count in pairs:
+            expected.setdefault(key, []).append((doc, min(count, 255)))  # counts saturate at 255
+        spill.add_run(np.array([k for k, _ in pairs], dtype=np.uint32), np.full(len(pairs), doc, dtype=np.uint32),
+                      np.array([c for _, c in pairs]))
+    offsets = postings.NpyAppender(folder / "offsets.npy", np.int64)
+    keys = postings.NpyAppender(folder / "keys.npy", np.uint32)
+    tf = postings.NpyAppender(folder / "tf.npy", np.uint8)
+    postings._SAMPLE_STEP, step = 1, postings._SAMPLE_STEP  # every key a possible range boundary
+    try:
+        spill.merge(folder / "docs.z", offsets, keys, tf, budget=budget)
+    finally:
+        postings._SAMPLE_STEP = step
+    offsets = np.load(folder / "offsets.npy")
+    docs = postings.load_postings(folder / "docs.z", offsets)
+    assert np.load(folder / "keys.npy").tolist() == sorted(expected)
+    got = {key: list(zip(docs[lo:hi].tolist(), np.load(folder / "tf.npy")[lo:hi].tolist()))
+           for key, lo, hi in zip(sorted(expected), offsets[:-1], offsets[1:])}
+    assert got == expected
+    assert sorted(p.name for p in folder.iterdir()) == ["docs.z", "keys.npy", "offsets.npy", "tf.npy"]
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.lists(st.integers(0, 2**32 - 1), unique=True).map(sorted), max_size=8))
 def test_compressed_postings_round_trip(tmp_path_factory, lists):
-    from search.grams import _load_postings, _save_postings
+    from search.postings import load_postings, save_postings
 
     docs = np.array([d for docs in lists for d in docs], dtype=np.uint32)
     offsets = np.cumsum([0] + [len(docs) for docs in lists]).astype(np.int64)
     path = tmp_path_factory.mktemp("p") / "docs.z"
-    _save_postings(path, docs, offsets)
-    assert _load_postings(path, offsets).tolist() == docs.tolist()
+    save_postings(path, docs, offsets)
+    assert load_postings(path, offsets).tolist() == docs.tolist()
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.text(alphabet=ALPHABET, max_size=20), min_size=1, max_size=30), st.integers(1, 40))
-def test_building_in_small_chunks_gives_the_same_arrays(monkeypatch_module, skeletons, chunk):
-    from search import grams
+def test_building_memory_does_not_grow_with_the_corpus(tmp_path):
+    """Peak memory (Python objects and numpy buffers, as tracemalloc sees them) of building 8× more
+    paragraphs stays about the same: blocks are spilled to disk and merged range by range."""
+    import random
+    import tracemalloc
 
-    whole = grams._bigram_arrays(skeletons)
-    monkeypatch_module.setattr(grams, "_CHUNK_UNITS", chunk)
-    chunked = grams._bigram_arrays(skeletons)
-    monkeypatch_module.undo()
-    assert all(np.array_equal(whole[name], chunked[name]) for name in whole)
+    alphabet = [chr(0x4E00 + i) for i in range(400)]
+    vocabulary = ["".join(alphabet[i:i + 2]) for i in range(0, 400, 2)]
 
+    def peak(paragraphs: int) -> int:
+        rng = random.Random(7)
+        tracemalloc.start()
+        try:
+            builder = GramIndexBuilder(tmp_path / str(paragraphs), block_chars=20_000, merge_budget=40_000)
+            for gid in range(paragraphs):
+                if gid % 10 == 0:
+                    builder.start_article("".join(rng.choices(alphabet, k=8)))
+                builder.add_paragraph("".join(rng.choices(alphabet, k=80)), rng.sample(vocabulary, 5))
+            builder.finish()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
 
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
+    small, large = peak(2_000), peak(16_000)
+    assert large < 1.5 * small, (small, large)
+    assert GramIndex(tmp_path / "16000").count == 16_000
