@@ -50,7 +50,7 @@ class GramIndexBuilder:
     :meth:`finish` at the end. ``block_chars`` and ``merge_budget`` size the blocks and the merge
     ranges (:class:`search.postings.PostingRuns`)."""
 
-    def __init__(self, folder: Path, *, block_chars: int = 1 << 20, merge_budget: int = 1 << 22):
+    def __init__(self, folder: Path, *, block_chars: int = 1 << 20, merge_budget: int = 1 << 20):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.count = 0  # paragraphs added

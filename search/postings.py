@@ -71,33 +71,42 @@ class NpyAppender:
 
 
 class PostingRuns:
-    """Sorted runs of (key, paragraph[, count]) pairs spilled to ``folder``, merged into lists."""
+    """Sorted runs of (key, paragraph[, count]) pairs spilled to ``folder``, merged into lists.
+
+    Spilled pairs are read back with plain reads, not kept mapped: mapped pages would count
+    against the process's memory as long as the mapping lives.
+    """
+
+    _DTYPES = {"keys": np.dtype(np.uint32), "docs": np.dtype(np.uint32), "tf": np.dtype(np.uint8)}
 
     def __init__(self, folder: Path, name: str, *, counts: bool):
         folder.mkdir(parents=True, exist_ok=True)
-        self._folder, self._name, self._counts = folder, name, counts
-        self._paths = {column: folder / f"{name}.run-{column}" for column in ("keys", "docs", "tf")}
+        self._folder, self._name = folder, name
+        self._columns = ("keys", "docs", "tf") if counts else ("keys", "docs")
+        self._paths = {column: folder / f"{name}.run-{column}" for column in self._columns}
         self._files = {column: open(path, "wb") for column, path in self._paths.items()}
         self._bounds = [0]  # run i is rows bounds[i]:bounds[i + 1] of the spilled columns
+        self._samples: list[np.ndarray] = []  # every _SAMPLE_STEP-th key of each run
 
     def add_run(self, keys: np.ndarray, docs: np.ndarray, tf: np.ndarray | None = None) -> None:
         """Spill one run: sorted by (key, doc), every doc after those of the runs before it."""
         if not len(keys):
             return
-        self._files["keys"].write(np.asarray(keys, dtype=np.uint32).tobytes())
-        self._files["docs"].write(np.asarray(docs, dtype=np.uint32).tobytes())
-        if self._counts:
-            self._files["tf"].write(np.minimum(tf, 255).astype(np.uint8).tobytes())
+        values = {"keys": keys, "docs": docs, "tf": None if tf is None else np.minimum(tf, 255)}
+        for column in self._columns:
+            self._files[column].write(np.asarray(values[column], dtype=self._DTYPES[column]).tobytes())
+        self._samples.append(np.array(keys[::_SAMPLE_STEP], dtype=np.uint32))
         self._bounds.append(self._bounds[-1] + len(keys))
 
-    def _spilled(self) -> tuple[dict[str, np.ndarray], list[tuple[int, int]]]:
-        """The spilled columns (memory-mapped) and each run's rows; no run can be added after."""
+    def _runs(self) -> list[tuple[int, int]]:
+        """Each run's rows, once everything is on disk; no run can be added after."""
         for file in self._files.values():
             file.close()
-        total = self._bounds[-1]
-        columns = {column: np.memmap(path, dtype=np.uint8 if column == "tf" else np.uint32, mode="r", shape=(total,))
-                   for column, path in self._paths.items() if total and (column != "tf" or self._counts)}
-        return columns, list(zip(self._bounds[:-1], self._bounds[1:]))
+        return list(zip(self._bounds[:-1], self._bounds[1:]))
+
+    def _read(self, column: str, start: int, end: int) -> np.ndarray:
+        dtype = self._DTYPES[column]
+        return np.fromfile(self._paths[column], dtype=dtype, count=end - start, offset=start * dtype.itemsize)
 
     def _remove(self) -> None:
         for path in self._paths.values():
@@ -106,52 +115,50 @@ class PostingRuns:
     def remapped(self, new_key: np.ndarray) -> "PostingRuns":
         """These runs with every key ``k`` replaced by ``new_key[k]`` (negative: the pair is
         dropped), each run sorted again; one run is in memory at a time. Keys must stay distinct."""
-        columns, runs = self._spilled()
-        other = PostingRuns(self._folder, self._name + "-remapped", counts=self._counts)
-        for start, end in runs:
-            keys = new_key[columns["keys"][start:end]]
+        other = PostingRuns(self._folder, self._name + "-remapped", counts="tf" in self._columns)
+        for start, end in self._runs():
+            keys = new_key[self._read("keys", start, end)]
             kept = np.flatnonzero(keys >= 0)
             order = kept[np.argsort(keys[kept], kind="stable")]  # docs stay ascending within a key
-            other.add_run(keys[order], columns["docs"][start:end][order],
-                          columns["tf"][start:end][order] if self._counts else None)
-        del columns
+            other.add_run(keys[order], *(self._read(column, start, end)[order] for column in self._columns[1:]))
         self._remove()
         return other
 
     def merge(self, docs_path: Path, offsets: NpyAppender, keys: NpyAppender | None = None,
-              tf: NpyAppender | None = None, *, budget: int = 1 << 22) -> None:
+              tf: NpyAppender | None = None, *, budget: int = 1 << 20) -> None:
         """Write every key's list, in key order: ids to ``docs_path``, list starts to ``offsets``
         (closed with the total), and when given the distinct keys and the per-pair counts."""
-        columns, runs = self._spilled()
+        runs = self._runs()
         compressor = zlib.compressobj(6)
         written = 0
         with open(docs_path, "wb") as out:
-            for lo, hi in _key_ranges(columns.get("keys"), runs, budget):
-                pieces = [(_position(columns["keys"], start, end, lo), _position(columns["keys"], start, end, hi))
+            spilled_keys = np.memmap(self._paths["keys"], dtype=np.uint32, mode="r") if runs else None
+            for lo, hi in _key_ranges(self._samples, budget):
+                pieces = [(_position(spilled_keys, start, end, lo), _position(spilled_keys, start, end, hi))
                           for start, end in runs]
                 pieces = [(a, b) for a, b in pieces if b > a]
                 if not pieces:
                     continue
-                range_keys = np.concatenate([columns["keys"][a:b] for a, b in pieces])
+                range_keys = np.concatenate([self._read("keys", a, b) for a, b in pieces])
                 # runs are concatenated in paragraph order, so a stable sort by key keeps every
                 # list's ids ascending
                 order = np.argsort(range_keys, kind="stable")
                 range_keys = range_keys[order]
-                docs = np.concatenate([columns["docs"][a:b] for a, b in pieces])[order]
-                distinct, starts = np.unique(range_keys, return_index=True)
+                docs = np.concatenate([self._read("docs", a, b) for a, b in pieces])[order]
+                starts = np.flatnonzero(np.diff(range_keys, prepend=np.int64(-1)))
                 out.write(compressor.compress(_deltas(docs, np.append(starts, len(range_keys))).tobytes()))
                 offsets.append(starts + written)
                 if keys is not None:
-                    keys.append(distinct)
+                    keys.append(range_keys[starts])
                 if tf is not None:
-                    tf.append(np.concatenate([columns["tf"][a:b] for a, b in pieces])[order])
+                    tf.append(np.concatenate([self._read("tf", a, b) for a, b in pieces])[order])
                 written += len(range_keys)
             out.write(compressor.flush())
+            del spilled_keys
         offsets.append([written])
         for appender in (offsets, keys, tf):
             if appender is not None:
                 appender.close()
-        del columns
         self._remove()
 
 
@@ -160,13 +167,13 @@ def _position(keys: np.ndarray, start: int, end: int, key: np.uint32 | None) -> 
     return end if key is None else start + int(np.searchsorted(keys[start:end], key))
 
 
-def _key_ranges(keys: np.ndarray, runs: list[tuple[int, int]], budget: int):
+def _key_ranges(samples: list[np.ndarray], budget: int):
     """Half-open key ranges ``[lo, hi)`` covering every key (None: unbounded), each holding about
-    ``budget`` pairs. The keys are uint32 numpy scalars: a Python int would make numpy convert a
-    whole run to compare with it."""
-    if not runs:
+    ``budget`` pairs, cut at sampled keys. The keys are uint32 numpy scalars: a Python int would
+    make numpy convert a whole run to compare with it."""
+    if not samples:
         return
-    sample = np.sort(np.concatenate([keys[start:end:_SAMPLE_STEP] for start, end in runs]))
+    sample = np.sort(np.concatenate(samples))
     lo = np.uint32(0)
     for hi in np.unique(sample[:: max(1, budget // _SAMPLE_STEP)])[1:]:
         yield lo, hi

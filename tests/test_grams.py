@@ -95,19 +95,19 @@ def test_merged_runs_are_every_keys_sorted_list(tmp_path_factory, runs, budget):
     from search import postings
 
     folder = tmp_path_factory.mktemp("runs")
-    spill = postings.PostingRuns(folder, "t", counts=True)
-    expected: dict[int, list[tuple[int, int]]] = {}
-    for doc, run in enumerate(runs):
-        pairs = sorted(dict(run).items())  # one count per (key, doc)
-        for key, count in pairs:
-            expected.setdefault(key, []).append((doc, min(count, 255)))  # counts saturate at 255
-        spill.add_run(np.array([k for k, _ in pairs], dtype=np.uint32), np.full(len(pairs), doc, dtype=np.uint32),
-                      np.array([c for _, c in pairs]))
-    offsets = postings.NpyAppender(folder / "offsets.npy", np.int64)
-    keys = postings.NpyAppender(folder / "keys.npy", np.uint32)
-    tf = postings.NpyAppender(folder / "tf.npy", np.uint8)
     postings._SAMPLE_STEP, step = 1, postings._SAMPLE_STEP  # every key a possible range boundary
     try:
+        spill = postings.PostingRuns(folder, "t", counts=True)
+        expected: dict[int, list[tuple[int, int]]] = {}
+        for doc, run in enumerate(runs):
+            pairs = sorted(dict(run).items())  # one count per (key, doc)
+            for key, count in pairs:
+                expected.setdefault(key, []).append((doc, min(count, 255)))  # counts saturate at 255
+            spill.add_run(np.array([k for k, _ in pairs], dtype=np.uint32),
+                          np.full(len(pairs), doc, dtype=np.uint32), np.array([c for _, c in pairs]))
+        offsets = postings.NpyAppender(folder / "offsets.npy", np.int64)
+        keys = postings.NpyAppender(folder / "keys.npy", np.uint32)
+        tf = postings.NpyAppender(folder / "tf.npy", np.uint8)
         spill.merge(folder / "docs.z", offsets, keys, tf, budget=budget)
     finally:
         postings._SAMPLE_STEP = step
