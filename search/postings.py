@@ -108,6 +108,20 @@ class PostingRuns:
         dtype = self._DTYPES[column]
         return np.fromfile(self._paths[column], dtype=dtype, count=end - start, offset=start * dtype.itemsize)
 
+    def _position(self, run: int, key: np.uint32 | None) -> int:
+        """The first row of ``run`` whose key is not below ``key`` (None: the run's end).
+
+        The run's sampled keys narrow it down to one stretch of ``_SAMPLE_STEP`` rows, read from
+        disk: binary searches over a mapped file would leave pages of every run resident."""
+        start, end = self._bounds[run], self._bounds[run + 1]
+        if key is None:
+            return end
+        i = int(np.searchsorted(self._samples[run], key))  # sampled keys below ``key``
+        if i == 0:
+            return start
+        lo = start + (i - 1) * _SAMPLE_STEP  # its key is below ``key``; the one a step on is not
+        return lo + int(np.searchsorted(self._read("keys", lo, min(end, lo + _SAMPLE_STEP)), key))
+
     def _remove(self) -> None:
         for path in self._paths.values():
             path.unlink(missing_ok=True)
@@ -132,10 +146,8 @@ class PostingRuns:
         compressor = zlib.compressobj(6)
         written = 0
         with open(docs_path, "wb") as out:
-            spilled_keys = np.memmap(self._paths["keys"], dtype=np.uint32, mode="r") if runs else None
             for lo, hi in _key_ranges(self._samples, budget):
-                pieces = [(_position(spilled_keys, start, end, lo), _position(spilled_keys, start, end, hi))
-                          for start, end in runs]
+                pieces = [(self._position(run, lo), self._position(run, hi)) for run in range(len(runs))]
                 pieces = [(a, b) for a, b in pieces if b > a]
                 if not pieces:
                     continue
@@ -154,17 +166,11 @@ class PostingRuns:
                     tf.append(np.concatenate([self._read("tf", a, b) for a, b in pieces])[order])
                 written += len(range_keys)
             out.write(compressor.flush())
-            del spilled_keys
         offsets.append([written])
         for appender in (offsets, keys, tf):
             if appender is not None:
                 appender.close()
         self._remove()
-
-
-def _position(keys: np.ndarray, start: int, end: int, key: np.uint32 | None) -> int:
-    """Where ``key`` would go in the sorted run ``keys[start:end]`` (None: at its end)."""
-    return end if key is None else start + int(np.searchsorted(keys[start:end], key))
 
 
 def _key_ranges(samples: list[np.ndarray], budget: int):

@@ -87,15 +87,17 @@ def test_small_blocks_and_merge_ranges_give_the_same_index(tmp_path_factory, ske
     assert (whole.skeletons, whole.words, whole.titles) == (small.skeletons, small.words, small.titles)
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(1, 300)), max_size=40), max_size=6),
-       st.sampled_from([1, 2, 3, 1 << 22]))
-def test_merged_runs_are_every_keys_sorted_list(tmp_path_factory, runs, budget):
-    """Runs of (key, doc) pairs, docs rising from run to run, merge into one sorted list per key."""
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(0, 2**32 - 1) | st.integers(0, 30), st.integers(1, 300)),
+                        max_size=40), max_size=6),
+       st.sampled_from([1, 2, 3, 1 << 22]), st.sampled_from([1, 2, 5, 1024]))
+def test_merged_runs_are_every_keys_sorted_list(tmp_path_factory, runs, budget, sample_step):
+    """Runs of (key, doc) pairs, docs rising from run to run, merge into one sorted list per key,
+    however the key space is cut into ranges (every ``sample_step``-th key of a run may cut)."""
     from search import postings
 
     folder = tmp_path_factory.mktemp("runs")
-    postings._SAMPLE_STEP, step = 1, postings._SAMPLE_STEP  # every key a possible range boundary
+    postings._SAMPLE_STEP, step = sample_step, postings._SAMPLE_STEP
     try:
         spill = postings.PostingRuns(folder, "t", counts=True)
         expected: dict[int, list[tuple[int, int]]] = {}
