@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,27 +100,29 @@ def read_articles(seeds_dir: Path, report: Callable[[InputProblem], None]) -> It
     seen: dict[str, str] = {}  # article id -> where it was first found
     for rel in _seed_files(seeds_dir):
         name = rel.as_posix()
-        suffix = rel.suffix.lower()
-        if suffix in ARTICLE_SUFFIXES or suffix == JSONL_SUFFIX:
-            try:
-                data = (seeds_dir / rel).read_bytes()
-            except OSError as exc:
-                report(InputProblem(name, 1, f"cannot read file: {exc.strerror or exc}"))
-                continue
-            if suffix == JSONL_SUFFIX:
-                articles = _read_jsonl(name, data, report)
-            else:
-                articles = _read_document(name, rel.stem, data, report, markdown=suffix == ".md")
-        else:
-            report(InputProblem(name, 1, "ignored: not a .txt, .md or .jsonl file", fatal=False))
-            continue
-        for article, line in articles:
+        for article, line in _articles_in(seeds_dir / rel, name, report):
             first = seen.get(article.id)
             if first is not None:
                 report(InputProblem(name, line, f"duplicate article id {article.id!r} (first in {first})"))
                 continue
             seen[article.id] = article.source
             yield article
+
+
+def _articles_in(path: Path, name: str, report: Callable[[InputProblem], None]) -> Iterator[tuple[Article, int]]:
+    """The articles of one seed file with their line numbers, as the file is read."""
+    suffix = path.suffix.lower()
+    if suffix not in ARTICLE_SUFFIXES and suffix != JSONL_SUFFIX:
+        report(InputProblem(name, 1, "ignored: not a .txt, .md or .jsonl file", fatal=False))
+        return
+    try:
+        with open(path, "rb") as file:
+            if suffix == JSONL_SUFFIX:
+                yield from _read_jsonl(name, file, report)
+            else:
+                yield from _read_document(name, path.stem, file.read(), report, markdown=suffix == ".md")
+    except OSError as exc:
+        report(InputProblem(name, 1, f"cannot read file: {exc.strerror or exc}"))
 
 
 def _seed_files(seeds_dir: Path) -> list[Path]:
@@ -157,18 +159,18 @@ def _read_document(
     return [(Article(article_id, _title_of(paragraphs), name, paragraphs), 1)]
 
 
-def _read_jsonl(name: str, data: bytes, report: Callable[[InputProblem], None]) -> list[tuple[Article, int]]:
-    """The articles of a JSONL file with their line numbers; bad lines are reported and skipped."""
-    articles = []
-    lines = data.split(b"\n")
-    if not data.strip():
-        report(InputProblem(name, 1, "empty file"))
-        return []
+def _read_jsonl(name: str, lines: Iterable[bytes], report: Callable[[InputProblem], None]) -> Iterator[tuple[Article, int]]:
+    """The articles of a JSONL file, a line at a time, with their line numbers; bad lines are
+    reported and skipped. Only one line is held in memory, however large the file."""
+    empty = True
     for number, raw in enumerate(lines, start=1):
+        if raw.endswith(b"\n"):
+            raw = raw[:-1]
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         if not raw.strip():
             continue  # blank lines are allowed
+        empty = False
         line = _decode(name, raw, report, first_line=number)
         if line is None:
             continue
@@ -180,8 +182,9 @@ def _read_jsonl(name: str, data: bytes, report: Callable[[InputProblem], None]) 
         title = record["title"].strip()
         paragraphs = tuple(split_text(record["text"], title=title or None))
         metadata = {k: v for k, v in record.items() if k not in ("id", "title", "text")}
-        articles.append((Article(record["id"], _title_of(paragraphs), where, paragraphs, metadata), number))
-    return articles
+        yield Article(record["id"], _title_of(paragraphs), where, paragraphs, metadata), number
+    if empty:
+        report(InputProblem(name, 1, "empty file"))
 
 
 def _parse_record(line: str) -> tuple[dict[str, Any], str]:
