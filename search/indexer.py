@@ -139,7 +139,7 @@ def build_index(
         try:
             analysis.warm_up()  # before the workers fork, so they share the dictionaries
             ix = whoosh_index.create_in(str(build), make_schema())
-            writer = ix.writer(limitmb=64)
+            writer = ix.writer(limitmb=16)  # its pool holds the article-id postings until it spills them
             grams = GramIndexBuilder(build / GRAMS)
             articles = read_articles(Path(settings.seeds_dir), on_problem)
             counts = _add_articles(writer, grams, analysed(articles, jobs), progress, build / ARTICLES)
