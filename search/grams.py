@@ -19,6 +19,9 @@ A key of one code unit is found by scanning ``units``; a key of two is one posti
 key intersects the posting lists of its bigrams and then checks each candidate paragraph's
 skeleton, so the answer is exact. Counting in code units keeps astral characters (two units)
 correct without special cases.
+
+:class:`GramIndexBuilder` writes all of this block by block, spilling and merging the posting
+lists through :mod:`search.postings`, so building takes the same memory at any corpus size.
 """
 
 from __future__ import annotations

@@ -30,13 +30,8 @@ def _deltas(docs: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return deltas.astype(np.uint32)
 
 
-def save_postings(path: Path, docs: np.ndarray, offsets: np.ndarray) -> None:
-    """Write the lists ``docs[offsets[i]:offsets[i + 1]]`` (each sorted) to ``path``."""
-    path.write_bytes(zlib.compress(_deltas(docs, offsets).tobytes(), 6))
-
-
 def load_postings(path: Path, offsets: np.ndarray) -> np.ndarray:
-    """All lists written by :func:`save_postings` or :meth:`PostingRuns.merge`, concatenated."""
+    """All lists written by :meth:`PostingRuns.merge`, concatenated."""
     sums = np.cumsum(np.frombuffer(zlib.decompress(path.read_bytes()), dtype=np.uint32), dtype=np.int64)
     before = np.concatenate(([0], sums))[offsets[:-1]]  # each list's running sum before it starts
     return (sums - np.repeat(before, np.diff(offsets))).astype(np.uint32)
