@@ -89,25 +89,34 @@ def open_text(path: Path):
     return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")
 
 
-def prepare_seeds(corpus: Path, dest: Path, limit: int | None = None, extra_seeds: Path | None = None) -> Path:
-    """A seeds folder under ``dest`` holding the first ``limit`` JSONL lines of ``corpus``.
+def prepare_seeds(corpus: Path, dest: Path, limit: int | None = None, extra_seeds: Path | None = None,
+                  copies: int = 1) -> Path:
+    """A seeds folder under ``dest`` holding the first ``limit`` JSONL lines of ``corpus``,
+    ``copies`` times over (the ids of copy k > 0 get a ``#k`` suffix, so a larger corpus of the
+    same kind of text can be indexed).
 
     ``extra_seeds`` (e.g. the repo's ``seeds/``) is symlinked in beside it. Reused when present.
     """
     dest = Path(dest)
     marker = dest / ".source"
-    stamp = f"{Path(corpus).resolve()}|{limit}|{extra_seeds}"
+    stamp = f"{Path(corpus).resolve()}|{limit}|{extra_seeds}" + (f"|x{copies}" if copies != 1 else "")
     if marker.exists() and marker.read_text() == stamp:
         return dest
     dest.mkdir(parents=True, exist_ok=True)
     for old in dest.iterdir():
         if old.is_symlink() or old.is_file():
             old.unlink()
-    with open_text(corpus) as src, open(dest / "corpus.jsonl", "w", encoding="utf-8") as out:
-        for i, line in enumerate(src):
-            if limit is not None and i >= limit:
-                break
-            out.write(line)
+    with open(dest / "corpus.jsonl", "w", encoding="utf-8") as out:
+        for copy in range(copies):
+            with open_text(corpus) as src:
+                for i, line in enumerate(src):
+                    if limit is not None and i >= limit:
+                        break
+                    if copy and line.strip():
+                        record = json.loads(line)
+                        record["id"] = f"{record['id']}#{copy}"
+                        line = json.dumps(record, ensure_ascii=False) + "\n"
+                    out.write(line)
     if extra_seeds is not None and Path(extra_seeds).is_dir():
         for f in Path(extra_seeds).iterdir():
             if not f.name.startswith(".") and f.is_file():
@@ -159,7 +168,9 @@ def substring_pool(texts: list[str], count: int, seed: int = 5, min_len: int = 2
 
 
 class TreeRSS:
-    """Samples the summed RSS of a process and all its descendants (peak, in bytes)."""
+    """Samples the summed RSS of a process and all its descendants (peak, in bytes), and their
+    summed PSS: forked workers share the dictionaries loaded before the fork, which RSS counts
+    once per process and PSS splits between them (Linux only; 0 elsewhere)."""
 
     def __init__(self, pid: int, interval: float = 0.1):
         import psutil
@@ -168,6 +179,7 @@ class TreeRSS:
         self.interval = interval
         self.peak = 0
         self.peak_single = 0
+        self.peak_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -177,15 +189,18 @@ class TreeRSS:
         while not self._stop.is_set():
             try:
                 procs = [self.proc] + self.proc.children(recursive=True)
-                rss = []
+                rss, pss = [], []
                 for p in procs:
                     try:
-                        rss.append(p.memory_info().rss)
+                        info = p.memory_full_info()
                     except psutil.Error:
-                        pass
+                        continue
+                    rss.append(info.rss)
+                    pss.append(getattr(info, "pss", 0))
                 if rss:
                     self.peak = max(self.peak, sum(rss))
                     self.peak_single = max(self.peak_single, max(rss))
+                    self.peak_pss = max(self.peak_pss, sum(pss))
             except psutil.Error:
                 pass
             self._stop.wait(self.interval)
@@ -220,6 +235,7 @@ def run_measured(argv: list[str], env: dict | None = None, timeout: float | None
         wall_total=wall,
         cpu_s=(after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         peak_rss_tree=rss.peak,
+        peak_pss_tree=rss.peak_pss,
         peak_rss_single=max(rss.peak_single, result.pop("maxrss_self", 0), result.pop("maxrss_children", 0)),
     )
     return result

@@ -9,7 +9,8 @@
 Each side runs in its own child process (so its peak RSS, children included, is its own), one
 after the other in the same run: compare the ratios, not the absolute figures, on a shared machine.
 Prints: characters/s (wall), characters per CPU-second (all processes of the side), index size,
-peak RSS (summed over the side's process tree, sampled every 0.1 s, and its largest process).
+peak RSS (summed over the side's process tree, sampled every 0.1 s, and its largest process) and
+peak PSS (the tree's proportional set size: pages shared by forked workers counted once).
 """
 
 from __future__ import annotations
@@ -263,14 +264,15 @@ def report(name: str, results: list[dict]) -> str:
         lo, hi = r.get("rate_range", (rate, rate))
         row = [r["side"], r["variant"], r["jobs"], f"{r['chars']:,}", f"{r['seconds']:.1f}",
                f"{rate:,.0f}" + (f" ({lo:,.0f}–{hi:,.0f})" if r.get("runs", 1) > 1 else ""), f"{r['cpu_s']:.1f}", f"{cpu_rate:,.0f}", C.mib(r["size"]),
-               f"{r['size'] / r['chars']:.1f}", C.mib(r["peak_rss_tree"]), C.mib(r["peak_rss_single"])]
+               f"{r['size'] / r['chars']:.1f}", C.mib(r["peak_rss_tree"]), C.mib(r.get("peak_pss_tree", 0)),
+               C.mib(r["peak_rss_single"])]
         if peer is not None:
             peer_rate = peer["chars"] / peer["seconds"]
             peer_cpu = peer["chars"] / peer["cpu_s"]
             row += [f"{rate / peer_rate:.2f}×", f"{cpu_rate / peer_cpu:.2f}×", f"{r['size'] / peer['size']:.2f}×"]
         rows.append(row)
     header = ["side", "variant", "jobs", "chars", "build s", "chars/s" + (" (range)" if results[0].get("runs", 1) > 1 else ""), "CPU s", "chars/CPU-s", "index",
-              "B/char", "peak RSS (tree)", "peak RSS (1 proc)"]
+              "B/char", "peak RSS (tree)", "peak PSS (tree)", "peak RSS (1 proc)"]
     if peer is not None:
         header += ["throughput vs peer", "per-CPU vs peer", "size vs peer"]
     paragraphs = results[0]["paragraphs"]
@@ -284,6 +286,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=C.DEFAULT_CORPUS)
     ap.add_argument("--limit", type=int, default=None, help="first N stories of the corpus")
+    ap.add_argument("--copies", default="1",
+                    help="','-separated: index the corpus this many times over, each a run of its own "
+                         "(e.g. 1,3: does peak memory grow with the corpus?)")
     ap.add_argument("--jobs", type=int, default=C.cores(), help="zhsearch --jobs (default: all cores)")
     ap.add_argument("--variants", default="base",
                     help="';'-separated zhsearch variants, each a ','-set of prototypes (see _prototypes.py)")
@@ -313,9 +318,11 @@ def main(argv=None) -> int:
     C.begin(args)
     corpora = []
     if not args.poetry_only:
-        tag = f"xwlb-{args.limit}" if args.limit else "xwlb-all"
-        corpora.append((f"{args.corpus.name}" + (f" (first {args.limit} stories)" if args.limit else ""),
-                        C.prepare_seeds(args.corpus, args.workdir / f"seeds-{tag}", args.limit)))
+        for copies in map(int, args.copies.split(",")):
+            tag = (f"xwlb-{args.limit}" if args.limit else "xwlb-all") + (f"-x{copies}" if copies != 1 else "")
+            corpora.append((f"{args.corpus.name}" + (f" (first {args.limit} stories)" if args.limit else "")
+                            + (f" ×{copies}" if copies != 1 else ""),
+                            C.prepare_seeds(args.corpus, args.workdir / f"seeds-{tag}", args.limit, copies=copies)))
     if args.poetry:
         corpora.append(("chinese-poetry 2.0.1 quantangshi (Traditional)"
                         + (f" (first {args.limit} poems)" if args.limit else ""),
