@@ -103,7 +103,8 @@ def _serve(args, settings: Settings) -> int:
     from .indexer import has_index
 
     if not has_index(settings):
-        print(f"no index at {settings.index_dir}: building it from {settings.seeds_dir} first", file=sys.stderr)
+        print(f"no index this version can read at {settings.index_dir}: building it from {settings.seeds_dir} first",
+              file=sys.stderr)
         code = _index(argparse.Namespace(jobs=None, strict=False), settings)
         if code != 0:
             return code

@@ -1,8 +1,10 @@
 """Building an index: seeds → paragraphs → a new build beside the live one → atomic swap.
 
-A build folder holds a Whoosh index of the stored paragraphs (document number = the paragraph's
-``gid``, its position in the build), ``articles.json`` (each article's id, title and source), and in
-``grams/`` the match index of :mod:`search.grams`. Normalising and segmenting — the expensive
+A build folder holds a Whoosh index of the stored paragraph texts (document number = the
+paragraph's ``gid``, its position in the build), ``articles.json`` (each article's id, title and
+source), ``kinds.npy`` (each paragraph's kind), and in ``grams/`` the match index of
+:mod:`search.grams`, which also says where each article's paragraphs start: a paragraph's article
+and number follow from its ``gid``, so they are not stored per paragraph. Normalising and segmenting — the expensive
 part — runs in worker processes; the main process keeps the order and writes.
 """
 
@@ -23,14 +25,16 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, STORED, Schema
+import numpy as np
+from whoosh.fields import STORED, Schema
 
 from . import analysis
 from .config import Settings
 from .grams import GramIndexBuilder
 from .normalize import normalize, skeleton
-from .paragraphs import Article, InputProblem, read_articles
-from .store import ARTICLES, GRAMS, IndexLayout, write_meta
+from .paragraphs import KINDS, Article, InputProblem, read_articles
+from .postings import NpyAppender
+from .store import ARTICLES, FORMAT, GRAMS, PARAGRAPH_KINDS, IndexLayout, is_current_format, write_meta
 
 _BATCH = 32  # articles per job sent to a worker process
 
@@ -40,8 +44,8 @@ class BuildFailed(RuntimeError):
 
 
 def make_schema() -> Schema:
-    """One Whoosh document per paragraph, in ``gid`` order: what a hit shows, and its article."""
-    return Schema(article_id=ID(stored=True), n=STORED, kind=STORED, text=STORED)
+    """One Whoosh document per paragraph, in ``gid`` order: the text a hit shows."""
+    return Schema(text=STORED)
 
 
 @dataclass(frozen=True)
@@ -142,13 +146,14 @@ def build_index(
             writer = ix.writer(limitmb=16)  # its pool holds the article-id postings until it spills them
             grams = GramIndexBuilder(build / GRAMS)
             articles = read_articles(Path(settings.seeds_dir), on_problem)
-            counts = _add_articles(writer, grams, analysed(articles, jobs), progress, build / ARTICLES)
+            counts = _add_articles(writer, grams, analysed(articles, jobs), progress, build)
             if counts[0] == 0:
                 raise BuildFailed(f"no articles found in {settings.seeds_dir}")
             writer.commit()
             writer = None
             grams.finish()
             meta = {
+                "format": FORMAT,
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "articles": counts[0],
                 "paragraphs": counts[1],
@@ -164,9 +169,10 @@ def build_index(
     return BuildSummary(*counts, seconds=time.perf_counter() - started, problems=len(problems), build=build)
 
 
-def _add_articles(writer, grams: GramIndexBuilder, pairs, progress, articles_file: Path) -> tuple[int, int, int]:
+def _add_articles(writer, grams: GramIndexBuilder, pairs, progress, build: Path) -> tuple[int, int, int]:
     n_articles = n_paragraphs = n_chars = 0
-    with open(articles_file, "w", encoding="utf-8") as table:  # one JSON array, written as it grows
+    kinds = NpyAppender(build / PARAGRAPH_KINDS, np.uint8)
+    with open(build / ARTICLES, "w", encoding="utf-8") as table:  # one JSON array, written as it grows
         table.write("[")
         for article, (title, paragraphs) in pairs:
             grams.start_article(title)
@@ -174,15 +180,19 @@ def _add_articles(writer, grams: GramIndexBuilder, pairs, progress, articles_fil
                         + json.dumps([article.id, article.title, article.source], ensure_ascii=False))
             n_articles += 1
             size = 0
-            for paragraph, (skeleton_text, words) in zip(article.paragraphs, paragraphs):
+            for n, (paragraph, (skeleton_text, words)) in enumerate(zip(article.paragraphs, paragraphs), start=1):
+                if paragraph.n != n:  # the searcher numbers paragraphs by their position
+                    raise BuildFailed(f"{article.source}: paragraph {paragraph.n} is in position {n}")
                 grams.add_paragraph(skeleton_text, words)
-                writer.add_document(article_id=article.id, n=paragraph.n, kind=paragraph.kind, text=paragraph.text)
+                writer.add_document(text=paragraph.text)
                 n_paragraphs += 1
                 n_chars += len(paragraph.text)
                 size += len(paragraph.text.encode("utf-8"))
+            kinds.append([KINDS.index(paragraph.kind) for paragraph in article.paragraphs])
             if progress is not None:
                 progress(size)
         table.write("]")
+    kinds.close()
     return n_articles, n_paragraphs, n_chars
 
 
@@ -236,8 +246,9 @@ def _die_with_builder() -> None:
 
 
 def has_index(settings: Settings) -> bool:
-    """Whether a live index exists at ``settings.index_dir``."""
-    return IndexLayout(Path(settings.index_dir)).current() is not None
+    """Whether a live index this version can read exists at ``settings.index_dir``."""
+    build = IndexLayout(Path(settings.index_dir)).current()
+    return build is not None and is_current_format(build)
 
 
 def default_jobs() -> int:

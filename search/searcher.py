@@ -3,9 +3,9 @@
 Returns plain data shaped like the JSON API; knows nothing of HTTP. One :class:`Searcher` per
 process, opened lazily (after gunicorn forks) and refreshed when a new build is swapped in.
 
-Matching, ranking and the whole-word test run on the match index (:mod:`search.grams`);
-Whoosh holds the stored paragraphs (its document numbers are the paragraph ids) and finds an
-article's paragraphs by id.
+Matching, ranking and the whole-word test run on the match index (:mod:`search.grams`), which
+also knows where each article's paragraphs start; Whoosh holds the stored paragraph texts (its
+document numbers are the paragraph ids).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from .config import Settings
 from .grams import GramIndex
 from .highlight import highlight
 from .query import TITLE, BadQuery, ParsedQuery, Unit, parse
-from .store import ARTICLES, GRAMS, IndexLayout, read_meta
+from .paragraphs import KINDS
+from .store import ARTICLES, GRAMS, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta
 
 __all__ = ["ArticleNotFound", "BadQuery", "IndexMissing", "Searcher"]
 
@@ -43,32 +44,48 @@ class ArticleNotFound(LookupError):
 
 @dataclass
 class _Live:
-    """One open build: stored paragraphs (Whoosh), the match index, and the articles table."""
+    """One open build: stored paragraph texts (Whoosh), the match index, the articles table and
+    each paragraph's kind."""
 
     whoosh: object
     grams: GramIndex
     articles: list  # [id, title, source] per article, in paragraph-id order
+    kinds: np.ndarray  # paragraph id → position in paragraphs.KINDS
     meta: dict
     article_index: np.ndarray = None  # paragraph id → position in ``articles``
+    positions: dict = None  # article id → position in ``articles``
 
     def __post_init__(self):
         starts = self.grams.article_starts
         sizes = np.diff(np.append(starts, self.grams.count))
         self.article_index = np.repeat(np.arange(len(starts), dtype=np.int32), sizes)
+        self.positions = {row[0]: position for position, row in enumerate(self.articles)}
 
     @classmethod
     def open(cls, build: Path) -> "_Live":
-        searcher = whoosh_index.open_dir(str(build)).searcher()
+        if not is_current_format(build):
+            raise IndexMissing(f"the index at {build} was built by another version; run `zhsearch index`")
         grams = GramIndex(build / GRAMS)
-        if searcher.doc_count_all() != grams.count:
+        kinds = np.load(build / PARAGRAPH_KINDS, mmap_mode="r")
+        articles = json.loads((build / ARTICLES).read_text(encoding="utf-8"))
+        searcher = whoosh_index.open_dir(str(build)).searcher()
+        if not searcher.doc_count_all() == grams.count == len(kinds) or len(articles) != len(grams.article_starts):
             searcher.close()
             raise IndexMissing(f"the index at {build} is incomplete; run `zhsearch index`")
-        articles = json.loads((build / ARTICLES).read_text(encoding="utf-8"))
-        return cls(searcher, grams, articles, read_meta(build))
+        return cls(searcher, grams, articles, kinds, read_meta(build))
 
-    def article_of(self, gid: int) -> list:
-        """[id, title, source] of the article that paragraph ``gid`` belongs to."""
-        return self.articles[self.article_index[gid]]
+    def paragraph(self, gid: int) -> dict:
+        """Paragraph ``gid``: its article's id and title, its number in the article, kind, text."""
+        position = int(self.article_index[gid])
+        article_id, title, _ = self.articles[position]
+        return {"article_id": article_id, "article_title": title,
+                "n": gid - int(self.grams.article_starts[position]) + 1, "kind": KINDS[self.kinds[gid]],
+                "text": self.whoosh.stored_fields(gid)["text"]}
+
+    def article_gids(self, position: int) -> range:
+        """The paragraph ids of the article at ``position`` in ``articles``."""
+        starts = self.grams.article_starts
+        return range(int(starts[position]), int(starts[position + 1]) if position + 1 < len(starts) else self.grams.count)
 
     def close(self) -> None:
         self.whoosh.close()
@@ -104,8 +121,10 @@ class Searcher:
                 raise IndexMissing(f"no index at {self.settings.index_dir}; run `zhsearch index`")
             try:
                 live = _Live.open(build)
-            except (OSError, ValueError, IndexMissing, whoosh_index.IndexError):
+            except (OSError, ValueError, IndexMissing, whoosh_index.IndexError) as problem:
                 if self._live is None:
+                    if isinstance(problem, IndexMissing):
+                        raise
                     raise IndexMissing(f"the index at {build} cannot be opened; run `zhsearch index`") from None
                 return self._live  # keep answering from the build we have; try again next time
             old, self._live = self._live, live
@@ -152,16 +171,15 @@ class Searcher:
                 order = np.lexsort((gids, -scores))[offset : offset + size]  # best first, then index order
                 keys = parsed.highlight_keys()
                 for i in order.tolist():
-                    gid = int(gids[i])
-                    stored = live.whoosh.stored_fields(gid)
+                    paragraph = live.paragraph(int(gids[i]))
                     hits.append({
-                        "article_id": stored["article_id"],
-                        "article_title": live.article_of(gid)[1],
-                        "paragraph": stored["n"],
-                        "kind": stored["kind"],
+                        "article_id": paragraph["article_id"],
+                        "article_title": paragraph["article_title"],
+                        "paragraph": paragraph["n"],
+                        "kind": paragraph["kind"],
                         "score": round(float(scores[i]), 4),
-                        "text": stored["text"],
-                        "highlight": highlight(stored["text"], keys),
+                        "text": paragraph["text"],
+                        "highlight": highlight(paragraph["text"], keys),
                     })
         return {
             "query": q,
@@ -176,15 +194,16 @@ class Searcher:
         """A whole article's paragraphs in order; with ``q``, each with its highlight."""
         keys = self.parse(q).highlight_keys() if q else None
         live = self._current()
-        gids = sorted(live.whoosh.document_numbers(article_id=article_id))
-        if not gids:
+        position = live.positions.get(article_id)
+        if position is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
-        _, title, source = live.article_of(gids[0])
+        _, title, source = live.articles[position]
         paragraphs = []
-        for doc in sorted((live.whoosh.stored_fields(gid) for gid in gids), key=lambda d: d["n"]):
-            paragraph = {"n": doc["n"], "kind": doc["kind"], "text": doc["text"]}
+        for gid in live.article_gids(position):
+            found = live.paragraph(gid)
+            paragraph = {"n": found["n"], "kind": found["kind"], "text": found["text"]}
             if keys is not None:
-                paragraph["highlight"] = highlight(doc["text"], keys)
+                paragraph["highlight"] = highlight(found["text"], keys)
             paragraphs.append(paragraph)
         return {"id": article_id, "title": title, "source": source, "paragraphs": paragraphs}
 

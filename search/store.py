@@ -4,7 +4,7 @@
 
     index/
       CURRENT            name of the live build, replaced atomically (os.replace)
-      build-<stamp>/     one complete build: Whoosh files, meta.json, articles.json, grams/
+      build-<stamp>/     one complete build: Whoosh files, meta.json, articles.json, kinds.npy, grams/
       .lock              held (flock) by the one build allowed at a time
 
 A build is written into a fresh ``build-*`` folder and becomes live only when ``CURRENT`` names
@@ -29,7 +29,11 @@ META = "meta.json"
 BUILD_PREFIX = "build-"
 # Inside a build folder, beside Whoosh's files:
 ARTICLES = "articles.json"  # [id, title, source] per article
+PARAGRAPH_KINDS = "kinds.npy"  # per paragraph id: its kind, as a position in paragraphs.KINDS
 GRAMS = "grams"  # the match index (search.grams)
+# What a build folder holds changes now and then; meta.json records the version it was built
+# with, and a build of another version is rebuilt rather than misread.
+FORMAT = 2
 
 
 class BuildLocked(RuntimeError):
@@ -121,6 +125,11 @@ class IndexLayout:
 def write_meta(build: Path, meta: dict) -> None:
     """Record what a build holds (counts, time) beside its Whoosh files."""
     (build / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def is_current_format(build: Path) -> bool:
+    """Whether ``build`` was written in the layout this version reads."""
+    return read_meta(build).get("format") == FORMAT
 
 
 def read_meta(build: Path) -> dict:

@@ -197,3 +197,38 @@ def test_a_build_that_cannot_be_opened_leaves_the_open_one_serving(tmp_path):
     assert searcher.search("联合国")["total"] == before
     with pytest.raises(IndexMissing):
         Searcher(settings).search("联合国")
+
+
+def test_every_article_and_hit_carries_its_paragraphs_number_kind_and_text(corpus):
+    """Numbers, kinds and articles are derived from paragraph ids, not stored per paragraph."""
+    from search.paragraphs import read_articles
+
+    articles = list(read_articles(corpus.settings.seeds_dir, lambda problem: None))
+    expected = {}
+    for article in articles:
+        got = corpus.searcher.article(article.id)
+        assert (got["title"], got["source"]) == (article.title, article.source)
+        assert got["paragraphs"] == [{"n": p.n, "kind": p.kind, "text": p.text} for p in article.paragraphs]
+        expected.update({(article.id, p.n): (article.title, p.kind, p.text) for p in article.paragraphs})
+    _, hits = fetch_all(corpus.searcher, "的")
+    assert len(hits) > 20
+    for hit in hits:
+        assert expected[hit["article_id"], hit["paragraph"]] == (hit["article_title"], hit["kind"], hit["text"])
+
+
+def test_an_index_built_by_another_version_is_rebuilt_not_misread(tmp_path):
+    import json
+
+    from search.indexer import has_index
+    from search.store import META, IndexLayout
+
+    from conftest import index_articles
+
+    settings = index_articles(tmp_path, {"a": "联合国大会\n联合国大会今日开幕。\n"})
+    assert has_index(settings)
+    meta_file = IndexLayout(settings.index_dir).current() / META
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    meta_file.write_text(json.dumps(dict(meta, format=1)), encoding="utf-8")
+    assert not has_index(settings)  # so `zhsearch serve` builds it again
+    with pytest.raises(IndexMissing, match="another version"):
+        Searcher(settings).search("联合国")
