@@ -8,8 +8,9 @@ the build (Whoosh keeps the stored paragraphs):
 * ``units.npy`` — all skeletons as UTF-16 code units, one 0 between paragraphs (0 never occurs in
   a skeleton: control characters are dropped by normalisation);
 * ``starts.npy`` — where each paragraph starts in ``units`` (paragraph ids are ``gid`` 0…N-1);
-* ``bigram_keys.npy`` / ``bigram_offsets.npy`` / ``bigram_docs.z`` / ``bigram_tf.npy`` — for
-  each distinct bigram of code units, the sorted paragraph ids that contain it and how often;
+* ``bigram_keys.npy`` / ``bigram_offsets.npy`` / ``bigram_docs.z`` / ``bigram_tf_*.npy`` — for
+  each distinct bigram of code units, the sorted paragraph ids that contain it and how often
+  (the counts other than 1 only);
 * ``titles.txt`` / ``article_starts.npy`` — each article's title skeleton and its first paragraph
   id (an article's paragraphs have consecutive ids), for ``title:`` queries;
 * ``words.txt`` / ``word_offsets.npy`` / ``word_docs.z`` — the sorted vocabulary of jieba words
@@ -35,10 +36,11 @@ from typing import Iterable
 
 import numpy as np
 
-from .postings import NpyAppender, PostingRuns, load_postings
+from .postings import NpyAppender, PostingRuns, SparseCounts, load_postings
 
 SEPARATOR = 0
-_FILES = ("units", "starts", "bigram_keys", "bigram_offsets", "bigram_tf", "article_starts", "word_offsets")
+_FILES = ("units", "starts", "bigram_keys", "bigram_offsets", "bigram_tf_at", "bigram_tf_value", "article_starts",
+          "word_offsets")
 BM25_K1 = 1.2
 BM25_B = 0.75
 
@@ -123,7 +125,7 @@ class GramIndexBuilder:
         self._titles.close()
         self._bigrams.merge(self.folder / "bigram_docs.z", NpyAppender(self.folder / "bigram_offsets.npy", np.int64),
                             NpyAppender(self.folder / "bigram_keys.npy", np.uint32),
-                            NpyAppender(self.folder / "bigram_tf.npy", np.uint8), budget=self._merge_budget)
+                            SparseCounts(self.folder, "bigram_tf"), budget=self._merge_budget)
         words = sorted(w for w in self._vocabulary if "\n" not in w)
         rank = np.full(len(self._vocabulary), -1, dtype=np.int64)  # -1: dropped
         rank[[self._vocabulary[w] for w in words]] = np.arange(len(words))
@@ -150,7 +152,7 @@ class GramIndex:
         self.bigram_keys = np.asarray(arrays["bigram_keys"])
         self.bigram_offsets = np.asarray(arrays["bigram_offsets"])
         self.bigram_docs = load_postings(folder / "bigram_docs.z", self.bigram_offsets)
-        self.bigram_tf = arrays["bigram_tf"]
+        self.bigram_tf_at, self.bigram_tf_value = arrays["bigram_tf_at"], arrays["bigram_tf_value"]
         self.skeletons = np.asarray(self.units[:-1]).tobytes().decode("utf-16-le").split("\x00")
         self.article_starts = np.asarray(arrays["article_starts"])
         self.word_offsets = np.asarray(arrays["word_offsets"])
@@ -173,7 +175,8 @@ class GramIndex:
         if i == len(self.bigram_keys) or int(self.bigram_keys[i]) != code:
             return Matches(np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.uint8))
         lo, hi = int(self.bigram_offsets[i]), int(self.bigram_offsets[i + 1])
-        return Matches(np.asarray(self.bigram_docs[lo:hi]), np.asarray(self.bigram_tf[lo:hi]))
+        return Matches(np.asarray(self.bigram_docs[lo:hi]),
+                       SparseCounts.read(self.bigram_tf_at, self.bigram_tf_value, lo, hi))
 
     def find(self, key: str) -> Matches:
         """Every paragraph whose skeleton contains ``key``, with occurrence counts."""

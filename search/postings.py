@@ -65,6 +65,35 @@ class NpyAppender:
         self._raw.unlink()
 
 
+class SparseCounts:
+    """Per-pair counts that are nearly all 1 (a bigram seldom recurs in one paragraph), kept as
+    the positions and values of the others: ``<name>_at.npy`` and ``<name>_value.npy``."""
+
+    def __init__(self, folder: Path, name: str):
+        self._at = NpyAppender(folder / f"{name}_at.npy", np.int64)
+        self._value = NpyAppender(folder / f"{name}_value.npy", np.uint8)
+        self._count = 0
+
+    def append(self, counts: np.ndarray) -> None:
+        """The counts of the next pairs."""
+        others = np.flatnonzero(counts != 1)
+        self._at.append(others + self._count)
+        self._value.append(counts[others])
+        self._count += len(counts)
+
+    def close(self) -> None:
+        self._at.close()
+        self._value.close()
+
+    @staticmethod
+    def read(at: np.ndarray, value: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """The counts of pairs ``lo:hi`` from the two saved arrays."""
+        counts = np.ones(hi - lo, dtype=np.uint8)
+        first, last = int(at.searchsorted(lo)), int(at.searchsorted(hi))
+        counts[np.asarray(at[first:last]) - lo] = value[first:last]
+        return counts
+
+
 class PostingRuns:
     """Sorted runs of (key, paragraph[, count]) pairs spilled to ``folder``, merged into lists.
 
@@ -134,7 +163,7 @@ class PostingRuns:
         return other
 
     def merge(self, docs_path: Path, offsets: NpyAppender, keys: NpyAppender | None = None,
-              tf: NpyAppender | None = None, *, budget: int = 1 << 20) -> None:
+              tf: NpyAppender | SparseCounts | None = None, *, budget: int = 1 << 20) -> None:
         """Write every key's list, in key order: ids to ``docs_path``, list starts to ``offsets``
         (closed with the total), and when given the distinct keys and the per-pair counts."""
         runs = self._runs()

@@ -33,7 +33,7 @@ PARAGRAPH_KINDS = "kinds.npy"  # per paragraph id: its kind, as a position in pa
 GRAMS = "grams"  # the match index (search.grams)
 # What a build folder holds changes now and then; meta.json records the version it was built
 # with, and a build of another version is rebuilt rather than misread.
-FORMAT = 2
+FORMAT = 3
 
 
 class BuildLocked(RuntimeError):

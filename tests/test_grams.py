@@ -65,6 +65,11 @@ def test_find_agrees_with_brute_force(tmp_path_factory, skeletons, key):
     assert found.gids.tolist() == sorted(expected)
     if len(key.encode("utf-16-le")) > 4:  # verified keys count exactly (shorter ones count overlaps)
         assert found.tf.tolist() == [expected[g] for g in sorted(expected)]
+    else:
+        units = len(key.encode("utf-16-le")) // 2
+        overlapping = [sum(s.encode("utf-16-le")[2 * i:2 * (i + units)] == key.encode("utf-16-le")
+                           for i in range(len(s.encode("utf-16-le")) // 2)) for s in skeletons]
+        assert found.tf.tolist() == [min(overlapping[g], 255) for g in sorted(expected)]
     assert np.all(found.tf > 0)
 
 
@@ -81,7 +86,7 @@ def test_small_blocks_and_merge_ranges_give_the_same_index(tmp_path_factory, ske
     whole = build(tmp_path_factory.mktemp("one"), skeletons, titles, starts, words)
     small = build(tmp_path_factory.mktemp("blocks"), skeletons, titles, starts, words, block_chars=block,
                   merge_budget=budget)
-    for name in ("units", "starts", "bigram_keys", "bigram_offsets", "bigram_docs", "bigram_tf",
+    for name in ("units", "starts", "bigram_keys", "bigram_offsets", "bigram_docs", "bigram_tf_at", "bigram_tf_value",
                  "article_starts", "word_offsets", "word_docs"):
         assert np.array_equal(getattr(whole, name), getattr(small, name)), name
     assert (whole.skeletons, whole.words, whole.titles) == (small.skeletons, small.words, small.titles)
