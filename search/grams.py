@@ -146,16 +146,18 @@ class GramIndex:
     """Exact substring lookup and BM25 scoring over one build's paragraphs."""
 
     def __init__(self, folder: Path):
-        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _FILES}
+        # plain arrays over the mappings (still shared between workers): slicing a np.memmap costs
+        # microseconds of bookkeeping per slice, paid several times per search
+        arrays = {name: np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r")) for name in _FILES}
         self.units = arrays["units"]
-        self.starts = np.asarray(arrays["starts"])
-        self.bigram_keys = np.asarray(arrays["bigram_keys"])
-        self.bigram_offsets = np.asarray(arrays["bigram_offsets"])
+        self.starts = arrays["starts"]
+        self.bigram_keys = arrays["bigram_keys"]
+        self.bigram_offsets = arrays["bigram_offsets"]
         self.bigram_docs = load_postings(folder / "bigram_docs.z", self.bigram_offsets)
         self.bigram_tf_at, self.bigram_tf_value = arrays["bigram_tf_at"], arrays["bigram_tf_value"]
         self.skeletons = np.asarray(self.units[:-1]).tobytes().decode("utf-16-le").split("\x00")
-        self.article_starts = np.asarray(arrays["article_starts"])
-        self.word_offsets = np.asarray(arrays["word_offsets"])
+        self.article_starts = arrays["article_starts"]
+        self.word_offsets = arrays["word_offsets"]
         self.word_docs = load_postings(folder / "word_docs.z", self.word_offsets)
         self.words = (folder / "words.txt").read_text(encoding="utf-8").split("\n")
         self.titles = (folder / "titles.txt").read_text(encoding="utf-8")
