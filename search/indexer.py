@@ -4,8 +4,9 @@ A build folder holds a Whoosh index of the stored paragraph texts (document numb
 paragraph's ``gid``, its position in the build), ``articles.json`` (each article's id, title and
 source), ``kinds.npy`` (each paragraph's kind), and in ``grams/`` the match index of
 :mod:`search.grams`, which also says where each article's paragraphs start: a paragraph's article
-and number follow from its ``gid``, so they are not stored per paragraph. Normalising and segmenting — the expensive
-part — runs in worker processes; the main process keeps the order and writes.
+and number follow from its ``gid``, so they are not stored per paragraph. Normalising and
+segmenting — the expensive part — runs in worker processes; the main process keeps the order and
+writes, streaming: its memory does not grow with the corpus.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from whoosh import index as whoosh_index
 import numpy as np
+from whoosh import index as whoosh_index
 from whoosh.fields import STORED, Schema
 
 from . import analysis
@@ -143,7 +144,7 @@ def build_index(
         try:
             analysis.warm_up()  # before the workers fork, so they share the dictionaries
             ix = whoosh_index.create_in(str(build), make_schema())
-            writer = ix.writer(limitmb=16)  # its pool holds the article-id postings until it spills them
+            writer = ix.writer()  # nothing is indexed in Whoosh, so its posting pool stays empty
             grams = GramIndexBuilder(build / GRAMS)
             articles = read_articles(Path(settings.seeds_dir), on_problem)
             counts = _add_articles(writer, grams, analysed(articles, jobs), progress, build)
