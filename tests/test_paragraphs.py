@@ -23,6 +23,8 @@ from search.paragraphs import (
 
 FIXTURES = Path(__file__).parent / "fixtures" / "runon"
 RUNON = sorted(FIXTURES.glob("*.txt"))
+# Stories with their editor's paragraphs, one per line; the tests join them into run-on text.
+PARAGRAPHED = sorted(FIXTURES.glob("*.paras"))
 WHITESPACE = re.compile(r"\s+")
 QUOTE_PAIRS = {"“": "”", "‘": "’", "「": "」", "『": "』", "（": "）", "(": ")", "《": "》", "【": "】"}
 
@@ -529,17 +531,23 @@ def test_gap_features_use_generic_cues_in_both_scripts() -> None:
     run = [(0, 8), (8, len(text))]
     f = _gap_features(text, run, 1, [_bigrams(text, lo, hi) for lo, hi in run], lead=False)
     assert f.get("date") == 1.0 and "w_pron3" not in f
+    text = "第一句话在这里。当地时间5日，会议开幕。"  # a time, not 当地 (a place word)
+    run = [(0, 8), (8, len(text))]
+    f = _gap_features(text, run, 1, [_bigrams(text, lo, hi) for lo, hi in run], lead=False)
+    assert f.get("date") == 1.0 and "w_area" not in f
 
 
 def test_fitted_weights_name_only_features_that_exist() -> None:
     groups = {"w_" + g for g in _FIRST_WORD_GROUPS}
-    words = {"fw_" + w for ws in _FIRST_WORD_GROUPS.values() for w in ws.split()}
     produced = {
         "bias", "date", "digit", "quote_open", "book_open", "latin", "source", "place", "speaker", "prev_quote_end",
         "prev_exclaim", "prev_colon", "prev_said", "next_len", "prev_len", "overlap", "overlap2", "after_lead",
-        "subject_time",
+        "subject_time", "run_len", "clause_len",
     }
-    assert set(_WEIGHTS) <= groups | words | produced
+    binned = re.compile(
+        r"(?:run|clause|overlap|novel|novel_opening)_bin\d|run\d_(?:prev|next)\d|prev\d_next\d|speaker_run\d"
+    )
+    assert {k for k in _WEIGHTS if not binned.fullmatch(k)} <= groups | produced
     glued = {
         "g_bias", "g_fronted", "g_reporter", "g_source", "g_ended", "g_repeat4", "g_repeat2", "g_time_at",
         "g_time_near", "g_time_far", "g_time_date", "g_speech", "g_head_time", "g_spaced", "g_colon",
@@ -655,3 +663,55 @@ def test_wire_dateline_is_not_taken_for_a_glued_heading() -> None:
     text = "新华社北京3月6日电（记者林晓）记者6日从国家气象部门获悉，今年春季全国大部分地区气温将偏高。" + FILLER
     paragraphs = split_text(text)
     assert paragraphs[0].kind == "lead" and paragraphs[0].text.startswith("新华社北京3月6日电（记者林晓）记者6日")
+
+
+# ---------------------------------------------------------------- run-on stories with known paragraphs
+
+
+def paragraphed(path: Path) -> tuple[str, list[str], set[int]]:
+    """(run-on text, the editor's paragraphs, offsets where the 2nd, 3rd, … paragraph starts) of a .paras fixture."""
+    paragraphs = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    offsets, pos = set(), 0
+    for p in paragraphs[:-1]:
+        pos += len(p)
+        offsets.add(pos)
+    return "".join(paragraphs), paragraphs, offsets
+
+
+@pytest.mark.parametrize("path", PARAGRAPHED, ids=lambda p: p.stem)
+def test_paragraphed_fixture_rules_hold_on_its_run_on_text(path: Path) -> None:
+    text, _, _ = paragraphed(path)
+    paragraphs = split_text(text)
+    assert_nothing_lost(text, paragraphs)
+    pairs = quotation_spans(text)
+    for cut in cut_offsets(text, paragraphs):
+        assert not any(o < cut <= c for o, c in pairs), text[max(0, cut - 20): cut + 20]
+    for p in paragraphs:
+        if p.kind == "body":
+            assert len(p.text) <= MAX_BODY or len(re.findall(r"[。！？]", p.text)) <= 1
+
+
+def test_paragraphed_fixtures_boundary_f1() -> None:
+    """Boundaries found in several styles (press conference, wire, data release, profile, brief) match the editors' well enough."""
+    assert len(PARAGRAPHED) >= 5
+    tp = fp = fn = 0
+    for path in PARAGRAPHED:
+        text, _, gold = paragraphed(path)
+        predicted = set(cut_offsets(text, split_text(text)))
+        tp, fp, fn = tp + len(predicted & gold), fp + len(predicted - gold), fn + len(gold - predicted)
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    assert 2 * precision * recall / (precision + recall) >= 0.55, (tp, fp, fn)
+
+
+def test_paragraphed_fixtures_open_paragraphs_at_new_sources_and_speakers() -> None:
+    expected = {
+        "wire_foreign": ["当地时间下午，"],
+        "press_conference": ["市交通运输局局长陈建华在发布会上表示，", "据介绍，", "此外，"],
+        "economy_data": ["分行业看，", "分产品看，"],
+    }
+    for stem, openings in expected.items():
+        text, _, _ = paragraphed(FIXTURES / f"{stem}.paras")
+        paragraphs = split_text(text)
+        assert paragraphs[0].kind == "lead"
+        for opening in openings:
+            assert any(p.text.startswith(opening) for p in paragraphs), (stem, opening)
