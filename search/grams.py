@@ -28,9 +28,13 @@ lists through :mod:`search.postings`, so building takes the same memory at any c
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
+import os
 from array import array
+from contextlib import ExitStack
 from dataclasses import dataclass
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Iterable
 
@@ -67,7 +71,10 @@ class GramIndexBuilder:
         self._titles = open(self.folder / "titles.txt", "w", encoding="utf-8")
         self._bigrams = PostingRuns(self.folder, "bigram", counts=True)
         self._words = PostingRuns(self.folder, "word", counts=False)
-        self._vocabulary: dict[str, int] = {}
+        # each block's sorted vocabulary, one word a line, merged into words.txt at the end
+        self._block_words = open(self.folder / "words.runs", "w+b")
+        self._block_word_lists: list[tuple[int, int]] = []  # per block: its offset, its number of words
+        self._vocabulary: dict[str, int] = {}  # this block's words
         self._block: list[str] = []  # skeletons not yet written
         self._block_chars = 0
         self._word_ids = array("I")
@@ -110,11 +117,18 @@ class GramIndexBuilder:
         pairs, counts = np.unique(((left << np.uint64(16) | right) << np.uint64(32) | doc_of_unit[:-1])[inside],
                                   return_counts=True)
         self._bigrams.add_run(pairs >> np.uint64(32), pairs & np.uint64(0xFFFFFFFF), counts)
-        # each word once per paragraph, paragraphs ascending: a stable sort by word keeps them so
-        word_ids = np.frombuffer(self._word_ids, dtype=np.uint32)
-        order = np.argsort(word_ids, kind="stable")
-        self._words.add_run(word_ids[order], np.frombuffer(self._word_gids, dtype=np.uint32)[order])
-        self._block, self._block_chars = [], 0
+        # the block's words get their rank in its sorted vocabulary; each word is once per
+        # paragraph, paragraphs ascending: a stable sort by rank keeps them so
+        words = sorted(w for w in self._vocabulary if "\n" not in w)
+        rank = np.full(len(self._vocabulary), -1, dtype=np.int64)  # -1: dropped
+        rank[[self._vocabulary[w] for w in words]] = np.arange(len(words))
+        ranks = rank[np.frombuffer(self._word_ids, dtype=np.uint32)]
+        kept = np.flatnonzero(ranks >= 0)
+        order = kept[np.argsort(ranks[kept], kind="stable")]
+        self._words.add_run(ranks[order], np.frombuffer(self._word_gids, dtype=np.uint32)[order])
+        self._block_word_lists.append((self._block_words.tell(), len(words)))
+        self._block_words.write("".join(w + "\n" for w in words).encode("utf-8"))
+        self._block, self._block_chars, self._vocabulary = [], 0, {}
         self._word_ids, self._word_gids = array("I"), array("I")
 
     def finish(self) -> None:
@@ -126,12 +140,31 @@ class GramIndexBuilder:
         self._bigrams.merge(self.folder / "bigram_docs.z", NpyAppender(self.folder / "bigram_offsets.npy", np.int64),
                             NpyAppender(self.folder / "bigram_keys.npy", np.uint32),
                             SparseCounts(self.folder, "bigram_tf"), budget=self._merge_budget)
-        words = sorted(w for w in self._vocabulary if "\n" not in w)
-        rank = np.full(len(self._vocabulary), -1, dtype=np.int64)  # -1: dropped
-        rank[[self._vocabulary[w] for w in words]] = np.arange(len(words))
-        self._words.remapped(rank).merge(self.folder / "word_docs.z", NpyAppender(self.folder / "word_offsets.npy", np.int64),
-                          budget=self._merge_budget)
-        (self.folder / "words.txt").write_text("\n".join(words), encoding="utf-8")
+        ranks = self._merge_vocabularies()
+        self._words.remapped(ranks).merge(self.folder / "word_docs.z",
+                                          NpyAppender(self.folder / "word_offsets.npy", np.int64),
+                                          budget=self._merge_budget)
+
+    def _merge_vocabularies(self) -> list[np.ndarray]:
+        """Write words.txt, the blocks' vocabularies merged; returns, per block, the rank in it of
+        each of the block's words. The lists are read from disk side by side, a word at a time."""
+        ranks = [np.empty(count, dtype=np.uint32) for _, count in self._block_word_lists]
+        path = self._block_words.name
+        self._block_words.close()
+        with ExitStack() as stack, open(self.folder / "words.txt", "wb") as out:
+            lists = []
+            for block, (offset, count) in enumerate(self._block_word_lists):
+                handle = stack.enter_context(open(path, "rb"))
+                handle.seek(offset)
+                lists.append(zip(islice(handle, count), repeat(block), range(count)))
+            rank, last = -1, None
+            for word, block, i in heapq.merge(*lists):  # UTF-8 bytes sort in code point order
+                if word != last:
+                    out.write((b"\n" if last is not None else b"") + word[:-1])  # words.txt: no final newline
+                    rank, last = rank + 1, word
+                ranks[block][i] = rank
+        os.unlink(path)
+        return ranks
 
 
 @dataclass

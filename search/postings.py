@@ -113,9 +113,8 @@ class PostingRuns:
         self._samples: list[np.ndarray] = []  # every _SAMPLE_STEP-th key of each run
 
     def add_run(self, keys: np.ndarray, docs: np.ndarray, tf: np.ndarray | None = None) -> None:
-        """Spill one run: sorted by (key, doc), every doc after those of the runs before it."""
-        if not len(keys):
-            return
+        """Spill one run (it may be empty): sorted by (key, doc), every doc after those of the
+        runs before it."""
         values = {"keys": keys, "docs": docs, "tf": None if tf is None else np.minimum(tf, 255)}
         for column in self._columns:
             self._files[column].write(np.asarray(values[column], dtype=self._DTYPES[column]).tobytes())
@@ -150,15 +149,13 @@ class PostingRuns:
         for path in self._paths.values():
             path.unlink(missing_ok=True)
 
-    def remapped(self, new_key: np.ndarray) -> "PostingRuns":
-        """These runs with every key ``k`` replaced by ``new_key[k]`` (negative: the pair is
-        dropped), each run sorted again; one run is in memory at a time. Keys must stay distinct."""
+    def remapped(self, new_keys: list[np.ndarray]) -> "PostingRuns":
+        """These runs with each key ``k`` of run ``i`` replaced by ``new_keys[i][k]``; one run is
+        in memory at a time. Each map must keep its run's keys distinct and in order."""
         other = PostingRuns(self._folder, self._name + "-remapped", counts="tf" in self._columns)
-        for start, end in self._runs():
-            keys = new_key[self._read("keys", start, end)]
-            kept = np.flatnonzero(keys >= 0)
-            order = kept[np.argsort(keys[kept], kind="stable")]  # docs stay ascending within a key
-            other.add_run(keys[order], *(self._read(column, start, end)[order] for column in self._columns[1:]))
+        for (start, end), new_key in zip(self._runs(), new_keys, strict=True):
+            other.add_run(new_key[self._read("keys", start, end)],
+                          *(self._read(column, start, end) for column in self._columns[1:]))
         self._remove()
         return other
 

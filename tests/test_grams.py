@@ -80,7 +80,7 @@ def test_find_agrees_with_brute_force(tmp_path_factory, skeletons, key):
 def test_small_blocks_and_merge_ranges_give_the_same_index(tmp_path_factory, skeletons, vocabulary, block, budget):
     """Spilling every few characters and merging a few pairs at a time must not change a byte of
     what a search sees (the merge samples one key in 1,024, so small budgets force many ranges)."""
-    words = [[w for w in vocabulary if w in s] for s in skeletons]
+    words = [[w for w in vocabulary if w in s] + ["换\n行"] for s in skeletons]  # a word with a line break is dropped
     starts = (0, len(skeletons) // 2) if len(skeletons) > 1 else (0,)
     titles = ("标题", "联合国宪章")
     whole = build(tmp_path_factory.mktemp("one"), skeletons, titles, starts, words)
@@ -90,6 +90,7 @@ def test_small_blocks_and_merge_ranges_give_the_same_index(tmp_path_factory, ske
                  "article_starts", "word_offsets", "word_docs"):
         assert np.array_equal(getattr(whole, name), getattr(small, name)), name
     assert (whole.skeletons, whole.words, whole.titles) == (small.skeletons, small.words, small.titles)
+    assert [w for w in whole.words if w] == sorted({w for s in skeletons for w in vocabulary if w in s})
 
 
 @settings(max_examples=150, deadline=None)
@@ -145,12 +146,12 @@ def test_compressed_postings_round_trip(tmp_path_factory, lists):
 
 def test_building_memory_does_not_grow_with_the_corpus(tmp_path):
     """Peak memory (Python objects and numpy buffers, as tracemalloc sees them) of building 8× more
-    paragraphs stays about the same: blocks are spilled to disk and merged range by range."""
+    paragraphs, with 8× more distinct words, stays about the same: blocks and their vocabularies
+    are spilled to disk and merged range by range."""
     import random
     import tracemalloc
 
     alphabet = [chr(0x4E00 + i) for i in range(400)]
-    vocabulary = ["".join(alphabet[i:i + 2]) for i in range(0, 400, 2)]
 
     def peak(paragraphs: int) -> int:
         rng = random.Random(7)
@@ -160,7 +161,8 @@ def test_building_memory_does_not_grow_with_the_corpus(tmp_path):
             for gid in range(paragraphs):
                 if gid % 10 == 0:
                     builder.start_article("".join(rng.choices(alphabet, k=8)))
-                builder.add_paragraph("".join(rng.choices(alphabet, k=80)), rng.sample(vocabulary, 5))
+                builder.add_paragraph("".join(rng.choices(alphabet, k=80)),
+                                      {"".join(rng.choices(alphabet, k=3)) for _ in range(5)})
             builder.finish()
             return tracemalloc.get_traced_memory()[1]
         finally:
