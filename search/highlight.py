@@ -11,12 +11,13 @@ from __future__ import annotations
 from html import escape
 from typing import Iterable
 
-from .normalize import fold
+from .normalize import Folded, fold
 
 
-def match_spans(text: str, keys: Iterable[str]) -> list[tuple[int, int]]:
-    """Sorted, non-overlapping original-character spans covering every occurrence of every key."""
-    folded = fold(text)
+def match_spans(text: str, keys: Iterable[str], folded: Folded | None = None) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping original-character spans covering every occurrence of every key.
+    ``folded`` is ``fold(text)`` when the caller has it."""
+    folded = folded or fold(text)
     spans = []
     for key in keys:
         if not key:
@@ -38,11 +39,12 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def highlight(text: str, keys: Iterable[str]) -> str:
-    """``text`` HTML-escaped with every occurrence of ``keys`` in ``<mark>``."""
+def highlight(text: str, keys: Iterable[str], folded: Folded | None = None) -> str:
+    """``text`` HTML-escaped with every occurrence of ``keys`` in ``<mark>`` (``folded``: as in
+    :func:`match_spans`)."""
     out = []
     done = 0
-    for start, end in match_spans(text, keys):
+    for start, end in match_spans(text, keys, folded):
         out.append(escape(text[done:start]))
         out.append("<mark>" + escape(text[start:end]) + "</mark>")
         done = end

@@ -32,10 +32,10 @@ from whoosh.fields import STORED, Schema
 from . import analysis
 from .config import Settings
 from .grams import GramIndexBuilder
-from .normalize import normalize, skeleton
+from .normalize import folds_in_place, normalize, skeleton
 from .paragraphs import KINDS, Article, InputProblem, read_articles
 from .postings import NpyAppender
-from .store import ARTICLES, FORMAT, GRAMS, PARAGRAPH_KINDS, IndexLayout, is_current_format, write_meta
+from .store import ARTICLES, FORMAT, GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, write_meta
 
 _BATCH = 32  # articles per job sent to a worker process
 
@@ -67,7 +67,8 @@ class BuildSummary:
                 + (f" ({self.problems} input problems skipped)" if self.problems else ""))
 
 
-Analysed = tuple[str, list[tuple[str, list[str]]]]  # title skeleton, (skeleton, words) per paragraph
+# title skeleton, and per paragraph: skeleton, words, whether it folds in place
+Analysed = tuple[str, list[tuple[str, list[str], bool]]]
 
 
 def analyse(article: Article) -> Analysed:
@@ -76,7 +77,9 @@ def analyse(article: Article) -> Analysed:
     paragraphs = []
     for paragraph in article.paragraphs:
         normalized = normalize(paragraph.text)
-        paragraphs.append((skeleton(normalized), sorted(analysis.index_words(normalized))))
+        skeleton_text = skeleton(normalized)
+        paragraphs.append((skeleton_text, sorted(analysis.index_words(normalized)),
+                           folds_in_place(paragraph.text, skeleton_text)))
     return title, paragraphs
 
 
@@ -173,6 +176,7 @@ def build_index(
 def _add_articles(writer, grams: GramIndexBuilder, pairs, progress, build: Path) -> tuple[int, int, int]:
     n_articles = n_paragraphs = n_chars = 0
     kinds = NpyAppender(build / PARAGRAPH_KINDS, np.uint8)
+    in_place = NpyAppender(build / IN_PLACE, np.uint8)
     with open(build / ARTICLES, "w", encoding="utf-8") as table:  # one JSON array, written as it grows
         table.write("[")
         for article, (title, paragraphs) in pairs:
@@ -181,7 +185,7 @@ def _add_articles(writer, grams: GramIndexBuilder, pairs, progress, build: Path)
                         + json.dumps([article.id, article.title, article.source], ensure_ascii=False))
             n_articles += 1
             size = 0
-            for n, (paragraph, (skeleton_text, words)) in enumerate(zip(article.paragraphs, paragraphs), start=1):
+            for n, (paragraph, (skeleton_text, words, _)) in enumerate(zip(article.paragraphs, paragraphs), start=1):
                 if paragraph.n != n:  # the searcher numbers paragraphs by their position
                     raise BuildFailed(f"{article.source}: paragraph {paragraph.n} is in position {n}")
                 grams.add_paragraph(skeleton_text, words)
@@ -190,10 +194,12 @@ def _add_articles(writer, grams: GramIndexBuilder, pairs, progress, build: Path)
                 n_chars += len(paragraph.text)
                 size += len(paragraph.text.encode("utf-8"))
             kinds.append([KINDS.index(paragraph.kind) for paragraph in article.paragraphs])
+            in_place.append([plain for _, _, plain in paragraphs])
             if progress is not None:
                 progress(size)
         table.write("]")
     kinds.close()
+    in_place.close()
     return n_articles, n_paragraphs, n_chars
 
 

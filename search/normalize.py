@@ -140,6 +140,19 @@ class Folded:
         """The original characters behind skeleton characters ``[start, end)``."""
         return self.starts[start], self.ends[end - 1]
 
+    @classmethod
+    def in_place(cls, text: str, skeleton_text: str) -> "Folded":
+        """``fold(text)`` for a text that :func:`folds_in_place`, given its skeleton: no work."""
+        return cls(text, skeleton_text, range(len(text)), range(1, len(text) + 1))
+
+
+def folds_in_place(text: str, skeleton_text: str) -> bool:
+    """Whether ``text`` folds character for character into ``skeleton_text`` (its
+    ``skeleton(normalize(text))``): already NFC, no character widened into several, none dropped.
+    Most paragraphs do; their highlights then need no :func:`fold`."""
+    return (len(skeleton_text) == len(text) and unicodedata.is_normalized("NFC", text)
+            and len(text.translate(_FOLD)) == len(text))
+
 
 def fold(text: str) -> Folded:
     """Normalise ``text`` keeping offsets; ``fold(t).skeleton == skeleton(normalize(t))``."""

@@ -25,7 +25,8 @@ from .grams import GramIndex
 from .highlight import highlight
 from .query import TITLE, BadQuery, ParsedQuery, Unit, parse
 from .paragraphs import KINDS
-from .store import ARTICLES, GRAMS, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta
+from .normalize import Folded
+from .store import ARTICLES, GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta
 
 __all__ = ["ArticleNotFound", "BadQuery", "IndexMissing", "Searcher"]
 
@@ -51,6 +52,7 @@ class _Live:
     grams: GramIndex
     articles: list  # [id, title, source] per article, in paragraph-id order
     kinds: np.ndarray  # paragraph id → position in paragraphs.KINDS
+    in_place: np.ndarray  # paragraph id → 1 when its text folds in place
     meta: dict
     article_index: np.ndarray = None  # paragraph id → position in ``articles``
     positions: dict = None  # article id → position in ``articles``
@@ -66,13 +68,15 @@ class _Live:
         if not is_current_format(build):
             raise IndexMissing(f"the index at {build} was built by another version; run `zhsearch index`")
         grams = GramIndex(build / GRAMS)
-        kinds = np.load(build / PARAGRAPH_KINDS, mmap_mode="r")
+        kinds = np.asarray(np.load(build / PARAGRAPH_KINDS, mmap_mode="r"))
+        in_place = np.asarray(np.load(build / IN_PLACE, mmap_mode="r"))
         articles = json.loads((build / ARTICLES).read_text(encoding="utf-8"))
         searcher = whoosh_index.open_dir(str(build)).searcher()
-        if not searcher.doc_count_all() == grams.count == len(kinds) or len(articles) != len(grams.article_starts):
+        if (not searcher.doc_count_all() == grams.count == len(kinds) == len(in_place)
+                or len(articles) != len(grams.article_starts)):
             searcher.close()
             raise IndexMissing(f"the index at {build} is incomplete; run `zhsearch index`")
-        return cls(searcher, grams, articles, kinds, read_meta(build))
+        return cls(searcher, grams, articles, kinds, in_place, read_meta(build))
 
     def paragraph(self, gid: int) -> dict:
         """Paragraph ``gid``: its article's id and title, its number in the article, kind, text."""
@@ -81,6 +85,12 @@ class _Live:
         return {"article_id": article_id, "article_title": title,
                 "n": gid - int(self.grams.article_starts[position]) + 1, "kind": KINDS[self.kinds[gid]],
                 "text": self.whoosh.stored_fields(gid)["text"]}
+
+    def highlight(self, gid: int, text: str, keys: list[str]) -> str:
+        """Paragraph ``gid``'s text with ``keys`` marked; its skeleton is at hand in the match index,
+        so a text that folds in place is not folded again."""
+        folded = Folded.in_place(text, self.grams.skeletons[gid]) if self.in_place[gid] else None
+        return highlight(text, keys, folded)
 
     def article_gids(self, position: int) -> range:
         """The paragraph ids of the article at ``position`` in ``articles``."""
@@ -171,7 +181,8 @@ class Searcher:
                 order = np.lexsort((gids, -scores))[offset : offset + size]  # best first, then index order
                 keys = parsed.highlight_keys()
                 for i in order.tolist():
-                    paragraph = live.paragraph(int(gids[i]))
+                    gid = int(gids[i])
+                    paragraph = live.paragraph(gid)
                     hits.append({
                         "article_id": paragraph["article_id"],
                         "article_title": paragraph["article_title"],
@@ -179,7 +190,7 @@ class Searcher:
                         "kind": paragraph["kind"],
                         "score": round(float(scores[i]), 4),
                         "text": paragraph["text"],
-                        "highlight": highlight(paragraph["text"], keys),
+                        "highlight": live.highlight(gid, paragraph["text"], keys),
                     })
         return {
             "query": q,
@@ -203,7 +214,7 @@ class Searcher:
             found = live.paragraph(gid)
             paragraph = {"n": found["n"], "kind": found["kind"], "text": found["text"]}
             if keys is not None:
-                paragraph["highlight"] = highlight(found["text"], keys)
+                paragraph["highlight"] = live.highlight(gid, found["text"], keys)
             paragraphs.append(paragraph)
         return {"id": article_id, "title": title, "source": source, "paragraphs": paragraphs}
 

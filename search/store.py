@@ -30,10 +30,11 @@ BUILD_PREFIX = "build-"
 # Inside a build folder, beside Whoosh's files:
 ARTICLES = "articles.json"  # [id, title, source] per article
 PARAGRAPH_KINDS = "kinds.npy"  # per paragraph id: its kind, as a position in paragraphs.KINDS
+IN_PLACE = "in_place.npy"  # per paragraph id: 1 when its text folds in place (normalize.folds_in_place)
 GRAMS = "grams"  # the match index (search.grams)
 # What a build folder holds changes now and then; meta.json records the version it was built
 # with, and a build of another version is rebuilt rather than misread.
-FORMAT = 3
+FORMAT = 4
 
 
 class BuildLocked(RuntimeError):

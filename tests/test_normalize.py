@@ -66,3 +66,29 @@ def test_offsets_are_monotonic_and_inside_the_original(text):
 @given(st.text())
 def test_skeleton_drops_exactly_the_ignorable_characters(text):
     assert skeleton(text) == "".join(c for c in text if not is_ignorable(c))
+
+
+@given(text_strategy | st.text())
+def test_a_text_that_folds_in_place_needs_no_fold(text):
+    """Where folds_in_place says so, the shortcut the searcher takes is exactly fold()."""
+    from search.normalize import Folded, folds_in_place
+
+    skeleton_text = skeleton(normalize(text))
+    if folds_in_place(text, skeleton_text):
+        expected = fold(text)
+        shortcut = Folded.in_place(text, skeleton_text)
+        assert (shortcut.skeleton, list(shortcut.starts), list(shortcut.ends)) == (
+            expected.skeleton, list(expected.starts), list(expected.ends))
+
+
+def test_plain_news_text_folds_in_place_and_changed_text_does_not():
+    from search.normalize import folds_in_place
+
+    def in_place(text):
+        return folds_in_place(text, skeleton(normalize(text)))
+
+    assert in_place("联合国秘书长古特雷斯当天表示，“安理会”应当（立即）行动。")
+    assert in_place("聯合國")  # Traditional → Simplified keeps every character in its place
+    assert in_place("ＡＢＣ－１２３")  # so does width and case folding, one character for one
+    for changed in ("联合国 大会", "e\u0301", "㍻", "零\u200b宽"):  # dropped, composed, widened
+        assert not in_place(changed), changed
