@@ -89,8 +89,9 @@ class SparseCounts:
     def read(at: np.ndarray, value: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """The counts of pairs ``lo:hi`` from the two saved arrays."""
         counts = np.ones(hi - lo, dtype=np.uint8)
-        first, last = int(at.searchsorted(lo)), int(at.searchsorted(hi))
-        counts[np.asarray(at[first:last]) - lo] = value[first:last]
+        first, last = at.searchsorted((lo, hi)).tolist()
+        if last > first:
+            counts[at[first:last] - lo] = value[first:last]
         return counts
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import falcon
+import orjson
 
 from .config import Settings
 from .openapi import OpenApiResource
@@ -106,6 +107,8 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> falcon.A
     searcher = searcher or Searcher(settings)
     app = falcon.App(middleware=[SecurityHeaders()])
     app.resp_options.xml_error_serialization = False
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(dumps=orjson.dumps,
+                                                                                 loads=orjson.loads)
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(_serialize_error)
     app.add_route("/api/search", SearchResource(searcher, settings))
