@@ -32,11 +32,10 @@ import heapq
 import math
 import os
 from array import array
-from contextlib import ExitStack
 from dataclasses import dataclass
-from itertools import islice, repeat
+from itertools import repeat
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -73,7 +72,7 @@ class GramIndexBuilder:
         self._words = PostingRuns(self.folder, "word", counts=False)
         # each block's sorted vocabulary, one word a line, merged into words.txt at the end
         self._block_words = open(self.folder / "words.runs", "w+b")
-        self._block_word_lists: list[tuple[int, int]] = []  # per block: its offset, its number of words
+        self._block_word_lists: list[tuple[int, int, int]] = []  # per block: offset, bytes, words
         self._vocabulary: dict[str, int] = {}  # this block's words
         self._block: list[str] = []  # skeletons not yet written
         self._block_chars = 0
@@ -126,8 +125,9 @@ class GramIndexBuilder:
         kept = np.flatnonzero(ranks >= 0)
         order = kept[np.argsort(ranks[kept], kind="stable")]
         self._words.add_run(ranks[order], np.frombuffer(self._word_gids, dtype=np.uint32)[order])
-        self._block_word_lists.append((self._block_words.tell(), len(words)))
-        self._block_words.write("".join(w + "\n" for w in words).encode("utf-8"))
+        listed = "".join(w + "\n" for w in words).encode("utf-8")
+        self._block_word_lists.append((self._block_words.tell(), len(listed), len(words)))
+        self._block_words.write(listed)
         self._block, self._block_chars, self._vocabulary = [], 0, {}
         self._word_ids, self._word_gids = array("I"), array("I")
 
@@ -148,23 +148,35 @@ class GramIndexBuilder:
     def _merge_vocabularies(self) -> list[np.ndarray]:
         """Write words.txt, the blocks' vocabularies merged; returns, per block, the rank in it of
         each of the block's words. The lists are read from disk side by side, a word at a time."""
-        ranks = [np.empty(count, dtype=np.uint32) for _, count in self._block_word_lists]
-        path = self._block_words.name
-        self._block_words.close()
-        with ExitStack() as stack, open(self.folder / "words.txt", "wb") as out:
-            lists = []
-            for block, (offset, count) in enumerate(self._block_word_lists):
-                handle = stack.enter_context(open(path, "rb"))
-                handle.seek(offset)
-                lists.append(zip(islice(handle, count), repeat(block), range(count)))
+        ranks = [np.empty(count, dtype=np.uint32) for _, _, count in self._block_word_lists]
+        self._block_words.flush()
+        fd = self._block_words.fileno()
+        lists = [zip(_lines(fd, offset, size), repeat(block), range(count))
+                 for block, (offset, size, count) in enumerate(self._block_word_lists)]
+        with open(self.folder / "words.txt", "wb") as out:
             rank, last = -1, None
             for word, block, i in heapq.merge(*lists):  # UTF-8 bytes sort in code point order
                 if word != last:
-                    out.write((b"\n" if last is not None else b"") + word[:-1])  # words.txt: no final newline
+                    out.write(b"\n" + word if last is not None else word)  # words.txt: no final newline
                     rank, last = rank + 1, word
                 ranks[block][i] = rank
-        os.unlink(path)
+        self._block_words.close()
+        os.unlink(self._block_words.name)
         return ranks
+
+
+def _lines(fd: int, offset: int, size: int, chunk: int = 1 << 14) -> Iterator[bytes]:
+    """The newline-ended lines in bytes ``[offset, offset + size)`` of the file ``fd``, without their
+    newlines, read a chunk at a time (one descriptor serves every block, however many)."""
+    rest, end = b"", offset + size
+    while offset < end:
+        data = os.pread(fd, min(chunk, end - offset), offset)
+        if not data:
+            raise OSError(f"{fd}: the file ended at {offset} before {end}")
+        offset += len(data)
+        lines = (rest + data).split(b"\n")
+        rest = lines.pop()
+        yield from lines
 
 
 @dataclass

@@ -171,3 +171,22 @@ def test_building_memory_does_not_grow_with_the_corpus(tmp_path):
     small, large = peak(2_000), peak(16_000)
     assert large < 1.5 * small, (small, large)
     assert GramIndex(tmp_path / "16000").count == 16_000
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=ALPHABET + "词", max_size=6)), st.integers(1, 9), st.binary(max_size=5))
+def test_block_vocabularies_are_read_back_line_by_line_across_chunk_ends(tmp_path_factory, words, chunk, before):
+    """A block's word list is read with small reads; a line (or a UTF-8 character) cut by a
+    read's end comes back whole."""
+    import os
+
+    from search.grams import _lines
+
+    path = tmp_path_factory.mktemp("w") / "words.runs"
+    listed = "".join(w + "\n" for w in words).encode("utf-8")
+    path.write_bytes(before + listed + b"after")
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert [line.decode("utf-8") for line in _lines(fd, len(before), len(listed), chunk)] == words
+    finally:
+        os.close(fd)
