@@ -101,10 +101,12 @@ class _progress_bar:
 
 def _serve(args, settings: Settings) -> int:
     from .indexer import has_index
+    from .store import IndexLayout
 
     if not has_index(settings):
-        print(f"no index this version can read at {settings.index_dir}: building it from {settings.seeds_dir} first",
-              file=sys.stderr)
+        why = ("was built by another version of zhsearch" if IndexLayout(Path(settings.index_dir)).current()
+               else "does not exist yet")
+        print(f"the index at {settings.index_dir} {why}: building it from {settings.seeds_dir} first", file=sys.stderr)
         code = _index(argparse.Namespace(jobs=None, strict=False), settings)
         if code != 0:
             return code

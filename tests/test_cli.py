@@ -103,3 +103,28 @@ def test_python_dash_m_runs_the_cli(seeds, tmp_path):
     result = subprocess.run([sys.executable, "-m", "search", "query", "--help"], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0 and "--json" in result.stdout
+
+
+def test_serve_builds_a_missing_index_and_rebuilds_one_of_another_format(seeds, tmp_path, capsys, monkeypatch):
+    """`zhsearch serve` hands over to gunicorn only once an index this version reads is live."""
+    from search import cli
+    from search.store import META, read_meta
+
+    started = []
+    monkeypatch.setattr(cli.os, "execve", lambda path, argv, env: started.append((argv, env)))
+    index = tmp_path / "index"
+    serve = ["serve", "--seeds", str(seeds), "--index", str(index), "--port", "8799"]
+
+    assert main(serve) == 0
+    assert "does not exist yet: building it" in capsys.readouterr().err
+    first = IndexLayout(index).current()
+    argv, env = started.pop()
+    assert "search.wsgi:app" in argv and env["ZHSEARCH_INDEX"] == str(index)
+
+    (first / META).write_text(json.dumps(dict(read_meta(first), format=1)), encoding="utf-8")
+    assert main(serve) == 0
+    assert "was built by another version of zhsearch: building it" in capsys.readouterr().err
+    assert IndexLayout(index).current() != first and started
+
+    assert main(serve) == 0  # a current index is served as it is
+    assert "building it" not in capsys.readouterr().err
