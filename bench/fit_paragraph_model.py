@@ -17,7 +17,11 @@ held out.
    sources have fewer glued headlines than news roundups).
 3. The length priors of the dynamic programme (``_CHARS_PRIOR``,
    ``_SENTENCES_PRIOR``) and an offset added to every gap score are then set
-   by coordinate ascent on boundary F1 of the tuning half.
+   by coordinate ascent on boundary F1 of the tuning half, decoding the best
+   segmentation (``_best_cuts`` with the prior).
+4. Then the cut thresholds on the marginal break log-odds, one per run-length
+   bin (``_CUT_THRESHOLDS``, bins ``_THRESHOLD_BINS``), as ``_segment``
+   decodes, by coordinate ascent on boundary F1 of the tuning half.
 
 The weights of the generic source and date cues are floored at CUE_FLOOR
 before step 3 (see there).
@@ -142,8 +146,9 @@ def logistic(X, y, l2):
     return w
 
 
-def f1(data, scores, offset):
-    """Boundary F1 of the whole reconstruction with the current priors, given precomputed gap scores."""
+def f1(data, scores, offset, marginal=False):
+    """Boundary F1 of the whole reconstruction with the current priors (and, with marginal, the current
+    cut thresholds of _segment; otherwise the best segmentation), given precomputed gap scores."""
     tp = fp = n_gold = 0
     k = 0
     for text, gold, fixed, runs in data:
@@ -152,7 +157,11 @@ def f1(data, scores, offset):
         for run, is_lead, feats, _ in runs:
             s = [v + offset for v in scores[k:k + len(feats)]]
             k += len(feats)
-            predicted.update(run[i][0] for i in P._segment(text, run, is_lead, s)[1:])
+            if marginal:
+                starts = P._segment(text, run, is_lead, s)
+            else:
+                starts = P._best_cuts([hi - lo for lo, hi in run], s, prior=True)
+            predicted.update(run[i][0] for i in starts[1:])
         tp += len(predicted & gold)
         fp += len(predicted - gold)
     p = tp / (tp + fp) if tp + fp else 0.0
@@ -228,6 +237,31 @@ def main(argv=None) -> int:
         if not improved:
             break
 
+    # Step 4 scores the gaps with the weights as they will be embedded (offset folded into the
+    # bias, rounded), so that the thresholds fit what the runtime module computes.
+    embedded = np.round(w, 3)
+    embedded[0] = round(round(float(w[0]), 3) + offset, 3)
+    scores = list(X @ embedded)
+    thresholds = [0.2] * (len(P._THRESHOLD_BINS) + 1)
+    P._CUT_THRESHOLDS = tuple(thresholds)
+    best = f1(data, scores, 0.0, marginal=True)
+    print(f"# marginal decoding, thresholds {thresholds}: F1 {best:.4f}", file=sys.stderr)
+    for rnd in range(args.rounds + 2):
+        improved = False
+        for k in range(len(thresholds)):
+            for delta in (0.4, -0.4, 0.2, -0.2, 0.1, -0.1):
+                thresholds[k] += delta
+                P._CUT_THRESHOLDS = tuple(thresholds)
+                value = f1(data, scores, 0.0, marginal=True)
+                if value > best + 1e-6:
+                    best, improved = value, True
+                    break
+                thresholds[k] -= delta
+        P._CUT_THRESHOLDS = tuple(thresholds)
+        print(f"# thresholds round {rnd + 1}: F1 {best:.4f}", file=sys.stderr)
+        if not improved:
+            break
+
     weights = {n: round(float(v), 3) for n, v in zip(names, w)}
     weights["bias"] = round(weights["bias"] + offset, 3)
     print("_WEIGHTS: dict[str, float] = {")
@@ -239,6 +273,8 @@ def main(argv=None) -> int:
         print(f"    ({limit if limit < 10**9 else '10**9'}, {round(v, 2)}),")
     print(")")
     print(f"_SENTENCES_PRIOR: tuple[float, ...] = {tuple(round(v, 2) for v in sents)}")
+    print(f"_THRESHOLD_BINS: tuple[int, ...] = {P._THRESHOLD_BINS}")
+    print(f"_CUT_THRESHOLDS: tuple[float, ...] = {tuple(round(v, 2) for v in thresholds)}")
     print("_GLUED_WEIGHTS: dict[str, float] = {")
     for n, v in glued.items():
         print(f'    "{n}": {v},')

@@ -497,6 +497,7 @@ from search.paragraphs import (  # noqa: E402
     _WEIGHTS,
     _bigrams,
     _blocked,
+    _break_log_odds,
     _gap_features,
     _segment,
 )
@@ -566,6 +567,24 @@ def test_segment_follows_scores_and_never_exceeds_the_limit() -> None:
     sizes = [run[b - 1][1] - run[a][0] for a, b in zip(bounds, bounds[1:])]
     assert all(size <= MAX_BODY for size in sizes)
     assert len(starts) == -(-len(text) // (MAX_BODY // len(FILLER) * len(FILLER)))  # as few as the limit allows
+
+
+def test_short_brief_is_not_over_cut() -> None:
+    # A five-sentence brief of under 100 characters is one paragraph: the best
+    # single segmentation cut off its last sentence, the run-length threshold on
+    # the marginal break odds keeps it whole.
+    brief = (
+        "昨天，第十届青少年科技创新大赛在省会闭幕。来自全省的三百多名中小学生参加了比赛。"
+        "他们的作品涵盖人工智能、环境保护和航空航天等领域。本届大赛共评出一等奖二十项。获奖作品将推荐参加全国比赛。"
+    )
+    assert [p.kind for p in split_text(brief, title="科技创新大赛闭幕")] == ["title", "body"]
+
+
+def test_break_log_odds_follow_the_scores() -> None:
+    sizes = [30, 30, 30]
+    sure, doubtful = _break_log_odds(sizes, [20.0, -20.0])
+    assert sure > 10 > -10 > doubtful
+    assert _break_log_odds([200, 200], [-50.0]) == [pytest.approx(20.7, abs=0.1)]  # the limit forces the cut
 
 
 def reference_blocked(text: str) -> bytearray:
