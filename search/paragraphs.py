@@ -1308,25 +1308,3 @@ _SENTENCES_PRIOR: tuple[float, ...] = (0.0, 0.0, -0.2, 0.0, 0.0, -0.5)
 # The threshold is high for the shortest runs: a brief has one or two paragraphs.
 _THRESHOLD_BINS: tuple[int, ...] = (150, 300, 600, 1000, 1600)
 _CUT_THRESHOLDS: tuple[float, ...] = (1.1, -0.2, 0.1, 0.3, 0.2, 0.3)
-_GLUED_WEIGHTS: dict[str, float] = {
-    "g_bias": -4.987,
-    "g_colon": -0.528,
-    "g_colon_repeat": 4.157,
-    "g_dateline": 0.26,
-    "g_ended": 2.724,
-    "g_fronted": 3.206,
-    "g_head_time": -1.404,
-    "g_len": -0.328,
-    "g_repeat2": 2.299,
-    "g_repeat4": 2.956,
-    "g_reporter": 7.844,
-    "g_rest": 0.886,
-    "g_short": -4.246,
-    "g_source": 5.68,
-    "g_spaced": 0.182,
-    "g_speech": 1.331,
-    "g_time_at": 4.418,
-    "g_time_date": 0.11,
-    "g_time_far": 0.672,
-    "g_time_near": 0.582,
-}
