@@ -202,6 +202,7 @@ class GramIndex:
         self.bigram_tf_at, self.bigram_tf_value = arrays["bigram_tf_at"], arrays["bigram_tf_value"]
         self.skeletons = np.asarray(self.units[:-1]).tobytes().decode("utf-16-le").split("\x00")
         self.article_starts = arrays["article_starts"]
+        self.article_ends = np.append(self.article_starts[1:], len(self.starts))  # one past the last paragraph
         self.word_offsets = arrays["word_offsets"]
         self.word_docs = load_postings(folder / "word_docs.z", self.word_offsets)
         self.words = (folder / "words.txt").read_text(encoding="utf-8").split("\n")
@@ -268,8 +269,12 @@ class GramIndex:
         if not hits:
             return np.empty(0, dtype=np.uint32)
         articles = np.unique(np.searchsorted(self.title_starts, hits, side="right") - 1)
-        ends = np.append(self.article_starts[1:], self.count)
-        return np.concatenate([np.arange(self.article_starts[a], ends[a], dtype=np.uint32) for a in articles])
+        return np.concatenate([np.arange(self.article_starts[a], self.article_ends[a], dtype=np.uint32)
+                               for a in articles])
+
+    def article_gids(self, position: int) -> range:
+        """The paragraph ids of the ``position``-th article."""
+        return range(int(self.article_starts[position]), int(self.article_ends[position]))
 
     def bm25(self, matches: Matches) -> np.ndarray:
         """BM25 of a key in each matching paragraph (the key's document frequency as its idf)."""

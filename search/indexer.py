@@ -35,7 +35,7 @@ from .grams import GramIndexBuilder
 from .normalize import folds_in_place, normalize, skeleton
 from .paragraphs import KINDS, Article, InputProblem, read_articles
 from .postings import NpyAppender
-from .store import ARTICLES, FORMAT, GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, write_meta
+from .store import ARTICLES, FORMAT, GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta, write_meta
 
 _BATCH = 32  # articles per job sent to a worker process
 
@@ -255,7 +255,7 @@ def _die_with_builder() -> None:
 def has_index(settings: Settings) -> bool:
     """Whether a live index this version can read exists at ``settings.index_dir``."""
     build = IndexLayout(Path(settings.index_dir)).current()
-    return build is not None and is_current_format(build)
+    return build is not None and is_current_format(read_meta(build))
 
 
 def default_jobs() -> int:

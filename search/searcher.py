@@ -58,14 +58,14 @@ class _Live:
     positions: dict = None  # article id → position in ``articles``
 
     def __post_init__(self):
-        starts = self.grams.article_starts
-        sizes = np.diff(np.append(starts, self.grams.count))
-        self.article_index = np.repeat(np.arange(len(starts), dtype=np.int32), sizes)
+        sizes = self.grams.article_ends - self.grams.article_starts
+        self.article_index = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
         self.positions = {row[0]: position for position, row in enumerate(self.articles)}
 
     @classmethod
     def open(cls, build: Path) -> "_Live":
-        if not is_current_format(build):
+        meta = read_meta(build)
+        if not is_current_format(meta):
             raise IndexMissing(f"the index at {build} was built by another version; run `zhsearch index`")
         grams = GramIndex(build / GRAMS)
         kinds = np.asarray(np.load(build / PARAGRAPH_KINDS, mmap_mode="r"))
@@ -76,7 +76,7 @@ class _Live:
                 or len(articles) != len(grams.article_starts)):
             searcher.close()
             raise IndexMissing(f"the index at {build} is incomplete; run `zhsearch index`")
-        return cls(searcher, grams, articles, kinds, in_place, read_meta(build))
+        return cls(searcher, grams, articles, kinds, in_place, meta)
 
     def paragraph(self, gid: int) -> dict:
         """Paragraph ``gid``: its article's id and title, its number in the article, kind, text."""
@@ -91,11 +91,6 @@ class _Live:
         so a text that folds in place is not folded again."""
         folded = Folded.in_place(text, self.grams.skeletons[gid]) if self.in_place[gid] else None
         return highlight(text, keys, folded)
-
-    def article_gids(self, position: int) -> range:
-        """The paragraph ids of the article at ``position`` in ``articles``."""
-        starts = self.grams.article_starts
-        return range(int(starts[position]), int(starts[position + 1]) if position + 1 < len(starts) else self.grams.count)
 
     def close(self) -> None:
         self.whoosh.close()
@@ -210,7 +205,7 @@ class Searcher:
             raise ArticleNotFound(f"no article with id {article_id!r}")
         _, title, source = live.articles[position]
         paragraphs = []
-        for gid in live.article_gids(position):
+        for gid in live.grams.article_gids(position):
             found = live.paragraph(gid)
             paragraph = {"n": found["n"], "kind": found["kind"], "text": found["text"]}
             if keys is not None:

@@ -4,7 +4,8 @@
 
     index/
       CURRENT            name of the live build, replaced atomically (os.replace)
-      build-<stamp>/     one complete build: Whoosh files, meta.json, articles.json, kinds.npy, grams/
+      build-<stamp>/     one complete build: Whoosh files, meta.json, articles.json, kinds.npy,
+                         in_place.npy, grams/
       .lock              held (flock) by the one build allowed at a time
 
 A build is written into a fresh ``build-*`` folder and becomes live only when ``CURRENT`` names
@@ -128,9 +129,9 @@ def write_meta(build: Path, meta: dict) -> None:
     (build / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def is_current_format(build: Path) -> bool:
-    """Whether ``build`` was written in the layout this version reads."""
-    return read_meta(build).get("format") == FORMAT
+def is_current_format(meta: dict) -> bool:
+    """Whether a build whose :func:`read_meta` is ``meta`` was written in the layout this version reads."""
+    return meta.get("format") == FORMAT
 
 
 def read_meta(build: Path) -> dict:
