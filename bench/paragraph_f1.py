@@ -27,7 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from search.paragraphs import MAX_BODY, MAX_QUOTE, _blocked, _sentences, split_text  # noqa: E402
+from search.paragraphs import MAX_BODY, MAX_QUOTE, split_text  # noqa: E402
+from search.paragraphs.sentences import _blocked, _sentences  # noqa: E402
 
 DEFAULT_CORPUS = ROOT / ".." / "shared" / "corpora" / "xwlb.jsonl.gz"
 QUOTE_PAIRS = {"“": "”", "‘": "’", "「": "」", "『": "』", "（": "）", "(": ")", "《": "》", "【": "】"}

@@ -490,17 +490,11 @@ def test_repository_seeds_read_cleanly() -> None:
 
 # ---------------------------------------------------------------- grouping model (gap scores + length prior)
 
-from search.paragraphs import (  # noqa: E402
-    _CHARS_PRIOR,
-    _FIRST_WORD_GROUPS,
-    _GLUED_WEIGHTS,
-    _WEIGHTS,
-    _bigrams,
-    _blocked,
-    _break_log_odds,
-    _gap_features,
-    _segment,
-)
+from search.paragraphs.cues import _FIRST_WORD_GROUPS  # noqa: E402
+from search.paragraphs.decoder import _break_log_odds, _segment  # noqa: E402
+from search.paragraphs.gaps import _bigrams, _gap_features  # noqa: E402
+from search.paragraphs.sentences import _blocked  # noqa: E402
+from search.paragraphs.weights import fitted  # noqa: E402
 
 FILLER = "市里今年新建了一批社区食堂和养老服务站，覆盖周边居民一万多人。"  # 32 chars, no cue
 
@@ -548,14 +542,15 @@ def test_fitted_weights_name_only_features_that_exist() -> None:
     binned = re.compile(
         r"(?:run|clause|overlap|novel|novel_opening)_bin\d|run\d_(?:prev|next)\d|prev\d_next\d|speaker_run\d"
     )
-    assert {k for k in _WEIGHTS if not binned.fullmatch(k)} <= groups | produced
+    weights = fitted()
+    assert {k for k in weights.gap if not binned.fullmatch(k)} <= groups | produced
     glued = {
         "g_bias", "g_fronted", "g_reporter", "g_source", "g_ended", "g_repeat4", "g_repeat2", "g_time_at",
         "g_time_near", "g_time_far", "g_time_date", "g_speech", "g_head_time", "g_spaced", "g_colon",
         "g_colon_repeat", "g_dateline", "g_len", "g_short", "g_rest",
     }
-    assert set(_GLUED_WEIGHTS) <= glued
-    assert _CHARS_PRIOR[-1][0] >= 10**9  # the last length bin catches every paragraph
+    assert set(weights.glued) <= glued
+    assert weights.chars_prior[-1][0] >= 10**9  # the last length bin catches every paragraph
 
 
 def test_segment_follows_scores_and_never_exceeds_the_limit() -> None:

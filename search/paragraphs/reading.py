@@ -1,0 +1,159 @@
+"""Reading the seeds folder: .txt/.md files and JSONL lines into articles, bad input reported.
+
+A bug met while reconstructing one article's paragraphs is contained to that article: it is
+reported like bad input and the article is indexed with a plain sentence split
+(:func:`search.paragraphs.lines.sentence_paragraphs`), so no single article stops a build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .cues import _TITLE_PREFIX
+from .lines import sentence_paragraphs, split_text
+from .model import ARTICLE_SUFFIXES, JSONL_SUFFIX, Article, InputProblem, Paragraph, SeedsMissing
+
+def read_articles(seeds_dir: Path, report: Callable[[InputProblem], None]) -> Iterator[Article]:
+    """Every article under seeds_dir (recursive, sorted paths, deterministic), reporting bad input and skipping it."""
+    seeds_dir = Path(seeds_dir)
+    if not seeds_dir.is_dir():
+        what = "is not a directory" if seeds_dir.exists() else "does not exist"
+        raise SeedsMissing(f"seeds directory {str(seeds_dir)!r} {what}")
+    seen: dict[str, str] = {}  # article id -> where it was first found
+    for rel in _seed_files(seeds_dir):
+        name = rel.as_posix()
+        for article, line in _articles_in(seeds_dir / rel, name, report):
+            first = seen.get(article.id)
+            if first is not None:
+                report(InputProblem(name, line, f"duplicate article id {article.id!r} (first in {first})"))
+                continue
+            seen[article.id] = article.source
+            yield article
+
+
+def _articles_in(path: Path, name: str, report: Callable[[InputProblem], None]) -> Iterator[tuple[Article, int]]:
+    """The articles of one seed file with their line numbers, as the file is read."""
+    suffix = path.suffix.lower()
+    if suffix not in ARTICLE_SUFFIXES and suffix != JSONL_SUFFIX:
+        report(InputProblem(name, 1, "ignored: not a .txt, .md or .jsonl file", fatal=False))
+        return
+    try:
+        with open(path, "rb") as file:
+            if suffix == JSONL_SUFFIX:
+                yield from _read_jsonl(name, file, report)
+            else:
+                yield from _read_document(name, path.stem, file.read(), report, markdown=suffix == ".md")
+    except OSError as exc:
+        report(InputProblem(name, 1, f"cannot read file: {exc.strerror or exc}"))
+
+
+def _seed_files(seeds_dir: Path) -> list[Path]:
+    """Relative paths of all non-hidden files under seeds_dir, in sorted tree order."""
+    found = []
+    for root, dirs, files in os.walk(seeds_dir):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        base = Path(root).relative_to(seeds_dir)
+        found.extend(base / f for f in files if not f.startswith("."))
+    return sorted(found, key=lambda p: p.parts)
+
+
+def _decode(name: str, data: bytes, report: Callable[[InputProblem], None], first_line: int = 1) -> str | None:
+    """UTF-8 text without BOM, or None after reporting the line of the first bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = first_line + data.count(b"\n", 0, exc.start)
+        report(InputProblem(name, line, f"invalid UTF-8 (byte 0x{data[exc.start]:02x})"))
+        return None
+
+
+def _read_document(
+    name: str, article_id: str, data: bytes, report: Callable[[InputProblem], None], markdown: bool
+) -> list[tuple[Article, int]]:
+    """The one article of a .txt/.md file (with its line number 1), or nothing after a report."""
+    text = _decode(name, data, report)
+    if text is None:
+        return []
+    if not text.strip():
+        report(InputProblem(name, 1, "empty file"))
+        return []
+    paragraphs = _split(name, 1, text, report, markdown=markdown)
+    return [(Article(article_id, _title_of(paragraphs), name, paragraphs), 1)]
+
+
+def _split(
+    name: str, line: int, text: str, report: Callable[[InputProblem], None], *,
+    title: str | None = None, markdown: bool = False,
+) -> tuple[Paragraph, ...]:
+    """The article's paragraphs; a failure of the reconstruction (a bug, not bad input) is reported
+    at the article and the plain sentence split is used instead, so the article is still indexed."""
+    try:
+        return tuple(split_text(text, title=title, markdown=markdown))
+    except Exception as exc:  # noqa: BLE001 — any bug in one article must not stop the build
+        report(InputProblem(name, line, f"paragraphs could not be reconstructed "
+                                         f"({type(exc).__name__}: {exc}); indexed as sentences"))
+        return tuple(sentence_paragraphs(text, title=title))
+
+
+def _read_jsonl(name: str, lines: Iterable[bytes], report: Callable[[InputProblem], None]) -> Iterator[tuple[Article, int]]:
+    """The articles of a JSONL file, a line at a time, with their line numbers; bad lines are
+    reported and skipped. Only one line is held in memory, however large the file."""
+    empty = True
+    for number, raw in enumerate(lines, start=1):
+        if raw.endswith(b"\n"):
+            raw = raw[:-1]
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if not raw.strip():
+            continue  # blank lines are allowed
+        empty = False
+        line = _decode(name, raw, report, first_line=number)
+        if line is None:
+            continue
+        where = f"{name}:{number}"
+        record, problem = _parse_record(line)
+        if problem:
+            report(InputProblem(name, number, problem))
+            continue
+        title = record["title"].strip()
+        paragraphs = _split(name, number, record["text"], report, title=title or None)
+        metadata = {k: v for k, v in record.items() if k not in ("id", "title", "text")}
+        yield Article(record["id"], _title_of(paragraphs), where, paragraphs, metadata), number
+    if empty:
+        report(InputProblem(name, 1, "empty file"))
+
+
+def _parse_record(line: str) -> tuple[dict[str, Any], str]:
+    """A JSONL record with a string title, or a reason why the line is malformed."""
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        return {}, f"malformed JSON line: {exc}"
+    if not isinstance(record, dict):
+        return {}, f"malformed JSON line: expected an object, got {type(record).__name__}"
+    for key in ("id", "text"):
+        if not isinstance(record.get(key), str):
+            return {}, f"malformed JSON line: missing or non-string {key!r}"
+    title = record.setdefault("title", "")
+    if not isinstance(title, str):
+        return {}, "malformed JSON line: non-string 'title'"
+    if not record["id"].strip():
+        return {}, "malformed JSON line: empty 'id'"
+    if not record["text"].strip():
+        return {}, "malformed JSON line: empty 'text'"
+    try:
+        (record["id"] + title + record["text"]).encode("utf-8")
+    except UnicodeEncodeError:
+        return {}, "malformed JSON line: text is not valid Unicode (lone surrogate)"
+    return record, ""
+
+
+def _title_of(paragraphs: tuple[Paragraph, ...]) -> str:
+    """The article title: the first paragraph of kind title without a 原标题： prefix, or ""."""
+    if paragraphs and paragraphs[0].kind == "title":
+        return _TITLE_PREFIX.sub("", paragraphs[0].text).strip()
+    return ""
