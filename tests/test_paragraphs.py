@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from search.paragraphs import (
     KINDS,
     MAX_BODY,
+    MAX_QUOTE,
     Article,
     InputProblem,
     Paragraph,
@@ -729,3 +730,111 @@ def test_paragraphed_fixtures_open_paragraphs_at_new_sources_and_speakers() -> N
         assert paragraphs[0].kind == "lead"
         for opening in openings:
             assert any(p.text.startswith(opening) for p in paragraphs), (stem, opening)
+
+
+# ---------------------------------------------------------------- totality: any text, no exception, the rules hold
+
+from search.paragraphs.sentences import _sentences  # noqa: E402
+
+LINE_BREAKS = ["\n", "\r\n", "\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+CUE_WORDS = [
+    "摄", " 摄", "记者 张磊 摄", "图源：", "图片来源：", "截图", "视频截图", "责任编辑：", "编辑：", "原标题：", "记者",
+    "电", "新华社北京3月5日电", "据新华社报道", "据了解", "当地时间", "北京时间", "（观察者网讯）", "本报讯",
+    "央视网消息（新闻联播）：", "资料图", "供图", "图为", "（完）", "今天", "近日", "表示，", "他说。", "3月5日，",
+    "一是", "会上", "但", "据", "报道", "據報導", "責任編輯：", "圖源：", "記者",
+]
+TEXT_ATOMS = st.one_of(
+    st.text(st.sampled_from(list("的一是了我不人在他有这个上们来到时大地为中国会议经济發展臺灣總統")), min_size=1, max_size=12),
+    st.text(st.sampled_from(list("abcXYZ0123456789")), min_size=1, max_size=6),
+    st.sampled_from([" ", "  ", "\u3000", "\t", "\xa0"] + LINE_BREAKS),
+    st.sampled_from(list("。，、；：？！…—.,;:?!·") + ["……", "——", "..."]),
+    st.sampled_from(list("“”‘’「」『』（）()《》【】\"'")),
+    st.sampled_from(CUE_WORDS),
+)
+ANY_ARTICLE = st.lists(TEXT_ATOMS, max_size=400).map(lambda atoms: "".join(atoms)[:2000])
+
+
+def innermost_pairs(text: str) -> list[tuple[int, int]]:
+    """Quotation/bracket pairs with no other mark between them, short enough to be trusted."""
+    pairs, opened = [], None
+    for i, ch in enumerate(text):
+        if ch in QUOTE_PAIRS:
+            opened = (ch, i)
+        elif ch in QUOTE_PAIRS.values() or ch == '"':
+            if opened and QUOTE_PAIRS[opened[0]] == ch and i - opened[1] <= MAX_QUOTE:
+                pairs.append((opened[1], i))
+            opened = None
+    return pairs
+
+
+@settings(max_examples=400, deadline=None)
+@given(ANY_ARTICLE, st.sampled_from([None, "标题"]), st.booleans())
+def test_property_reconstruction_is_total_and_keeps_its_rules(text: str, title: str | None, markdown: bool) -> None:
+    paragraphs = split_text(text, title=title, markdown=markdown)  # never raises
+    body = paragraphs[1:] if title else paragraphs
+    if markdown:  # a Markdown heading loses its leading #'s
+        assert WHITESPACE.sub("", "".join(p.text for p in body)) in (WHITESPACE.sub("", text), WHITESPACE.sub("", text).replace("#", ""))
+    else:
+        assert_nothing_lost(text, body, first=2 if title else 1)
+    assert all(p.kind in KINDS for p in paragraphs)
+    if not markdown and not any(b in text.strip() for b in LINE_BREAKS):  # run-on text: cuts are the reconstruction's
+        pairs = innermost_pairs(text)
+        for cut in cut_offsets(text, body):
+            assert not any(o < cut <= c for o, c in pairs), (cut, text)
+    for p in body:
+        if p.kind == "body" and len(p.text) > MAX_BODY:
+            blocked = _blocked(p.text)
+            assert len(_sentences(p.text, 0, len(p.text), blocked)) == 1, p.text
+
+
+def test_a_photographer_credit_alone_is_a_caption() -> None:
+    assert split_text("磊 摄") == [Paragraph(1, "caption", "磊 摄")]  # raised IndexError in _heading_end
+    assert [p.kind for p in split_text("会场一角 新华社记者 张磊 摄")] == ["caption"]
+
+
+def test_an_attribution_with_a_comma_opens_a_new_sentence() -> None:
+    """“……。”此前国防部表示，… is two sentences (only “……。”他说。 closes the quotation's sentence)."""
+    text = "他在声明中表示，“我们同意撤离。”此前国防部表示，行动将停止。"
+    cut = text.index("此前")
+    assert _sentences(text, 0, len(text), _blocked(text)) == [(0, cut), (cut, len(text))]
+
+
+# ---------------------------------------------------------------- a failure in reconstruction stays in its article
+
+
+def test_a_failing_reconstruction_is_reported_and_the_article_split_into_sentences(tmp_path: Path, monkeypatch) -> None:
+    import search.paragraphs.reading as reading
+
+    real = reading.split_text
+
+    def flaky(text: str, *args, **kwargs):
+        if "炸弹" in text:
+            raise IndexError("string index out of range")
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(reading, "split_text", flaky)
+    write(tmp_path / "a.txt", "第一篇文章。一切正常。")
+    write(tmp_path / "b.txt", "原标题：会出错的文章（本报讯）这里有炸弹。第二句话！“引号里。”最后一句")
+    write(tmp_path / "c.jsonl", '{"id": "c1", "title": "好", "text": "正常。"}\n{"id": "c2", "title": "坏", "text": "炸弹。又一句。"}\n')
+    articles, problems = read(tmp_path)
+    assert [a.id for a in articles] == ["a", "b", "c1", "c2"]
+    assert [str(p) for p in problems] == [
+        "b.txt:1: paragraphs could not be reconstructed (IndexError: string index out of range); indexed as sentences",
+        "c.jsonl:2: paragraphs could not be reconstructed (IndexError: string index out of range); indexed as sentences",
+    ]
+    assert all(p.fatal for p in problems)  # --strict stops on it
+    by_id = {a.id: a for a in articles}
+    assert [p.text for p in by_id["b"].paragraphs] == ["原标题：会出错的文章（本报讯）这里有炸弹。", "第二句话！", "“引号里。”", "最后一句"]
+    assert {p.kind for p in by_id["b"].paragraphs} == {"body"}
+    assert [(p.kind, p.text) for p in by_id["c2"].paragraphs] == [("title", "坏"), ("body", "炸弹。"), ("body", "又一句。")]
+    assert by_id["c2"].title == "坏"
+
+
+@settings(max_examples=200, deadline=None)
+@given(ANY_ARTICLE, st.sampled_from([None, "标题"]))
+def test_property_the_fallback_split_is_total_and_loses_nothing(text: str, title: str | None) -> None:
+    from search.paragraphs import sentence_paragraphs
+
+    paragraphs = sentence_paragraphs(text, title=title)
+    assert_nothing_lost(text, paragraphs[1:] if title else paragraphs, first=2 if title else 1)
+    assert all(p.kind == "body" for p in (paragraphs[1:] if title else paragraphs))

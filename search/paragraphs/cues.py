@@ -129,6 +129,10 @@ _OPENER = _cue(
 )
 
 
+# A heading that ends on a quotation, possibly after a short clause and its comma:
+# 承认乌东独立，“科索沃有先例”. It counts only where the next sentence opens right after it.
+_QUOTED_HEADING = re.compile(r"[^。！？!?；;：:“”「」\s]{0,14}[，,]?[“「][^。！？!?“”「」]{1,16}[”」]")
+
 # Stops the first clause of a sentence.
 _CLAUSE_END = re.compile(r"[，。；！？：、,;!?:]")
 # A time adverbial fronted with its comma, which only opens a sentence:

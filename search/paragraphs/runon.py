@@ -8,7 +8,7 @@ import re
 from .cues import (
     _BYLINE, _CAPTION_END, _CAPTION_SOURCE, _CAPTION_START, _CLAUSE_END, _DATELINE, _DATELINE_AT_START,
     _ENDED_AT, _FRONTED_TIME, _HEADLINE_END, _LOCAL_TIME, _NOT_FIRST, _OPENER, _OPENER_AT, _PUNCT_START,
-    _SENTENCE_PUNCT, _SOURCE_OPENER, _SPACE, _SPEECH, _TIME_WORD, _TITLE_PREFIX, _UNFINISHED, _UNIT_CHARS,
+    _QUOTED_HEADING, _SENTENCE_PUNCT, _SOURCE_OPENER, _SPACE, _SPEECH, _TIME_WORD, _TITLE_PREFIX, _UNFINISHED, _UNIT_CHARS,
     _looks_like_title,
 )
 from .decoder import _group
@@ -243,7 +243,12 @@ def _caption_end(text: str, lo: int, hi: int, blocked: bytearray) -> int | None:
 def _heading_end(text: str, lo: int, hi: int, blocked: bytearray) -> int | None:
     """End of a short unpunctuated heading glued before the next sentence at lo, or None."""
     lo, _ = _strip_span(text, lo, hi)
+    if lo >= hi:  # only whitespace after a caption: 新华社记者 张三 摄 at the very end
+        return None
     limit = min(hi, lo + MAX_HEADING + 1)
+    quoted = _QUOTED_HEADING.match(text, lo, limit)
+    if quoted and quoted.end() < hi and _OPENER.match(text, quoted.end()) and not blocked[quoted.end()]:
+        return quoted.end()
     stop = _SENTENCE_PUNCT.search(text, lo, limit)
     limit = stop.start() if stop else limit
     if text[lo] in "“「":  # a quotation as the heading: “……”

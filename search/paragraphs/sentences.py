@@ -67,7 +67,7 @@ _SENTENCE_END = re.compile(
 # Latin abbreviations whose full stop does not end a sentence.
 _ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|St|No|vs|Jr|Sr|Mt|Inc|Co|Ltd|Corp|etc|Prof|Gen|Sen|Rep|Gov)|[a-zA-Z]\.[a-zA-Z])$")
 # After a closing quotation, a short attribution (“……。”他说。) continues the sentence.
-_ATTRIBUTION = _cue(r"[^，。！？“”]{0,10}(?:说|表示|称|指出|强调|介绍|写道|问道|补充道)[。，！]")
+_ATTRIBUTION = _cue(r"[^，。！？“”]{0,10}(?:说|表示|称|指出|强调|介绍|写道|问道|补充道)[。！]")
 
 
 def _sentences(text: str, lo: int, hi: int, blocked: bytearray) -> list[tuple[int, int]]:
