@@ -1,0 +1,78 @@
+"""No single article stops a build: a bug in one article's reconstruction is reported at that
+article, which is indexed as plain sentences, and every other article is indexed as usual."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import search.paragraphs.reading as reading
+from search import cli
+from search.config import Settings
+from search.searcher import Searcher
+
+ARTICLES = {
+    "a_ok.txt": "原标题：市图书馆新馆开放（本报讯）市图书馆新馆今天正式开放。馆内藏书五十万册。",
+    "b_boom.txt": "原标题：出错的文章（本报讯）这篇文章的重建会出错。但它的每一句话都要能搜到！最后一句话",
+    "c_ok.txt": "港口今年吞吐量创新高。集装箱航线新增十二条。",
+}
+JSONL = [
+    {"id": "d_ok", "title": "正常的简讯", "text": "简讯正文第一句。简讯正文第二句。"},
+    {"id": "e_boom", "title": "出错的简讯", "text": "这条简讯的重建也会出错。它的第二句话。"},
+]
+
+
+@pytest.fixture
+def seeds(tmp_path: Path, monkeypatch) -> Path:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    for name, text in ARTICLES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "feed.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in JSONL) + "\n",
+                                       encoding="utf-8")
+    real = reading.split_text
+
+    def split_text(text: str, *args, **kwargs):
+        if "出错" in text:
+            raise IndexError("string index out of range")
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(reading, "split_text", split_text)
+    return folder
+
+
+def test_the_build_reports_the_article_and_indexes_every_article(seeds: Path, tmp_path: Path, capsys) -> None:
+    index = tmp_path / "index"
+    code = cli.main(["index", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"], environ={})
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "Traceback" not in err
+    reports = [line for line in err.splitlines() if "could not be reconstructed" in line]
+    assert reports == [
+        "b_boom.txt:1: paragraphs could not be reconstructed (IndexError: string index out of range); indexed as sentences",
+        "feed.jsonl:2: paragraphs could not be reconstructed (IndexError: string index out of range); indexed as sentences",
+    ]
+    searcher = Searcher(Settings(seeds_dir=seeds, index_dir=index, refresh_interval=0))
+    try:
+        assert searcher.health()["articles"] == 5
+        for query, article in [("新馆", "a_ok"), ("每一句话都要能搜到", "b_boom"), ('"最后一句话"', "b_boom"),
+                               ("吞吐量", "c_ok"), ("简讯正文", "d_ok"), ("它的第二句话", "e_boom")]:
+            hits = searcher.search(query)["hits"]
+            assert {h["article_id"] for h in hits} == {article}, query
+        boom = searcher.article("b_boom")
+        assert [p["kind"] for p in boom["paragraphs"]] == ["body", "body", "body"]
+        assert "".join(p["text"] for p in boom["paragraphs"]) == ARTICLES["b_boom.txt"]
+        assert searcher.article("e_boom")["title"] == "出错的简讯"
+    finally:
+        searcher.close()
+
+
+def test_strict_turns_the_report_into_a_failure(seeds: Path, tmp_path: Path, capsys) -> None:
+    index = tmp_path / "index"
+    code = cli.main(["index", "--strict", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"], environ={})
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert "b_boom.txt:1: paragraphs could not be reconstructed" in err
+    assert not (index / "CURRENT").exists()
