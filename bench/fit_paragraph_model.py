@@ -1,39 +1,36 @@
-"""Fit the paragraph-break model of search/paragraphs.py (gap weights and length priors).
+"""Fit the paragraph model (search/paragraphs/weights.json) on the tuning halves of paragraph-marked corpora.
 
-Offline only: the runtime module embeds the printed constants and needs
-neither this script nor numpy. Uses only the *tuning* (first) half of the
-corpus, the same split as bench/paragraph_f1.py, whose second half stays
-held out.
+Offline only: the package reads the weights from ``weights.json`` (written at the end with
+``weights.save``) and needs neither this script nor numpy. Each corpus is split as
+bench/paragraph_f1.py splits it (``split_halves``): only the first half is used here, the
+second stays held out. Every source weighs the same in the fit, however many stories it has:
 
-1. Every gap between two consecutive body sentences (as ``_runon_pieces`` and
-   ``_runs`` find them) is an example; its label is whether an editor's
-   paragraph starts there. L2-regularised logistic regression (Newton's
-   method) over ``_gap_features`` gives the gap weights.
-2. Glued headings: every candidate cut of ``_glued_candidates`` (a headline
-   glued before a sentence) is an example, labelled by whether an editor's
-   paragraph starts there; logistic regression over its features gives
-   ``_GLUED_WEIGHTS``, with GLUED_OFFSET added to the bias (a cut is made
-   when its probability is above about 0.38: precision first, since other
-   sources have fewer glued headlines than news roundups).
-3. The length priors of the dynamic programme (``_CHARS_PRIOR``,
-   ``_SENTENCES_PRIOR``) and an offset added to every gap score are then set
-   by coordinate ascent on boundary F1 of the tuning half, decoding the best
-   segmentation (``_best_cuts`` with the prior).
-4. Then the cut thresholds on the marginal break log-odds, one per run-length
-   bin (``_CUT_THRESHOLDS``, bins ``_THRESHOLD_BINS``), as ``_segment``
-   decodes, by coordinate ascent on boundary F1 of the tuning half.
+1. Glued headings: every candidate cut of ``runon._glued_candidates`` (a headline glued before a
+   sentence) is an example, labelled by whether an editor's paragraph starts there; L2-regularised
+   logistic regression (Newton's method) over its features gives the ``glued`` weights, with
+   GLUED_OFFSET added to the bias (precision first: most sources have few glued headlines).
+2. Every gap between two consecutive body sentences (as ``runon._runon_pieces`` and
+   ``decoder._body_runs`` find them, with the new glued weights) is an example, labelled by whether
+   a paragraph starts there; logistic regression over ``gaps._run_features`` gives the ``gap``
+   weights (each source's examples weighted to the same total). The generic source and date cues
+   are floored at CUE_FLOOR.
+3. The cut thresholds on the marginal break log-odds, one per run-length bin, as
+   ``decoder._segment`` decodes, maximising the mean over sources of boundary F1 on the tuning
+   halves (each bin's counts tabulated over a grid of thresholds, then coordinate ascent).
 
-The weights of the generic source and date cues are floored at CUE_FLOOR
-before step 3 (see there).
+The length priors are kept from the start weights (``--fit-priors``: re-tuned first by coordinate
+ascent on best-segmentation F1, from flat).
 
-    pip install numpy   # for this script only
-    python bench/fit_paragraph_model.py [--corpus PATH] [--limit N] [--l2 X]
+    python bench/fit_paragraph_model.py [--corpus PATH ...] [--limit N] [--l2 X] [--dry-run]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from bisect import bisect_right
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -42,8 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import search.paragraphs as P  # noqa: E402
-from paragraph_f1 import DEFAULT_CORPUS, gold_boundaries, stories  # noqa: E402
+from paragraph_f1 import SOURCES, gold_boundaries, load_sources  # noqa: E402
+from search.paragraphs import decoder, gaps, runon, weights  # noqa: E402
+from search.paragraphs.sentences import _blocked  # noqa: E402
+from search.paragraphs.weights import Weights  # noqa: E402
 
 CHAR_LIMITS = (20, 40, 70, 100, 140, 190, 250, 10**9)
 MAX_SENTENCES_PRIOR = 6
@@ -53,92 +52,27 @@ GLUED_OFFSET = 0.5
 #: says: in a transcript corpus they mostly open the lead and a story's first
 #: sentence, so their fitted weight inside the body is about zero or below.
 CUE_FLOOR = {"source": 0.5, "date": 0.5}
+#: Candidate cut thresholds (break log-odds) tabulated per run-length bin.
+THRESHOLD_GRID = tuple(round(-2.0 + 0.1 * k, 1) for k in range(41))
+
+Corpus = list[list[str]]  # stories, each a list of paragraphs
 
 
-def glued_examples(corpus: list[list[str]]):
-    """Feature dicts and labels of every glued-heading candidate of the corpus, as _structure meets them."""
-    feats, labels = [], []
-    real = P._glued_heading_end
-    gold: set[int] = set()
-
-    def spy(text, lo, hi, blocked, after_dateline=False):
-        for p, f in P._glued_candidates(text, lo, hi, blocked, after_dateline):
-            feats.append({"g_bias": 1.0, **f})
-            labels.append(p in gold)
-        return None
-
-    P._glued_heading_end = spy
-    try:
-        for paragraphs in corpus:
-            text = "".join(paragraphs)
-            gold = gold_boundaries(paragraphs)
-            P._runon_pieces(text, 0, len(text), find_title=True)
-    finally:
-        P._glued_heading_end = real
-    return feats, labels
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
-def fit_glued(corpus: list[list[str]], l2: float) -> dict[str, float]:
-    feats, labels = glued_examples(corpus)
-    names = ["g_bias", *sorted({k for f in feats for k in f} - {"g_bias"})]
-    index = {n: k for k, n in enumerate(names)}
-    X = np.zeros((len(feats), len(names)))
-    for row, f in enumerate(feats):
-        for k, v in f.items():
-            X[row, index[k]] = v
-    y = np.array(labels, dtype=float)
-    w = logistic(X, y, l2)
-    print(f"# glued headings: {len(y)} candidates, {int(y.sum())} real", file=sys.stderr)
-    weights = {n: round(float(v), 3) for n, v in zip(names, w)}
-    weights["g_bias"] = round(weights["g_bias"] + GLUED_OFFSET, 3)
-    return weights
-
-
-def examples(corpus: list[list[str]]):
-    """Per story: (joined text, gold boundaries, fixed boundaries from structure, runs with features and labels)."""
-    out = []
-    for paragraphs in corpus:
-        text = "".join(paragraphs)
-        gold = gold_boundaries(paragraphs)
-        head, pieces, tail = P._runon_pieces(text, 0, len(text), find_title=True)
-        fixed = {lo for lo, _, _ in head[1:] + pieces + tail}  # every piece start is a candidate …
-        runs = []
-        for kind, run, first in P._runs(pieces):
-            if kind not in ("body", "lead"):
-                continue
-            fixed -= {lo for lo, _ in run[1:]}  # … except gaps inside runs, which the model decides
-            is_lead = first and (kind == "lead" or bool(P._DATELINE_AT_START.match(text, run[0][0])))
-            bigrams = [P._bigrams(text, lo, hi) for lo, hi in run]
-            feats = [P._gap_features(text, run, i, bigrams, is_lead) for i in range(1, len(run))]
-            labels = [run[i][0] in gold for i in range(1, len(run))]
-            runs.append((run, is_lead, feats, labels))
-        fixed.discard(0)
-        out.append((text, gold, fixed, runs))
-    return out
-
-
-def design(data, names):
-    index = {n: k for k, n in enumerate(names)}
-    rows, labels = [], []
-    for _, _, _, runs in data:
-        for _, _, feats, ys in runs:
-            for f, y in zip(feats, ys):
-                row = np.zeros(len(names))
-                for k, v in f.items():
-                    row[index[k]] = v
-                rows.append(row)
-                labels.append(float(y))
-    return np.array(rows), np.array(labels)
-
-
-def logistic(X, y, l2):
+def logistic(X: np.ndarray, y: np.ndarray, l2: float, sample: np.ndarray | None = None) -> np.ndarray:
+    """L2-regularised logistic regression by Newton's method (column 0 is the unshrunk bias)."""
+    sample = np.ones(len(y)) if sample is None else sample
+    sample = sample / sample.sum()
     w = np.zeros(X.shape[1])
     reg = l2 * np.eye(len(w))
-    reg[0, 0] = 0.0  # the bias is not shrunk
+    reg[0, 0] = 0.0
     for _ in range(30):
         p = 1 / (1 + np.exp(-X @ w))
-        grad = X.T @ (p - y) / len(y) + reg @ w
-        hess = (X * (p * (1 - p))[:, None]).T @ X / len(y) + reg
+        grad = X.T @ (sample * (p - y)) + reg @ w
+        hess = (X * (sample * p * (1 - p))[:, None]).T @ X + reg
         step = np.linalg.solve(hess, grad)
         w -= step
         if np.abs(step).max() < 1e-7:
@@ -146,139 +80,290 @@ def logistic(X, y, l2):
     return w
 
 
-def f1(data, scores, offset, marginal=False):
-    """Boundary F1 of the whole reconstruction with the current priors (and, with marginal, the current
-    cut thresholds of _segment; otherwise the best segmentation), given precomputed gap scores."""
-    tp = fp = n_gold = 0
-    k = 0
-    for text, gold, fixed, runs in data:
-        n_gold += len(gold)
-        predicted = set(fixed)
-        for run, is_lead, feats, _ in runs:
-            s = [v + offset for v in scores[k:k + len(feats)]]
-            k += len(feats)
-            if marginal:
-                starts = P._segment(text, run, is_lead, s)
-            else:
-                starts = P._best_cuts([hi - lo for lo, hi in run], s, prior=True)
-            predicted.update(run[i][0] for i in starts[1:])
-        tp += len(predicted & gold)
-        fp += len(predicted - gold)
+def design(feats: list[dict[str, float]], names: list[str]) -> np.ndarray:
+    """Dense design matrix of feature dicts over the named columns (unknown names ignored)."""
+    index = {n: k for k, n in enumerate(names)}
+    X = np.zeros((len(feats), len(names)))
+    for row, f in enumerate(feats):
+        for k, v in f.items():
+            if k in index:
+                X[row, index[k]] = v
+    return X
+
+
+def balance(sources: list[str]) -> np.ndarray:
+    """Sample weights giving every source the same total weight."""
+    names, counts = np.unique(np.array(sources), return_counts=True)
+    share = dict(zip(names, 1.0 / counts))
+    return np.array([share[s] for s in sources])
+
+
+def glued_examples(corpus: Corpus) -> tuple[list[dict[str, float]], list[bool]]:
+    """Feature dicts and labels of every glued-heading candidate, as runon._structure meets them."""
+    feats, labels = [], []
+    real = runon._glued_heading_end
+    gold: set[int] = set()
+
+    def spy(text, lo, hi, blocked, after_dateline=False):
+        for p, f in runon._glued_candidates(text, lo, hi, blocked, after_dateline):
+            feats.append({"g_bias": 1.0, **f})
+            labels.append(p in gold)
+        return None
+
+    runon._glued_heading_end = spy
+    try:
+        for paragraphs in corpus:
+            text = "".join(paragraphs)
+            gold = gold_boundaries(paragraphs)
+            runon._runon_pieces(text, 0, len(text), find_title=True)
+    finally:
+        runon._glued_heading_end = real
+    return feats, labels
+
+
+def fit_glued(tuning: dict[str, Corpus], l2: float) -> dict[str, float]:
+    feats, labels, sources = [], [], []
+    for name, corpus in tuning.items():
+        f, y = glued_examples(corpus)
+        feats += f
+        labels += y
+        sources += [name] * len(y)
+        _say(f"# glued headings, {name}: {len(y)} candidates, {sum(y)} real")
+    names = ["g_bias", *sorted({k for f in feats for k in f} - {"g_bias"})]
+    w = logistic(design(feats, names), np.array(labels, dtype=float), l2, balance(sources))
+    fitted = {n: round(float(v), 3) for n, v in zip(names, w)}
+    fitted["g_bias"] = round(fitted["g_bias"] + GLUED_OFFSET, 3)
+    return fitted
+
+
+class Story:
+    """One tuning story as the decoder meets it: gold boundaries, the boundaries fixed by its
+    structure (title, captions, headings, byline), and its runs of body sentences with the
+    features and labels of their gaps."""
+
+    __slots__ = ("source", "text", "gold", "fixed", "runs")
+
+    def __init__(self, source: str, paragraphs: list[str]) -> None:
+        self.source = source
+        self.text = text = "".join(paragraphs)
+        self.gold = gold_boundaries(paragraphs)
+        head, pieces, tail = runon._runon_pieces(text, 0, len(text), find_title=True)
+        fixed = {lo for lo, _, _ in head[1:] + pieces + tail}  # every piece start is a candidate …
+        self.runs = []
+        for run, is_lead in decoder._body_runs(text, pieces):
+            fixed -= {lo for lo, _ in run[1:]}  # … except gaps inside runs, which the model decides
+            feats = gaps._run_features(text, run, is_lead)
+            labels = [run[i][0] in self.gold for i in range(1, len(run))]
+            self.runs.append(Run(run, is_lead, feats, labels))
+        fixed.discard(0)
+        self.fixed = fixed
+
+
+class Run:
+    __slots__ = ("spans", "is_lead", "feats", "labels", "sizes", "log_odds")
+
+    def __init__(self, spans, is_lead, feats, labels) -> None:
+        self.spans, self.is_lead, self.feats, self.labels = spans, is_lead, feats, labels
+        self.sizes = [hi - lo for lo, hi in spans]
+        self.log_odds: list[float] = []
+
+
+def mean_f1(stories: list[Story], decode: Callable[[Run], list[int]]) -> tuple[float, dict[str, float]]:
+    """Boundary F1 per source of the whole reconstruction (runs decoded by ``decode``), and their mean."""
+    counts: dict[str, list[int]] = {}
+    for story in stories:
+        tp_fp_gold = counts.setdefault(story.source, [0, 0, 0])
+        predicted = set(story.fixed)
+        for run in story.runs:
+            predicted.update(run.spans[i][0] for i in decode(run)[1:])
+        tp_fp_gold[0] += len(predicted & story.gold)
+        tp_fp_gold[1] += len(predicted - story.gold)
+        tp_fp_gold[2] += len(story.gold)
+    per = {name: _f1(*c) for name, c in counts.items()}
+    return sum(per.values()) / len(per), per
+
+
+def _f1(tp: int, fp: int, n_gold: int) -> float:
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / n_gold if n_gold else 0.0
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--l2", type=float, default=1e-4)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument(
-        "--fit-priors", action="store_true",
-        help="also re-tune the length priors (default: keep the embedded ones and tune only the offset; "
-        "re-tuned priors gained < 0.002 F1 on the tuning half but favoured long paragraphs so much that "
-        "time and source openers no longer opened one)",
+def fit_priors(stories: list[Story], scores: list[list[float]], start: Weights, rounds: int) -> Weights:
+    """Length priors and an offset to the gap scores by coordinate ascent on best-segmentation F1."""
+    chars = [0.0] * len(CHAR_LIMITS)
+    sents = [0.0] * MAX_SENTENCES_PRIOR
+    offset = [0.0]
+    runs = [run for story in stories for run in story.runs]
+
+    def value() -> float:
+        weights.use(_replace(start, chars_prior=tuple(zip(CHAR_LIMITS, chars)), sentences_prior=tuple(sents)))
+        by_run = {id(run): s for run, s in zip(runs, scores)}
+        return mean_f1(stories, lambda run: decoder._best_cuts(
+            run.sizes, [v + offset[0] for v in by_run[id(run)]], prior=True))[0]
+
+    best = value()
+    targets = [(offset, 0)] + [(chars, k) for k in range(len(chars))] + [(sents, k) for k in range(len(sents))]
+    for rnd in range(rounds):
+        improved = False
+        for vector, k in targets:
+            for delta in (0.6, -0.6, 0.3, -0.3, 0.1, -0.1):
+                vector[k] += delta
+                if (v := value()) > best + 1e-6:
+                    best, improved = v, True
+                    break
+                vector[k] -= delta
+        _say(f"# priors round {rnd + 1}: mean F1 {best:.4f}")
+        if not improved:
+            break
+    return _replace(
+        start, chars_prior=tuple(zip(CHAR_LIMITS, (round(v, 2) for v in chars))),
+        sentences_prior=tuple(round(v, 2) for v in sents),
     )
-    args = parser.parse_args(argv)
-    corpus = list(stories(args.corpus, args.limit))
-    tuning = corpus[: len(corpus) // 2]
-    glued = fit_glued(tuning, args.l2)
-    P._GLUED_WEIGHTS = glued  # the gap model is fitted on the pieces these weights produce
-    data = examples(tuning)
-    names = sorted({k for _, _, _, runs in data for _, _, feats, _ in runs for f in feats for k in f} - {"bias"})
-    names = ["bias", *names]
-    X, y = design(data, names)
-    w = logistic(X, y, args.l2)
-    print(f"# {len(tuning)} tuning stories, {len(y)} gaps, {int(y.sum())} paragraph breaks", file=sys.stderr)
+
+
+def _replace(w: Weights, **changes) -> Weights:
+    fields = {k: getattr(w, k) for k in Weights.__dataclass_fields__}
+    return Weights(**{**fields, **changes})
+
+
+def fit_thresholds(stories: list[Story], bins: tuple[int, ...]) -> tuple[tuple[float, ...], float, dict[str, float]]:
+    """Cut thresholds per run-length bin maximising the mean F1 over sources (run.log_odds precomputed).
+
+    Runs of different bins are decoded independently, so each bin's true and false positives are
+    tabulated once per grid threshold; the search over combinations then costs nothing.
+    """
+    sources = sorted({s.source for s in stories})
+    base = {name: [0, 0, 0] for name in sources}  # tp, fp, gold of the fixed boundaries
+    table = np.zeros((len(bins) + 1, len(THRESHOLD_GRID), len(sources), 2))
+    for story in stories:
+        c = base[story.source]
+        c[0] += len(story.fixed & story.gold)
+        c[1] += len(story.fixed - story.gold)
+        c[2] += len(story.gold)
+        src = sources.index(story.source)
+        for run in story.runs:
+            if len(run.spans) < 2:
+                continue
+            b = bisect_right(bins, run.spans[-1][1] - run.spans[0][0])
+            segments = list(decoder._segments(run.sizes))
+            for g, threshold in enumerate(THRESHOLD_GRID):
+                starts = _cuts(segments, len(run.sizes), [x - threshold for x in run.log_odds])
+                tp = sum(1 for i in starts[1:] if run.labels[i - 1])
+                table[b, g, src] += (tp, len(starts) - 1 - tp)
+    base_arr = np.array([base[n][:2] for n in sources], dtype=float)
+    gold = np.array([base[n][2] for n in sources], dtype=float)
+
+    def score(choice: list[int]) -> tuple[float, np.ndarray]:
+        tp_fp = base_arr + sum(table[b, g] for b, g in enumerate(choice))
+        f1 = np.array([_f1(tp, fp, n) for (tp, fp), n in zip(tp_fp, gold)])
+        return float(f1.mean()), f1
+
+    choice = [THRESHOLD_GRID.index(0.0)] * (len(bins) + 1)
+    best = score(choice)[0]
+    for _ in range(10):
+        improved = False
+        for b in range(len(choice)):
+            for g in range(len(THRESHOLD_GRID)):
+                trial = choice[:b] + [g] + choice[b + 1:]
+                if (v := score(trial)[0]) > best + 1e-9:
+                    best, choice, improved = v, trial, True
+        if not improved:
+            break
+    mean, per = score(choice)
+    return tuple(THRESHOLD_GRID[g] for g in choice), mean, dict(zip(sources, map(float, per)))
+
+
+def _cuts(segments: list[tuple[int, int, int]], n: int, gains: list[float]) -> list[int]:
+    """decoder._best_cuts (without the prior) over precomputed segments."""
+    best = [0.0] + [float("-inf")] * n
+    back = [0] * (n + 1)
+    for start, end, _ in segments:
+        value = best[start] + (gains[start - 1] if start else 0.0)
+        if value > best[end]:
+            best[end], back[end] = value, start
+    starts = []
+    end = n
+    while end > 0:
+        end = back[end]
+        starts.append(end)
+    return starts[::-1]
+
+
+def fit(tuning: dict[str, Corpus], *, l2: float = 1e-3, start: Weights | None = None,
+        priors: bool = False, rounds: int = 3) -> Weights:
+    """Weights fitted on the given tuning corpora (name -> stories), every source weighing the same.
+
+    Leaves the fitted weights installed (``weights.use``)."""
+    started = time.perf_counter()
+    start = start or weights.fitted()
+    weights.use(start)
+    glued = fit_glued(tuning, l2)
+    current = _replace(start, glued=glued)
+    weights.use(current)  # the gap examples are the pieces these glued weights produce
+    stories = [Story(name, paragraphs) for name, corpus in tuning.items() for paragraphs in corpus]
+    feats = [f for s in stories for run in s.runs for f in run.feats]
+    labels = np.array([y for s in stories for run in s.runs for y in run.labels], dtype=float)
+    sources = [s.source for s in stories for run in s.runs for _ in run.feats]
+    names = ["bias", *sorted({k for f in feats for k in f} - {"bias"})]
+    X = design(feats, names)
+    w = logistic(X, labels, l2, balance(sources))
     for name, floor in CUE_FLOOR.items():
         if name in names and w[names.index(name)] < floor:
             w[names.index(name)] = floor
-    scores = list(X @ w)
+    gap = {n: round(float(v), 3) for n, v in zip(names, w)}
+    for name in tuning:
+        mask = np.array([s == name for s in sources])
+        _say(f"# {name}: {len(tuning[name])} tuning stories, {int(mask.sum())} gaps, "
+             f"{int(labels[mask].sum())} paragraph breaks")
+    current = _replace(current, gap=gap)
+    scores = X @ np.array([gap[n] for n in names])
+    per_run, k = [], 0
+    for story in stories:
+        for run in story.runs:
+            per_run.append(list(scores[k:k + len(run.feats)]))
+            k += len(run.feats)
+    if priors:
+        current = fit_priors(stories, per_run, current, rounds)
+    weights.use(current)
+    for run, s in zip((run for story in stories for run in story.runs), per_run):
+        run.log_odds = decoder._break_log_odds(run.sizes, s) if s else []
+    thresholds, mean, per = fit_thresholds(stories, current.threshold_bins)
+    _say(f"# thresholds {thresholds}: tuning F1 " + ", ".join(f"{n} {v:.4f}" for n, v in per.items())
+         + f" (mean {mean:.4f}); {time.perf_counter() - started:.0f} s")
+    counts = {name: len(corpus) for name, corpus in tuning.items()}
+    current = _replace(current, cut_thresholds=thresholds, extra={
+        "fitted_by": "bench/fit_paragraph_model.py",
+        "note": (
+            "Fitted on the first (tuning) half of each corpus in 'fitted_on', every source weighing the same: "
+            "glued by L2-regularised logistic regression over runon._glued_candidates' features (offset "
+            f"{GLUED_OFFSET} to the bias), gap likewise over gaps._run_features (read in Simplified; lengths also "
+            "relative to the run's median sentence) with the source and date cues floored at 0.5; "
+            + ("length priors by coordinate ascent; " if priors else "length priors kept; ")
+            + "cut thresholds per run length maximising the mean over sources of boundary F1."
+        ),
+        "fitted_on": {name: {"tuning_stories": n, "tuning_f1": round(per[name], 4)} for name, n in counts.items()},
+        "l2": l2,
+    })
+    weights.use(current)
+    return current
 
-    if args.fit_priors:
-        chars = [0.0] * len(CHAR_LIMITS)
-        sents = [0.0] * MAX_SENTENCES_PRIOR
-    else:
-        chars = [v for _, v in P._CHARS_PRIOR]
-        sents = list(P._SENTENCES_PRIOR)
-    offset = 0.0
 
-    def install():
-        P._CHARS_PRIOR = tuple(zip(CHAR_LIMITS, chars))
-        P._SENTENCES_PRIOR = tuple(sents)
-
-    install()
-    best = f1(data, scores, offset)
-    print(f"# gap model alone: F1 {best:.4f}", file=sys.stderr)
-    for rnd in range(args.rounds):
-        improved = False
-        targets = [("offset", 0)]
-        if args.fit_priors:
-            targets += [("chars", k) for k in range(len(chars))] + [("sents", k) for k in range(len(sents))]
-        for target, k in targets:
-            for delta in (0.6, -0.6, 0.3, -0.3, 0.1, -0.1):
-                if target == "offset":
-                    offset += delta
-                else:
-                    (chars if target == "chars" else sents)[k] += delta
-                install()
-                value = f1(data, scores, offset)
-                if value > best + 1e-6:
-                    best, improved = value, True
-                    break
-                if target == "offset":
-                    offset -= delta
-                else:
-                    (chars if target == "chars" else sents)[k] -= delta
-        install()
-        print(f"# round {rnd + 1}: F1 {best:.4f}", file=sys.stderr)
-        if not improved:
-            break
-
-    # Step 4 scores the gaps with the weights as they will be embedded (offset folded into the
-    # bias, rounded), so that the thresholds fit what the runtime module computes.
-    embedded = np.round(w, 3)
-    embedded[0] = round(round(float(w[0]), 3) + offset, 3)
-    scores = list(X @ embedded)
-    thresholds = [0.2] * (len(P._THRESHOLD_BINS) + 1)
-    P._CUT_THRESHOLDS = tuple(thresholds)
-    best = f1(data, scores, 0.0, marginal=True)
-    print(f"# marginal decoding, thresholds {thresholds}: F1 {best:.4f}", file=sys.stderr)
-    for rnd in range(args.rounds + 2):
-        improved = False
-        for k in range(len(thresholds)):
-            for delta in (0.4, -0.4, 0.2, -0.2, 0.1, -0.1):
-                thresholds[k] += delta
-                P._CUT_THRESHOLDS = tuple(thresholds)
-                value = f1(data, scores, 0.0, marginal=True)
-                if value > best + 1e-6:
-                    best, improved = value, True
-                    break
-                thresholds[k] -= delta
-        P._CUT_THRESHOLDS = tuple(thresholds)
-        print(f"# thresholds round {rnd + 1}: F1 {best:.4f}", file=sys.stderr)
-        if not improved:
-            break
-
-    weights = {n: round(float(v), 3) for n, v in zip(names, w)}
-    weights["bias"] = round(weights["bias"] + offset, 3)
-    print("_WEIGHTS: dict[str, float] = {")
-    for n, v in weights.items():
-        print(f'    "{n}": {v},')
-    print("}")
-    print("_CHARS_PRIOR: tuple[tuple[int, float], ...] = (")
-    for limit, v in zip(CHAR_LIMITS, chars):
-        print(f"    ({limit if limit < 10**9 else '10**9'}, {round(v, 2)}),")
-    print(")")
-    print(f"_SENTENCES_PRIOR: tuple[float, ...] = {tuple(round(v, 2) for v in sents)}")
-    print(f"_THRESHOLD_BINS: tuple[int, ...] = {P._THRESHOLD_BINS}")
-    print(f"_CUT_THRESHOLDS: tuple[float, ...] = {tuple(round(v, 2) for v in thresholds)}")
-    print("_GLUED_WEIGHTS: dict[str, float] = {")
-    for n, v in glued.items():
-        print(f'    "{n}": {v},')
-    print("}")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, action="append", help=f"a corpus (repeatable; default: {', '.join(SOURCES)})")
+    parser.add_argument("--limit", type=int, default=None, help="read only the first N stories of each corpus")
+    parser.add_argument("--l2", type=float, default=1e-3)
+    parser.add_argument("--fit-priors", action="store_true", help="re-tune the length priors (from flat)")
+    parser.add_argument("--dry-run", action="store_true", help="fit and report, but do not write weights.json")
+    args = parser.parse_args(argv)
+    halves = load_sources(args.corpus, args.limit)
+    fitted = fit({name: tuning for name, (tuning, _) in halves.items()}, l2=args.l2, priors=args.fit_priors)
+    if args.limit is not None:
+        fitted.extra["limit"] = args.limit
+    if not args.dry_run:
+        weights.save(fitted)
+        _say(f"# wrote {weights.WEIGHTS_FILE.relative_to(ROOT)}")
     return 0
 
 

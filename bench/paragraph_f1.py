@@ -1,17 +1,19 @@
-"""Paragraph-boundary precision / recall / F1 of run-on reconstruction.
+"""Paragraph-boundary precision / recall / F1 of run-on reconstruction, per source.
 
-Each story of a JSONL(.gz) corpus (paragraphs separated by ``\\n``) is joined
-into one run-on line, reconstructed with ``search.paragraphs.split_text`` and
-compared with the editor's paragraphs. A boundary is the character offset in
-the joined string where a paragraph starts (0 excluded). Two baselines run on
-the same stories: a cut at every sentence end, and sentences grouped by
-length. The corpus is split in two halves: the first is where the grouping
-weights were tuned, the second is held out.
+Each story of a paragraph-marked JSONL(.gz) corpus (paragraphs separated by ``\\n``) is joined
+into one run-on line, reconstructed with ``search.paragraphs.split_text`` and compared with the
+editor's paragraphs. A boundary is the character offset in the joined string where a paragraph
+starts (0 excluded). Each corpus is split in two halves (``split_halves``: its first and second
+half in file order): the first is where the weights were fitted (bench/fit_paragraph_model.py),
+the second is held out and is what is scored here.
 
-Also reported: held-out F1 by year and by story length (against the
-sentence-end baseline), and split_text's speed in characters per second.
+For each source, on its held-out half: split_text with the shipped weights (fitted on every
+source), split_text with weights fitted in-process on the *other* sources only (this source left
+out of fitting entirely), and two baselines: a cut at every sentence end, and sentences grouped by
+length (target tuned on the tuning half). Also: held-out F1 by year and by story length, and
+split_text's speed in characters per second.
 
-    python bench/paragraph_f1.py [--corpus PATH] [--limit N]
+    python bench/paragraph_f1.py [--corpus PATH ...] [--limit N] [--no-leave-one-out]
 """
 
 from __future__ import annotations
@@ -30,12 +32,16 @@ sys.path.insert(0, str(ROOT))
 from search.paragraphs import MAX_BODY, MAX_QUOTE, split_text  # noqa: E402
 from search.paragraphs.sentences import _blocked, _sentences  # noqa: E402
 
-DEFAULT_CORPUS = ROOT / ".." / "shared" / "corpora" / "xwlb.jsonl.gz"
+CORPORA = ROOT.parent / "shared" / "corpora"
+DEFAULT_CORPUS = CORPORA / "xwlb.jsonl.gz"
+#: The paragraph-marked corpora fitted on and scored, by source name.
+SOURCES = {"xwlb": CORPORA / "xwlb.jsonl.gz", "president": CORPORA / "president.jsonl.gz"}
 QUOTE_PAIRS = {"“": "”", "‘": "’", "「": "」", "『": "』", "（": "）", "(": ")", "《": "》", "【": "】"}
 
 
 def records(path: Path, limit: int | None) -> Iterator[tuple[str, list[str]]]:
-    """(id, paragraphs) of each story in the corpus (at least one paragraph)."""
+    """(year, paragraphs) of each story in the corpus (at least one paragraph); the year is the
+    record's date's, or else the start of its id."""
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as lines:
         for count, line in enumerate(lines):
@@ -46,13 +52,34 @@ def records(path: Path, limit: int | None) -> Iterator[tuple[str, list[str]]]:
             record = json.loads(line)
             paragraphs = [p.strip() for p in record["text"].split("\n") if p.strip()]
             if paragraphs:
-                yield str(record.get("id", count)), paragraphs
+                yield str(record.get("date") or record.get("id", count))[:4], paragraphs
 
 
 def stories(path: Path, limit: int | None) -> Iterator[list[str]]:
     """The paragraphs of each story in the corpus (at least one)."""
     for _, paragraphs in records(path, limit):
         yield paragraphs
+
+
+def split_halves(corpus: list) -> tuple[list, list]:
+    """The tuning (first) and held-out (second) half of a corpus, in file order."""
+    middle = len(corpus) // 2
+    return corpus[:middle], corpus[middle:]
+
+
+def source_name(path: Path) -> str:
+    return path.name.split(".")[0]
+
+
+def load_sources(paths: list[Path] | None, limit: int | None) -> dict[str, tuple[list, list]]:
+    """Per source name: the (tuning, held-out) halves of its (year, paragraphs) records' paragraphs."""
+    out = {}
+    for path in paths or SOURCES.values():
+        if not path.exists():
+            raise SystemExit(f"corpus not found: {path}")
+        tuning, held_out = split_halves([paragraphs for _, paragraphs in records(path, limit)])
+        out[source_name(path)] = (tuning, held_out)
+    return out
 
 
 def gold_boundaries(paragraphs: list[str]) -> set[int]:
@@ -161,33 +188,71 @@ def best_length_target(half: list[list[str]]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--limit", type=int, default=None, help="read only the first N stories")
+    parser.add_argument("--corpus", type=Path, action="append",
+                        help=f"a corpus (repeatable; default: {', '.join(SOURCES)})")
+    parser.add_argument("--limit", type=int, default=None, help="read only the first N stories of each corpus")
+    parser.add_argument("--no-leave-one-out", dest="leave_one_out", action="store_false",
+                        help="skip the fits that leave each source out")
+    parser.add_argument("--l2", type=float, default=None, help="regularisation of the leave-one-out fits (default: the shipped fit's)")
+    parser.add_argument("--details", action="store_true", help="also F1 by year and story length, and speed")
     args = parser.parse_args(argv)
-    if not args.corpus.exists():
-        print(f"corpus not found: {args.corpus}", file=sys.stderr)
-        return 2
-    ided = list(records(args.corpus, args.limit))
-    corpus = [paragraphs for _, paragraphs in ided]
-    middle = len(corpus) // 2
-    halves = {"tuning half": corpus[:middle], "held-out half": corpus[middle:]}
-    target = best_length_target(corpus[:middle][:3000])
-    print(f"{len(corpus)} stories from {args.corpus.name}; length baseline target {target} chars (tuned)")
-    for name, half in halves.items():
-        started = time.perf_counter()
-        scores = {"split_text": Score(), "every sentence end": Score(), f"group by length ({target})": Score()}
-        predictors = [predict_model, predict_sentences, predict_by_length(target)]
-        for paragraphs in half:
-            joined = "".join(paragraphs)
-            gold = gold_boundaries(paragraphs)
-            for score, predict in zip(scores.values(), predictors):
-                score.add(joined, gold, predict(joined))
-        print(f"{name}: {len(half)} stories, {sum(s.tp + s.fn for s in [scores['split_text']])} gold boundaries "
-              f"({time.perf_counter() - started:.1f} s)")
-        for label, score in scores.items():
+    from search.paragraphs import weights
+
+    paths = args.corpus or list(SOURCES.values())
+    ided = {}
+    for path in paths:
+        if not path.exists():
+            print(f"corpus not found: {path}", file=sys.stderr)
+            return 2
+        ided[source_name(path)] = split_halves(list(records(path, args.limit)))
+    shipped = weights.fitted()
+    print(f"shipped weights: {weights.WEIGHTS_FILE.relative_to(ROOT)}, fitted on "
+          + ", ".join(f"{k} ({v.get('tuning_stories')} tuning stories)" for k, v in shipped.extra.get("fitted_on", {}).items()))
+    left_out: dict[str, object] = {}
+    if args.leave_one_out and len(ided) > 1:
+        from fit_paragraph_model import fit
+
+        for name in ided:
+            others = {k: [p for _, p in halves[0]] for k, halves in ided.items() if k != name}
+            started = time.perf_counter()
+            left_out[name] = fit(others, l2=args.l2 if args.l2 is not None else shipped.extra.get("l2", 1e-3), start=shipped)
+            print(f"fitted without {name} (on {', '.join(others)}): {time.perf_counter() - started:.0f} s")
+        weights.use(None)
+    summary = []
+    for name, (tuning, held_out) in ided.items():
+        target = best_length_target([p for _, p in tuning][:3000])
+        stories_ = [p for _, p in held_out]
+        print(f"{name}: {len(tuning) + len(held_out)} stories; held-out half {len(held_out)} stories, "
+              f"{sum(len(p) - 1 for p in stories_)} gold boundaries; length baseline target {target} chars (tuned)")
+        predictors = {"split_text, fitted on all": (shipped, predict_model)}
+        if name in left_out:
+            predictors[f"split_text, {name} left out"] = (left_out[name], predict_model)
+        predictors["every sentence end"] = (None, predict_sentences)
+        predictors[f"group by length ({target})"] = (None, predict_by_length(target))
+        row = {}
+        for label, (fitted, predict) in predictors.items():
+            if fitted is not None:
+                weights.use(fitted)
+            score = Score()
+            for paragraphs in stories_:
+                joined = "".join(paragraphs)
+                score.add(joined, gold_boundaries(paragraphs), predict(joined))
             print(score.line(label))
-    cross_check(ided[middle:])
-    speed(corpus[middle:])
+            row[label.split(",")[-1].strip().split(" (")[0]] = score.figures()[2]
+        weights.use(None)
+        summary.append((name, row))
+    print("held-out F1 by source: fitted on all | source left out | every sentence end | group by length | left out - every sentence end")
+    for name, row in summary:
+        values = list(row.values())
+        loo = row.get(f"{name} left out")
+        gain = f"{loo - row['every sentence end']:+.3f}" if loo is not None else "-"
+        print(f"  {name:<12} {row['fitted on all']:.3f} | " + (f"{loo:.3f}" if loo is not None else "  -  ")
+              + f" | {row['every sentence end']:.3f} | {values[-1]:.3f} | {gain}")
+    if args.details:
+        for name, (_, held_out) in ided.items():
+            print(f"{name}:")
+            cross_check(held_out)
+            speed([p for _, p in held_out])
     return 0
 
 
@@ -201,11 +266,11 @@ def cross_check(held_out: list[tuple[str, list[str]]]) -> None:
         n = sum(map(len, paragraphs))
         return "< 300 chars" if n < 300 else "300-800 chars" if n < 800 else "800-1500 chars" if n < 1500 else ">= 1500 chars"
 
-    slicers = {"year": lambda story_id, _: story_id[:4], "story length": lambda _, paragraphs: bucket_of_length(paragraphs)}
+    slicers = {"year": lambda year, _: year, "story length": lambda _, paragraphs: bucket_of_length(paragraphs)}
     for title, slicer in slicers.items():
         slices: dict[str, tuple[Score, Score, list[int]]] = {}
-        for story_id, paragraphs in held_out:
-            model, base, count = slices.setdefault(slicer(story_id, paragraphs), (Score(), Score(), [0]))
+        for year, paragraphs in held_out:
+            model, base, count = slices.setdefault(slicer(year, paragraphs), (Score(), Score(), [0]))
             joined = "".join(paragraphs)
             gold = gold_boundaries(paragraphs)
             model.add(joined, gold, predict_model(joined))

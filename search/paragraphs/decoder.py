@@ -112,8 +112,7 @@ def _group(text: str, pieces: list[tuple[int, int, str]], lead: bool = True) -> 
         if kind not in ("body", "lead"):
             spans.append((*run[0], kind))
             continue
-        is_lead = first and (kind == "lead" or bool(_DATELINE_AT_START.match(text, run[0][0])))
-        starts = _segment(text, run, is_lead)
+        starts = _segment(text, run, _opens_with_lead(text, kind, run, first))
         for k, s in enumerate(starts):
             e = starts[k + 1] if k + 1 < len(starts) else len(run)
             spans.append((run[s][0], run[e - 1][1], kind if k == 0 else "body"))
@@ -122,6 +121,18 @@ def _group(text: str, pieces: list[tuple[int, int, str]], lead: bool = True) -> 
         if first is not None and spans[first][2] == "body" and _DATELINE_AT_START.match(text, spans[first][0]):
             spans[first] = (*spans[first][:2], "lead")
     return spans
+
+
+def _opens_with_lead(text: str, kind: str, run: list[tuple[int, int]], first: bool) -> bool:
+    """Whether a run's first sentence is the article's lead (a lead piece, or a dateline opening the text)."""
+    return first and (kind == "lead" or bool(_DATELINE_AT_START.match(text, run[0][0])))
+
+
+def _body_runs(text: str, pieces: list[tuple[int, int, str]]) -> Iterator[tuple[list[tuple[int, int]], bool]]:
+    """(sentence spans, opens with the lead) of each run of body sentences that _group decodes."""
+    for kind, run, first in _runs(pieces):
+        if kind in ("body", "lead"):
+            yield run, _opens_with_lead(text, kind, run, first)
 
 
 def _runs(pieces: list[tuple[int, int, str]]) -> Iterator[tuple[str, list[tuple[int, int]], bool]]:

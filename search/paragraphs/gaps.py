@@ -1,14 +1,41 @@
 """The gap model: features of the gap between two body sentences, and its score (the log-odds
-that an editor started a new paragraph there) under the fitted weights."""
+that an editor started a new paragraph there) under the fitted weights.
+
+Features are computed on a Simplified-character view of the run (OpenCC t2s, same length), so
+that every cue, first-word group and bigram overlap reads Traditional text as it reads Simplified.
+Lengths are given both in characters and relative to the run's own median sentence length: how
+long a source writes its sentences is read off the article itself, not learnt per source.
+"""
 
 from __future__ import annotations
 
+import functools
+import statistics
 from bisect import bisect_right
 
 from .cues import (
     _CLAUSE_END, _DATE_START, _FIRST_WORD, _PLACE_START, _SAID_END, _SOURCE_START, _SPEAKER, _TIME_WORD,
 )
 from .weights import fitted
+
+
+@functools.cache
+def _converter():
+    import opencc  # imported lazily: no work at import time
+
+    return opencc.OpenCC("t2s")
+
+
+def _simplified(text: str) -> str:
+    """text in Simplified characters, character for character (same length, same positions)."""
+    if text.isascii():
+        return text
+    converted = _converter().convert(text)
+    if len(converted) == len(text):
+        return converted
+    # A phrase converted to another length (rare): convert character by character instead.
+    return "".join(c if len(c := _converter().convert(ch)) == 1 else ch for ch in text)
+
 
 def _bigrams(text: str, lo: int, hi: int) -> frozenset[str]:
     """Character bigrams of text[lo:hi]."""
@@ -23,6 +50,8 @@ _RUN_BINS = (300, 600, 1000, 1600)
 _CLAUSE_BINS = (4, 8, 14, 24)
 _OVERLAP_BINS = (0.02, 0.05, 0.1, 0.2)
 _NOVEL_BINS = (0.5, 0.7, 0.85, 0.95)
+# A sentence's length over the run's median sentence length.
+_RELATIVE_BINS = (0.5, 0.8, 1.25, 2.0)
 
 
 def _gap_features(
@@ -32,12 +61,13 @@ def _gap_features(
     bigrams: list[frozenset[str]],
     lead: bool,
     seen: frozenset[str] | set[str] | None = None,
+    median: float | None = None,
 ) -> dict[str, float]:
     """Features of the gap before sentence run[i] (i >= 1) of a run of body sentences.
 
     ``seen`` is the union of bigrams[:i] (computed when not given): the words
     the run has used so far, against which the next sentence's novelty is
-    measured.
+    measured. ``median`` is the run's median sentence length (likewise).
     """
     lo, hi = run[i]
     plo, phi = run[i - 1]
@@ -101,6 +131,12 @@ def _gap_features(
     f[f"prev{pb}_next{nb}"] = 1.0
     if "speaker" in f:
         f[f"speaker_run{rb}"] = 1.0
+    # The same lengths relative to the run's median sentence: a source's own scale.
+    if median is None:
+        median = statistics.median(h - l for l, h in run)
+    median = max(median, 1.0)
+    f[f"rel_prev_bin{bisect_right(_RELATIVE_BINS, (phi - plo) / median)}"] = 1.0
+    f[f"rel_next_bin{bisect_right(_RELATIVE_BINS, (hi - lo) / median)}"] = 1.0
     # How the next sentence opens: a short fronted phrase (会上，) or a long subject.
     clause = _CLAUSE_END.search(text, lo, hi)
     clause_len = (clause.start() if clause else hi) - lo
@@ -119,14 +155,22 @@ def _gap_features(
     return f
 
 
+def _run_features(text: str, run: list[tuple[int, int]], lead: bool) -> list[dict[str, float]]:
+    """Features of every gap of a run of body sentences (before run[1], run[2], …), read in Simplified."""
+    base = run[0][0]
+    view = _simplified(text[base:run[-1][1]])
+    local = [(lo - base, hi - base) for lo, hi in run]
+    bigrams = [_bigrams(view, lo, hi) for lo, hi in local]
+    median = statistics.median(hi - lo for lo, hi in local)
+    seen = set(bigrams[0])
+    out = []
+    for i in range(1, len(local)):
+        out.append(_gap_features(view, local, i, bigrams, lead, seen, median))
+        seen |= bigrams[i]
+    return out
+
+
 def _gap_scores(text: str, run: list[tuple[int, int]], lead: bool) -> list[float]:
     """Score (log-odds of a paragraph break) of the gap before each sentence run[1:]."""
-    bigrams = [_bigrams(text, lo, hi) for lo, hi in run]
     weights = fitted().gap
-    scores = []
-    seen = set(bigrams[0])
-    for i in range(1, len(run)):
-        f = _gap_features(text, run, i, bigrams, lead, seen)
-        scores.append(sum(weights.get(k, 0.0) * v for k, v in f.items()))
-        seen |= bigrams[i]
-    return scores
+    return [sum(weights.get(k, 0.0) * v for k, v in f.items()) for f in _run_features(text, run, lead)]
