@@ -15,6 +15,7 @@ from typing import Any
 
 from .cues import _TITLE_PREFIX
 from .lines import sentence_paragraphs, split_text
+from .metadata import clean, split_front_matter
 from .model import ARTICLE_SUFFIXES, JSONL_SUFFIX, Article, InputProblem, Paragraph, SeedsMissing
 
 def read_articles(seeds_dir: Path, report: Callable[[InputProblem], None]) -> Iterator[Article]:
@@ -81,8 +82,18 @@ def _read_document(
     if not text.strip():
         report(InputProblem(name, 1, "empty file"))
         return []
-    paragraphs = _split(name, 1, text, report, markdown=markdown)
-    return [(Article(article_id, _title_of(paragraphs), name, paragraphs), 1)]
+    metadata: dict[str, Any] = {}
+    title = None
+    if markdown:
+        front, text = split_front_matter(text, name, report)
+        metadata = clean(front, name, 1, report)
+        if isinstance(front.get("title"), str) and front["title"].strip():
+            title = front["title"].strip()
+        if not text.strip() and title is None:
+            report(InputProblem(name, 1, "empty file"))
+            return []
+    paragraphs = _split(name, 1, text, report, title=title, markdown=markdown)
+    return [(Article(article_id, _title_of(paragraphs), name, paragraphs, metadata), 1)]
 
 
 def _split(
@@ -121,7 +132,7 @@ def _read_jsonl(name: str, lines: Iterable[bytes], report: Callable[[InputProble
             continue
         title = record["title"].strip()
         paragraphs = _split(name, number, record["text"], report, title=title or None)
-        metadata = {k: v for k, v in record.items() if k not in ("id", "title", "text")}
+        metadata = clean(record, name, number, report)
         yield Article(record["id"], _title_of(paragraphs), where, paragraphs, metadata), number
     if empty:
         report(InputProblem(name, 1, "empty file"))
