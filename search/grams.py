@@ -1,20 +1,22 @@
 """The match index: every paragraph's skeleton, bigram → paragraphs, and jieba word → paragraphs.
 
 Exact substring matching — "if Ctrl+F finds it, search finds it" — and the whole-word test that
-ranks whole words first are answered here, with numpy arrays — memory-mapped and shared by the
-workers, except the posting lists, which are stored compressed and decoded when a worker opens
-the build (Whoosh keeps the stored paragraphs):
+ranks whole words first are answered here, with numpy arrays memory-mapped from the build folder:
+opening a build decodes nothing and allocates nothing that grows with it, and every worker reads
+the same pages of the page cache (Whoosh keeps the stored paragraphs):
 
 * ``units.npy`` — all skeletons as UTF-16 code units, one 0 between paragraphs (0 never occurs in
   a skeleton: control characters are dropped by normalisation);
 * ``starts.npy`` — where each paragraph starts in ``units`` (paragraph ids are ``gid`` 0…N-1);
-* ``bigram_keys.npy`` / ``bigram_offsets.npy`` / ``bigram_docs.z`` / ``bigram_tf_*.npy`` — for
-  each distinct bigram of code units, the sorted paragraph ids that contain it and how often
-  (the counts other than 1 only);
-* ``titles.txt`` / ``article_starts.npy`` — each article's title skeleton and its first paragraph
-  id (an article's paragraphs have consecutive ids), for ``title:`` queries;
-* ``words.txt`` / ``word_offsets.npy`` / ``word_docs.z`` — the sorted vocabulary of jieba words
-  (with dictionary sub-words) and, per word, the sorted paragraph ids where it is a word.
+* ``bigram_keys.npy`` / ``bigram_offsets.npy`` / ``bigram_{low,high_at,high}.npy`` /
+  ``bigram_tf_*.npy`` — for each distinct bigram of code units, the sorted paragraph ids that
+  contain it (:mod:`search.postings`) and how often (the counts other than 1 only);
+* ``titles.txt`` / ``title_starts.npy`` / ``article_starts.npy`` — each article's title skeleton
+  (UTF-8, one a line), where it starts in the file, and the article's first paragraph id (an
+  article's paragraphs have consecutive ids), for ``title:`` queries;
+* ``words.txt`` / ``word_starts.npy`` / ``word_offsets.npy`` / ``word_{low,high_at,high}.npy``
+  — the sorted vocabulary of jieba words (with dictionary sub-words; UTF-8, one a line, where each
+  starts) and, per word, the sorted paragraph ids where it is a word.
 
 A key of one code unit is found by scanning ``units``; a key of two is one posting list; a longer
 key intersects the posting lists of its bigrams and then checks each candidate paragraph's
@@ -30,8 +32,10 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+import mmap
 import os
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
@@ -39,11 +43,12 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .postings import NpyAppender, PostingRuns, SparseCounts, load_postings
+from .postings import POSITION, DocIdsWriter, NpyAppender, PostingLists, PostingRuns, SparseCounts, mapped
 
 SEPARATOR = 0
-_FILES = ("units", "starts", "bigram_keys", "bigram_offsets", "bigram_tf_at", "bigram_tf_value", "article_starts",
-          "word_offsets")
+_FILES = ("units", "starts", "bigram_keys", "bigram_tf_at", "bigram_tf_value", "article_starts", "title_starts",
+          "word_starts")
+_VERIFY_BATCH = 1 << 16  # code units of candidate skeletons decoded at a time
 BM25_K1 = 1.2
 BM25_B = 0.75
 
@@ -67,7 +72,8 @@ class GramIndexBuilder:
         self._units = NpyAppender(self.folder / "units.npy", np.uint16)
         self._starts = NpyAppender(self.folder / "starts.npy", np.int64)
         self._article_starts = NpyAppender(self.folder / "article_starts.npy", np.int64)
-        self._titles = open(self.folder / "titles.txt", "w", encoding="utf-8")
+        self._titles = open(self.folder / "titles.txt", "wb")
+        self._title_starts = NpyAppender(self.folder / "title_starts.npy", np.int64)
         self._bigrams = PostingRuns(self.folder, "bigram", counts=True)
         self._words = PostingRuns(self.folder, "word", counts=False)
         # each block's sorted vocabulary, one word a line, merged into words.txt at the end
@@ -81,7 +87,10 @@ class GramIndexBuilder:
 
     def start_article(self, title_skeleton: str) -> None:
         """The paragraphs added next belong to a new article with this title."""
-        self._titles.write(("\n" if self._article_starts.count else "") + title_skeleton.replace("\n", " "))
+        if self._article_starts.count:
+            self._titles.write(b"\n")
+        self._title_starts.append([self._titles.tell()])
+        self._titles.write(title_skeleton.replace("\n", " ").encode("utf-8"))
         self._article_starts.append([self.count])
 
     def add_paragraph(self, skeleton_text: str, words: Iterable[str]) -> int:
@@ -134,32 +143,47 @@ class GramIndexBuilder:
     def finish(self) -> None:
         """Write the last block and merge the posting lists; the folder is then a complete index."""
         self._write_block()
-        for appender in (self._units, self._starts, self._article_starts):
+        self._title_starts.append([self._titles.tell() + 1])  # one past the last title, as if a newline followed
+        for appender in (self._units, self._starts, self._article_starts, self._title_starts):
             appender.close()
         self._titles.close()
-        self._bigrams.merge(self.folder / "bigram_docs.z", NpyAppender(self.folder / "bigram_offsets.npy", np.int64),
+        self._bigrams.merge(DocIdsWriter(self.folder, "bigram"), NpyAppender(self.folder / "bigram_offsets.npy", POSITION),
                             NpyAppender(self.folder / "bigram_keys.npy", np.uint32),
                             SparseCounts(self.folder, "bigram_tf"), budget=self._merge_budget)
         ranks = self._merge_vocabularies()
-        self._words.remapped(ranks).merge(self.folder / "word_docs.z",
-                                          NpyAppender(self.folder / "word_offsets.npy", np.int64),
+        self._words.remapped(ranks).merge(DocIdsWriter(self.folder, "word"),
+                                          NpyAppender(self.folder / "word_offsets.npy", POSITION),
                                           budget=self._merge_budget)
 
     def _merge_vocabularies(self) -> list[np.ndarray]:
-        """Write words.txt, the blocks' vocabularies merged; returns, per block, the rank in it of
-        each of the block's words. The lists are read from disk side by side, a word at a time."""
+        """Write words.txt, the blocks' vocabularies merged, and word_starts.npy; returns, per
+        block, the rank in it of each of the block's words. The lists are read from disk side by
+        side, a word at a time."""
         ranks = [np.empty(count, dtype=np.uint32) for _, _, count in self._block_word_lists]
         self._block_words.flush()
         fd = self._block_words.fileno()
         lists = [zip(_lines(fd, offset, size), repeat(block), range(count))
                  for block, (offset, size, count) in enumerate(self._block_word_lists)]
+        word_starts = NpyAppender(self.folder / "word_starts.npy", np.int64)
+        pending = array("q")  # starts not yet appended (a batch at a time: one append per word is slow)
         with open(self.folder / "words.txt", "wb") as out:
-            rank, last = -1, None
+            rank, last, at = -1, None, 0
             for word, block, i in heapq.merge(*lists):  # UTF-8 bytes sort in code point order
                 if word != last:
-                    out.write(b"\n" + word if last is not None else word)  # words.txt: no final newline
+                    if last is not None:
+                        out.write(b"\n")  # words.txt: no final newline
+                        at += 1
+                    pending.append(at)
+                    out.write(word)
+                    at += len(word)
                     rank, last = rank + 1, word
+                    if len(pending) >= 1 << 14:
+                        word_starts.append(pending)
+                        pending = array("q")
                 ranks[block][i] = rank
+        pending.append(at + 1)  # one past the last word, as if a newline followed
+        word_starts.append(pending)
+        word_starts.close()
         self._block_words.close()
         os.unlink(self._block_words.name)
         return ranks
@@ -187,30 +211,100 @@ class Matches:
     tf: np.ndarray
 
 
+class MappedLines(Sequence):
+    """The lines of a UTF-8 text file, mapped, each decoded when asked for: ``starts`` holds where
+    each line starts, then one past the end of the last as if a newline followed it."""
+
+    def __init__(self, path: Path, starts: np.ndarray):
+        self.data = _map_bytes(path)
+        self.starts = starts
+        if len(starts) < 1 or int(starts[-1]) != len(self.data) + 1:
+            raise ValueError(f"{path}: does not match its line starts")
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, i: int) -> str:
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        return self.data[int(self.starts[i]) : int(self.starts[i + 1]) - 1].decode("utf-8")
+
+
+class Skeletons(Sequence):
+    """Each paragraph's skeleton, decoded from ``units`` when asked for."""
+
+    def __init__(self, units: np.ndarray, starts: np.ndarray):
+        self.units, self.starts = units, starts
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, gid: int) -> str:
+        if not -len(self) <= gid < len(self):
+            raise IndexError(gid)
+        gid %= len(self)
+        end = int(self.starts[gid + 1]) - 1 if gid + 1 < len(self.starts) else len(self.units) - 1
+        return self.units[int(self.starts[gid]) : end].tobytes().decode("utf-16-le")
+
+    def count_in(self, gids: np.ndarray, key: str) -> np.ndarray:
+        """How often ``key`` occurs (``str.count``) in each of the paragraphs ``gids``; their
+        skeletons are gathered and decoded a batch at a time."""
+        counts = np.zeros(len(gids), dtype=np.int64)
+        if not len(gids) or "\x00" in key:
+            return counts
+        starts = self.starts[gids]
+        following = np.minimum(gids.astype(np.int64) + 1, len(self.starts) - 1)
+        ends = np.where(gids + 1 < len(self.starts), self.starts[following], len(self.units))  # past each separator
+        sizes = ends - starts
+        before = np.cumsum(sizes) - sizes  # units of the candidates before each one
+        first = 0
+        while first < len(gids):
+            last = max(first + 1, int(np.searchsorted(before, before[first] + _VERIFY_BATCH)))
+            size = sizes[first:last]
+            at = np.arange(before[last - 1] + size[-1] - before[first]) + np.repeat(
+                starts[first:last] - (before[first:last] - before[first]), size)
+            pieces = self.units[at].tobytes().decode("utf-16-le").split("\x00")
+            counts[first:last] = [piece.count(key) for piece in pieces[:-1]]
+            first = last
+        return counts
+
+
+def _map_bytes(path: Path) -> bytes | mmap.mmap:
+    """The file's bytes, mapped read-only (an empty file cannot be mapped: then ``b""``)."""
+    with open(path, "rb") as file:
+        if os.fstat(file.fileno()).st_size == 0:
+            return b""
+        return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+
+
 class GramIndex:
-    """Exact substring lookup and BM25 scoring over one build's paragraphs."""
+    """Exact substring lookup and BM25 scoring over one build's paragraphs, mapped from ``folder``:
+    opening it reads no array and allocates nothing that grows with the index."""
 
     def __init__(self, folder: Path):
-        # plain arrays over the mappings (still shared between workers): slicing a np.memmap costs
-        # microseconds of bookkeeping per slice, paid several times per search
-        arrays = {name: np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r")) for name in _FILES}
+        folder = Path(folder)
+        arrays = {name: mapped(folder / f"{name}.npy") for name in _FILES}
         self.units = arrays["units"]
         self.starts = arrays["starts"]
+        self.skeletons = Skeletons(self.units, self.starts)
         self.bigram_keys = arrays["bigram_keys"]
-        self.bigram_offsets = arrays["bigram_offsets"]
-        self.bigram_docs = load_postings(folder / "bigram_docs.z", self.bigram_offsets)
+        self.bigrams = PostingLists(folder, "bigram")
         self.bigram_tf_at, self.bigram_tf_value = arrays["bigram_tf_at"], arrays["bigram_tf_value"]
-        self.skeletons = np.asarray(self.units[:-1]).tobytes().decode("utf-16-le").split("\x00")
         self.article_starts = arrays["article_starts"]
-        self.article_ends = np.append(self.article_starts[1:], len(self.starts))  # one past the last paragraph
-        self.word_offsets = arrays["word_offsets"]
-        self.word_docs = load_postings(folder / "word_docs.z", self.word_offsets)
-        self.words = (folder / "words.txt").read_text(encoding="utf-8").split("\n")
-        self.titles = (folder / "titles.txt").read_text(encoding="utf-8")
-        self.title_starts = np.cumsum([0] + [len(t) + 1 for t in self.titles.split("\n")])[:-1]
-        ends = np.append(self.starts[1:] - 1, len(self.units) - 1)
-        self.lengths = (ends - self.starts).astype(np.float64)
-        self.avg_length = float(self.lengths.mean()) if len(self.lengths) else 1.0
+        self.titles = MappedLines(folder / "titles.txt", arrays["title_starts"])
+        self.words = MappedLines(folder / "words.txt", arrays["word_starts"])
+        self.word_lists = PostingLists(folder, "word")
+        if (len(self.bigrams) != len(self.bigram_keys) or len(self.word_lists) != len(self.words)
+                or len(self.titles) != len(self.article_starts)):
+            raise ValueError(f"{folder}: the match index files do not agree")
+        # every paragraph is its units plus one separator
+        self.avg_length = (len(self.units) - self.count) / self.count if self.count else 1.0
+
+    @property
+    def article_ends(self) -> np.ndarray:
+        """One past each article's last paragraph id."""
+        return np.append(self.article_starts[1:], len(self.starts))
 
     @property
     def count(self) -> int:
@@ -222,9 +316,8 @@ class GramIndex:
         i = int(self.bigram_keys.searchsorted(np.uint32(code)))
         if i == len(self.bigram_keys) or int(self.bigram_keys[i]) != code:
             return Matches(np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.uint8))
-        lo, hi = int(self.bigram_offsets[i]), int(self.bigram_offsets[i + 1])
-        return Matches(np.asarray(self.bigram_docs[lo:hi]),
-                       SparseCounts.read(self.bigram_tf_at, self.bigram_tf_value, lo, hi))
+        lo, hi = int(self.bigrams.offsets[i]), int(self.bigrams.offsets[i + 1])
+        return Matches(self.bigrams.span(lo, hi), SparseCounts.read(self.bigram_tf_at, self.bigram_tf_value, lo, hi))
 
     def find(self, key: str) -> Matches:
         """Every paragraph whose skeleton contains ``key``, with occurrence counts."""
@@ -242,9 +335,7 @@ class GramIndex:
             if not len(candidates):
                 break
             candidates = np.intersect1d(candidates, posting.gids, assume_unique=True)
-        skeletons = self.skeletons
-        counts = np.fromiter((skeletons[g].count(key) for g in candidates.tolist()), dtype=np.int64,
-                             count=len(candidates))
+        counts = self.skeletons.count_in(candidates, key)
         found = counts > 0
         return Matches(candidates[found], counts[found])
 
@@ -255,26 +346,28 @@ class GramIndex:
             i = bisect.bisect_left(self.words, word)
             if i == len(self.words) or self.words[i] != word:
                 return np.empty(0, dtype=np.uint32)
-            docs = np.asarray(self.word_docs[self.word_offsets[i] : self.word_offsets[i + 1]])
+            docs = self.word_lists[i]
             result = docs if result is None else np.intersect1d(result, docs, assume_unique=True)
         return result if result is not None else np.empty(0, dtype=np.uint32)
 
     def find_in_titles(self, key: str) -> np.ndarray:
         """Paragraph ids (sorted) of every article whose title skeleton contains ``key``."""
         hits = []
-        at = self.titles.find(key)
+        text, needle = self.titles.data, key.encode("utf-8")
+        at = text.find(needle) if needle else -1
         while at != -1:
             hits.append(at)
-            at = self.titles.find(key, at + 1)
+            at = text.find(needle, at + 1)
         if not hits:
             return np.empty(0, dtype=np.uint32)
-        articles = np.unique(np.searchsorted(self.title_starts, hits, side="right") - 1)
-        return np.concatenate([np.arange(self.article_starts[a], self.article_ends[a], dtype=np.uint32)
-                               for a in articles])
+        articles = np.unique(np.searchsorted(self.titles.starts, hits, side="right") - 1)
+        ends = self.article_ends
+        return np.concatenate([np.arange(self.article_starts[a], ends[a], dtype=np.uint32) for a in articles])
 
     def article_gids(self, position: int) -> range:
         """The paragraph ids of the ``position``-th article."""
-        return range(int(self.article_starts[position]), int(self.article_ends[position]))
+        end = int(self.article_starts[position + 1]) if position + 1 < len(self.article_starts) else self.count
+        return range(int(self.article_starts[position]), end)
 
     def bm25(self, matches: Matches) -> np.ndarray:
         """BM25 of a key in each matching paragraph (the key's document frequency as its idf)."""
@@ -283,5 +376,12 @@ class GramIndex:
             return np.empty(0)
         idf = math.log(1 + (self.count - df + 0.5) / (df + 0.5))
         tf = matches.tf.astype(np.float64)
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * self.lengths[matches.gids] / self.avg_length)
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * self.lengths(matches.gids) / self.avg_length)
         return idf * tf * (BM25_K1 + 1) / (tf + norm)
+
+    def lengths(self, gids: np.ndarray) -> np.ndarray:
+        """The skeleton lengths (code units) of paragraphs ``gids``."""
+        gids = np.asarray(gids, dtype=np.int64)
+        following = np.minimum(gids + 1, len(self.starts) - 1)
+        ends = np.where(gids + 1 < len(self.starts), self.starts[following], len(self.units)) - 1
+        return (ends - self.starts[gids]).astype(np.float64)

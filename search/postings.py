@@ -1,8 +1,18 @@
 """Posting lists on disk, and building them in bounded memory.
 
 A posting list is the sorted ids of the paragraphs that hold one key. A build's lists are stored
-one after another in ``<name>.z`` — each list as deltas (its first id absolute), the whole stream
-through zlib, about a third of the raw size — beside an offsets array saying where each list starts.
+one after another, in arrays that every worker maps as they are (no decoding when a build is
+opened; the page cache holds one copy for all workers):
+
+* ``<name>_offsets.npy`` — where each list starts (one more entry: the total);
+* ``<name>_low.npy`` — each id's low 16 bits (uint16);
+* ``<name>_high_at.npy`` / ``<name>_high.npy`` — the high 16 bits, run-length coded over the
+  whole stream: the position of every id whose high half differs from the previous id's (the
+  first id's from 0), and that high half. Ids are sorted within a list, so a list of paragraphs
+  spread over a corpus of *N* paragraphs adds at most N / 65,536 + 1 changes.
+
+About 2 bytes an id, against 4 for raw uint32 ids, and a list comes back as one ``astype`` plus
+one ``|=`` per change. Positions into the posting space are uint32 (at most 2³² − 1 postings).
 
 The indexer cannot hold every (key, paragraph) pair of a large corpus in memory, so
 :class:`PostingRuns` takes them block by block as *runs*, each sorted by (key, paragraph) and
@@ -13,7 +23,6 @@ block and range sizes, never to the corpus.
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -21,20 +30,77 @@ import numpy as np
 _SAMPLE_STEP = 1024  # one key in this many is read to cut the key space into ranges
 
 
-def _deltas(docs: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Each list's ids as differences from the previous id of the same list (the first as is)."""
-    deltas = docs.astype(np.int64)
-    deltas[1:] -= docs[:-1].astype(np.int64)
-    firsts = offsets[:-1][np.diff(offsets) > 0]
-    deltas[firsts] = docs[firsts]
-    return deltas.astype(np.uint32)
+POSITION = np.dtype(np.uint32)  # a position in the posting space (list offsets, change positions)
+_LOW_BITS = 16
 
 
-def load_postings(path: Path, offsets: np.ndarray) -> np.ndarray:
-    """All lists written by :meth:`PostingRuns.merge`, concatenated."""
-    sums = np.cumsum(np.frombuffer(zlib.decompress(path.read_bytes()), dtype=np.uint32), dtype=np.int64)
-    before = np.concatenate(([0], sums))[offsets[:-1]]  # each list's running sum before it starts
-    return (sums - np.repeat(before, np.diff(offsets))).astype(np.uint32)
+def mapped(path: Path) -> np.ndarray:
+    """The ``.npy`` array at ``path``, memory-mapped read-only, as a plain ndarray view (slicing an
+    ``np.memmap`` costs microseconds of bookkeeping per slice; the view still shares the pages)."""
+    return np.asarray(np.load(path, mmap_mode="r"))
+
+
+class DocIdsWriter:
+    """Writes the ids of the lists :meth:`PostingRuns.merge` produces, in the mapped layout above."""
+
+    def __init__(self, folder: Path, name: str):
+        self._low = NpyAppender(folder / f"{name}_low.npy", np.uint16)
+        self._high_at = NpyAppender(folder / f"{name}_high_at.npy", POSITION)
+        self._high = NpyAppender(folder / f"{name}_high.npy", np.uint16)
+        self._last_high = 0  # the high half of the last id written
+
+    def append(self, docs: np.ndarray) -> None:
+        """The next ids of the stream (whole lists, concatenated)."""
+        docs = np.asarray(docs, dtype=np.uint32)
+        if not len(docs):
+            return
+        high = docs >> np.uint32(_LOW_BITS)
+        changes = np.flatnonzero(high != np.concatenate(([self._last_high], high[:-1])))
+        self._high_at.append(changes + self._low.count)
+        self._high.append(high[changes])
+        self._low.append(docs & np.uint32(0xFFFF))
+        self._last_high = int(high[-1])
+
+    def close(self) -> None:
+        for appender in (self._low, self._high_at, self._high):
+            appender.close()
+
+
+class PostingLists:
+    """Read side of :class:`DocIdsWriter`: the lists of one name, mapped; nothing is decoded
+    until a list is asked for."""
+
+    def __init__(self, folder: Path, name: str):
+        self.offsets = mapped(folder / f"{name}_offsets.npy")
+        self.low = mapped(folder / f"{name}_low.npy")
+        self.high_at = mapped(folder / f"{name}_high_at.npy")
+        self.high = mapped(folder / f"{name}_high.npy")
+        if len(self.offsets) < 1 or int(self.offsets[-1]) != len(self.low) or len(self.high_at) != len(self.high):
+            raise ValueError(f"{folder}: the {name} posting files do not agree")
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        """List ``i``: sorted uint32 ids."""
+        return self.span(int(self.offsets[i]), int(self.offsets[i + 1]))
+
+    def span(self, lo: int, hi: int) -> np.ndarray:
+        """The ids at positions ``lo:hi`` of the posting space (one or more whole lists)."""
+        docs = self.low[lo:hi].astype(np.uint32)
+        # the bounds as the array's dtype: a Python int would make numpy convert the whole array
+        first = int(self.high_at.searchsorted(np.array(lo, dtype=self.high_at.dtype), side="right"))
+        last = int(self.high_at.searchsorted(np.array(hi, dtype=self.high_at.dtype)))
+        at = [lo] + self.high_at[first:last].tolist() + [hi]  # where each high half takes effect
+        highs = [int(self.high[first - 1]) if first else 0] + self.high[first:last].tolist()
+        for start, end, high in zip(at, at[1:], highs):
+            if high:
+                docs[start - lo : end - lo] |= np.uint32(high << _LOW_BITS)
+        return docs
+
+    def all(self) -> np.ndarray:
+        """Every list, concatenated."""
+        return self.span(0, len(self.low))
 
 
 class NpyAppender:
@@ -70,7 +136,7 @@ class SparseCounts:
     the positions and values of the others: ``<name>_at.npy`` and ``<name>_value.npy``."""
 
     def __init__(self, folder: Path, name: str):
-        self._at = NpyAppender(folder / f"{name}_at.npy", np.int64)
+        self._at = NpyAppender(folder / f"{name}_at.npy", POSITION)
         self._value = NpyAppender(folder / f"{name}_value.npy", np.uint8)
         self._count = 0
 
@@ -89,7 +155,7 @@ class SparseCounts:
     def read(at: np.ndarray, value: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """The counts of pairs ``lo:hi`` from the two saved arrays."""
         counts = np.ones(hi - lo, dtype=np.uint8)
-        first, last = at.searchsorted((lo, hi)).tolist()
+        first, last = at.searchsorted(np.array((lo, hi), dtype=at.dtype)).tolist()
         if last > first:
             counts[at[first:last] - lo] = value[first:last]
         return counts
@@ -160,36 +226,34 @@ class PostingRuns:
         self._remove()
         return other
 
-    def merge(self, docs_path: Path, offsets: NpyAppender, keys: NpyAppender | None = None,
+    def merge(self, docs: DocIdsWriter, offsets: NpyAppender, keys: NpyAppender | None = None,
               tf: NpyAppender | SparseCounts | None = None, *, budget: int = 1 << 20) -> None:
-        """Write every key's list, in key order: ids to ``docs_path``, list starts to ``offsets``
+        """Write every key's list, in key order: ids to ``docs``, list starts to ``offsets``
         (closed with the total), and when given the distinct keys and the per-pair counts."""
         runs = self._runs()
-        compressor = zlib.compressobj(6)
         written = 0
-        with open(docs_path, "wb") as out:
-            for lo, hi in _key_ranges(self._samples, budget):
-                pieces = [(self._position(run, lo), self._position(run, hi)) for run in range(len(runs))]
-                pieces = [(a, b) for a, b in pieces if b > a]
-                if not pieces:
-                    continue
-                range_keys = np.concatenate([self._read("keys", a, b) for a, b in pieces])
-                # runs are concatenated in paragraph order, so a stable sort by key keeps every
-                # list's ids ascending
-                order = np.argsort(range_keys, kind="stable")
-                range_keys = range_keys[order]
-                docs = np.concatenate([self._read("docs", a, b) for a, b in pieces])[order]
-                starts = np.flatnonzero(np.diff(range_keys, prepend=np.int64(-1)))
-                out.write(compressor.compress(_deltas(docs, np.append(starts, len(range_keys))).tobytes()))
-                offsets.append(starts + written)
-                if keys is not None:
-                    keys.append(range_keys[starts])
-                if tf is not None:
-                    tf.append(np.concatenate([self._read("tf", a, b) for a, b in pieces])[order])
-                written += len(range_keys)
-            out.write(compressor.flush())
+        for lo, hi in _key_ranges(self._samples, budget):
+            pieces = [(self._position(run, lo), self._position(run, hi)) for run in range(len(runs))]
+            pieces = [(a, b) for a, b in pieces if b > a]
+            if not pieces:
+                continue
+            range_keys = np.concatenate([self._read("keys", a, b) for a, b in pieces])
+            if written + len(range_keys) > np.iinfo(POSITION).max:
+                raise OverflowError(f"{self._folder}: more than {np.iinfo(POSITION).max:,} {self._name} postings")
+            # runs are concatenated in paragraph order, so a stable sort by key keeps every
+            # list's ids ascending
+            order = np.argsort(range_keys, kind="stable")
+            range_keys = range_keys[order]
+            starts = np.flatnonzero(np.diff(range_keys, prepend=np.int64(-1)))
+            docs.append(np.concatenate([self._read("docs", a, b) for a, b in pieces])[order])
+            offsets.append(starts + written)
+            if keys is not None:
+                keys.append(range_keys[starts])
+            if tf is not None:
+                tf.append(np.concatenate([self._read("tf", a, b) for a, b in pieces])[order])
+            written += len(range_keys)
         offsets.append([written])
-        for appender in (offsets, keys, tf):
+        for appender in (docs, offsets, keys, tf):
             if appender is not None:
                 appender.close()
         self._remove()

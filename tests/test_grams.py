@@ -83,14 +83,16 @@ def test_small_blocks_and_merge_ranges_give_the_same_index(tmp_path_factory, ske
     words = [[w for w in vocabulary if w in s] + ["换\n行"] for s in skeletons]  # a word with a line break is dropped
     starts = (0, len(skeletons) // 2) if len(skeletons) > 1 else (0,)
     titles = ("标题", "联合国宪章")
-    whole = build(tmp_path_factory.mktemp("one"), skeletons, titles, starts, words)
-    small = build(tmp_path_factory.mktemp("blocks"), skeletons, titles, starts, words, block_chars=block,
-                  merge_budget=budget)
-    for name in ("units", "starts", "bigram_keys", "bigram_offsets", "bigram_docs", "bigram_tf_at", "bigram_tf_value",
-                 "article_starts", "word_offsets", "word_docs"):
-        assert np.array_equal(getattr(whole, name), getattr(small, name)), name
-    assert (whole.skeletons, whole.words, whole.titles) == (small.skeletons, small.words, small.titles)
-    assert [w for w in whole.words if w] == sorted({w for s in skeletons for w in vocabulary if w in s})
+    whole_folder, small_folder = tmp_path_factory.mktemp("one"), tmp_path_factory.mktemp("blocks")
+    whole = build(whole_folder, skeletons, titles, starts, words)
+    build(small_folder, skeletons, titles, starts, words, block_chars=block, merge_budget=budget)
+    files = sorted(p.name for p in whole_folder.iterdir())
+    assert files == sorted(p.name for p in small_folder.iterdir())
+    for name in files:
+        assert (whole_folder / name).read_bytes() == (small_folder / name).read_bytes(), name
+    assert list(whole.skeletons) == skeletons
+    assert list(whole.titles) == list(titles[: len(starts)])
+    assert list(whole.words) == sorted({w for s in skeletons for w in vocabulary if w in s})
 
 
 @settings(max_examples=150, deadline=None)
@@ -113,35 +115,53 @@ def test_merged_runs_are_every_keys_sorted_list(tmp_path_factory, runs, budget, 
                 expected.setdefault(key, []).append((doc, min(count, 255)))  # counts saturate at 255
             spill.add_run(np.array([k for k, _ in pairs], dtype=np.uint32),
                           np.full(len(pairs), doc, dtype=np.uint32), np.array([c for _, c in pairs]))
-        offsets = postings.NpyAppender(folder / "offsets.npy", np.int64)
+        offsets = postings.NpyAppender(folder / "t_offsets.npy", postings.POSITION)
         keys = postings.NpyAppender(folder / "keys.npy", np.uint32)
         tf = postings.NpyAppender(folder / "tf.npy", np.uint8)
-        spill.merge(folder / "docs.z", offsets, keys, tf, budget=budget)
+        spill.merge(postings.DocIdsWriter(folder, "t"), offsets, keys, tf, budget=budget)
     finally:
         postings._SAMPLE_STEP = step
-    offsets = np.load(folder / "offsets.npy")
-    docs = postings.load_postings(folder / "docs.z", offsets)
+    lists = postings.PostingLists(folder, "t")
+    offsets, docs = lists.offsets, lists.all()
     assert np.load(folder / "keys.npy").tolist() == sorted(expected)
     got = {key: list(zip(docs[lo:hi].tolist(), np.load(folder / "tf.npy")[lo:hi].tolist()))
            for key, lo, hi in zip(sorted(expected), offsets[:-1], offsets[1:])}
     assert got == expected
-    assert sorted(p.name for p in folder.iterdir()) == ["docs.z", "keys.npy", "offsets.npy", "tf.npy"]
+    assert sorted(p.name for p in folder.iterdir()) == ["keys.npy", "t_high.npy", "t_high_at.npy", "t_low.npy",
+                                                         "t_offsets.npy", "tf.npy"]
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.lists(st.integers(0, 2**32 - 1), unique=True).map(sorted), max_size=8))
-def test_compressed_postings_round_trip(tmp_path_factory, lists):
-    """Lists of any ids (the full uint32 range) come back as they went in, empty lists included."""
+@given(st.lists(st.lists(st.integers(0, 2**32 - 1) | st.integers(65_530, 65_540) | st.integers(0, 3),
+                         unique=True).map(sorted), max_size=8))
+def test_posting_lists_round_trip(tmp_path_factory, lists):
+    """Lists of any ids (the full uint32 range, around the 16-bit halves' carry too) come back as
+    they went in, each on its own and all together, empty lists included."""
     from search import postings
 
     folder = tmp_path_factory.mktemp("p")
     runs = postings.PostingRuns(folder, "t", counts=False)
     docs = np.array([d for docs in lists for d in docs], dtype=np.uint32)
     runs.add_run(np.repeat(np.arange(len(lists)), [len(docs) for docs in lists]), docs)
-    runs.merge(folder / "docs.z", postings.NpyAppender(folder / "offsets.npy", np.int64))
-    offsets = np.load(folder / "offsets.npy")
-    assert postings.load_postings(folder / "docs.z", offsets).tolist() == docs.tolist()
-    assert np.diff(offsets).tolist() == [len(docs) for docs in lists if docs]
+    runs.merge(postings.DocIdsWriter(folder, "t"), postings.NpyAppender(folder / "t_offsets.npy", postings.POSITION))
+    stored = postings.PostingLists(folder, "t")
+    assert stored.all().tolist() == docs.tolist()
+    assert [stored[i].tolist() for i in range(len(stored))] == [docs for docs in lists if docs]
+    assert all(stored[i].dtype == np.uint32 for i in range(len(stored)))
+
+
+def test_posting_lists_are_mapped_not_decoded(tmp_path):
+    """The stored ids are mapped from their files (shared by every process that maps them)."""
+    from search import postings
+
+    runs = postings.PostingRuns(tmp_path, "t", counts=False)
+    runs.add_run(np.zeros(3, dtype=np.uint32), np.array([1, 70_000, 140_000], dtype=np.uint32))
+    runs.merge(postings.DocIdsWriter(tmp_path, "t"), postings.NpyAppender(tmp_path / "t_offsets.npy", postings.POSITION))
+    stored = postings.PostingLists(tmp_path, "t")
+    for array in (stored.offsets, stored.low, stored.high_at, stored.high):
+        assert isinstance(array.base, np.memmap) or isinstance(getattr(array.base, "base", None), np.memmap)
+    assert stored.low.tolist() == [1, 70_000 - 65_536, 140_000 - 2 * 65_536]
+    assert stored[0].tolist() == [1, 70_000, 140_000]
 
 
 def test_building_memory_does_not_grow_with_the_corpus(tmp_path):
