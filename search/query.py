@@ -1,13 +1,17 @@
 """The query language, parsed into plain data (no Whoosh here).
 
 ``a b`` — both; ``a OR b`` — either; ``-a`` / ``NOT a`` — without; ``"a b"`` — a phrase (an exact
-contiguous substring after normalisation, spaces ignored); ``title:a`` — in the article's title.
+contiguous substring after normalisation, spaces ignored); ``title:a`` — in the article's title;
+``KEY:VALUE`` — only articles whose metadata KEY equals VALUE (for the keys the index has);
+``date:2024``, ``date:2024-03``, ``date:2024-03-05``, ``date:2023-06..2024-05`` (either end open).
 Anything that does not parse as an operator is searched for literally: an unbalanced quote, a
-lone ``-``, ``OR`` at the end, ``foo:bar`` with an unknown field.
+lone ``-``, ``OR`` at the end, ``foo:bar`` with an unknown field, ``date:`` with no date.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import unicodedata
 from dataclasses import dataclass, replace
 
@@ -33,15 +37,34 @@ class Unit:
 
 
 @dataclass(frozen=True)
+class Filter:
+    """``KEY:VALUE``: the article's metadata KEY equals VALUE after normalisation."""
+
+    key: str
+    value: str
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """``date:…``: the article's date (as the number YYYYMMDD) within [first, last]; None is open."""
+
+    first: int | None
+    last: int | None
+    negated: bool = False
+
+
+@dataclass(frozen=True)
 class ParsedQuery:
-    """An AND of OR-groups of units, minus the excluded units."""
+    """An AND of OR-groups of units, minus the excluded units, within the filters."""
 
     groups: tuple[tuple[Unit, ...], ...]
     excluded: tuple[Unit, ...]
+    filters: tuple[Filter | DateRange, ...] = ()
 
     @property
     def is_empty(self) -> bool:
-        return not self.groups and not self.excluded
+        return not self.groups and not self.excluded and not self.filters
 
     def highlight_keys(self) -> tuple[str, ...]:
         """The skeletons to mark in a hit: every positive term and phrase."""
@@ -55,6 +78,7 @@ class _Raw:
     phrase: bool
     negated: bool = False
     field: str = TEXT
+    filter_key: str | None = None  # a metadata key: this token is a filter, text its value
 
     @property
     def op(self) -> str | None:
@@ -64,14 +88,23 @@ class _Raw:
         return word if plain and word in ("OR", "AND", "NOT") else None
 
 
-def parse(query: str, *, max_chars: int = 256, max_terms: int = 16) -> ParsedQuery:
-    """Parse a user's query; raises :class:`BadQuery` only for the limits."""
+def parse(query: str, *, max_chars: int = 256, max_terms: int = 16,
+          filter_keys: frozenset[str] = frozenset()) -> ParsedQuery:
+    """Parse a user's query; raises :class:`BadQuery` only for the limits.
+
+    ``filter_keys`` are the metadata keys of the index (``date`` among them when articles are
+    dated): ``KEY:VALUE`` for one of them is a filter, for any other word it is text.
+    """
     if len(query) > max_chars:
         raise BadQuery(f"query is {len(query)} characters long; the limit is {max_chars}")
     cleaned = "".join(" " if unicodedata.category(c) in ("Cc", "Cf") else c for c in query)
-    raws = _lex(cleaned)
+    raws = _lex(cleaned, {key.casefold(): key for key in filter_keys})
     groups: list[list[Unit]] = []
     excluded: list[Unit] = []
+    filters: list[Filter | DateRange] = []
+    for raw in [r for r in raws if r.filter_key is not None]:
+        filters.append(_filter(raw))
+    raws = [r for r in raws if r.filter_key is None]
     pending_or = False
     after_positive = False
     i = 0
@@ -100,8 +133,9 @@ def parse(query: str, *, max_chars: int = 256, max_terms: int = 16) -> ParsedQue
     parsed = ParsedQuery(
         groups=tuple(tuple(dict.fromkeys(g)) for g in groups),
         excluded=tuple(dict.fromkeys(excluded)),
+        filters=tuple(dict.fromkeys(filters)),
     )
-    count = sum(len(g) for g in parsed.groups) + len(parsed.excluded)
+    count = sum(len(g) for g in parsed.groups) + len(parsed.excluded) + len(parsed.filters)
     if count > max_terms:
         raise BadQuery(f"query has {count} terms; the limit is {max_terms}")
     return parsed
@@ -115,8 +149,55 @@ def _unit(raw: _Raw) -> Unit | None:
     return Unit(key=key, normalized=normalized, phrase=raw.phrase, field=raw.field)
 
 
-def _lex(query: str) -> list[_Raw]:
-    """Split into raw tokens: words, quoted phrases, each with its ``-`` and ``field:`` prefixes.
+def _filter(raw: _Raw) -> Filter | DateRange:
+    if raw.filter_key == DATE_KEY:
+        first, last = date_bounds(raw.text)  # _lex checked that it reads
+        return DateRange(first, last, raw.negated)
+    return Filter(raw.filter_key, raw.text, raw.negated)
+
+
+DATE_KEY = "date"
+_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+_KEY = re.compile(r"([^\W\d][\w-]{0,63})[:：]")
+
+
+def _date_number(text: str, end: bool) -> int | None:
+    """YYYYMMDD of a year, month or day (its first day, or with ``end`` a number past its last), or None."""
+    m = _DATE.fullmatch(text)
+    if not m:
+        return None
+    year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return None
+    if m[3]:
+        return year * 10000 + month * 100 + day
+    if m[2]:
+        return year * 10000 + month * 100 + (99 if end else 0)
+    return year * 10000 + (9999 if end else 0)
+
+
+def date_bounds(text: str) -> tuple[int | None, int | None]:
+    """(first, last) YYYYMMDD bounds of ``2024``, ``2024-03``, ``2024-03-05``, ``A..B``, ``A..``,
+    ``..B``; raises ValueError when the text is no such date or range."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    if ".." in text:
+        low, _, high = text.partition("..")
+        first = _date_number(low, end=False) if low else None
+        last = _date_number(high, end=True) if high else None
+        if (low and first is None) or (high and last is None) or (not low and not high):
+            raise ValueError(f"not a date range: {text!r}")
+        return first, last
+    first, last = _date_number(text, end=False), _date_number(text, end=True)
+    if first is None:
+        raise ValueError(f"not a date: {text!r}")
+    return first, last
+
+
+def _lex(query: str, filter_keys: dict[str, str] | None = None) -> list[_Raw]:
+    """Split into raw tokens: words, quoted phrases, each with its ``-`` and ``field:`` prefixes;
+    ``KEY:VALUE`` with KEY in ``filter_keys`` (casefolded → as in the index) is a filter token.
 
     Only the ASCII ``-`` and ``"`` are syntax: their full-width forms (common in Chinese text,
     e.g. ``ＡＢＣ－１２３``) are searched for like any other character.
@@ -139,6 +220,13 @@ def _lex(query: str) -> list[_Raw]:
                 field = name
                 i += len(prefix)
                 break
+        key = _KEY.match(query, i, i + 66) if filter_keys and field == TEXT else None
+        if key and key[1].casefold() in filter_keys:
+            token = _filter_token(query, i + len(key[0]), negated, filter_keys[key[1].casefold()])
+            if token is not None:
+                tokens.append(token[0])
+                i = token[1]
+                continue
         if query[i] == '"':
             close = query.find('"', i + 1)
             if close != -1:
@@ -152,3 +240,23 @@ def _lex(query: str) -> list[_Raw]:
         tokens.append(_Raw(word, False, negated, field))
         i = end
     return tokens
+
+
+def _filter_token(query: str, start: int, negated: bool, key: str) -> tuple[_Raw, int] | None:
+    """The filter token whose value starts at ``start`` (quoted or up to a space) and where it ends,
+    or None when there is no value or a ``date:`` value is no date."""
+    if start >= len(query) or query[start].isspace():
+        return None
+    if query[start] == '"' and (close := query.find('"', start + 1)) > start + 1:
+        value, end = query[start + 1 : close], close + 1
+    else:
+        end = start
+        while end < len(query) and not query[end].isspace():
+            end += 1
+        value = query[start:end]
+    if key == DATE_KEY:
+        try:
+            date_bounds(value)
+        except ValueError:
+            return None
+    return _Raw(value, False, negated, TEXT, filter_key=key), end
