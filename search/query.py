@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 
 from .normalize import normalize, skeleton
+from .synonyms import Synonyms
 
 TEXT = "text"
 TITLE = "title"
@@ -89,11 +90,12 @@ class _Raw:
 
 
 def parse(query: str, *, max_chars: int = 256, max_terms: int = 16,
-          filter_keys: frozenset[str] = frozenset()) -> ParsedQuery:
+          filter_keys: frozenset[str] = frozenset(), synonyms: Synonyms | None = None) -> ParsedQuery:
     """Parse a user's query; raises :class:`BadQuery` only for the limits.
 
     ``filter_keys`` are the metadata keys of the index (``date`` among them when articles are
-    dated): ``KEY:VALUE`` for one of them is a filter, for any other word it is text.
+    dated): ``KEY:VALUE`` for one of them is a filter, for any other word it is text. With
+    ``synonyms``, a bare term (not a phrase) stands for every member of its group.
     """
     if len(query) > max_chars:
         raise BadQuery(f"query is {len(query)} characters long; the limit is {max_chars}")
@@ -138,7 +140,23 @@ def parse(query: str, *, max_chars: int = 256, max_terms: int = 16,
     count = sum(len(g) for g in parsed.groups) + len(parsed.excluded) + len(parsed.filters)
     if count > max_terms:
         raise BadQuery(f"query has {count} terms; the limit is {max_terms}")
-    return parsed
+    return _with_synonyms(parsed, synonyms) if synonyms else parsed
+
+
+def _with_synonyms(parsed: ParsedQuery, synonyms: Synonyms) -> ParsedQuery:
+    """Each bare term widened to its synonym group: an OR of every member (excluded: all of them)."""
+
+    def widened(unit: Unit) -> tuple[Unit, ...]:
+        if unit.phrase:
+            return (unit,)
+        return (unit, *(Unit(key=member, normalized=synonyms.normalized.get(member, member), phrase=False,
+                             field=unit.field) for member in synonyms.expand(unit.key)[1:]))
+
+    return replace(
+        parsed,
+        groups=tuple(tuple(dict.fromkeys(u for unit in group for u in widened(unit))) for group in parsed.groups),
+        excluded=tuple(dict.fromkeys(u for unit in parsed.excluded for u in widened(unit))),
+    )
 
 
 def _unit(raw: _Raw) -> Unit | None:
