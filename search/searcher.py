@@ -22,10 +22,12 @@ from whoosh import index as whoosh_index
 from . import analysis
 from .config import Settings
 from .grams import GramIndex
+from .mapped_whoosh import open_index
 from .highlight import highlight
 from .query import TITLE, BadQuery, ParsedQuery, Unit, parse
 from .paragraphs import KINDS
 from .normalize import Folded
+from .suggest import Suggester, Vocabulary
 from .store import ARTICLES, GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta
 
 __all__ = ["ArticleNotFound", "BadQuery", "IndexMissing", "Searcher"]
@@ -56,11 +58,13 @@ class _Live:
     meta: dict
     article_index: np.ndarray = None  # paragraph id → position in ``articles``
     positions: dict = None  # article id → position in ``articles``
+    suggester: Suggester = None  # did-you-mean, built on the first zero-hit query
 
     def __post_init__(self):
         sizes = self.grams.article_ends - self.grams.article_starts
         self.article_index = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
         self.positions = {row[0]: position for position, row in enumerate(self.articles)}
+        self.suggester = Suggester(lambda: Vocabulary.from_grams(self.grams))
 
     @classmethod
     def open(cls, build: Path) -> "_Live":
@@ -71,7 +75,7 @@ class _Live:
         kinds = np.asarray(np.load(build / PARAGRAPH_KINDS, mmap_mode="r"))
         in_place = np.asarray(np.load(build / IN_PLACE, mmap_mode="r"))
         articles = json.loads((build / ARTICLES).read_text(encoding="utf-8"))
-        searcher = whoosh_index.open_dir(str(build)).searcher()
+        searcher = open_index(build).searcher()  # shared, not copied per worker
         if (not searcher.doc_count_all() == grams.count == len(kinds) == len(in_place)
                 or len(articles) != len(grams.article_starts)):
             searcher.close()
@@ -166,11 +170,14 @@ class Searcher:
             raise BadQuery(f"page must be ≥ 1 and size between 1 and {self.settings.max_page_size}")
         parsed = self.parse(q)
         hits: list[dict] = []
+        suggestions: list[str] = []
         total = 0
         if not parsed.is_empty:
             live = self._current()
             gids, scores = evaluate(live, parsed)
             total = len(gids)
+            if not total:
+                suggestions = self._suggest(live, q, parsed)
             offset = (page - 1) * size
             if offset < total:
                 order = np.lexsort((gids, -scores))[offset : offset + size]  # best first, then index order
@@ -194,7 +201,20 @@ class Searcher:
             "size": size,
             "took_ms": round((time.perf_counter() - started) * 1000, 2),
             "hits": hits,
+            "suggestions": suggestions,
         }
+
+    def _suggest(self, live: _Live, q: str, parsed: ParsedQuery) -> list[str]:
+        """Did-you-mean for a query that finds nothing: whole queries that find something."""
+
+        def query_finds(suggestion: str) -> bool:
+            try:
+                return len(evaluate(live, self.parse(suggestion))[0]) > 0
+            except BadQuery:
+                return False
+
+        return live.suggester.suggest(q, parsed, unit_finds=lambda unit: len(match_unit(live, unit)[0]) > 0,
+                                      query_finds=query_finds)
 
     def article(self, article_id: str, q: str | None = None) -> dict:
         """A whole article's paragraphs in order; with ``q``, each with its highlight."""

@@ -10,8 +10,8 @@ def test_search_returns_the_contract_shape(client, corpus):
     result = client.simulate_get("/api/search", params={"q": "图书馆", "size": 2})
     assert result.status_code == 200
     body = result.json
-    assert set(body) == {"query", "total", "page", "size", "took_ms", "hits"}
-    assert body["query"] == "图书馆" and body["page"] == 1 and body["size"] == 2
+    assert set(body) == {"query", "total", "page", "size", "took_ms", "hits", "suggestions"}
+    assert body["query"] == "图书馆" and body["page"] == 1 and body["size"] == 2 and body["suggestions"] == []
     assert body["total"] == len(corpus.containing("图书馆")) and len(body["hits"]) == 2
     for hit in body["hits"]:
         assert set(hit) == {"article_id", "article_title", "paragraph", "kind", "score", "text", "highlight"}
@@ -31,7 +31,15 @@ def test_out_of_range_parameters_are_400_json(client, params):
 
 def test_missing_query_is_an_empty_answer(client):
     result = client.simulate_get("/api/search")
-    assert result.status_code == 200 and result.json["total"] == 0
+    assert result.status_code == 200 and result.json["total"] == 0 and result.json["suggestions"] == []
+
+
+def test_a_query_that_finds_nothing_has_suggestions_that_find_something(client):
+    body = client.simulate_get("/api/search", params={"q": "夜读 图书官"}).json  # 官 for 馆: a homophone
+    assert body["total"] == 0 and body["hits"] == []
+    assert body["suggestions"][0] == "夜读 图书馆"
+    for suggestion in body["suggestions"]:
+        assert client.simulate_get("/api/search", params={"q": suggestion}).json["total"] > 0
 
 
 def test_article_endpoint_and_404(client):

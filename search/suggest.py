@@ -1,0 +1,308 @@
+"""Did-you-mean: what to search for instead when a query, or a term of it, finds nothing.
+
+Most Chinese typos come from pinyin input: a homophone picked from the input method's list
+(``联和国`` for ``联合国``; toneless: ``答型`` for ``大型``) or two characters swapped. A failing
+term is corrected as a noisy channel: it is cut into pieces, each kept or replaced by a word of
+the index's vocabulary that sounds the same (perhaps after swapping two of its characters); a
+candidate scores the log-probability of its words (their paragraph frequency) minus a penalty per
+changed character. A term without Chinese characters goes through Whoosh's edit-distance
+corrector instead. The caller checks that each suggestion, a whole query, finds something.
+
+The pinyin of the vocabulary is worked out once per build, on the first query that needs it
+(:class:`Suggester` is lazy): the normal search path never pays for it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import heapq
+import math
+import re
+import threading
+from array import array
+from dataclasses import dataclass
+from itertools import combinations, islice, product
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+from whoosh.spelling import Corrector, ListCorrector
+from whoosh.support.levenshtein import distance
+
+from .normalize import normalize, skeleton
+from .query import ParsedQuery, Unit
+
+__all__ = ["PinyinCorrector", "Suggester", "Vocabulary", "correct_term", "readings"]
+
+EDIT_PENALTY = 6.0  # log-odds against one changed character, or one swap
+TONE_PENALTY = 1.0  # more when the changed character's tone differs too (toneless input)
+PIECE_PENALTY = 3.0  # log-odds against a term being more than one word, per extra word
+MAX_TERM_CHARS = 16  # longer terms are not corrected
+MAX_SPAN = 8  # the longest piece looked up as one word
+MAX_SPELLINGS = 32  # pinyin spellings tried per piece (heteronyms multiply)
+WORD_SPELLINGS = 8  # pinyin spellings indexed per vocabulary word
+BEAM = 12  # partial corrections kept per position of a term
+OPTIONS = 12  # replacements kept per piece
+PER_TERM = 4  # corrections of each failing term combined into queries
+MAX_CHECKS = 24  # whole queries checked with the searcher, at most, per zero-hit query
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def readings(char: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """A Chinese character's readings, toneless (most common first) and with tone numbers; both
+    empty for anything else."""
+    from pypinyin import Style, pinyin
+
+    found = pinyin(char, style=Style.TONE3, heteronym=True, errors="ignore")
+    toned = found[0] if found else []
+    return tuple(dict.fromkeys(r.rstrip("012345") for r in toned)), frozenset(toned)
+
+
+def _spellings(text: str) -> Iterable[tuple[str, ...]]:
+    """Toneless pinyin spellings of ``text``, one syllable per character (none if a character has
+    no reading)."""
+    return product(*(readings(c)[0] for c in text))
+
+
+def _sounds_alike(a: str, b: str) -> bool:
+    return bool(set(readings(a)[0]) & set(readings(b)[0]))
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The words a correction may use, sorted, with the number of paragraphs holding each."""
+
+    words: Sequence[str]
+    frequencies: np.ndarray
+    documents: int
+
+    @classmethod
+    def from_grams(cls, grams) -> "Vocabulary":
+        """The jieba words of a build's match index (:class:`search.grams.GramIndex`)."""
+        return cls(grams.words, np.diff(np.asarray(grams.word_lists.offsets)), grams.count)
+
+    @classmethod
+    def from_whoosh(cls, reader, fieldname: str = "words") -> "Vocabulary":
+        """The lexicon of a Whoosh field, with each term's document frequency."""
+        words, frequencies = [], array("I")
+        for term, info in reader.iter_field(fieldname):
+            words.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+            frequencies.append(info.doc_frequency())
+        return cls(words, np.frombuffer(frequencies, dtype=np.uint32), reader.doc_count())
+
+    def frequency(self, word: str) -> int:
+        """Paragraphs where ``word`` is a word (0 when it is none)."""
+        i = bisect.bisect_left(self.words, word)
+        return int(self.frequencies[i]) if i < len(self.words) and self.words[i] == word else 0
+
+    def log_probability(self, frequency: float) -> float:
+        """A word's log-probability from its paragraph frequency (never -inf)."""
+        return math.log(max(frequency, 0.5) / max(self.documents, 1))
+
+
+class PinyinCorrector(Corrector):
+    """Vocabulary words that sound like a text: the same toneless pinyin, one syllable per
+    character, perhaps after swapping two of its characters. A Whoosh
+    :class:`~whoosh.spelling.Corrector` (``suggest(text)``); :meth:`options` gives the scores.
+
+    The index is a sorted array of hashed spellings, built in about a second for 100 k words."""
+
+    def __init__(self, vocabulary: Vocabulary):
+        self.vocabulary = vocabulary
+        hashes, ids = array("q"), array("I")
+        for i, word in enumerate(vocabulary.words):
+            if 1 <= len(word) <= MAX_SPAN:
+                for spelling in islice(_spellings(word), WORD_SPELLINGS):
+                    hashes.append(hash(spelling))
+                    ids.append(i)
+        keys = np.frombuffer(hashes, dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        self._keys = keys[order]
+        self._ids = np.frombuffer(ids, dtype=np.uint32)[order]
+
+    def sounding_like(self, text: str) -> list[str]:
+        """Vocabulary words as long as ``text`` whose every character shares a toneless reading
+        with ``text``'s character at its place (``text`` itself included when it is a word)."""
+        spellings = [hash(s) for s in islice(_spellings(text), MAX_SPELLINGS)]
+        if not spellings:
+            return []
+        wanted = np.array(spellings, dtype=np.int64)
+        lo, hi = np.searchsorted(self._keys, wanted, "left"), np.searchsorted(self._keys, wanted, "right")
+        found = dict.fromkeys(int(i) for a, b in zip(lo.tolist(), hi.tolist()) for i in self._ids[a:b])
+        words = (self.vocabulary.words[i] for i in found)
+        return [w for w in words if len(w) == len(text) and all(map(_sounds_alike, w, text))]
+
+    def _change_cost(self, typed: str, word: str) -> float:
+        """The penalty for ``word`` (sounding like ``typed``) where ``typed`` was typed."""
+        cost = 0.0
+        for a, b in zip(typed, word):
+            if a != b:
+                cost += EDIT_PENALTY + (0.0 if readings(a)[1] & readings(b)[1] else TONE_PENALTY)
+        return cost
+
+    def options(self, text: str) -> list[tuple[float, str, int]]:
+        """``(score, word, changes)`` for each word ``text`` may have been meant as, best first:
+        the log-probability of the word minus the penalty for the changes (``text`` itself, when
+        it is a word, with no change)."""
+        vocabulary = self.vocabulary
+        best: dict[str, tuple[float, int]] = {}
+
+        def consider(word: str, cost: float, changes: int) -> None:
+            if word not in best or best[word][0] > cost:
+                best[word] = (cost, changes)
+
+        for word in self.sounding_like(text):
+            consider(word, self._change_cost(text, word), sum(a != b for a, b in zip(text, word)))
+        pairs = combinations(range(len(text)), 2) if len(text) <= 4 else ((i, i + 1) for i in range(len(text) - 1))
+        for i, j in pairs:
+            if text[i] == text[j]:
+                continue
+            swapped = text[:i] + text[j] + text[i + 1 : j] + text[i] + text[j + 1 :]
+            for word in self.sounding_like(swapped):
+                if word != text:
+                    consider(word, EDIT_PENALTY + self._change_cost(swapped, word),
+                             1 + sum(a != b for a, b in zip(swapped, word)))
+        scored = [(vocabulary.log_probability(vocabulary.frequency(w)) - cost, w, changes)
+                  for w, (cost, changes) in best.items()]
+        return heapq.nlargest(OPTIONS, scored)
+
+    def _suggestions(self, text, maxdist, prefix):
+        for score, word, changes in self.options(text):
+            if word != text and changes <= maxdist and word[:prefix] == text[:prefix]:
+                yield score, word
+
+
+def _is_han(char: str) -> bool:
+    return bool(readings(char)[0])
+
+
+class _AfterBlank(Sequence):
+    """A sorted word list with ``""`` in front: Whoosh's ``ListCorrector`` looks from one past its
+    last position, so it never reaches the first word of the list it is given."""
+
+    def __init__(self, words: Sequence[str]):
+        self.words = words
+
+    def __len__(self) -> int:
+        return len(self.words) + 1
+
+    def __getitem__(self, i: int) -> str:
+        return self.words[i - 1] if i else ""
+
+
+def _edit_options(text: str, vocabulary: Vocabulary) -> list[tuple[float, str, int]]:
+    """Vocabulary words within one or two edits of a term without Chinese characters (Whoosh's
+    Levenshtein automaton over the sorted word list), scored like :meth:`PinyinCorrector.options`."""
+    maxdist = 1 if len(text) <= 4 else 2
+    scored = []
+    candidates = ListCorrector(_AfterBlank(vocabulary.words)).suggest(text, limit=4 * OPTIONS, maxdist=maxdist,
+                                                                       prefix=1)
+    for word in candidates:
+        changes = distance(text, word)
+        if 0 < changes <= maxdist:
+            scored.append((vocabulary.log_probability(vocabulary.frequency(word)) - EDIT_PENALTY * changes,
+                           word, changes))
+    return heapq.nlargest(OPTIONS, scored)
+
+
+def correct_term(text: str, corrector: PinyinCorrector, limit: int = PER_TERM) -> list[tuple[float, str]]:
+    """The best ``(score, corrected text)`` for a term's skeleton, best first, each different
+    from ``text``.
+
+    Chinese text is cut into pieces (a beam search over positions): each piece is kept as it is
+    or replaced by one of :meth:`PinyinCorrector.options`; a kept character that is no word is
+    scored as a word seen in half a paragraph; each piece after the first costs
+    :data:`PIECE_PENALTY`. Text without Chinese characters is corrected whole,
+    by edit distance."""
+    vocabulary = corrector.vocabulary
+    if not text or len(text) > MAX_TERM_CHARS:
+        return []
+    if not any(_is_han(c) for c in text):
+        return [(score, word) for score, word, _ in _edit_options(text, vocabulary)[:limit]]
+    n = len(text)
+    beams: list[dict[str, tuple[float, int]]] = [{"": (0.0, 0)}] + [{} for _ in range(n)]
+    for i in range(n):
+        kept = heapq.nlargest(BEAM, beams[i].items(), key=lambda item: item[1][0])
+        for j in range(i + 1, min(n, i + MAX_SPAN) + 1):
+            piece = text[i:j]
+            options = corrector.options(piece) if any(map(_is_han, piece)) else []
+            if not any(w == piece for _, w, _ in options):
+                frequency = vocabulary.frequency(piece)
+                if frequency or j == i + 1:  # a word, or a character kept as it is
+                    options.append((vocabulary.log_probability(frequency), piece, 0))
+            for prefix, (score, changes) in kept:
+                for piece_score, word, piece_changes in options:
+                    candidate = prefix + word
+                    total = score + piece_score - (PIECE_PENALTY if prefix else 0.0)
+                    if candidate not in beams[j] or beams[j][candidate][0] < total:
+                        beams[j][candidate] = (total, changes + piece_changes)
+    finished = [(score, candidate) for candidate, (score, changes) in beams[n].items()
+                if changes and candidate != text]
+    return heapq.nlargest(limit, finished)
+
+
+# -- whole queries ---------------------------------------------------------------------------------
+
+# A query token as search.query lexes it: an optional "-", an optional "title:", then a quoted
+# phrase (with its closing quote) or a run of non-space characters.
+_TOKEN = re.compile(r'(?P<prefix>-?(?:title[:：])?)(?:"(?P<phrase>[^"]*)"|(?P<word>\S+))', re.IGNORECASE)
+
+
+def _replace_term(q: str, unit: Unit, replacement: str) -> str | None:
+    """``q`` with the token whose text is ``unit`` replaced by ``replacement`` (None when no token is)."""
+    pieces, at, found = [], 0, False
+    for match in _TOKEN.finditer(q):
+        if match.start() and not q[match.start() - 1].isspace():
+            continue  # not at a token start: part of the token before
+        group = "phrase" if match.group("phrase") is not None else "word"
+        inner = match.group(group)
+        if skeleton(normalize(inner)) == unit.key and (group == "phrase") == unit.phrase:
+            pieces.append(q[at : match.start(group)] + replacement)
+            at = match.end(group)
+            found = True
+    return "".join(pieces) + q[at:] if found else None
+
+
+class Suggester:
+    """Suggestions for one build's zero-hit queries; its corrector is built on first use.
+
+    ``vocabulary`` is called once, then, for the words to draw corrections from."""
+
+    def __init__(self, vocabulary: Callable[[], Vocabulary]):
+        self._vocabulary = vocabulary
+        self._corrector: PinyinCorrector | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def corrector(self) -> PinyinCorrector:
+        with self._lock:
+            if self._corrector is None:
+                self._corrector = PinyinCorrector(self._vocabulary())
+            return self._corrector
+
+    def suggest(self, q: str, parsed: ParsedQuery, *, unit_finds: Callable[[Unit], bool],
+                query_finds: Callable[[str], bool], limit: int = 5) -> list[str]:
+        """Whole queries, best first, like ``q`` with each term that finds nothing corrected; each
+        one of them finds something (``query_finds``). Empty when nothing helps."""
+        failing = [unit for group in parsed.groups for unit in group if not unit_finds(unit)]
+        if not failing:
+            return []
+        per_term = []
+        for unit in dict.fromkeys(failing):
+            corrections = [(score, fixed) for score, fixed in correct_term(unit.key, self.corrector, PER_TERM)
+                           if unit_finds(Unit(fixed, fixed, unit.phrase, unit.field))]
+            if not corrections:
+                return []
+            per_term.append((unit, corrections))
+        combos = heapq.nlargest(MAX_CHECKS, product(*(corrections for _, corrections in per_term)),
+                                key=lambda combo: sum(score for score, _ in combo))
+        suggestions: list[str] = []
+        for combo in combos:
+            suggestion = q
+            for (unit, _), (_, fixed) in zip(per_term, combo):
+                suggestion = _replace_term(suggestion, unit, fixed) if suggestion is not None else None
+            if suggestion is not None and suggestion not in suggestions and query_finds(suggestion):
+                suggestions.append(suggestion)
+                if len(suggestions) == limit:
+                    break
+        return suggestions

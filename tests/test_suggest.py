@@ -1,0 +1,170 @@
+"""Did-you-mean (issue #11, part 4): pinyin typos, swaps and Latin misspellings are corrected from
+the index's own words; every suggestion finds something; a query that finds things gets none."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from search.query import parse
+from search.searcher import Searcher
+from search.suggest import PinyinCorrector, Suggester, Vocabulary, _replace_term, correct_term, readings
+
+from conftest import index_articles
+
+ARTICLES = {
+    "un": "联合国安理会召开会议\n联合国安理会今天召开紧急会议，讨论地区局势。\n多个大型国际组织派代表出席。\n",
+    "fruit": "苹果丰收\n今年的苹果产量创新高，果农向银行贷款扩建了冷库。\n上海的超市里也能买到，Shanghai 的客商也来了。\n",
+}
+
+
+def vocabulary(counts: dict[str, int], documents: int = 1000) -> Vocabulary:
+    words = sorted(counts)
+    return Vocabulary(words, np.array([counts[w] for w in words]), documents)
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory):
+    found = Searcher(index_articles(tmp_path_factory.mktemp("suggest"), ARTICLES))
+    yield found
+    found.close()
+
+
+# -- the corrector on its own ----------------------------------------------------------------------
+
+SMALL = vocabulary({"联合国": 50, "联合": 80, "国": 300, "苹果": 20, "平": 40, "果": 30, "大型": 40,
+                    "达": 10, "型": 5, "银行": 30, "事实": 100, "史实": 2, "实施": 60})
+
+
+@pytest.mark.parametrize("typo,meant", [
+    ("联和国", "联合国"),  # homophone, same tone
+    ("平果", "苹果"),
+    ("答型", "大型"),  # toneless: dá for dà
+    ("合联国", "联合国"),  # two characters swapped
+    ("联国合", "联合国"),
+    ("银航", "银行"),  # 行 read háng, not its commoner xíng
+])
+def test_a_typo_is_corrected_to_the_word_it_sounds_like(typo, meant):
+    corrector = PinyinCorrector(SMALL)
+    assert corrector.suggest(typo, limit=3)[0] == meant  # the Whoosh Corrector interface
+    assert correct_term(typo, corrector)[0][1] == meant
+
+
+def test_the_more_frequent_homophone_ranks_first():
+    corrector = PinyinCorrector(SMALL)
+    ranked = [word for _, word in correct_term("是实", corrector, 5)]
+    assert ranked.index("事实") < ranked.index("史实")
+
+
+def test_a_word_that_sounds_different_is_no_correction():
+    assert all(word != "联合国" for _, word in correct_term("联合会", PinyinCorrector(SMALL), 10))
+
+
+def test_a_latin_term_is_corrected_by_edit_distance():
+    latin = vocabulary({"shanghai": 10, "beijing": 10, "shang": 1})
+    assert correct_term("shanghia", PinyinCorrector(latin))[0][1] == "shanghai"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=20))
+def test_correcting_any_text_gives_other_texts_best_first(text):
+    corrections = correct_term(text, PinyinCorrector(SMALL), 4)
+    assert len(corrections) <= 4
+    assert all(fixed != text and fixed for _, fixed in corrections)
+    scores = [score for score, _ in corrections]
+    assert scores == sorted(scores, reverse=True)
+
+
+@given(st.characters())
+def test_readings_of_any_character(char):
+    toneless, toned = readings(char)
+    assert all(r.isalpha() and r.isascii() for r in toneless)
+    assert set(toneless) == {r.rstrip("012345") for r in toned}
+
+
+@pytest.mark.parametrize("q,term,fixed,expected", [
+    ("联和国", "联和国", "联合国", "联合国"),
+    ("联和国 安理会", "联和国", "联合国", "联合国 安理会"),
+    ('"联和 国" -银行', '"联和国"', "联合国", '"联合国" -银行'),
+    ("title:平果  OR 苹果", "title:平果", "苹果", "title:苹果  OR 苹果"),
+    ("平果平果", "平果", "苹果", None),  # no token is the term
+    ('"平果"', "平果", "苹果", None),  # the phrase is not the word
+])
+def test_a_term_is_replaced_where_it_stands_in_the_query(q, term, fixed, expected):
+    (unit,) = parse(term).groups[0]
+    assert _replace_term(q, unit, fixed) == expected
+
+
+# -- through the searcher --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("typo,meant", [
+    ("联和国", "联合国"),
+    ("平果", "苹果"),
+    ("答型", "大型"),
+    ("合联国", "联合国"),
+    ("银航", "银行"),
+    ("联合国安理汇", "联合国安理会"),
+    ("shanghia", "shanghai"),
+    ("聯和國", "联合国"),  # typed in Traditional
+    ("联和国 安理会", "联合国 安理会"),
+    ('"联和国" -银行', '"联合国" -银行'),
+    ("title:平果", "title:苹果"),
+])
+def test_a_query_that_finds_nothing_suggests_the_meant_query(searcher, typo, meant):
+    result = searcher.search(typo)
+    assert result["total"] == 0
+    assert result["suggestions"][0] == meant
+    for suggestion in result["suggestions"]:
+        assert searcher.search(suggestion)["total"] > 0
+
+
+@pytest.mark.parametrize("q", ["联合国", "苹果 OR 联和国", "大型", "shanghai", ""])
+def test_a_query_that_finds_something_has_no_suggestions(searcher, q):
+    result = searcher.search(q)
+    assert result["suggestions"] == []
+    assert result["total"] > 0 or not q
+
+
+@pytest.mark.parametrize("q", ["䶵䶴䶳", "联合国 苹果", "联合国 -安理会", "zzzzqqqq"])
+def test_nothing_to_suggest_is_an_empty_list(searcher, q):
+    """No sound-alike word, or terms that each find something but not together."""
+    result = searcher.search(q)
+    assert result["total"] == 0 and result["suggestions"] == []
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=30))
+def test_every_suggestion_for_any_query_finds_something(searcher, q):
+    result = searcher.search(q)
+    assert isinstance(result["suggestions"], list)
+    if result["total"]:
+        assert result["suggestions"] == []
+    for suggestion in result["suggestions"]:
+        assert searcher.search(suggestion)["total"] > 0
+
+
+def test_the_pinyin_index_is_built_only_for_a_query_that_finds_nothing(tmp_path):
+    found = Searcher(index_articles(tmp_path, ARTICLES))
+    assert found.search("联合国")["total"]
+    live = found._current()
+    assert live.suggester._corrector is None  # the normal search path never builds it
+    assert found.search("联和国")["suggestions"] == ["联合国"]
+    assert live.suggester._corrector is not None
+    found.close()
+
+
+def test_the_suggester_asks_for_its_vocabulary_once():
+    calls = []
+
+    def vocabulary_once():
+        calls.append(1)
+        return SMALL
+
+    suggester = Suggester(vocabulary_once)
+    for typo in ("联和国", "平果"):
+        suggestions = suggester.suggest(typo, parse(typo), unit_finds=lambda unit: unit.key in SMALL.words,
+                                        query_finds=lambda q: q in SMALL.words)
+        assert suggestions and suggestions[0] in SMALL.words
+    assert calls == [1]
