@@ -1,0 +1,133 @@
+"""Opening a build maps it: what a worker allocates to open an index does not grow with the index
+(issue #14). Measured with tracemalloc, which sees Python objects and numpy buffers but not
+file mappings (shared between workers through the page cache)."""
+
+from __future__ import annotations
+
+import json
+import random
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from search.config import Settings
+from search.grams import GramIndex, GramIndexBuilder
+from search.indexer import build_index
+from search.searcher import Searcher, _Live
+from search.store import IndexLayout
+
+ALPHABET = [chr(0x4E00 + i) for i in range(600)] + list("ab12，。")
+
+
+def _folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _traced_peak(action) -> int:
+    """Peak bytes traced while ``action()`` runs (its result kept alive until the end)."""
+    tracemalloc.start()
+    try:
+        kept = action()  # noqa: F841 - what was opened must stay alive while measured
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _match_index(folder: Path, paragraphs: int) -> Path:
+    rng = random.Random(3)
+    builder = GramIndexBuilder(folder)
+    for gid in range(paragraphs):
+        if gid % 8 == 0:
+            builder.start_article("".join(rng.choices(ALPHABET, k=10)))
+        builder.add_paragraph("".join(rng.choices(ALPHABET, k=120)),
+                              {"".join(rng.choices(ALPHABET, k=2)) for _ in range(20)})
+    builder.finish()
+    return folder
+
+
+def test_opening_the_match_index_allocates_nothing_that_grows_with_it(tmp_path):
+    small = _match_index(tmp_path / "small", 500)
+    large = _match_index(tmp_path / "large", 5_000)
+    assert _folder_size(large) > 6 * _folder_size(small)
+
+    def opened(folder):
+        def action():
+            index = GramIndex(folder)
+            index.find("一丁")  # reading a posting list decodes that list only
+            return index
+        return action
+
+    opened(small)()  # first use imports and caches what any index would
+    small_peak, large_peak = _traced_peak(opened(small)), _traced_peak(opened(large))
+    assert large_peak < 1.5 * small_peak + 64 * 1024, (small_peak, large_peak)
+    assert large_peak < _folder_size(large) / 20, (large_peak, _folder_size(large))
+
+
+def _built(root: Path, articles: int) -> Path:
+    """A real build (Whoosh and the match index) of ``articles`` generated articles."""
+    rng = random.Random(5)
+    seeds = root / "seeds"
+    seeds.mkdir(parents=True)
+    with open(seeds / "generated.jsonl", "w", encoding="utf-8") as out:
+        for i in range(articles):
+            text = "\n".join("".join(rng.choices(ALPHABET, k=150)) + "。" for _ in range(6))
+            out.write(json.dumps({"id": f"a{i}", "title": "".join(rng.choices(ALPHABET, k=8)), "text": text},
+                                 ensure_ascii=False) + "\n")
+    settings = Settings(seeds_dir=seeds, index_dir=root / "index")
+    build_index(settings, jobs=1)
+    return IndexLayout(settings.index_dir).current()
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    return _built(tmp_path_factory.mktemp("small"), 40), _built(tmp_path_factory.mktemp("large"), 400)
+
+
+def test_a_worker_opening_a_build_allocates_far_less_than_the_build_holds(builds):
+    """A worker opens the live build and serves a paragraph (Whoosh reads its stored text on first
+    use): the allocation it makes for the 10× larger build grows by a small fraction of the
+    growth of the build on disk (the articles table is per article, a few dozen bytes each)."""
+    small, large = builds
+
+    def served(build):
+        def action():
+            live = _Live.open(build)
+            assert live.paragraph(live.grams.count - 1)["text"]
+            return live
+        return action
+
+    served(small)().close()  # first use imports and caches what any build would
+    small_peak, large_peak = _traced_peak(served(small)), _traced_peak(served(large))
+    growth = _folder_size(large) - _folder_size(small)
+    assert large_peak - small_peak < growth / 20, (small_peak, large_peak, growth)
+
+
+def test_the_mapped_whoosh_index_reads_what_whoosh_wrote(builds):
+    from whoosh import index as whoosh_index
+
+    from search.mapped_whoosh import open_index
+
+    build = builds[0]
+    with whoosh_index.open_dir(str(build)).searcher() as plain, open_index(build).searcher() as mapped:
+        assert mapped.doc_count_all() == plain.doc_count_all() > 0
+        for gid in (0, plain.doc_count_all() // 2, plain.doc_count_all() - 1):
+            assert mapped.stored_fields(gid) == plain.stored_fields(gid)
+
+
+def test_searches_on_a_mapped_build_match_a_brute_force_scan(builds):
+    small = builds[0]
+    settings = Settings(seeds_dir=small.parent.parent / "seeds", index_dir=small.parent)
+    searcher = Searcher(settings)
+    try:
+        live = _Live.open(small)
+        skeletons = list(live.grams.skeletons)
+        for key in (skeletons[3][10:13], skeletons[-1][:2], skeletons[0][5:9]):
+            expected = [gid for gid, text in enumerate(skeletons) if key in text]
+            assert searcher.search(f'"{key}"', size=100)["total"] == len(expected) > 0
+            assert live.grams.find(key).gids.tolist() == expected
+            assert np.all(live.grams.find(key).tf > 0)
+        live.close()
+    finally:
+        searcher.close()
