@@ -137,6 +137,8 @@ def _query(args, settings: Settings) -> int:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
     print(f"{result['total']} paragraphs match {result['query']!r} ({result['took_ms']} ms)")
+    if result["suggestions"]:
+        print("did you mean (您是不是要找): " + "  ·  ".join(result["suggestions"]))
     for i, hit in enumerate(result["hits"], start=(result["page"] - 1) * result["size"] + 1):
         print(f"\n{i}. {hit['article_title'] or hit['article_id']} · #{hit['paragraph']} {hit['kind']}"
               f"  [{hit['article_id']}]")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .config import Settings
 from .paragraphs import KINDS
+from .suggest import MAX_SUGGESTIONS
 
 OPENAPI_VERSION = "3.0.3"
 JSON = "application/json"
@@ -60,7 +61,7 @@ def _schemas(settings: Settings) -> dict:
         },
         "SearchResult": {
             "type": "object",
-            "required": ["query", "total", "page", "size", "took_ms", "hits"],
+            "required": ["query", "total", "page", "size", "took_ms", "hits", "suggestions"],
             "properties": {
                 "query": {"type": "string", "description": "the query as received"},
                 "total": {"type": "integer", "minimum": 0, "description": "exact number of matching paragraphs"},
@@ -68,6 +69,13 @@ def _schemas(settings: Settings) -> dict:
                 "size": {"type": "integer", "minimum": 1, "maximum": settings.max_page_size},
                 "took_ms": {"type": "number", "minimum": 0},
                 "hits": {"type": "array", "maxItems": settings.max_page_size, "items": _ref("Hit")},
+                "suggestions": {
+                    "type": "array",
+                    "maxItems": MAX_SUGGESTIONS,
+                    "items": {"type": "string", "minLength": 1},
+                    "description": ("did-you-mean, best first, when the query (or a term of it) finds nothing: "
+                                    "whole queries, each of which finds something; otherwise empty"),
+                },
             },
             "additionalProperties": False,
         },

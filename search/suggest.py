@@ -45,6 +45,7 @@ BEAM = 12  # partial corrections kept per position of a term
 OPTIONS = 12  # replacements kept per piece
 PER_TERM = 4  # corrections of each failing term combined into queries
 MAX_CHECKS = 24  # whole queries checked with the searcher, at most, per zero-hit query
+MAX_SUGGESTIONS = 5
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -281,7 +282,7 @@ class Suggester:
             return self._corrector
 
     def suggest(self, q: str, parsed: ParsedQuery, *, unit_finds: Callable[[Unit], bool],
-                query_finds: Callable[[str], bool], limit: int = 5) -> list[str]:
+                query_finds: Callable[[str], bool], limit: int = MAX_SUGGESTIONS) -> list[str]:
         """Whole queries, best first, like ``q`` with each term that finds nothing corrected; each
         one of them finds something (``query_finds``). Empty when nothing helps."""
         failing = [unit for group in parsed.groups for unit in group if not unit_finds(unit)]

@@ -26,10 +26,22 @@ def test_index_then_query(seeds, tmp_path, capsys):
     assert "indexed 4 articles" in out and "characters in" in out
     assert main(["query", "--index", str(index), "港口"]) == 0
     out = capsys.readouterr().out
-    assert "paragraphs match '港口'" in out and "【港口】" in out
+    assert "paragraphs match '港口'" in out and "【港口】" in out and "did you mean" not in out
     assert main(["query", "--index", str(index), "--json", "--size", "1", "港口"]) == 0
     body = json.loads(capsys.readouterr().out)
-    assert body["size"] == 1 and len(body["hits"]) == 1 and body["total"] >= 2
+    assert body["size"] == 1 and len(body["hits"]) == 1 and body["total"] >= 2 and body["suggestions"] == []
+
+
+def test_query_that_finds_nothing_prints_did_you_mean(seeds, tmp_path, capsys):
+    index = tmp_path / "index"
+    assert main(["index", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"]) == 0
+    capsys.readouterr()
+    assert main(["query", "--index", str(index), "港扣"]) == 0  # 扣 for 口: a homophone
+    out = capsys.readouterr().out
+    assert out.startswith("0 paragraphs match '港扣'")
+    assert "did you mean (您是不是要找): 港口" in out
+    assert main(["query", "--index", str(index), "--json", "港扣"]) == 0
+    assert json.loads(capsys.readouterr().out)["suggestions"][0] == "港口"
 
 
 def test_defaults_come_from_the_environment(seeds, tmp_path, capsys):

@@ -90,7 +90,7 @@ def test_schemas_are_strict(app_settings):
     hit = document["components"]["schemas"]["Hit"]
     assert set(hit["required"]) == {"article_id", "article_title", "paragraph", "kind", "score", "text", "highlight"}
     result = document["components"]["schemas"]["SearchResult"]
-    assert set(result["required"]) == {"query", "total", "page", "size", "took_ms", "hits"}
+    assert set(result["required"]) == {"query", "total", "page", "size", "took_ms", "hits", "suggestions"}
 
 
 def test_real_responses_match_the_schemas(client, app_settings):
@@ -107,6 +107,9 @@ def test_real_responses_match_the_schemas(client, app_settings):
         assert not errors, (name, [e.message for e in errors])
 
     check("SearchResult", client.simulate_get("/api/search", params={"q": "联合国"}).json)
+    typo = client.simulate_get("/api/search", params={"q": "联和国"}).json
+    assert typo["suggestions"]
+    check("SearchResult", typo)
     check("Article", client.simulate_get("/api/articles/un", params={"q": "联合国"}).json)
     check("Health", client.simulate_get("/healthz").json)
     check("Error", client.simulate_get("/api/articles/nope").json)

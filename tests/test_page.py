@@ -280,6 +280,26 @@ def test_no_results_state_suggests_what_to_try(client):
     assert "引号" in tips and "繁体" in tips
 
 
+def test_a_typo_gets_did_you_mean_links_that_search_them(client):
+    doc = get_html(client, "/", q="联和国宪章")  # 和 for 合: a homophone picked from the pinyin list
+    results = doc.find(id="results")
+    assert results.attrs["data-state"] == "none"
+    (box,) = live(results.find_all(class_="did-you-mean"))
+    assert box.text.startswith("您是不是要找：")
+    links = box.find_all("a")
+    assert links and links[0].text == "联合国宪章"
+    assert links[0].attrs["href"] == "/?q=" + quote("联合国宪章")
+    for link in links:
+        followed = get_html(client, link.attrs["href"].split("?")[0], **{k: v[0] for k, v in
+                                                                        parse_qs(urlsplit(link.attrs["href"]).query).items()})
+        assert followed.find(id="results").attrs["data-state"] == "results"
+
+
+def test_results_and_a_miss_without_a_sound_alike_have_no_did_you_mean(client):
+    for q in ("联合国", "不存在的词语组合"):
+        assert live(get_html(client, "/", q=q).find_all(class_="did-you-mean")) == []
+
+
 @pytest.mark.parametrize("bad", ["0", "-1", "abc", "1.5", "1001", "99999999999999", "２"])
 def test_bad_page_number_is_a_friendly_html_400(client, bad):
     doc = get_html(client, "/", status=400, q="气候", page=bad)

@@ -115,10 +115,22 @@
     setResults("error", fromTemplate("tpl-error"));
   }
 
+  function didYouMeanNode(suggestions) {
+    var children = ["您是不是要找："];
+    suggestions.forEach(function (s, i) {
+      if (i) children.push(el("span", { "class": "sep" }, ["、"]));
+      children.push(el("a", { href: searchUrl(s, 1) }, [s]));
+    });
+    return el("p", { "class": "did-you-mean" }, children);
+  }
+
   function renderData(q, data) {
     if (!data.total) {
       setStatus(["没有找到与 “" + q + "” 匹配的段落"]);
-      setResults("none", fromTemplate("tpl-none"));
+      var none = document.createDocumentFragment();
+      if (data.suggestions && data.suggestions.length) none.appendChild(didYouMeanNode(data.suggestions));
+      none.appendChild(fromTemplate("tpl-none"));
+      setResults("none", none);
       return;
     }
     var size = data.size || PAGE_SIZE;
