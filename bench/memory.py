@@ -1,0 +1,329 @@
+"""Memory of a serving process tree (issue #14): PSS and private memory per process and in total,
+with 1, 2 and 4 gunicorn workers, before and after searches, during and after a hot swap.
+
+    python bench/memory.py                          # both corpora together, 1/2/4 workers, a swap each
+    python bench/memory.py --corpus xwlb --workers 2 --searches 200
+    python bench/memory.py --no-swap --src /tmp/snap   # another checkout of `search`
+
+For each worker count it serves a three-article index (the empty-index baseline) and then the
+corpus index with the project's gunicorn config, and reads ``/proc/<pid>/smaps_rollup`` of the
+master and every worker:
+
+  started       the workers have opened the index (post_worker_init); one warm-up request served
+  searched      after ``--searches`` random 2–6 character substrings of the corpus
+  during swap   the largest figures sampled while ``zhsearch index`` rebuilds the corpus into a new
+                build and swaps it in, searches continuing (the indexer's own memory not counted)
+  after swap    after the swap and another ``--searches`` searches (every worker on the new build)
+
+and prints the index size on disk beside them; the latency of the first requests after the swap
+(each worker's first request opens the new build) against the median; and ``zhsearch query``
+wall time and peak RSS on the corpus index against the three-article index (median of
+``--repeat`` runs each, alternating). Everything is written under ``--workdir``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as C  # noqa: E402
+
+CORPORA = {"xwlb": C.REPO.parent / "shared" / "corpora" / "xwlb.jsonl.gz",
+           "president": C.REPO.parent / "shared" / "corpora" / "president.jsonl.gz"}
+MIB = 1 << 20
+
+
+# -- seeds and indexes ------------------------------------------------------------------------------
+
+
+def corpus_seeds(names: list[str], dest: Path, limit: int | None = None) -> Path:
+    """A seeds folder holding the named corpora (their first ``limit`` stories each), reused when present."""
+    stamp = f"{','.join(names)}|{limit}"
+    marker = dest / ".source"
+    if marker.exists() and marker.read_text() == stamp:
+        return dest
+    dest.mkdir(parents=True, exist_ok=True)
+    for old in dest.iterdir():
+        old.unlink()
+    for name in names:
+        with C.open_text(CORPORA[name]) as src, open(dest / f"{name}.jsonl", "w", encoding="utf-8") as out:
+            for i, line in enumerate(src):
+                if limit is not None and i >= limit:
+                    break
+                out.write(line)
+    marker.write_text(stamp)
+    return dest
+
+
+def paragraph_texts(seeds: Path) -> list[str]:
+    """The paragraphs of the JSONL seeds, as written (for the query pool)."""
+    texts = []
+    for path in sorted(seeds.glob("*.jsonl")):
+        with open(path, encoding="utf-8") as lines:
+            texts += [p for line in lines if line.strip() for p in json.loads(line)["text"].split("\n") if p]
+    return texts
+
+
+def zhsearch(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
+    """``python -m search ARGS`` with the measured checkout first on the path."""
+    env = dict(env or os.environ, PYTHONPATH=str(C.SRC))
+    return subprocess.run([sys.executable, "-m", "search", *args], cwd=C.SRC, env=env, capture_output=True,
+                          text=True, **kwargs)
+
+
+def ensure_index(seeds: Path, index: Path) -> None:
+    from search.config import Settings
+    from search.indexer import has_index
+
+    if not has_index(Settings(seeds_dir=seeds, index_dir=index)):
+        started = time.perf_counter()
+        done = zhsearch("index", "--seeds", str(seeds), "--index", str(index), check=True)
+        print(f"built {index}: {done.stdout.strip()} ({time.perf_counter() - started:.0f} s)")
+
+
+def build_size(index: Path) -> int:
+    from search.store import IndexLayout
+
+    return C.dir_size(IndexLayout(index).current())
+
+
+# -- measuring processes ----------------------------------------------------------------------------
+
+
+def rollup(pid: int) -> dict[str, int] | None:
+    """RSS, PSS and private (clean + dirty) bytes of one process, from /proc/<pid>/smaps_rollup."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            fields = {k.rstrip(":"): int(v) * 1024 for k, v, *_ in (line.split() for line in f) if v.isdigit()}
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    return {"rss": fields["Rss"], "pss": fields["Pss"],
+            "private": fields["Private_Clean"] + fields["Private_Dirty"]}
+
+
+def tree(master: int) -> dict:
+    """The master's and each worker's rollup, and their sums."""
+    import psutil
+
+    workers = sorted(p.pid for p in psutil.Process(master).children(recursive=True))
+    procs = {"master": rollup(master), **{f"worker {i + 1}": rollup(pid) for i, pid in enumerate(workers)}}
+    procs = {name: r for name, r in procs.items() if r is not None}
+    total = {k: sum(r[k] for r in procs.values()) for k in ("rss", "pss", "private")}
+    return {"procs": procs, "total": total}
+
+
+class PeakSampler:
+    """Samples :func:`tree` every ``interval`` seconds; keeps the largest tree total PSS and the
+    largest private memory of any worker."""
+
+    def __init__(self, master: int, interval: float = 0.25):
+        self.master, self.interval = master, interval
+        self.peak_pss, self.peak_private, self.peak_worker_private = 0, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            snap = tree(self.master)
+            self.peak_pss = max(self.peak_pss, snap["total"]["pss"])
+            self.peak_private = max(self.peak_private, snap["total"]["private"])
+            workers = [r["private"] for name, r in snap["procs"].items() if name != "master"]
+            self.peak_worker_private = max([self.peak_worker_private, *workers])
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        return False
+
+
+# -- load -------------------------------------------------------------------------------------------
+
+
+def search_ms(base: str, q: str) -> float:
+    """One /api/search request (a new connection: sync workers close after each response)."""
+    host, port = urllib.parse.urlsplit(base).netloc.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    started = time.perf_counter()
+    conn.request("GET", "/api/search?" + urllib.parse.urlencode({"q": q}))
+    resp = conn.getresponse()
+    resp.read()
+    elapsed = (time.perf_counter() - started) * 1000
+    conn.close()
+    if resp.status != 200:
+        raise RuntimeError(f"{q!r}: HTTP {resp.status}")
+    return elapsed
+
+
+def searches(base: str, pool: list[str], count: int, rng: random.Random) -> list[float]:
+    return [search_ms(base, rng.choice(pool)) for _ in range(count)]
+
+
+# -- the runs ---------------------------------------------------------------------------------------
+
+
+def serve_and_measure(index: Path, seeds: Path, workers: int, pool: list[str], args, swap: bool) -> dict:
+    from http_throughput import Gunicorn
+
+    rng = random.Random(workers)
+    out: dict = {}
+    log = args.workdir / f"gunicorn-memory-{index.name}-{workers}.log"
+    with Gunicorn("search.wsgi:app", index, seeds, workers, log) as server:
+        time.sleep(1.0)  # let every worker finish post_worker_init (the index is opened there)
+        master = server.proc.pid
+        out["started"] = tree(master)
+        latencies = searches(server.base, pool, args.searches, rng)
+        out["searched"] = tree(master)
+        out["median_ms"] = statistics.median(latencies)
+        if not swap:
+            return out
+        before = (index / "CURRENT").read_text().strip()
+        with PeakSampler(master) as peak:
+            indexer = subprocess.Popen([sys.executable, "-m", "search", "index", "--seeds", str(seeds), "--index",
+                                        str(index)], cwd=C.SRC, env=dict(os.environ, PYTHONPATH=str(C.SRC)),
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            while indexer.poll() is None:  # searches go on while the new build is written
+                search_ms(server.base, rng.choice(pool))
+                time.sleep(0.05)
+            if indexer.returncode != 0:
+                raise RuntimeError(f"zhsearch index failed: {indexer.stderr.read()[-2000:]}")
+            swapped_at = time.perf_counter()
+            after_swap = []
+            time.sleep(0.6)  # past the searcher's refresh interval (0.5 s): the next request reopens
+            for _ in range(max(8, 4 * workers)):
+                after_swap.append(search_ms(server.base, rng.choice(pool)))
+            out["swap_peak"] = {"pss": peak.peak_pss, "private": peak.peak_private,
+                                "worker_private": peak.peak_worker_private}
+        assert (index / "CURRENT").read_text().strip() != before, "the build was not swapped in"
+        out["after_swap_first_ms"] = after_swap
+        out["swap_seconds"] = time.perf_counter() - swapped_at
+        out["median_after_ms"] = statistics.median(searches(server.base, pool, args.searches, rng))
+        out["after swap"] = tree(master)
+    return out
+
+
+def query_runs(index: Path, repeat: int) -> dict:
+    """Wall time and peak RSS of ``zhsearch query`` (median of ``repeat`` runs)."""
+    walls, peaks = [], []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "search", "query", "中国 发展", "--index", str(index)],
+                                cwd=C.SRC, env=dict(os.environ, PYTHONPATH=str(C.SRC)), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        walls.append(time.perf_counter() - started)
+        peaks.append(usage.ru_maxrss * 1024)
+        if status != 0:
+            raise RuntimeError(f"zhsearch query failed: {proc.stderr.read().decode()[-2000:]}")
+        proc.returncode = 0
+    return {"wall": statistics.median(walls), "peak_rss": statistics.median(peaks)}
+
+
+def mib(n: float) -> str:
+    return f"{n / MIB:,.1f}"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", default="xwlb,president", help="corpora to serve together (xwlb, president)")
+    ap.add_argument("--limit", type=int, default=None, help="first N stories of each corpus")
+    ap.add_argument("--workers", default="1,2,4", help="worker counts to measure")
+    ap.add_argument("--searches", type=int, default=300, help="searches per phase")
+    ap.add_argument("--repeat", type=int, default=3, help="`zhsearch query` runs per index")
+    ap.add_argument("--no-swap", action="store_true", help="skip the hot swap (it rebuilds the corpus each time)")
+    C.add_location_arguments(ap)
+    args = ap.parse_args(argv)
+    C.begin(args)
+
+    names = args.corpus.split(",")
+    seeds = corpus_seeds(names, args.workdir / f"seeds-{'+'.join(names)}-{args.limit or 'all'}", args.limit)
+    tiny_seeds = corpus_seeds(names[:1], args.workdir / "seeds-three", 3)
+    index = args.workdir / f"ix-memory-{'+'.join(names)}-{args.limit or 'all'}"
+    tiny_index = args.workdir / "ix-memory-three"
+    ensure_index(seeds, index)
+    ensure_index(tiny_seeds, tiny_index)
+    texts = paragraph_texts(seeds)
+    print(f"corpus: {', '.join(names)}: {len(texts):,} paragraphs, {sum(map(len, texts)):,} characters")
+    pool = C.substring_pool(texts, 5000)
+    tiny_pool = C.substring_pool(paragraph_texts(tiny_seeds), 200)
+
+    runs = {"three": {}, "corpus": {}}
+    for workers in [int(w) for w in args.workers.split(",")]:
+        runs["three"][workers] = serve_and_measure(tiny_index, tiny_seeds, workers, tiny_pool, args, swap=False)
+        size = build_size(index)
+        runs["corpus"][workers] = serve_and_measure(index, seeds, workers, pool, args, swap=not args.no_swap)
+        runs["corpus"][workers]["size"] = size
+        print(f"measured {workers} worker(s)", flush=True)
+
+    rows = []
+    for workers, three in runs["three"].items():
+        corpus = runs["corpus"][workers]
+        base_private = max(r["private"] for name, r in three["searched"]["procs"].items() if name != "master")
+        for label, run, stages in (("three articles", three, ("started", "searched")),
+                                   ("corpus", corpus, ("started", "searched", "after swap"))):
+            for stage in stages:
+                if stage not in run:
+                    continue
+                snap = run[stage]
+                worker_rows = [(name, r) for name, r in snap["procs"].items() if name != "master"]
+                beyond = max(r["private"] for _, r in worker_rows) - base_private if label == "corpus" else 0
+                rows.append([workers, label, stage, mib(snap["total"]["pss"]), mib(snap["total"]["private"]),
+                             f"{mib(snap['procs']['master']['pss'])} / {mib(snap['procs']['master']['private'])}",
+                             " · ".join(f"{mib(r['pss'])} / {mib(r['private'])}" for _, r in worker_rows),
+                             mib(beyond) if label == "corpus" else "",
+                             mib(corpus["size"]) if label == "corpus" else ""])
+        if "swap_peak" in corpus:
+            peak = corpus["swap_peak"]
+            rows.append([workers, "corpus", "during swap (peak)", mib(peak["pss"]), mib(peak["private"]), "",
+                         f"largest worker private {mib(peak['worker_private'])}",
+                         mib(peak["worker_private"] - base_private), mib(corpus["size"])])
+    print()
+    print("Memory in MiB (smaps_rollup). Per process: PSS / private (clean + dirty).")
+    print(C.table(rows, ["workers", "index", "stage", "tree PSS", "tree private", "master PSS / private",
+                         "workers PSS / private", "worker private beyond baseline", "index on disk"]))
+
+    print()
+    swap_rows = []
+    for workers, corpus in runs["corpus"].items():
+        if "after_swap_first_ms" in corpus:
+            first = corpus["after_swap_first_ms"]
+            swap_rows.append([workers, f"{corpus['median_ms']:.1f}", f"{corpus['median_after_ms']:.1f}",
+                              " ".join(f"{ms:.0f}" for ms in first),
+                              f"{max(first) - corpus['median_ms']:+.1f}"])
+    if swap_rows:
+        print("First requests after a swap (ms; each worker's first one opens the new build):")
+        print(C.table(swap_rows, ["workers", "median before", "median after", "first requests after the swap",
+                                  "slowest − median"]))
+        print()
+
+    tiny_q, big_q = {"wall": [], "peak_rss": []}, {"wall": [], "peak_rss": []}
+    for _ in range(args.repeat):  # alternate, so drifting load hits both alike
+        for target, runs_ in ((tiny_index, tiny_q), (index, big_q)):
+            one = query_runs(target, 1)
+            runs_["wall"].append(one["wall"])
+            runs_["peak_rss"].append(one["peak_rss"])
+    tw, bw = statistics.median(tiny_q["wall"]), statistics.median(big_q["wall"])
+    print(C.table([["three articles", f"{tw:.2f}", mib(statistics.median(tiny_q["peak_rss"])), "1"],
+                   [f"corpus ({mib(build_size(index))} MiB)", f"{bw:.2f}", mib(statistics.median(big_q["peak_rss"])),
+                    f"{bw / tw:.2f}×"]],
+                  ["`zhsearch query \"中国 发展\"`", "wall s (median)", "peak RSS MiB", "wall vs three articles"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
