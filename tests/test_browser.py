@@ -351,7 +351,7 @@ def test_javascript_renders_the_same_markup_as_the_server(browser, base_url, pag
     _, nojs, watch = _new_page(browser, base_url, java_script_enabled=False)
     try:
         server = {}
-        for q in ("气候", "联合国", "评论", "没有这个词组合"):
+        for q in ("气候", "联合国", "评论", "没有这个词组合", "联和国宪章"):
             nojs.goto("/?q=" + q)
             server[q] = canon(nojs)
         nojs.goto("/")
@@ -362,7 +362,7 @@ def test_javascript_renders_the_same_markup_as_the_server(browser, base_url, pag
 
     page.goto("/")
     box = page.locator("#q")
-    for q in ("气候", "联合国", "评论", "没有这个词组合", ""):
+    for q in ("气候", "联合国", "评论", "没有这个词组合", "联和国宪章", ""):
         previous = page.locator("#status").inner_text()
         box.fill(q)
         if q:
@@ -373,6 +373,13 @@ def test_javascript_renders_the_same_markup_as_the_server(browser, base_url, pag
         assert canon(page) == server[q], q
         if q == "没有这个词组合":
             shot(page, "08-no-results")
+        if q == "联和国宪章":  # a homophone typo: 您是不是要找 links, the same from the server and the script
+            expect(page.locator(".did-you-mean a").first).to_have_text("联合国宪章")
+            shot(page, "09-did-you-mean")
+    box.fill("联和国宪章")
+    page.locator(".did-you-mean a").first.click()
+    expect(page.locator("#results")).to_have_attribute("data-state", "results")
+    expect(page.locator("#q")).to_have_value("联合国宪章")
 
 
 # --- safety ----------------------------------------------------------------------------
