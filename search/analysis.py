@@ -18,6 +18,9 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Iterator
+
+from whoosh.analysis import Token, Tokenizer
 
 from . import normalize
 
@@ -93,16 +96,66 @@ def cut(normalized: str) -> list[str]:
     return [w for w in tokens(normalized) if _is_word(w)]
 
 
+def word_spans(normalized: str, *, subwords: bool) -> Iterator[tuple[str, int, int, int]]:
+    """(word, ordinal, start, end) for each word of a normalised text, ``[start, end)`` in it.
+
+    Ordinals count words (0, 1, 2, …; punctuation and spaces are not words). With ``subwords``,
+    each dictionary sub-word of a longer word follows it, at the word's ordinal and its own span.
+    """
+    freq = segmenter().FREQ if subwords else None
+    at = 0
+    ordinal = 0
+    for token in tokens(normalized):
+        start = at if normalized.startswith(token, at) else normalized.find(token, at)
+        at = start + len(token)
+        if not _is_word(token):
+            continue
+        yield token, ordinal, start, at
+        if freq is not None and len(token) > 2:
+            for size in (size for size in _SUBWORD_SIZES if size < len(token)):
+                for i in range(len(token) - size + 1):
+                    gram = token[i : i + size]
+                    if freq.get(gram):
+                        yield gram, ordinal, start + i, start + i + size
+        ordinal += 1
+
+
 def index_words(normalized: str) -> set[str]:
     """The words of a paragraph and the dictionary sub-words of its longer words."""
-    freq = segmenter().FREQ
-    words = set()
-    for word in cut(normalized):
-        words.add(word)
-        if len(word) > 2:
-            for size in _SUBWORD_SIZES:
-                for i in range(len(word) - size + 1):
-                    gram = word[i : i + size]
-                    if freq.get(gram):
-                        words.add(gram)
-    return words
+    return {word for word, _, _, _ in word_spans(normalized, subwords=True)}
+
+
+def original_word_spans(text: str, *, subwords: bool) -> tuple[str, list[tuple[str, int, int, int]]]:
+    """``normalize(text)`` and its :func:`word_spans`, each span mapped back onto ``text``."""
+    normalized, starts, ends = normalize.normalize_with_spans(text)
+    return normalized, [(word, ordinal, starts[start], ends[end - 1])
+                        for word, ordinal, start, end in word_spans(normalized, subwords=subwords)]
+
+
+class ChineseAnalyzer(Tokenizer):
+    """A Whoosh analyzer: jieba's words of the normalised text (``TEXT(analyzer=ChineseAnalyzer())``).
+
+    Positions are word ordinals (from ``start_pos``); ``startchar``/``endchar`` are offsets in the
+    original value (from ``start_char``). In ``mode="index"`` each dictionary sub-word of a longer
+    word is a token too, at that word's position; a query (any other mode) gets the plain words.
+    """
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:  # the whole value is one token (Whoosh asks this for e.g. exact terms)
+            spans = [(normalize.normalize(value), 0, 0, len(value))]
+        else:
+            _, spans = original_word_spans(value, subwords=mode == "index")
+        for word, ordinal, start, end in spans:
+            token.text = word
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = value[start:end]
+            if positions:
+                token.pos = start_pos + ordinal
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token

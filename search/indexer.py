@@ -12,6 +12,7 @@ writes, streaming: its memory does not grow with the corpus.
 from __future__ import annotations
 
 import collections
+import functools
 import json
 import multiprocessing
 import os
@@ -26,8 +27,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
-from whoosh import index as whoosh_index
-from whoosh.fields import STORED, Schema
+from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 
 from . import analysis
 from .config import Settings
@@ -36,6 +36,9 @@ from .normalize import folds_in_place, normalize, skeleton
 from .paragraphs import KINDS, Article, InputProblem, read_articles
 from .postings import NpyAppender
 from .store import ARTICLES, FORMAT, GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta, write_meta
+from .whoosh_writer import DocumentBatch, Item, SortedSegmentWriter, field_items
+
+Document = tuple[dict, dict[str, list[Item]]]  # a Whoosh document: values, items (whoosh_writer)
 
 _BATCH = 32  # articles per job sent to a worker process
 
@@ -45,8 +48,20 @@ class BuildFailed(RuntimeError):
 
 
 def make_schema() -> Schema:
-    """One Whoosh document per paragraph, in ``gid`` order: the text a hit shows."""
-    return Schema(text=STORED)
+    """One Whoosh document per paragraph, in ``gid`` order (SPEC.md, "The index")."""
+    return Schema(
+        words=TEXT(analyzer=analysis.ChineseAnalyzer(), chars=True),  # positions and offsets
+        title=TEXT(analyzer=analysis.ChineseAnalyzer(), phrase=False),  # the article title's words
+        article_id=ID(stored=True),
+        paragraph=NUMERIC(int, bits=32, stored=True, sortable=True, shift_step=0),  # one term per number
+        kind=ID(stored=True),
+        text=STORED,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _schema() -> Schema:
+    return make_schema()
 
 
 @dataclass(frozen=True)
@@ -67,49 +82,77 @@ class BuildSummary:
                 + (f" ({self.problems} input problems skipped)" if self.problems else ""))
 
 
-# title skeleton, and per paragraph: skeleton, words, whether it folds in place
-Analysed = tuple[str, list[tuple[str, list[str], bool]]]
+@dataclass(frozen=True)
+class Analysed:
+    """What the match index needs of one article (computed in a worker process)."""
+
+    title: str  # the title's skeleton
+    paragraphs: list[tuple[str, list[str], bool]]  # skeleton, words (with sub-words), folds in place
 
 
-def analyse(article: Article) -> Analysed:
-    """Normalise and segment one article (runs in a worker process)."""
-    title = skeleton(normalize(article.title)) if article.title else ""
-    paragraphs = []
-    for paragraph in article.paragraphs:
-        normalized = normalize(paragraph.text)
+def analyse(article: Article) -> tuple[Analysed, list[Document]]:
+    """Normalise and segment one article once, for both indexes: what the match index needs, and
+    its paragraphs as Whoosh documents (the ``words`` and ``title`` postings already encoded)."""
+    schema = _schema()
+    title, title_items = "", []
+    if article.title:
+        normalized, spans = analysis.original_word_spans(article.title, subwords=True)
+        title, title_items = skeleton(normalized), field_items(schema["title"], spans)
+    paragraphs, documents = [], []
+    for n, paragraph in enumerate(article.paragraphs, start=1):
+        normalized, spans = analysis.original_word_spans(paragraph.text, subwords=True)
         skeleton_text = skeleton(normalized)
-        paragraphs.append((skeleton_text, sorted(analysis.index_words(normalized)),
+        paragraphs.append((skeleton_text, sorted({word for word, _, _, _ in spans}),
                            folds_in_place(paragraph.text, skeleton_text)))
-    return title, paragraphs
+        documents.append(({"article_id": article.id, "paragraph": n, "kind": paragraph.kind, "text": paragraph.text},
+                          {"words": field_items(schema["words"], spans), "title": title_items}))
+    return Analysed(title, paragraphs), documents
 
 
-def _analyse_batch(articles: list[Article]) -> list[Analysed]:
-    return [analyse(article) for article in articles]
+def analyse_batch(articles: list[Article], first: int) -> tuple[list[Analysed], DocumentBatch]:
+    """:func:`analyse` each article; their paragraphs become Whoosh documents ``first``, ``first + 1``, …"""
+    analyses, documents = [], []
+    for article in articles:
+        analysed_article, article_documents = analyse(article)
+        analyses.append(analysed_article)
+        documents.extend(article_documents)
+    return analyses, DocumentBatch.of(_schema(), first, documents)
 
 
-def analysed(articles: Iterable[Article], jobs: int) -> Iterator[tuple[Article, Analysed]]:
-    """Each article with its analysis, in order, computed by ``jobs`` worker processes.
+Batch = tuple[list[Article], list[Analysed], DocumentBatch]
+
+
+def analysed(articles: Iterable[Article], jobs: int) -> Iterator[Batch]:
+    """Batches of articles with their analysis, in order, computed by ``jobs`` worker processes.
 
     Articles are read here, in the calling thread, so a bad-input report (or ``--strict``
     stopping the build) happens where the caller can see it.
     """
     articles = iter(articles)
+    first = 0  # the next paragraph's gid
+
+    def next_batch() -> tuple[list[Article], int]:
+        nonlocal first
+        batch = list(islice(articles, _BATCH))
+        start, first = first, first + sum(len(article.paragraphs) for article in batch)
+        return batch, start
+
     if jobs <= 1:
-        for article in articles:
-            yield article, analyse(article)
+        while (job := next_batch())[0]:
+            yield job[0], *analyse_batch(*job)
         return
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         pending: collections.deque = collections.deque()
         while True:
             while len(pending) < 2 * jobs:
-                batch = list(islice(articles, _BATCH))
+                batch, start = next_batch()
                 if not batch:
                     break
-                pending.append((batch, pool.apply_async(_analyse_batch, (batch,))))
+                pending.append((batch, pool.apply_async(analyse_batch, (batch, start))))
             if not pending:
                 return
             batch, result = pending.popleft()
-            yield from zip(batch, result.get())
+            yield batch, *result.get()
 
 
 def build_index(
@@ -146,8 +189,7 @@ def build_index(
         writer = None
         try:
             analysis.warm_up()  # before the workers fork, so they share the dictionaries
-            ix = whoosh_index.create_in(str(build), make_schema())
-            writer = ix.writer()  # nothing is indexed in Whoosh, so its posting pool stays empty
+            writer = SortedSegmentWriter(build, _schema())
             grams = GramIndexBuilder(build / GRAMS)
             articles = read_articles(Path(settings.seeds_dir), on_problem)
             counts = _add_articles(writer, grams, analysed(articles, jobs), progress, build)
@@ -173,30 +215,33 @@ def build_index(
     return BuildSummary(*counts, seconds=time.perf_counter() - started, problems=len(problems), build=build)
 
 
-def _add_articles(writer, grams: GramIndexBuilder, pairs, progress, build: Path) -> tuple[int, int, int]:
+def _add_articles(writer: SortedSegmentWriter, grams: GramIndexBuilder, batches: Iterable[Batch], progress,
+                  build: Path) -> tuple[int, int, int]:
     n_articles = n_paragraphs = n_chars = 0
     kinds = NpyAppender(build / PARAGRAPH_KINDS, np.uint8)
     in_place = NpyAppender(build / IN_PLACE, np.uint8)
     with open(build / ARTICLES, "w", encoding="utf-8") as table:  # one JSON array, written as it grows
         table.write("[")
-        for article, (title, paragraphs) in pairs:
-            grams.start_article(title)
-            table.write(("," if n_articles else "")
-                        + json.dumps([article.id, article.title, article.source], ensure_ascii=False))
-            n_articles += 1
-            size = 0
-            for n, (paragraph, (skeleton_text, words, _)) in enumerate(zip(article.paragraphs, paragraphs), start=1):
-                if paragraph.n != n:  # the searcher numbers paragraphs by their position
-                    raise BuildFailed(f"{article.source}: paragraph {paragraph.n} is in position {n}")
-                grams.add_paragraph(skeleton_text, words)
-                writer.add_document(text=paragraph.text)
-                n_paragraphs += 1
-                n_chars += len(paragraph.text)
-                size += len(paragraph.text.encode("utf-8"))
-            kinds.append([KINDS.index(paragraph.kind) for paragraph in article.paragraphs])
-            in_place.append([plain for _, _, plain in paragraphs])
-            if progress is not None:
-                progress(size)
+        for articles, analyses, documents in batches:
+            for article, analysed_article in zip(articles, analyses):
+                grams.start_article(analysed_article.title)
+                table.write(("," if n_articles else "")
+                            + json.dumps([article.id, article.title, article.source], ensure_ascii=False))
+                n_articles += 1
+                size = 0
+                paragraphs = analysed_article.paragraphs
+                for n, (paragraph, (skeleton_text, words, _)) in enumerate(zip(article.paragraphs, paragraphs), start=1):
+                    if paragraph.n != n:  # the searcher numbers paragraphs by their position
+                        raise BuildFailed(f"{article.source}: paragraph {paragraph.n} is in position {n}")
+                    grams.add_paragraph(skeleton_text, words)
+                    n_paragraphs += 1
+                    n_chars += len(paragraph.text)
+                    size += len(paragraph.text.encode("utf-8"))
+                kinds.append([KINDS.index(paragraph.kind) for paragraph in article.paragraphs])
+                in_place.append([plain for _, _, plain in paragraphs])
+                if progress is not None:
+                    progress(size)
+            writer.add_batch(documents)
         table.write("]")
     kinds.close()
     in_place.close()

@@ -87,6 +87,12 @@ def normalize(text: str) -> str:
     return _to_simplified(_width_and_case(text))
 
 
+def normalize_with_spans(text: str) -> tuple[str, Sequence[int], Sequence[int]]:
+    """``normalize(text)`` and, per normalised character, the original span ``[start, end)`` it came from."""
+    width_case, starts, ends = _fold_width_case_with_offsets(text)
+    return _to_simplified(width_case), starts, ends
+
+
 def is_ignorable(char: str) -> bool:
     """White space, format (zero-width) and control characters: not part of any match."""
     return char.isspace() or unicodedata.category(char) in ("Cf", "Cc")

@@ -1,0 +1,159 @@
+"""Every build is a complete Whoosh index (SPEC.md, "The index"), written by search.whoosh_writer."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.filedb.filestore import RamStorage
+from whoosh.qparser import QueryParser
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+from search.analysis import ChineseAnalyzer
+from search.config import Settings
+from search.indexer import build_index, make_schema
+from search.paragraphs import read_articles
+from search.store import IndexLayout
+from search.whoosh_writer import DocumentBatch, SortedSegmentWriter, field_items
+
+TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The test articles built into an index; the live build opened with plain Whoosh."""
+    root = tmp_path_factory.mktemp("whoosh")
+    settings = Settings(seeds_dir=TEST_ARTICLES, index_dir=root / "index")
+    summary = build_index(settings, jobs=1)
+    live = IndexLayout(root / "index").current()
+    ix = whoosh_index.open_dir(str(live))
+    articles = list(read_articles(TEST_ARTICLES, lambda problem: None))
+    yield summary, ix, articles
+    ix.close()
+
+
+def hits(ix, query: str, field: str = "words") -> list[dict]:
+    with ix.searcher() as searcher:
+        return [dict(hit) for hit in searcher.search(QueryParser(field, ix.schema).parse(query), limit=None)]
+
+
+def test_open_dir_and_whooshs_query_parser_answer_word_phrase_and_field_queries(built):
+    summary, ix, articles = built
+    wire = {a.id: a for a in articles}["wire-001"]  # 港口吞吐量创新高: 今年前十个月，港口货物吞吐量…
+    found = hits(ix, "吞吐量")
+    assert {"article_id": "wire-001", "paragraph": 1, "kind": wire.paragraphs[0].kind,
+            "text": wire.paragraphs[0].text} in found
+    assert all("吞吐量" in hit["text"] for hit in found)
+    phrase = hits(ix, '"港口 货物"')
+    assert [(h["article_id"], h["paragraph"]) for h in phrase] == [
+        ("wire-001", p.n) for p in wire.paragraphs if "港口货物" in p.text]
+    assert hits(ix, '"货物 港口"') == []  # a phrase keeps its order
+    assert {h["paragraph"] for h in hits(ix, "article_id:wire-001")} == set(range(1, len(wire.paragraphs) + 1))
+    titles = hits(ix, "kind:title")
+    assert titles and all(h["kind"] == "title" for h in titles)
+    assert {h["article_id"] for h in hits(ix, "title:港口")} == {"wire-001"}
+    assert hits(ix, "港口 kind:title") == [h for h in hits(ix, "港口") if h["kind"] == "title"]
+
+
+def test_traditional_text_is_found_by_simplified_words_and_the_other_way_round(built):
+    _, ix, _ = built
+    assert {h["article_id"] for h in hits(ix, "图书室")} == {"wire-002"} == {h["article_id"] for h in hits(ix, "圖書室")}
+
+
+def test_one_whoosh_document_per_paragraph_in_gid_order(built):
+    summary, ix, articles = built
+    assert ix.doc_count() == summary.paragraphs == sum(len(a.paragraphs) for a in articles)
+    with ix.searcher() as searcher:
+        stored = [searcher.stored_fields(gid) for gid in range(ix.doc_count())]
+    expected = [{"article_id": a.id, "paragraph": p.n, "kind": p.kind, "text": p.text}
+                for a in articles for p in a.paragraphs]
+    assert stored == expected
+
+
+def test_a_paragraphs_words_with_positions_are_the_analyzers_output(built):
+    _, ix, articles = built
+    analyzer = ChineseAnalyzer()
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        gid = 0
+        for article in articles:
+            for paragraph in article.paragraphs:
+                expected = defaultdict(list)
+                for t in analyzer(paragraph.text, positions=True, chars=True, mode="index"):
+                    expected[t.text].append((t.pos, t.startchar, t.endchar))
+                for word, places in expected.items():
+                    postings = reader.postings("words", word)
+                    postings.skip_to(gid)
+                    assert postings.id() == gid
+                    assert postings.value_as("characters") == places
+                length = sum(map(len, expected.values()))  # stored in one byte, as Whoosh stores it
+                assert reader.doc_field_length(gid, "words") == byte_to_length(length_to_byte(length))
+                gid += 1
+
+
+def test_the_schema_is_the_specs():
+    schema = make_schema()
+    assert set(schema.names()) >= {"words", "title", "article_id", "paragraph", "kind", "text"}
+    assert schema["words"].format.supports("positions") and schema["words"].format.supports("characters")
+    assert schema["article_id"].stored and schema["paragraph"].stored and schema["kind"].stored
+    assert schema["text"].stored and not schema["text"].indexed
+
+
+# -- the writer against Whoosh's own add_document ---------------------------------------------------
+
+text = st.text(alphabet=st.sampled_from(list("联合国宪章中華人民共和國发展經濟的了是在和abcXYZ0123 ，。")), max_size=30)
+document = st.tuples(text, text, st.sampled_from(["a", "b", "c"]), st.integers(1, 300), st.sampled_from(["body", "title"]))
+
+
+def small_schema() -> Schema:
+    return Schema(words=TEXT(analyzer=ChineseAnalyzer(), chars=True), title=TEXT(analyzer=ChineseAnalyzer(), phrase=False),
+                  article_id=ID(stored=True), paragraph=NUMERIC(stored=True, sortable=True), kind=ID(stored=True),
+                  text=STORED)
+
+
+def everything(ix) -> tuple:
+    """Every term's postings with their values, every stored document, every field length."""
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        postings = {}
+        for field, term in reader.all_terms():
+            matcher = reader.postings(field, term)
+            items = []
+            while matcher.is_active():
+                items.append((matcher.id(), matcher.weight(), matcher.value()))
+                matcher.next()
+            postings[field, term] = items
+        stored = [searcher.stored_fields(n) for n in range(reader.doc_count_all())]
+        lengths = [(reader.doc_field_length(n, "words"), reader.doc_field_length(n, "title"))
+                   for n in range(reader.doc_count_all())]
+        sortable = list(searcher.reader().column_reader("paragraph"))
+    return postings, stored, lengths, sortable
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(document, min_size=1, max_size=12), st.integers(1, 40), st.integers(1, 5))
+def test_the_sorted_writer_writes_what_add_document_writes(tmp_path_factory, docs, budget, batch_size):
+    schema = small_schema()
+    whooshs = RamStorage().create_index(schema)
+    with whooshs.writer() as writer:
+        for words, title, article_id, n, kind in docs:
+            writer.add_document(words=words, title=title, article_id=article_id, paragraph=n, kind=kind, text=words)
+    folder = tmp_path_factory.mktemp("sorted")
+    ours = SortedSegmentWriter(folder, schema, budget=budget)  # a small budget: several spilled runs
+    for first in range(0, len(docs), batch_size):
+        batch = []
+        for words, title, article_id, n, kind in docs[first : first + batch_size]:
+            spans = [(t.text, t.pos, t.startchar, t.endchar)
+                     for t in ChineseAnalyzer()(words, positions=True, chars=True, mode="index")]
+            batch.append(({"article_id": article_id, "paragraph": n, "kind": kind, "text": words, "title": title},
+                          {"words": field_items(schema["words"], spans)}))
+        ours.add_batch(DocumentBatch.of(schema, first, batch))
+    ours.commit()
+    assert not list(folder.glob("*.run"))
+    mine = whoosh_index.open_dir(str(folder))
+    assert everything(mine) == everything(whooshs)
