@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .config import Settings
 from .paragraphs import KINDS
+from .related import MAX_RELATED
 from .suggest import MAX_SUGGESTIONS
 
 OPENAPI_VERSION = "3.0.3"
@@ -101,6 +102,27 @@ def _schemas(settings: Settings) -> dict:
             },
             "additionalProperties": False,
         },
+        "Related": {
+            "type": "object",
+            "description": "The articles most like one article (Whoosh's more-like-this over its key terms).",
+            "required": ["id", "related"],
+            "properties": {
+                "id": {"type": "string", "minLength": 1, "description": "the article asked about"},
+                "related": {"type": "array", "maxItems": MAX_RELATED, "items": _ref("RelatedArticle"),
+                            "description": "best first; never the article itself"},
+            },
+            "additionalProperties": False,
+        },
+        "RelatedArticle": {
+            "type": "object",
+            "required": ["article_id", "article_title", "score"],
+            "properties": {
+                "article_id": {"type": "string", "minLength": 1},
+                "article_title": {"type": "string"},
+                "score": {"type": "number", "minimum": 0},
+            },
+            "additionalProperties": False,
+        },
         "Health": {
             "type": "object",
             "required": ["status", "articles", "paragraphs", "index_built_at"],
@@ -171,6 +193,24 @@ def openapi_document(settings: Settings) -> dict:
                     "responses": {
                         "200": _json(_ref("Article"), "the article"),
                         "400": _error(f"q is {too_much}"),
+                        "404": _error("no article has this id"),
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/api/articles/{article_id}/related": {
+                "get": {
+                    "operationId": "related",
+                    "summary": "The articles most like this one, best first",
+                    "parameters": [
+                        {"name": "article_id", "in": "path", "required": True,
+                         "schema": {"type": "string", "minLength": 1}},
+                        {"name": "size", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_RELATED, "default": 5}},
+                    ],
+                    "responses": {
+                        "200": _json(_ref("Related"), "up to `size` related articles"),
+                        "400": _error(f"size is not an integer from 1 to {MAX_RELATED}"),
                         "404": _error("no article has this id"),
                         "503": unavailable,
                     },

@@ -25,6 +25,7 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
 
 PAGE_SIZE = 10
+RELATED_SIZE = 5  # related articles listed under an article
 
 # Shown next to each hit and used for the article's structure. The JavaScript reads
 # this mapping from a data attribute, so it lives in one place.
@@ -222,8 +223,10 @@ class ArticlePage:
         paragraphs = article["paragraphs"]
         matches = sum(len(_MARK_RE.findall(p.get("highlight", ""))) for p in paragraphs) if q.strip() else 0
         has_title = any(p["kind"] == "title" for p in paragraphs)
+        related = self.searcher.related(article_id, size=RELATED_SIZE)["related"]
+        key_terms = self.searcher.key_terms(article_id)
         self.renderer.render(resp, "article.html", article=article, q=q, matches=matches,
-                             has_title=has_title)
+                             has_title=has_title, related=related, key_terms=key_terms)
 
     on_head = on_get  # the same headers, no body (Falcon drops it)
 

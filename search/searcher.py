@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from whoosh import index as whoosh_index
 
-from . import analysis
+from . import analysis, related
 from .config import Settings
 from .grams import GramIndex
 from .mapped_whoosh import open_index
@@ -31,6 +32,8 @@ from .suggest import Suggester, Vocabulary
 from .store import ARTICLES, GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta
 
 __all__ = ["ArticleNotFound", "BadQuery", "IndexMissing", "Searcher"]
+
+RELATED_CACHE = 256  # articles whose key terms and related articles a build keeps at hand
 
 # Added once per term whose match in a paragraph is one of jieba's words there, so whole-word
 # matches always rank above sub-word matches; BM25 on the characters orders within each group.
@@ -59,12 +62,13 @@ class _Live:
     article_index: np.ndarray = None  # paragraph id → position in ``articles``
     positions: dict = None  # article id → position in ``articles``
     suggester: Suggester = None  # did-you-mean, built on the first zero-hit query
+    _alike: OrderedDict = field(default_factory=OrderedDict)  # article position → (key terms, related)
 
     def __post_init__(self):
         sizes = self.grams.article_ends - self.grams.article_starts
         self.article_index = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
         self.positions = {row[0]: position for position, row in enumerate(self.articles)}
-        self.suggester = Suggester(lambda: Vocabulary.from_grams(self.grams))
+        self.suggester = Suggester(lambda: Vocabulary.from_whoosh(self.whoosh.reader()))
 
     @classmethod
     def open(cls, build: Path) -> "_Live":
@@ -89,6 +93,28 @@ class _Live:
         return {"article_id": article_id, "article_title": title,
                 "n": gid - int(self.grams.article_starts[position]) + 1, "kind": KINDS[self.kinds[gid]],
                 "text": self.whoosh.stored_fields(gid)["text"]}
+
+    def alike(self, position: int) -> tuple[list[tuple[str, float]], list[tuple[int, float]]]:
+        """The key terms of the ``position``-th article and the articles most like it (up to
+        ``related.MAX_RELATED``, best first), kept for the most recently asked articles."""
+        found = self._alike.get(position)
+        if found is None:
+            gids = self.grams.article_gids(position)
+            texts, length = [], 0
+            for gid in gids:
+                if length >= related.MAX_TEXT_CHARS:
+                    break
+                texts.append(self.whoosh.stored_fields(gid)["text"])
+                length += len(texts[-1]) + 1
+            terms = related.key_terms(self.whoosh, "\n".join(texts))
+            found = terms, related.related_articles(self.whoosh, terms, gids, lambda gid: int(self.article_index[gid]),
+                                                    related.MAX_RELATED)
+            self._alike[position] = found
+            if len(self._alike) > RELATED_CACHE:
+                self._alike.popitem(last=False)
+        else:
+            self._alike.move_to_end(position)
+        return found
 
     def highlight(self, gid: int, text: str, keys: list[str]) -> str:
         """Paragraph ``gid``'s text with ``keys`` marked; its skeleton is at hand in the match index,
@@ -220,9 +246,7 @@ class Searcher:
         """A whole article's paragraphs in order; with ``q``, each with its highlight."""
         keys = self.parse(q).highlight_keys() if q else None
         live = self._current()
-        position = live.positions.get(article_id)
-        if position is None:
-            raise ArticleNotFound(f"no article with id {article_id!r}")
+        position = self._position(live, article_id)
         _, title, source = live.articles[position]
         paragraphs = []
         for gid in live.grams.article_gids(position):
@@ -232,6 +256,30 @@ class Searcher:
                 paragraph["highlight"] = live.highlight(gid, found["text"], keys)
             paragraphs.append(paragraph)
         return {"id": article_id, "title": title, "source": source, "paragraphs": paragraphs}
+
+    def related(self, article_id: str, size: int = 5) -> dict:
+        """The ``size`` articles most like ``article_id``, best first (Whoosh's more-like-this over
+        the article's key terms; never the article itself)."""
+        if not 1 <= size <= related.MAX_RELATED:
+            raise BadQuery(f"size must be between 1 and {related.MAX_RELATED}")
+        live = self._current()
+        _, alike = live.alike(self._position(live, article_id))
+        return {"id": article_id, "related": [
+            {"article_id": live.articles[position][0], "article_title": live.articles[position][1],
+             "score": round(score, 4)} for position, score in alike[:size]]}
+
+    def key_terms(self, article_id: str, count: int = 8) -> list[str]:
+        """The words most characteristic of ``article_id`` against the whole index, best first."""
+        live = self._current()
+        terms, _ = live.alike(self._position(live, article_id))
+        return [word for word, _ in terms[:count]]
+
+    @staticmethod
+    def _position(live: _Live, article_id: str) -> int:
+        position = live.positions.get(article_id)
+        if position is None:
+            raise ArticleNotFound(f"no article with id {article_id!r}")
+        return position
 
     def health(self) -> dict:
         """Counts and build time of the live index."""

@@ -14,14 +14,12 @@ The pinyin of the vocabulary is worked out once per build, on the first query th
 
 from __future__ import annotations
 
-import bisect
 import functools
 import heapq
 import math
 import re
 import threading
 from array import array
-from dataclasses import dataclass
 from itertools import combinations, islice, product
 from typing import Callable, Iterable, Sequence
 
@@ -32,7 +30,7 @@ from whoosh.support.levenshtein import distance
 from .normalize import normalize, skeleton
 from .query import ParsedQuery, Unit
 
-__all__ = ["PinyinCorrector", "Suggester", "Vocabulary", "correct_term", "readings"]
+__all__ = ["PinyinCorrector", "Suggester", "Vocabulary", "WordList", "correct_term", "readings"]
 
 EDIT_PENALTY = 6.0  # log-odds against one changed character, or one swap
 TONE_PENALTY = 1.0  # more when the changed character's tone differs too (toneless input)
@@ -69,32 +67,72 @@ def _sounds_alike(a: str, b: str) -> bool:
     return bool(set(readings(a)[0]) & set(readings(b)[0]))
 
 
-@dataclass(frozen=True)
+class _AfterBlank(Sequence):
+    """A sorted word list with ``""`` in front: Whoosh's ``ListCorrector`` looks from one past its
+    last position, so it never reaches the first word of the list it is given."""
+
+    def __init__(self, words: Sequence[str]):
+        self.words = words
+
+    def __len__(self) -> int:
+        return len(self.words) + 1
+
+    def __getitem__(self, i: int) -> str:
+        return self.words[i - 1] if i else ""
+
+
+class WordList(Sequence):
+    """Sorted words kept as one string and where each ends: a few bytes a word, where a list of
+    100 k Python strings takes several megabytes in every worker."""
+
+    def __init__(self, words: Iterable[str]):
+        pieces, ends, at = [], array("i"), 0
+        for word in words:
+            pieces.append(word)
+            at += len(word)
+            ends.append(at)
+        self._text = "".join(pieces)
+        self._ends = np.frombuffer(ends, dtype=np.int32) if ends else np.zeros(0, dtype=np.int32)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, i: int) -> str:
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        return self._text[int(self._ends[i - 1]) if i else 0 : int(self._ends[i])]
+
+    def __iter__(self):
+        start = 0
+        for end in self._ends.tolist():
+            yield self._text[start:end]
+            start = end
+
+
 class Vocabulary:
-    """The words a correction may use, sorted, with the number of paragraphs holding each."""
+    """The words a correction may draw on (sorted), how many paragraphs hold each, and Whoosh's
+    edit-distance corrector over them."""
 
-    words: Sequence[str]
-    frequencies: np.ndarray
-    documents: int
-
-    @classmethod
-    def from_grams(cls, grams) -> "Vocabulary":
-        """The jieba words of a build's match index (:class:`search.grams.GramIndex`)."""
-        return cls(grams.words, np.diff(np.asarray(grams.word_lists.offsets)), grams.count)
+    def __init__(self, words: Sequence[str], frequency: Callable[[str], int], documents: int,
+                 edit_corrector: Corrector | None = None):
+        self.words = words
+        self.frequency = frequency  # word → paragraphs where it is a word (0 for none)
+        self.documents = documents
+        self.edit_corrector = edit_corrector or ListCorrector(_AfterBlank(words))
 
     @classmethod
     def from_whoosh(cls, reader, fieldname: str = "words") -> "Vocabulary":
-        """The lexicon of a Whoosh field, with each term's document frequency."""
-        words, frequencies = [], array("I")
-        for term, info in reader.iter_field(fieldname):
-            words.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-            frequencies.append(info.doc_frequency())
-        return cls(words, np.frombuffer(frequencies, dtype=np.uint32), reader.doc_count())
+        """The lexicon of a Whoosh field (read once, kept compact); frequencies are looked up in
+        the reader when asked for, and the reader's own corrector gives edit-distance neighbours."""
+        words = WordList(term.decode("utf-8") for term in reader.lexicon(fieldname))
+        return cls(words, functools.partial(reader.doc_frequency, fieldname), reader.doc_count(),
+                   reader.corrector(fieldname))
 
-    def frequency(self, word: str) -> int:
-        """Paragraphs where ``word`` is a word (0 when it is none)."""
-        i = bisect.bisect_left(self.words, word)
-        return int(self.frequencies[i]) if i < len(self.words) and self.words[i] == word else 0
+    @classmethod
+    def from_counts(cls, counts: dict[str, int], documents: int) -> "Vocabulary":
+        """A vocabulary from ``{word: paragraphs}`` (tests, benchmarks)."""
+        return cls(sorted(counts), lambda word: counts.get(word, 0), documents)
 
     def log_probability(self, frequency: float) -> float:
         """A word's log-probability from its paragraph frequency (never -inf)."""
@@ -177,27 +215,12 @@ def _is_han(char: str) -> bool:
     return bool(readings(char)[0])
 
 
-class _AfterBlank(Sequence):
-    """A sorted word list with ``""`` in front: Whoosh's ``ListCorrector`` looks from one past its
-    last position, so it never reaches the first word of the list it is given."""
-
-    def __init__(self, words: Sequence[str]):
-        self.words = words
-
-    def __len__(self) -> int:
-        return len(self.words) + 1
-
-    def __getitem__(self, i: int) -> str:
-        return self.words[i - 1] if i else ""
-
-
 def _edit_options(text: str, vocabulary: Vocabulary) -> list[tuple[float, str, int]]:
-    """Vocabulary words within one or two edits of a term without Chinese characters (Whoosh's
-    Levenshtein automaton over the sorted word list), scored like :meth:`PinyinCorrector.options`."""
+    """Vocabulary words within one or two edits of a term without Chinese characters (a Whoosh
+    corrector: Levenshtein automata over the lexicon), scored like :meth:`PinyinCorrector.options`."""
     maxdist = 1 if len(text) <= 4 else 2
     scored = []
-    candidates = ListCorrector(_AfterBlank(vocabulary.words)).suggest(text, limit=4 * OPTIONS, maxdist=maxdist,
-                                                                       prefix=1)
+    candidates = vocabulary.edit_corrector.suggest(text, limit=4 * OPTIONS, maxdist=maxdist, prefix=1)
     for word in candidates:
         changes = distance(text, word)
         if 0 < changes <= maxdist:

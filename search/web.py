@@ -9,6 +9,7 @@ import orjson
 
 from .config import Settings
 from .openapi import OpenApiResource
+from .related import MAX_RELATED
 from .searcher import ArticleNotFound, BadQuery, IndexMissing, Searcher
 
 SECURITY_HEADERS = {
@@ -53,6 +54,19 @@ class ArticleResource:
 
     def on_get(self, req, resp, article_id):
         resp.media = self.searcher.article(article_id, q=req.get_param("q") or None)
+
+    on_head = on_get  # the same headers, no body (Falcon drops it)
+
+
+class RelatedResource:
+    """``GET /api/articles/{article_id}/related?size=5``."""
+
+    def __init__(self, searcher: Searcher):
+        self.searcher = searcher
+
+    def on_get(self, req, resp, article_id):
+        size = req.get_param_as_int("size", min_value=1, max_value=MAX_RELATED, default=5)
+        resp.media = self.searcher.related(article_id, size=size)
 
     on_head = on_get  # the same headers, no body (Falcon drops it)
 
@@ -113,6 +127,7 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> falcon.A
     app.set_error_serializer(_serialize_error)
     app.add_route("/api/search", SearchResource(searcher, settings))
     app.add_route("/api/articles/{article_id}", ArticleResource(searcher))
+    app.add_route("/api/articles/{article_id}/related", RelatedResource(searcher))
     app.add_route("/healthz", HealthResource(searcher))
     app.add_route("/openapi.json", OpenApiResource(settings))
     add_page_routes(app, searcher)

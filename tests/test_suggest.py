@@ -3,14 +3,13 @@ the index's own words; every suggestion finds something; a query that finds thin
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search.query import parse
 from search.searcher import Searcher
-from search.suggest import PinyinCorrector, Suggester, Vocabulary, _replace_term, correct_term, readings
+from search.suggest import PinyinCorrector, Suggester, Vocabulary, WordList, _replace_term, correct_term, readings
 
 from conftest import index_articles
 
@@ -21,8 +20,7 @@ ARTICLES = {
 
 
 def vocabulary(counts: dict[str, int], documents: int = 1000) -> Vocabulary:
-    words = sorted(counts)
-    return Vocabulary(words, np.array([counts[w] for w in words]), documents)
+    return Vocabulary.from_counts(counts, documents)
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +73,26 @@ def test_correcting_any_text_gives_other_texts_best_first(text):
     assert all(fixed != text and fixed for _, fixed in corrections)
     scores = [score for score, _ in corrections]
     assert scores == sorted(scores, reverse=True)
+
+
+@given(st.lists(st.text(max_size=6), max_size=30))
+def test_a_word_list_holds_its_words(words):
+    listed = WordList(words)
+    assert list(listed) == words and len(listed) == len(words)
+    assert [listed[i] for i in range(len(words))] == words
+    if words:
+        assert listed[-1] == words[-1]
+    with pytest.raises(IndexError):
+        listed[len(words)]
+
+
+def test_the_vocabulary_comes_from_the_whoosh_lexicon(searcher):
+    reader = searcher._current().whoosh.reader()
+    words = Vocabulary.from_whoosh(reader)
+    assert list(words.words) == [term.decode("utf-8") for term in reader.lexicon("words")]
+    assert "联合国" in list(words.words) and words.frequency("联合国") == reader.doc_frequency("words", "联合国") == 2
+    assert words.frequency("不在词表里") == 0
+    assert words.edit_corrector.suggest("shanghia", maxdist=2, prefix=1) == ["shanghai"]
 
 
 @given(st.characters())
