@@ -59,8 +59,9 @@ def make_typos(vocabulary, finds, count: int, min_df: int, common: int, seed: in
 
     char_df: dict[str, int] = defaultdict(int)
     eligible = []
-    for word, df in zip(vocabulary.words, vocabulary.frequencies.tolist()):
+    for word in vocabulary.words:
         if all(readings(c)[0] for c in word):
+            df = vocabulary.frequency(word)
             for c in set(word):
                 char_df[c] += df
             if 2 <= len(word) <= 4 and df >= min_df:
@@ -118,14 +119,18 @@ def main(argv=None) -> int:
     seeds = C.prepare_seeds(args.corpus, args.workdir / f"seeds-dym-{name}")
     settings = build(seeds, args.workdir / f"ix-dym-{name}", C.cores())
 
+    from whoosh.index import open_dir
+
     from search.searcher import Searcher
+    from search.store import IndexLayout
     from search.suggest import Vocabulary
 
     searcher = Searcher(settings)
     started = time.perf_counter()
     first = searcher.search("䶵䶴䶳")  # no such text: the first zero-hit search builds the pinyin index
     first_ms = (time.perf_counter() - started) * 1000
-    vocabulary = Vocabulary.from_grams(searcher._current().grams)
+    reader = open_dir(str(IndexLayout(settings.index_dir).current())).reader()  # the live build's lexicon
+    vocabulary = Vocabulary.from_whoosh(reader)
     typos = make_typos(vocabulary, lambda q: searcher.search(q, size=1)["total"] > 0, args.count, args.min_df,
                        args.common, args.seed)
 
@@ -142,6 +147,7 @@ def main(argv=None) -> int:
         if word not in suggestions[:TOP]:
             s["misses"].append(f"{typo} → {word}: {' '.join(suggestions[:TOP]) or '(none)'}")
     searcher.close()
+    reader.close()
 
     rows = []
     for kind in KINDS:
