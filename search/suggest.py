@@ -14,6 +14,7 @@ The pinyin of the vocabulary is worked out once per build, on the first query th
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import heapq
 import math
@@ -42,6 +43,7 @@ WORD_SPELLINGS = 8  # pinyin spellings indexed per vocabulary word
 BEAM = 12  # partial corrections kept per position of a term
 OPTIONS = 12  # replacements kept per piece
 PER_TERM = 4  # corrections of each failing term combined into queries
+MAX_FAILING = 3  # a query with more terms that find nothing gets no suggestion
 MAX_CHECKS = 24  # whole queries checked with the searcher, at most, per zero-hit query
 MAX_SUGGESTIONS = 5
 
@@ -307,14 +309,15 @@ class Suggester:
     def suggest(self, q: str, parsed: ParsedQuery, *, unit_finds: Callable[[Unit], bool],
                 query_finds: Callable[[str], bool], limit: int = MAX_SUGGESTIONS) -> list[str]:
         """Whole queries, best first, like ``q`` with each term that finds nothing corrected; each
-        one of them finds something (``query_finds``). Empty when nothing helps."""
-        failing = [unit for group in parsed.groups for unit in group if not unit_finds(unit)]
-        if not failing:
+        one of them finds something (``query_finds``). Empty when nothing helps, or when more than
+        :data:`MAX_FAILING` terms find nothing (the combinations would be too many to try)."""
+        failing = list(dict.fromkeys(unit for group in parsed.groups for unit in group if not unit_finds(unit)))
+        if not failing or len(failing) > MAX_FAILING:
             return []
         per_term = []
-        for unit in dict.fromkeys(failing):
+        for unit in failing:
             corrections = [(score, fixed) for score, fixed in correct_term(unit.key, self.corrector, PER_TERM)
-                           if unit_finds(Unit(fixed, fixed, unit.phrase, unit.field))]
+                           if unit_finds(dataclasses.replace(unit, key=fixed, normalized=fixed))]
             if not corrections:
                 return []
             per_term.append((unit, corrections))

@@ -127,6 +127,7 @@ def test_a_term_is_replaced_where_it_stands_in_the_query(q, term, fixed, expecte
     ("shanghia", "shanghai"),
     ("聯和國", "联合国"),  # typed in Traditional
     ("联和国 安理会", "联合国 安理会"),
+    ("联和国 安理汇", "联合国 安理会"),  # two terms, each corrected
     ('"联和国" -银行', '"联合国" -银行'),
     ("title:平果", "title:苹果"),
 ])
@@ -145,9 +146,10 @@ def test_a_query_that_finds_something_has_no_suggestions(searcher, q):
     assert result["total"] > 0 or not q
 
 
-@pytest.mark.parametrize("q", ["䶵䶴䶳", "联合国 苹果", "联合国 -安理会", "zzzzqqqq"])
+@pytest.mark.parametrize("q", ["䶵䶴䶳", "联合国 苹果", "联合国 -安理会", "zzzzqqqq",
+                               "联和国 平果 答型 银航"])
 def test_nothing_to_suggest_is_an_empty_list(searcher, q):
-    """No sound-alike word, or terms that each find something but not together."""
+    """No sound-alike word, terms that each find something but not together, or too many typos."""
     result = searcher.search(q)
     assert result["total"] == 0 and result["suggestions"] == []
 
