@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import falcon.testing
 import pytest
+from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import strategies as st
 from whoosh import query
 
 from search import related
@@ -78,6 +80,20 @@ def test_key_terms_are_the_articles_own_telling_words(searcher):
     assert "救援队" in terms[:3] and "灾区" in terms and "关税" not in terms
     assert all(len(t) > 1 for t in terms)
     assert not any(a != b and a in b for a in terms for b in terms[: terms.index(a)])  # no sub-word after its word
+
+
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=200))
+def test_key_terms_of_any_text_are_indexed_words_weighted_best_first(searcher, text):
+    live = searcher._current()
+    terms = related.key_terms(live.whoosh, text)
+    words = [word for word, _ in terms]
+    assert len(set(words)) == len(words) <= related.KEY_TERMS
+    assert all(len(word) > 1 and live.whoosh.doc_frequency("words", word) > 0 for word in words)
+    weights = [weight for _, weight in terms]
+    assert weights == sorted(weights, reverse=True) and all(0 < w <= 1 for w in weights)
+    found = related.related_articles(live.whoosh, terms, range(0), lambda gid: int(live.article_index[gid]), 3)
+    assert len(found) <= 3 and all(score > 0 for _, score in found)
 
 
 def test_unknown_article_and_bad_size(searcher):
