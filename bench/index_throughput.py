@@ -1,6 +1,7 @@
 """Indexing throughput: zhsearch ``build_index`` against tantivy fed the same paragraphs cut by jieba.
 
-    python bench/index_throughput.py                      # full xwlb corpus (10 M chars)
+    python bench/index_throughput.py                      # every corpus in ../shared/corpora (xwlb, president)
+    python bench/index_throughput.py --corpus ../shared/corpora/xwlb.jsonl.gz   # one of them
     python bench/index_throughput.py --limit 2000         # first 2,000 stories
     python bench/index_throughput.py --variants "base;fastlen,nocompress"   # prototypes side by side
     python bench/index_throughput.py --poetry /tmp/poetry # also the chinese-poetry corpus
@@ -284,7 +285,8 @@ def report(name: str, results: list[dict]) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpus", type=Path, default=C.DEFAULT_CORPUS)
+    ap.add_argument("--corpus", type=Path, nargs="+", default=sorted(C.DEFAULT_CORPUS.parent.glob("*.jsonl.gz")),
+                    help="one or more JSONL corpora (default: every *.jsonl.gz beside xwlb's: xwlb and president)")
     ap.add_argument("--limit", type=int, default=None, help="first N stories of the corpus")
     ap.add_argument("--copies", default="1",
                     help="','-separated: index the corpus this many times over, each a run of its own "
@@ -318,11 +320,13 @@ def main(argv=None) -> int:
     C.begin(args)
     corpora = []
     if not args.poetry_only:
-        for copies in map(int, args.copies.split(",")):
-            tag = (f"xwlb-{args.limit}" if args.limit else "xwlb-all") + (f"-x{copies}" if copies != 1 else "")
-            corpora.append((f"{args.corpus.name}" + (f" (first {args.limit} stories)" if args.limit else "")
-                            + (f" ×{copies}" if copies != 1 else ""),
-                            C.prepare_seeds(args.corpus, args.workdir / f"seeds-{tag}", args.limit, copies=copies)))
+        for corpus in args.corpus:
+            stem = corpus.name.split(".")[0]
+            for copies in map(int, args.copies.split(",")):
+                tag = f"{stem}-{args.limit or 'all'}" + (f"-x{copies}" if copies != 1 else "")
+                corpora.append((f"{corpus.name}" + (f" (first {args.limit} stories)" if args.limit else "")
+                                + (f" ×{copies}" if copies != 1 else ""),
+                                C.prepare_seeds(corpus, args.workdir / f"seeds-{tag}", args.limit, copies=copies)))
     if args.poetry:
         corpora.append(("chinese-poetry 2.0.1 quantangshi (Traditional)"
                         + (f" (first {args.limit} poems)" if args.limit else ""),

@@ -88,7 +88,7 @@ def tokens(normalized: str) -> list[str]:
 
 
 def _is_word(token: str) -> bool:
-    return any(c.isalnum() for c in token)
+    return token.isalnum() or any(c.isalnum() for c in token)
 
 
 def cut(normalized: str) -> list[str]:

@@ -32,15 +32,15 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from . import analysis
 from .config import Settings
 from .grams import GramIndexBuilder
-from .normalize import folds_in_place, normalize, skeleton
+from .normalize import folds_in_place, skeleton
 from .paragraphs import KINDS, Article, InputProblem, read_articles
 from .postings import NpyAppender
 from .store import ARTICLES, FORMAT, GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta, write_meta
-from .whoosh_writer import DocumentBatch, Item, SortedSegmentWriter, field_items
+from .whoosh_writer import CompactCharacters, DocumentBatch, Item, SortedSegmentWriter, field_items
 
 Document = tuple[dict, dict[str, list[Item]]]  # a Whoosh document: values, items (whoosh_writer)
 
-_BATCH = 32  # articles per job sent to a worker process
+_BATCH = 64  # articles per job sent to a worker process
 
 
 class BuildFailed(RuntimeError):
@@ -49,8 +49,10 @@ class BuildFailed(RuntimeError):
 
 def make_schema() -> Schema:
     """One Whoosh document per paragraph, in ``gid`` order (SPEC.md, "The index")."""
+    words = TEXT(analyzer=analysis.ChineseAnalyzer(), chars=True)  # positions and offsets
+    words.format = CompactCharacters()  # the same, in fewer bytes
     return Schema(
-        words=TEXT(analyzer=analysis.ChineseAnalyzer(), chars=True),  # positions and offsets
+        words=words,
         title=TEXT(analyzer=analysis.ChineseAnalyzer(), phrase=False),  # the article title's words
         article_id=ID(stored=True),
         paragraph=NUMERIC(int, bits=32, stored=True, sortable=True, shift_step=0),  # one term per number
@@ -195,9 +197,9 @@ def build_index(
             counts = _add_articles(writer, grams, analysed(articles, jobs), progress, build)
             if counts[0] == 0:
                 raise BuildFailed(f"no articles found in {settings.seeds_dir}")
-            writer.commit()
+            # the two indexes' last steps, side by side: Whoosh's terms in a child process
+            _beside(writer.commit, grams.finish)
             writer = None
-            grams.finish()
             meta = {
                 "format": FORMAT,
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -246,6 +248,19 @@ def _add_articles(writer: SortedSegmentWriter, grams: GramIndexBuilder, batches:
     kinds.close()
     in_place.close()
     return n_articles, n_paragraphs, n_chars
+
+
+def _beside(task: Callable[[], None], here: Callable[[], None]) -> None:
+    """Run ``task`` in a forked child process while ``here`` runs in this one; raise
+    :class:`BuildFailed` when the child fails (its traceback goes to stderr)."""
+    child = multiprocessing.get_context("fork").Process(target=task, name="zhsearch-whoosh-writer")
+    child.start()
+    try:
+        here()
+    finally:
+        child.join()
+    if child.exitcode != 0:
+        raise BuildFailed(f"writing the Whoosh index failed (exit code {child.exitcode})")
 
 
 def _discard(writer, build: Path, layout: IndexLayout) -> None:

@@ -20,26 +20,32 @@ A field of any Whoosh type is added the same way: declare it in the schema and p
 from __future__ import annotations
 
 import heapq
+import io
 import pickle
 import shutil
+import sys
+import zlib
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from whoosh import formats
 from whoosh.analysis import Token
-from whoosh.codec.whoosh3 import W3Codec
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
 from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
-from whoosh.system import pack_uint
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.util.numeric import length_to_byte
 
 INDEX_NAME = "MAIN"  # Whoosh's default index name: open_dir(folder) finds it
 _SPILL_CHUNK = 4096  # terms pickled together in a run file
 # A block of fewer postings is stored uncompressed: zlib's fixed cost (~80 µs a call) buys nothing
 # on a few dozen bytes, and most terms have a handful of postings.
 _COMPRESS_FROM = 16
+
+_TERM_INFO = W3TermInfo._struct
 
 Item = tuple[bytes, int, float, bytes]  # (term, frequency, weight, encoded value): FieldType.index's items
 Key = tuple[str, bytes]  # (field name, term)
@@ -64,12 +70,76 @@ def field_items(fieldobj, spans: Iterable[tuple[str, int, int, int]]) -> list[It
             for word, found in places.items()]
 
 
+class CompactCharacters(formats.Characters):
+    """Whoosh's ``Characters`` format — per posting, each occurrence's position and character
+    span — in about a quarter of the bytes: instead of a pickled list of tuples, the differences
+    (position, start from the previous start, length) as one-, two- or four-byte numbers, after a
+    byte saying which. Decodes to exactly what ``Characters`` decodes to."""
+
+    def encode(self, poslist) -> bytes:
+        if len(poslist) == 1:  # the common case: one occurrence
+            position, start, end = poslist[0]
+            if 0 <= position < 256 and 0 <= start < 256 and 0 <= end - start < 256:
+                return bytes((1, position, start, end - start))
+        numbers = []
+        previous_position = previous_start = 0
+        for position, start, end in poslist:
+            numbers += (position - previous_position, start - previous_start, end - start)
+            previous_position, previous_start = position, start
+        low, high = min(numbers), max(numbers)
+        if low >= 0 and high < 256:
+            return bytes([1] + numbers)
+        if low >= 0 and high < 65536:
+            return b"\x02" + _little_endian(array("H", numbers))
+        return b"\x04" + _little_endian(array("i", numbers))
+
+    @staticmethod
+    def _numbers(value: bytes):
+        width = value[0]
+        if width == 1:
+            return value[1:]
+        numbers = array("H" if width == 2 else "i")
+        numbers.frombytes(value[1:])
+        return _little_endian(numbers, to_bytes=False)
+
+    def decode_characters(self, value: bytes) -> list[tuple[int, int, int]]:
+        numbers = self._numbers(value)
+        places, position, start = [], 0, 0
+        for i in range(0, len(numbers), 3):
+            position += numbers[i]
+            start += numbers[i + 1]
+            places.append((position, start, start + numbers[i + 2]))
+        return places
+
+    def decode_positions(self, value: bytes) -> list[int]:
+        numbers = self._numbers(value)
+        positions, position = [], 0
+        for delta in numbers[::3]:
+            position += delta
+            positions.append(position)
+        return positions
+
+    def decode_frequency(self, value: bytes) -> int:
+        return (len(value) - 1) // (3 * value[0])
+
+    def decode_weight(self, value: bytes) -> float:
+        return self.decode_frequency(value) * self.field_boost
+
+
+def _little_endian(numbers: array, to_bytes: bool = True):
+    """``numbers`` in little-endian byte order (as bytes, or back from them)."""
+    if sys.byteorder == "big":
+        numbers.byteswap()
+    return numbers.tobytes() if to_bytes else numbers
+
+
 # What each format's word_values encodes, given a word's (position, startchar, endchar) list
 _ENCODERS = {
     formats.Existence: lambda fmt, places: b"",
     formats.Frequency: lambda fmt, places: pack_uint(len(places)),
     formats.Positions: lambda fmt, places: fmt.encode([position for position, _, _ in places]),
     formats.Characters: lambda fmt, places: fmt.encode(places),
+    CompactCharacters: lambda fmt, places: fmt.encode(places),
 }
 
 
@@ -87,22 +157,18 @@ def _replayed_items(fmt, spans) -> list[Item]:
             for word, freq, weight, value in fmt.word_values("", replay, mode="index")]
 
 
-@dataclass
-class Postings:
-    """Postings of one term in document order: numbers, weights, encoded values, field lengths
-    (the numbers, weights and lengths as the bytes of ``array("I")``/``array("f")``)."""
+# Postings of one term in document order: numbers, weights, encoded values, field lengths (the
+# numbers, weights and lengths as the bytes of array("I")/array("f")). A plain tuple: it crosses
+# process boundaries and is spilled to disk, and a class would be pickled with every instance.
+Postings = tuple[bytes, bytes, list[bytes], bytes]
 
-    docs: bytes = b""
-    weights: bytes = b""
-    values: list[bytes] = field(default_factory=list)
-    lengths: bytes = b""
 
-    @classmethod
-    def joined(cls, parts: Sequence["Postings"]) -> "Postings":
-        if len(parts) == 1:
-            return parts[0]
-        return cls(b"".join(p.docs for p in parts), b"".join(p.weights for p in parts),
-                   [v for p in parts for v in p.values], b"".join(p.lengths for p in parts))
+def _join(parts: Sequence[Postings]) -> Postings:
+    """One term's postings from consecutive parts."""
+    if len(parts) == 1:
+        return parts[0]
+    return (b"".join(p[0] for p in parts), b"".join(p[1] for p in parts),
+            [v for p in parts for v in p[2]], b"".join(p[3] for p in parts))
 
 
 @dataclass
@@ -121,7 +187,7 @@ class DocumentBatch:
         ``values`` per field (indexed by the field, stored if it stores, in its column if it has
         one) and, for fields analysed elsewhere, their ``items`` (their value is then only stored)."""
         stored = []
-        grouped: dict[Key, list[tuple[int, float, bytes, int]]] = {}
+        grouped: dict[str, dict[bytes, list[tuple[int, float, bytes, int]]]] = {}  # field → term → postings
         indexed: dict[tuple[str, object], list[Item]] = {}  # field.index(value), for values that recur
         for docnum, (values, items) in enumerate(documents, start=first):
             row = []
@@ -137,10 +203,14 @@ class DocumentBatch:
                             terms = indexed[name, value] = list(fieldobj.index(value)) if value is not None else []
                     if fieldobj.scorable:
                         length = sum(freq for _, freq, _, _ in terms)
+                    by_term = grouped.get(name)
+                    if by_term is None:
+                        by_term = grouped[name] = {}
+                    found = by_term.get
                     for term, _, weight, encoded in terms:
-                        postings = grouped.get((name, term))
+                        postings = found(term)
                         if postings is None:
-                            grouped[name, term] = [(docnum, weight, encoded, length)]
+                            by_term[term] = [(docnum, weight, encoded, length)]
                         else:
                             postings.append((docnum, weight, encoded, length))
                 column = None
@@ -148,12 +218,14 @@ class DocumentBatch:
                     column = fieldobj.to_column_value(value)
                 row.append((name, value if fieldobj.stored else None, length, column))
             stored.append(row)
-        keys = sorted(grouped)
-        postings = []
-        for key in keys:
-            docs, weights, values, lengths = zip(*grouped[key])
-            postings.append(Postings(array("I", docs).tobytes(), array("f", weights).tobytes(), list(values),
-                                     array("I", lengths).tobytes()))
+        keys, postings = [], []
+        for name in sorted(grouped):
+            by_term = grouped[name]
+            for term in sorted(by_term):
+                docs, weights, values, lengths = zip(*by_term[term])
+                keys.append((name, term))
+                postings.append((array("I", docs).tobytes(), array("f", weights).tobytes(), list(values),
+                                 array("I", lengths).tobytes()))
         return cls(first, stored, keys, postings)
 
 
@@ -203,7 +275,7 @@ class SortedSegmentWriter:
                 buffer[key] = [postings]
             else:
                 parts.append(postings)
-            self._buffered += len(postings.values)
+            self._buffered += len(postings[2])
         if self._buffered >= self._budget:
             self._spill()
 
@@ -212,7 +284,7 @@ class SortedSegmentWriter:
         if not self._buffer:
             return
         path = self.folder / f"postings-{len(self._runs)}.run"
-        entries = [(key, Postings.joined(parts)) for key, parts in sorted(self._buffer.items())]
+        entries = [(key, _join(parts)) for key, parts in sorted(self._buffer.items())]
         with open(path, "wb") as out:
             for i in range(0, len(entries), _SPILL_CHUNK):
                 pickle.dump(entries[i : i + _SPILL_CHUNK], out, protocol=pickle.HIGHEST_PROTOCOL)
@@ -224,7 +296,7 @@ class SortedSegmentWriter:
         """Every (field, term) once, in order, with its postings from all runs in document order."""
         if not self._runs:  # everything fitted in memory
             for key, parts in sorted(self._buffer.items()):
-                yield key, Postings.joined(parts)
+                yield key, _join(parts)
             return
         self._spill()
         merged = heapq.merge(*(_read_run(path) for path in self._runs), key=lambda entry: entry[0])
@@ -232,16 +304,17 @@ class SortedSegmentWriter:
         for key, postings in merged:  # heapq.merge is stable: runs (and so documents) stay in order
             if key != current_key:
                 if parts:
-                    yield current_key, Postings.joined(parts)
+                    yield current_key, _join(parts)
                 current_key, parts = key, []
             parts.append(postings)
         if parts:
-            yield current_key, Postings.joined(parts)
+            yield current_key, _join(parts)
 
     def commit(self) -> None:
         """Write the terms and postings, close the segment and write the index's table of contents."""
         self._perdoc.close()
         writer = self._codec.field_writer(self._storage, self._segment)
+        terms = _TermWriter(writer)
         current = None
         for (name, term), postings in self._merged():
             if name != current:
@@ -249,9 +322,8 @@ class SortedSegmentWriter:
                     writer.finish_field()
                 current = name
                 writer.start_field(name, self.schema[name])
-            writer.start_term(term)
-            _write_postings(writer._postwriter, postings)
-            writer.finish_term()
+                terms.start_field()
+            terms.add(term, postings)
         if current is not None:
             writer.finish_field()
         writer.close()
@@ -273,29 +345,84 @@ class SortedSegmentWriter:
         self._buffer = {}
 
 
-def _write_postings(postwriter, postings: Postings, blocklimit: int = 128) -> None:
-    """Fill ``postwriter`` (a ``W3PostingsWriter`` between ``start_postings`` and
-    ``finish_postings``) a block at a time: what ``add_posting`` does posting by posting, with
-    the block's statistics computed once. The last block is left for ``finish_postings``."""
-    docs, weights, lengths = array("I"), array("f"), array("I")
-    docs.frombytes(postings.docs)
-    weights.frombytes(postings.weights)
-    lengths.frombytes(postings.lengths)
-    values = postings.values
-    if postwriter._format.fixed_value_size() == 0:
-        values = [b""] * len(docs)
-    postwriter._compression = 3 if len(docs) >= _COMPRESS_FROM else 0
-    for start in range(0, len(docs), blocklimit):
-        if start:
-            postwriter._write_block()
-        end = start + blocklimit
-        postwriter._ids = docs[start:end]
-        block_weights = postwriter._weights = weights[start:end]
-        postwriter._values = [v for v in values[start:end] if v]
-        block_lengths = [n for n in lengths[start:end] if n]
-        postwriter._minlength = min(block_lengths) if block_lengths else None
-        postwriter._maxlength = max(block_lengths) if block_lengths else 0
-        postwriter._maxweight = max(max(block_weights), 0)
+class _TermWriter:
+    """Writes each term's postings into a ``W3FieldWriter``'s postings file and term table, in the
+    bytes ``W3PostingsWriter`` and ``W3TermInfo`` write (blocks of up to 128 postings, each a pickled
+    header and a pickled, possibly compressed, body), but a block at a time instead of a posting at
+    a time, and without its per-posting checks: most terms have a handful of postings, and Whoosh's
+    fixed cost per term and per posting would dominate the build."""
+
+    def __init__(self, fieldwriter, blocklimit: int = 128):
+        self._fieldwriter = fieldwriter
+        self._postfile = fieldwriter._postfile
+        self._offset = self._postfile.tell()
+        self._blocklimit = blocklimit
+        self._fixed_size = None
+
+    def start_field(self) -> None:
+        """Call after the field writer's ``start_field``."""
+        self._fixed_size = self._fieldwriter._format.fixed_value_size()
+        self._key_prefix = pack_ushort(self._fieldwriter._fieldid)
+
+    def add(self, term: bytes, postings: Postings) -> None:
+        docs, weights, lengths = array("I"), array("f"), array("I")
+        docs.frombytes(postings[0])
+        weights.frombytes(postings[1])
+        lengths.frombytes(postings[3])
+        values, fixed_size = postings[2], self._fixed_size
+        count, limit = len(docs), self._blocklimit
+        compression = 3 if count >= _COMPRESS_FROM else 0
+        chunks = [WHOOSH3_HEADER_MAGIC]
+        total_weight, max_weight, min_length, max_length = 0.0, 0, None, 0
+        for start in range(0, count, limit):
+            ids = docs[start : start + limit]
+            block_weights = weights[start : start + limit]
+            block_lengths = [n for n in lengths[start : start + limit] if n]
+            if fixed_size == 0:
+                block_values = None
+            else:
+                block_values = [v for v in values[start : start + limit] if v]
+                block_values = tuple(block_values) if fixed_size is None or fixed_size < 0 else b"".join(block_values)
+            first_weight = block_weights[0]
+            if all(w == first_weight for w in block_weights):
+                mini_weights = None if first_weight == 1.0 else first_weight
+            else:
+                mini_weights = tuple(block_weights)
+            deltas = [ids[0]]
+            deltas.extend(b - a for a, b in zip(ids, ids[1:]))
+            data = _dumps((tuple(deltas), mini_weights, block_values))
+            if compression:
+                data = zlib.compress(data, compression)
+            block_max_weight = max(max(block_weights), 0)
+            block_min = min(block_lengths) if block_lengths else None
+            block_max = max(block_lengths) if block_lengths else 0
+            info = _dumps((len(ids), ids[-1], block_max_weight, compression, length_to_byte(block_min),
+                           length_to_byte(block_max)))
+            size = len(info) + len(data)
+            chunks += (pack_int(-size if start + limit >= count else size), info, data)
+            total_weight += sum(block_weights)
+            max_weight = max(max_weight, block_max_weight)
+            if min_length is None:
+                min_length = block_min
+            elif block_min is not None:
+                min_length = min(min_length, block_min)
+            max_length = max(max_length, block_max)
+        written = b"".join(chunks)
+        self._postfile.write(written)
+        info = _TERM_INFO.pack(False, total_weight, count, length_to_byte(min_length), length_to_byte(max_length),
+                               max_weight, docs[0], docs[-1])
+        self._fieldwriter._tindex.add(self._key_prefix + term, info + pack_long(self._offset) + pack_int(len(written)))
+        self._offset += len(written)
+
+
+def _dumps(value) -> bytes:
+    """``pickle.dumps(value, 2)`` without the memo: Whoosh's reader loads the same tuple, and a
+    block's values are all distinct objects, so memo entries would only add two bytes each."""
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, 2)
+    pickler.fast = True
+    pickler.dump(value)
+    return out.getvalue()
 
 
 def _read_run(path: Path) -> Iterator[tuple[Key, Postings]]:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
+from whoosh.formats import Characters
 from whoosh.qparser import QueryParser
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -19,7 +20,7 @@ from search.config import Settings
 from search.indexer import build_index, make_schema
 from search.paragraphs import read_articles
 from search.store import IndexLayout
-from search.whoosh_writer import DocumentBatch, SortedSegmentWriter, field_items
+from search.whoosh_writer import CompactCharacters, DocumentBatch, SortedSegmentWriter, field_items
 
 TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
 
@@ -104,6 +105,21 @@ def test_the_schema_is_the_specs():
     assert schema["text"].stored and not schema["text"].indexed
 
 
+places = st.lists(st.tuples(st.integers(0, 70000), st.integers(0, 70000), st.integers(0, 300)), min_size=1, max_size=6)
+
+
+@given(places)
+def test_compact_characters_decode_to_what_whooshs_characters_decode_to(occurrences):
+    occurrences = sorted((position, start, start + size) for position, start, size in occurrences)
+    compact, whooshs = CompactCharacters(), Characters()
+    value, reference = compact.encode(occurrences), whooshs.encode(occurrences)
+    assert compact.decode_characters(value) == whooshs.decode_characters(reference) == occurrences
+    assert compact.decode_positions(value) == whooshs.decode_positions(reference)
+    assert compact.decode_frequency(value) == whooshs.decode_frequency(reference) == len(occurrences)
+    assert compact.decode_weight(value) == whooshs.decode_weight(reference)
+    assert len(value) < len(reference)
+
+
 # -- the writer against Whoosh's own add_document ---------------------------------------------------
 
 text = st.text(alphabet=st.sampled_from(list("联合国宪章中華人民共和國发展經濟的了是在和abcXYZ0123 ，。")), max_size=30)
@@ -111,7 +127,7 @@ document = st.tuples(text, text, st.sampled_from(["a", "b", "c"]), st.integers(1
 
 
 def small_schema() -> Schema:
-    return Schema(words=TEXT(analyzer=ChineseAnalyzer(), chars=True), title=TEXT(analyzer=ChineseAnalyzer(), phrase=False),
+    return Schema(words=make_schema()["words"], title=TEXT(analyzer=ChineseAnalyzer(), phrase=False),
                   article_id=ID(stored=True), paragraph=NUMERIC(stored=True, sortable=True), kind=ID(stored=True),
                   text=STORED)
 
@@ -127,7 +143,8 @@ def everything(ix) -> tuple:
             while matcher.is_active():
                 items.append((matcher.id(), matcher.weight(), matcher.value()))
                 matcher.next()
-            postings[field, term] = items
+            info = reader.term_info(field, term)
+            postings[field, term] = items, {k: v for k, v in vars(info).items() if k not in ("_offset", "_length")}
         stored = [searcher.stored_fields(n) for n in range(reader.doc_count_all())]
         lengths = [(reader.doc_field_length(n, "words"), reader.doc_field_length(n, "title"))
                    for n in range(reader.doc_count_all())]
@@ -136,8 +153,9 @@ def everything(ix) -> tuple:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(document, min_size=1, max_size=12), st.integers(1, 40), st.integers(1, 5))
-def test_the_sorted_writer_writes_what_add_document_writes(tmp_path_factory, docs, budget, batch_size):
+@given(st.lists(document, min_size=1, max_size=12), st.integers(1, 30), st.integers(1, 400), st.integers(1, 40))
+def test_the_sorted_writer_writes_what_add_document_writes(tmp_path_factory, docs, copies, budget, batch_size):
+    docs = docs * copies  # long posting lists: several blocks of 128, compressed
     schema = small_schema()
     whooshs = RamStorage().create_index(schema)
     with whooshs.writer() as writer:
