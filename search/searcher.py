@@ -124,6 +124,9 @@ class _Live:
 
     def close(self) -> None:
         self.whoosh.close()
+        # the suggester's loader refers back to this build; dropping it lets the build's mapped
+        # files go as soon as the last reference does, not at the next cyclic GC (#14)
+        self.suggester = None
 
 
 class Searcher:

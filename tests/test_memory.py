@@ -131,3 +131,31 @@ def test_searches_on_a_mapped_build_match_a_brute_force_scan(builds):
         live.close()
     finally:
         searcher.close()
+
+
+def test_a_swapped_out_build_is_unmapped_at_once(tmp_path):
+    """After a swap the worker maps only the new build: the old one's files are released as soon
+    as the searcher lets go of it, not when a garbage collection happens to run."""
+    import gc
+
+    maps = Path("/proc/self/maps")
+    if not maps.exists():
+        pytest.skip("needs /proc/self/maps (Linux)")
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("城市夜读活动在河边举行。\n河道清理工作持续进行。", encoding="utf-8")
+    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index", refresh_interval=0)
+    build_index(settings, jobs=1)
+    old = IndexLayout(settings.index_dir).current()
+    searcher = Searcher(settings)
+    gc.disable()
+    try:
+        assert searcher.search("河道")["total"] == 1
+        assert str(old) in maps.read_text()
+        build_index(settings, jobs=1)
+        assert IndexLayout(settings.index_dir).current() != old
+        assert searcher.search("河道")["total"] == 1  # reopens on the new build
+        assert str(old) not in maps.read_text()
+    finally:
+        gc.enable()
+        searcher.close()
