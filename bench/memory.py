@@ -102,14 +102,17 @@ def build_size(index: Path) -> int:
 
 
 def rollup(pid: int) -> dict[str, int] | None:
-    """RSS, PSS and private (clean + dirty) bytes of one process, from /proc/<pid>/smaps_rollup."""
+    """RSS, PSS, private (clean + dirty) and private dirty bytes of one process, from
+    /proc/<pid>/smaps_rollup. Private dirty is what the process alone wrote (heap, decoded copies);
+    private clean is mostly file pages no other process maps right now — with one worker, every
+    page of the index it has read — which stay in the page cache for the next one."""
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             fields = {k.rstrip(":"): int(v) * 1024 for k, v, *_ in (line.split() for line in f) if v.isdigit()}
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
-    return {"rss": fields["Rss"], "pss": fields["Pss"],
-            "private": fields["Private_Clean"] + fields["Private_Dirty"]}
+    return {"rss": fields["Rss"], "pss": fields["Pss"], "private": fields["Private_Clean"] + fields["Private_Dirty"],
+            "dirty": fields["Private_Dirty"]}
 
 
 def tree(master: int) -> dict:
@@ -119,7 +122,7 @@ def tree(master: int) -> dict:
     workers = sorted(p.pid for p in psutil.Process(master).children(recursive=True))
     procs = {"master": rollup(master), **{f"worker {i + 1}": rollup(pid) for i, pid in enumerate(workers)}}
     procs = {name: r for name, r in procs.items() if r is not None}
-    total = {k: sum(r[k] for r in procs.values()) for k in ("rss", "pss", "private")}
+    total = {k: sum(r[k] for r in procs.values()) for k in ("rss", "pss", "private", "dirty")}
     return {"procs": procs, "total": total}
 
 
@@ -129,7 +132,7 @@ class PeakSampler:
 
     def __init__(self, master: int, interval: float = 0.25):
         self.master, self.interval = master, interval
-        self.peak_pss, self.peak_private, self.peak_worker_private = 0, 0, 0
+        self.peak_pss, self.peak_private, self.peak_worker_private, self.peak_worker_dirty = 0, 0, 0, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -138,8 +141,9 @@ class PeakSampler:
             snap = tree(self.master)
             self.peak_pss = max(self.peak_pss, snap["total"]["pss"])
             self.peak_private = max(self.peak_private, snap["total"]["private"])
-            workers = [r["private"] for name, r in snap["procs"].items() if name != "master"]
-            self.peak_worker_private = max([self.peak_worker_private, *workers])
+            workers = [r for name, r in snap["procs"].items() if name != "master"]
+            self.peak_worker_private = max([self.peak_worker_private, *(r["private"] for r in workers)])
+            self.peak_worker_dirty = max([self.peak_worker_dirty, *(r["dirty"] for r in workers)])
             self._stop.wait(self.interval)
 
     def __enter__(self):
@@ -208,7 +212,7 @@ def serve_and_measure(index: Path, seeds: Path, workers: int, pool: list[str], a
             for _ in range(max(8, 4 * workers)):
                 after_swap.append(search_ms(server.base, rng.choice(pool)))
             out["swap_peak"] = {"pss": peak.peak_pss, "private": peak.peak_private,
-                                "worker_private": peak.peak_worker_private}
+                                "worker_private": peak.peak_worker_private, "worker_dirty": peak.peak_worker_dirty}
         assert (index / "CURRENT").read_text().strip() != before, "the build was not swapped in"
         out["after_swap_first_ms"] = after_swap
         out["swap_seconds"] = time.perf_counter() - swapped_at
@@ -273,29 +277,31 @@ def main(argv=None) -> int:
     rows = []
     for workers, three in runs["three"].items():
         corpus = runs["corpus"][workers]
-        base_private = max(r["private"] for name, r in three["searched"]["procs"].items() if name != "master")
+        workers_of = lambda snap: [r for name, r in snap["procs"].items() if name != "master"]  # noqa: E731
+        base = {k: max(r[k] for r in workers_of(three["searched"])) for k in ("private", "dirty")}
         for label, run, stages in (("three articles", three, ("started", "searched")),
                                    ("corpus", corpus, ("started", "searched", "after swap"))):
             for stage in stages:
-                if stage not in run:
-                    continue
                 snap = run[stage]
-                worker_rows = [(name, r) for name, r in snap["procs"].items() if name != "master"]
-                beyond = max(r["private"] for _, r in worker_rows) - base_private if label == "corpus" else 0
-                rows.append([workers, label, stage, mib(snap["total"]["pss"]), mib(snap["total"]["private"]),
-                             f"{mib(snap['procs']['master']['pss'])} / {mib(snap['procs']['master']['private'])}",
-                             " · ".join(f"{mib(r['pss'])} / {mib(r['private'])}" for _, r in worker_rows),
-                             mib(beyond) if label == "corpus" else "",
-                             mib(corpus["size"]) if label == "corpus" else ""])
+                master, total = snap["procs"]["master"], snap["total"]
+                beyond = (f"{mib(max(r['private'] for r in workers_of(snap)) - base['private'])} / "
+                          f"{mib(max(r['dirty'] for r in workers_of(snap)) - base['dirty'])}")
+                rows.append([workers, label, stage, mib(total["pss"]), f"{mib(total['private'])} / {mib(total['dirty'])}",
+                             f"{mib(master['pss'])} / {mib(master['private'])} / {mib(master['dirty'])}",
+                             " · ".join(f"{mib(r['pss'])} / {mib(r['private'])} / {mib(r['dirty'])}"
+                                        for r in workers_of(snap)),
+                             beyond if label == "corpus" else "", mib(corpus["size"]) if label == "corpus" else ""])
         if "swap_peak" in corpus:
             peak = corpus["swap_peak"]
-            rows.append([workers, "corpus", "during swap (peak)", mib(peak["pss"]), mib(peak["private"]), "",
-                         f"largest worker private {mib(peak['worker_private'])}",
-                         mib(peak["worker_private"] - base_private), mib(corpus["size"])])
+            rows.append([workers, "corpus", "during swap (peak)", mib(peak["pss"]), f"{mib(peak['private'])} / ",
+                         "", f"largest worker: private {mib(peak['worker_private'])}, dirty {mib(peak['worker_dirty'])}",
+                         f"{mib(peak['worker_private'] - base['private'])} / {mib(peak['worker_dirty'] - base['dirty'])}",
+                         mib(corpus["size"])])
     print()
-    print("Memory in MiB (smaps_rollup). Per process: PSS / private (clean + dirty).")
-    print(C.table(rows, ["workers", "index", "stage", "tree PSS", "tree private", "master PSS / private",
-                         "workers PSS / private", "worker private beyond baseline", "index on disk"]))
+    print("Memory in MiB (smaps_rollup). Per process PSS / private (clean + dirty) / private dirty; tree: sums.")
+    print("Private clean is mostly index pages mapped by no other process (one worker: all it has read).")
+    print(C.table(rows, ["workers", "index", "stage", "tree PSS", "tree private / dirty", "master",
+                         "workers", "largest worker beyond baseline: private / dirty", "index on disk"]))
 
     print()
     swap_rows = []
