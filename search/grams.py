@@ -7,7 +7,8 @@ the same pages of the page cache (Whoosh keeps the stored paragraphs):
 
 * ``units.npy`` — all skeletons as UTF-16 code units, one 0 between paragraphs (0 never occurs in
   a skeleton: control characters are dropped by normalisation);
-* ``starts.npy`` — where each paragraph starts in ``units`` (paragraph ids are ``gid`` 0…N-1);
+* ``starts.npy`` / ``lengths.npy`` — where each paragraph starts in ``units`` (paragraph ids are
+  ``gid`` 0…N-1) and how many code units it has (for BM25);
 * ``bigram_keys.npy`` / ``bigram_offsets.npy`` / ``bigram_{low,high_at,high}.npy`` /
   ``bigram_tf_*.npy`` — for each distinct bigram of code units, the sorted paragraph ids that
   contain it (:mod:`search.postings`) and how often (the counts other than 1 only);
@@ -46,8 +47,8 @@ import numpy as np
 from .postings import POSITION, DocIdsWriter, NpyAppender, PostingLists, PostingRuns, SparseCounts, mapped
 
 SEPARATOR = 0
-_FILES = ("units", "starts", "bigram_keys", "bigram_tf_at", "bigram_tf_value", "article_starts", "title_starts",
-          "word_starts")
+_FILES = ("units", "starts", "lengths", "bigram_keys", "bigram_tf_at", "bigram_tf_value", "article_starts",
+          "title_starts", "word_starts")
 _VERIFY_BATCH = 1 << 16  # code units of candidate skeletons decoded at a time
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -71,6 +72,7 @@ class GramIndexBuilder:
         self._merge_budget = merge_budget
         self._units = NpyAppender(self.folder / "units.npy", np.uint16)
         self._starts = NpyAppender(self.folder / "starts.npy", np.int64)
+        self._lengths = NpyAppender(self.folder / "lengths.npy", np.uint32)
         self._article_starts = NpyAppender(self.folder / "article_starts.npy", np.int64)
         self._titles = open(self.folder / "titles.txt", "wb")
         self._title_starts = NpyAppender(self.folder / "title_starts.npy", np.int64)
@@ -116,6 +118,7 @@ class GramIndexBuilder:
         ends = np.flatnonzero(units == SEPARATOR)
         starts = np.concatenate(([0], ends[:-1] + 1))
         self._starts.append(starts + self._units.count)
+        self._lengths.append(ends - starts)
         self._units.append(units)
         # (bigram, paragraph) as one uint64: sorting it sorts by bigram, then paragraph
         wide = units.astype(np.uint64)
@@ -144,7 +147,7 @@ class GramIndexBuilder:
         """Write the last block and merge the posting lists; the folder is then a complete index."""
         self._write_block()
         self._title_starts.append([self._titles.tell() + 1])  # one past the last title, as if a newline followed
-        for appender in (self._units, self._starts, self._article_starts, self._title_starts):
+        for appender in (self._units, self._starts, self._lengths, self._article_starts, self._title_starts):
             appender.close()
         self._titles.close()
         self._bigrams.merge(DocIdsWriter(self.folder, "bigram"), NpyAppender(self.folder / "bigram_offsets.npy", POSITION),
@@ -287,6 +290,7 @@ class GramIndex:
         arrays = {name: mapped(folder / f"{name}.npy") for name in _FILES}
         self.units = arrays["units"]
         self.starts = arrays["starts"]
+        self.lengths = arrays["lengths"]  # code units per paragraph
         self.skeletons = Skeletons(self.units, self.starts)
         self.bigram_keys = arrays["bigram_keys"]
         self.bigrams = PostingLists(folder, "bigram")
@@ -295,8 +299,8 @@ class GramIndex:
         self.titles = MappedLines(folder / "titles.txt", arrays["title_starts"])
         self.words = MappedLines(folder / "words.txt", arrays["word_starts"])
         self.word_lists = PostingLists(folder, "word")
-        if (len(self.bigrams) != len(self.bigram_keys) or len(self.word_lists) != len(self.words)
-                or len(self.titles) != len(self.article_starts)):
+        if (len(self.bigrams) != len(self.bigram_keys) or len(self.lengths) != len(self.starts)
+                or len(self.word_lists) != len(self.words) or len(self.titles) != len(self.article_starts)):
             raise ValueError(f"{folder}: the match index files do not agree")
         # every paragraph is its units plus one separator
         self.avg_length = (len(self.units) - self.count) / self.count if self.count else 1.0
@@ -376,12 +380,5 @@ class GramIndex:
             return np.empty(0)
         idf = math.log(1 + (self.count - df + 0.5) / (df + 0.5))
         tf = matches.tf.astype(np.float64)
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * self.lengths(matches.gids) / self.avg_length)
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * self.lengths[matches.gids] / self.avg_length)
         return idf * tf * (BM25_K1 + 1) / (tf + norm)
-
-    def lengths(self, gids: np.ndarray) -> np.ndarray:
-        """The skeleton lengths (code units) of paragraphs ``gids``."""
-        gids = np.asarray(gids, dtype=np.int64)
-        following = np.minimum(gids + 1, len(self.starts) - 1)
-        ends = np.where(gids + 1 < len(self.starts), self.starts[following], len(self.units)) - 1
-        return (ends - self.starts[gids]).astype(np.float64)
