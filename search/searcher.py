@@ -68,7 +68,8 @@ class _Live:
         sizes = self.grams.article_ends - self.grams.article_starts
         self.article_index = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
         self.positions = {row[0]: position for position, row in enumerate(self.articles)}
-        self.suggester = Suggester(lambda: Vocabulary.from_whoosh(self.whoosh.reader()))
+        whoosh = self.whoosh  # not ``self``: the suggester must not keep the build alive (#14)
+        self.suggester = Suggester(lambda: Vocabulary.from_whoosh(whoosh.reader()))
 
     @classmethod
     def open(cls, build: Path) -> "_Live":
@@ -242,8 +243,11 @@ class Searcher:
             except BadQuery:
                 return False
 
-        return live.suggester.suggest(q, parsed, unit_finds=lambda unit: len(match_unit(live, unit)[0]) > 0,
-                                      query_finds=query_finds)
+        suggester = live.suggester
+        if suggester is None:  # the build was closed under us (swapped out): nothing to draw on
+            return []
+        return suggester.suggest(q, parsed, unit_finds=lambda unit: len(match_unit(live, unit)[0]) > 0,
+                                 query_finds=query_finds)
 
     def article(self, article_id: str, q: str | None = None) -> dict:
         """A whole article's paragraphs in order; with ``q``, each with its highlight."""
