@@ -32,6 +32,7 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from . import analysis
 from .config import Settings
 from .grams import GramIndexBuilder
+from .metadata_index import WHOOSH_FIELDS, MetadataIndexBuilder, whoosh_values
 from .normalize import folds_in_place, skeleton
 from .paragraphs import KINDS, Article, InputProblem, read_articles
 from .postings import NpyAppender
@@ -51,7 +52,7 @@ def make_schema() -> Schema:
     """One Whoosh document per paragraph, in ``gid`` order (SPEC.md, "The index")."""
     words = TEXT(analyzer=analysis.ChineseAnalyzer(), chars=True)  # positions and offsets
     words.format = CompactCharacters()  # the same, in fewer bytes
-    return Schema(
+    schema = Schema(
         words=words,
         title=TEXT(analyzer=analysis.ChineseAnalyzer(), phrase=False),  # the article title's words
         article_id=ID(stored=True),
@@ -59,11 +60,20 @@ def make_schema() -> Schema:
         kind=ID(stored=True),
         text=STORED,
     )
+    for name, fieldtype in WHOOSH_FIELDS.items():  # the article's metadata (date; any other key)
+        schema.add(name, fieldtype, glob="*" in name)
+    return schema
 
 
 @functools.lru_cache(maxsize=1)
 def _schema() -> Schema:
     return make_schema()
+
+
+@functools.lru_cache(maxsize=1)
+def _own_fields() -> frozenset[str]:
+    """The schema's own field names, which a metadata key may not take."""
+    return frozenset(_schema().names())
 
 
 @dataclass(frozen=True)
@@ -100,14 +110,16 @@ def analyse(article: Article) -> tuple[Analysed, list[Document]]:
     if article.title:
         normalized, spans = analysis.original_word_spans(article.title, subwords=True)
         title, title_items = skeleton(normalized), field_items(schema["title"], spans)
+    meta_values, meta_items = whoosh_values(dict(article.metadata), _own_fields())
     paragraphs, documents = [], []
     for n, paragraph in enumerate(article.paragraphs, start=1):
         normalized, spans = analysis.original_word_spans(paragraph.text, subwords=True)
         skeleton_text = skeleton(normalized)
         paragraphs.append((skeleton_text, sorted({word for word, _, _, _ in spans}),
                            folds_in_place(paragraph.text, skeleton_text)))
-        documents.append(({"article_id": article.id, "paragraph": n, "kind": paragraph.kind, "text": paragraph.text},
-                          {"words": field_items(schema["words"], spans), "title": title_items}))
+        documents.append(({"article_id": article.id, "paragraph": n, "kind": paragraph.kind, "text": paragraph.text,
+                           **meta_values},
+                          {"words": field_items(schema["words"], spans), "title": title_items, **meta_items}))
     return Analysed(title, paragraphs), documents
 
 
@@ -193,10 +205,12 @@ def build_index(
             analysis.warm_up()  # before the workers fork, so they share the dictionaries
             writer = SortedSegmentWriter(build, _schema())
             grams = GramIndexBuilder(build / GRAMS)
+            metadata = MetadataIndexBuilder(build)
             articles = read_articles(Path(settings.seeds_dir), on_problem)
-            counts = _add_articles(writer, grams, analysed(articles, jobs), progress, build)
+            counts = _add_articles(writer, grams, metadata, analysed(articles, jobs), progress, build)
             if counts[0] == 0:
                 raise BuildFailed(f"no articles found in {settings.seeds_dir}")
+            metadata.finish()
             # the two indexes' last steps, side by side: Whoosh's terms in a child process
             _beside(writer.commit, grams.finish)
             writer = None
@@ -217,8 +231,8 @@ def build_index(
     return BuildSummary(*counts, seconds=time.perf_counter() - started, problems=len(problems), build=build)
 
 
-def _add_articles(writer: SortedSegmentWriter, grams: GramIndexBuilder, batches: Iterable[Batch], progress,
-                  build: Path) -> tuple[int, int, int]:
+def _add_articles(writer: SortedSegmentWriter, grams: GramIndexBuilder, metadata: MetadataIndexBuilder,
+                  batches: Iterable[Batch], progress, build: Path) -> tuple[int, int, int]:
     n_articles = n_paragraphs = n_chars = 0
     kinds = NpyAppender(build / PARAGRAPH_KINDS, np.uint8)
     in_place = NpyAppender(build / IN_PLACE, np.uint8)
@@ -227,6 +241,7 @@ def _add_articles(writer: SortedSegmentWriter, grams: GramIndexBuilder, batches:
         for articles, analyses, documents in batches:
             for article, analysed_article in zip(articles, analyses):
                 grams.start_article(analysed_article.title)
+                metadata.add_article(dict(article.metadata))
                 table.write(("," if n_articles else "")
                             + json.dumps([article.id, article.title, article.source], ensure_ascii=False))
                 n_articles += 1

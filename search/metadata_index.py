@@ -8,7 +8,9 @@ arrays answer the hot path without a Python loop over hits). In ``<build>/metada
   article and value (a list value gives one pair per member), sorted by value id;
 * ``dates.npy`` — per article its date as UTC seconds (``NO_DATE`` when it has none), for sorting;
 * ``days.npy`` — per article its date as written, as the number YYYYMMDD (0 when none), for
-  ``date:`` filters and the ``year`` / ``month`` facets (the calendar date the article states).
+  ``date:`` filters and the ``year`` / ``month`` facets (the calendar date the article states);
+* ``articles.jsonl`` / ``offsets.npy`` — each article's metadata as written, one JSON line each,
+  read one article at a time (nothing per article is held in a worker's memory).
 
 Values are compared after normalisation (width, case, Traditional → Simplified, spaces), so
 ``source:总统府新闻`` finds ``總統府新聞``.
@@ -16,7 +18,9 @@ Values are compared after normalisation (width, case, Traditional → Simplified
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import re
 from array import array
 from dataclasses import dataclass
@@ -24,6 +28,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
+from whoosh import formats
+from whoosh.analysis import Token, Tokenizer
+from whoosh.fields import DATETIME, FieldType
 
 from .normalize import normalize, skeleton
 from .paragraphs.metadata import DATE_KEY, parse_date
@@ -45,6 +52,68 @@ def _members(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+# ---------------------------------------------------------------------------- the Whoosh fields
+
+
+class NormalizedValue(Tokenizer):
+    """The whole text as one term, normalised as metadata values are compared (for Whoosh's own
+    query parser: ``source:总统府新闻`` finds ``總統府新聞``)."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        token.text = value_key(value)
+        token.boost, token.stopped = 1.0, False
+        if positions:
+            token.pos = start_pos
+        if chars:
+            token.startchar, token.endchar = start_char, start_char + len(value)
+        if token.text:
+            yield token
+
+
+class METADATA(FieldType):
+    """A metadata value (or list of values) of an article: stored as written, indexed normalised."""
+
+    def __init__(self):
+        self.format = formats.Existence()
+        self.analyzer = NormalizedValue()
+        self.stored = True
+        self.scorable = False
+        self.unique = False
+        self.column_type = None
+        self.vector = None
+
+
+#: Whoosh fields of the metadata: ``date`` sorts; any other key is a METADATA field of that name
+#: (``meta_`` before it when it is a name of the schema's own), through Whoosh's glob field ``*``.
+WHOOSH_FIELDS = {DATE_KEY: DATETIME(stored=True, sortable=True), "*": METADATA()}
+
+
+def whoosh_field(key: str, schema_names: Iterable[str]) -> str:
+    """The Whoosh field name of metadata ``key``."""
+    return f"meta_{key}" if key in schema_names and key != DATE_KEY else key
+
+
+def whoosh_values(metadata: dict[str, Any], schema_names: frozenset[str]) -> tuple[dict[str, Any], dict[str, list]]:
+    """An article's metadata as Whoosh document values and pre-analysed items (see
+    :class:`search.whoosh_writer.DocumentBatch`): the date as a naive UTC datetime, every other
+    value stored as written and indexed as its normalised members."""
+    values: dict[str, Any] = {}
+    items: dict[str, list] = {}
+    for key, value in metadata.items():
+        if key == DATE_KEY:
+            moment = parse_date(value)
+            if moment is not None:
+                values[DATE_KEY] = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            continue
+        name = whoosh_field(key, schema_names)
+        values[name] = value
+        terms = dict.fromkeys(value_key(member) for member in _members(value))
+        items[name] = [(term.encode("utf-8"), 1, 1.0, b"") for term in terms if term]
+    return values, items
+
+
 class MetadataIndexBuilder:
     """Takes each article's metadata in article order and writes the arrays on :meth:`finish`."""
 
@@ -56,10 +125,14 @@ class MetadataIndexBuilder:
         self._pairs: dict[str, tuple[array, array]] = {}  # key -> (article numbers, value ids)
         self._dates = array("q")
         self._days = array("i")
+        self._lines = open(self.folder / "articles.jsonl", "wb")
+        self._offsets = array("q", [0])
 
     def add_article(self, metadata: dict[str, Any]) -> None:
         article = self.count
         self.count += 1
+        self._offsets.append(self._offsets[-1] + self._lines.write(
+            json.dumps(metadata, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"))
         for key, value in metadata.items():
             if key == DATE_KEY:
                 continue
@@ -78,6 +151,8 @@ class MetadataIndexBuilder:
         self._days.append(int("".join(written.groups())) if written else 0)
 
     def finish(self) -> None:
+        self._lines.close()
+        np.save(self.folder / "offsets.npy", np.frombuffer(self._offsets, dtype=np.int64))
         keys = {}
         for n, (key, values) in enumerate(sorted(self._keys.items())):
             articles, ids = (np.frombuffer(a, dtype=np.int64) for a in self._pairs[key])
@@ -116,6 +191,18 @@ class MetadataIndex:
                                   written, {value_key(v): i for i, v in enumerate(written)})
         self.dates = np.load(folder / "dates.npy", mmap_mode="r")
         self.days = np.load(folder / "days.npy", mmap_mode="r")
+        self._offsets = np.load(folder / "offsets.npy", mmap_mode="r")
+        self._lines_path = folder / "articles.jsonl"
+
+    def of_article(self, article: int) -> dict[str, Any]:
+        """Article number ``article``'s metadata as written."""
+        if not self.keys and not self.has_dates:
+            return {}
+        start, end = int(self._offsets[article]), int(self._offsets[article + 1])
+        if start == end - 3:  # b"{}\n"
+            return {}
+        with open(self._lines_path, "rb") as lines:
+            return json.loads(os.pread(lines.fileno(), end - start, start))
 
     @property
     def has_dates(self) -> bool:
