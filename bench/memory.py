@@ -1,9 +1,9 @@
 """Memory of a serving process tree (issue #14): PSS and private memory per process and in total,
 with 1, 2 and 4 gunicorn workers, before and after searches, during and after a hot swap.
 
-    python bench/memory.py                          # both corpora together, 1/2/4 workers, a swap each
-    python bench/memory.py --corpus xwlb --workers 2 --searches 200
-    python bench/memory.py --no-swap --src /tmp/snap   # another checkout of `search`
+    python bench/memory.py                          # both corpora together, 1/2/4 workers, a swap with 4
+    python bench/memory.py --corpus xwlb --workers 2 --searches 200 --swap-at 2
+    python bench/memory.py --swap-at '' --src /tmp/snap  # no swap; another checkout of `search`
 
 For each worker count it serves a three-article index (the empty-index baseline) and then the
 corpus index with the project's gunicorn config, and reads ``/proc/<pid>/smaps_rollup`` of the
@@ -12,7 +12,8 @@ master and every worker:
   started       the workers have opened the index (post_worker_init); one warm-up request served
   searched      after ``--searches`` random 2–6 character substrings of the corpus
   during swap   the largest figures sampled while ``zhsearch index`` rebuilds the corpus into a new
-                build and swaps it in, searches continuing (the indexer's own memory not counted)
+                build and swaps it in, searches continuing (the indexer's own memory not counted);
+                only at the ``--swap-at`` worker counts (default 4: a rebuild takes minutes)
   after swap    after the swap and another ``--searches`` searches (every worker on the new build)
 
 and prints the index size on disk beside them; the latency of the first requests after the swap
@@ -249,7 +250,8 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", default="1,2,4", help="worker counts to measure")
     ap.add_argument("--searches", type=int, default=300, help="searches per phase")
     ap.add_argument("--repeat", type=int, default=3, help="`zhsearch query` runs per index")
-    ap.add_argument("--no-swap", action="store_true", help="skip the hot swap (it rebuilds the corpus each time)")
+    ap.add_argument("--swap-at", default="4", help="worker counts at which to hot-swap (each rebuilds the corpus; "
+                                                   "'' for none)")
     C.add_location_arguments(ap)
     args = ap.parse_args(argv)
     C.begin(args)
@@ -270,7 +272,8 @@ def main(argv=None) -> int:
     for workers in [int(w) for w in args.workers.split(",")]:
         runs["three"][workers] = serve_and_measure(tiny_index, tiny_seeds, workers, tiny_pool, args, swap=False)
         size = build_size(index)
-        runs["corpus"][workers] = serve_and_measure(index, seeds, workers, pool, args, swap=not args.no_swap)
+        swap = str(workers) in args.swap_at.split(",")
+        runs["corpus"][workers] = serve_and_measure(index, seeds, workers, pool, args, swap=swap)
         runs["corpus"][workers]["size"] = size
         print(f"measured {workers} worker(s)", flush=True)
 
