@@ -128,8 +128,10 @@ def index_words(normalized: str) -> set[str]:
 def original_word_spans(text: str, *, subwords: bool) -> tuple[str, list[tuple[str, int, int, int]]]:
     """``normalize(text)`` and its :func:`word_spans`, each span mapped back onto ``text``."""
     normalized, starts, ends = normalize.normalize_with_spans(text)
-    return normalized, [(word, ordinal, starts[start], ends[end - 1])
-                        for word, ordinal, start, end in word_spans(normalized, subwords=subwords)]
+    spans = word_spans(normalized, subwords=subwords)
+    if isinstance(starts, range) and starts.start == 0 and starts.step == 1:  # one character each: no mapping
+        return normalized, list(spans)
+    return normalized, [(word, ordinal, starts[start], ends[end - 1]) for word, ordinal, start, end in spans]
 
 
 class ChineseAnalyzer(Tokenizer):

@@ -19,6 +19,7 @@ A field of any Whoosh type is added the same way: declare it in the schema and p
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import io
 import pickle
@@ -247,7 +248,7 @@ class SortedSegmentWriter:
         self._budget = budget
         self._buffer: dict[Key, list[Postings]] = {}
         self._buffered = 0
-        self._runs: list[Path] = []
+        self._runs: list[tuple[Path, list[tuple[Key, int]]]] = []  # each run's file and chunk index
 
     def add_document(self, values: Mapping[str, object], items: Mapping[str, Sequence[Item]] = {}) -> int:
         """Add the next document (see :meth:`DocumentBatch.of`); returns its number."""
@@ -285,21 +286,25 @@ class SortedSegmentWriter:
             return
         path = self.folder / f"postings-{len(self._runs)}.run"
         entries = [(key, _join(parts)) for key, parts in sorted(self._buffer.items())]
+        chunks = []  # (first key, offset) of each pickled chunk: where to start reading a key range
         with open(path, "wb") as out:
             for i in range(0, len(entries), _SPILL_CHUNK):
+                chunks.append((entries[i][0], out.tell()))
                 pickle.dump(entries[i : i + _SPILL_CHUNK], out, protocol=pickle.HIGHEST_PROTOCOL)
-        self._runs.append(path)
+        self._runs.append((path, chunks))
         self._buffer = {}
         self._buffered = 0
 
-    def _merged(self) -> Iterator[tuple[Key, Postings]]:
-        """Every (field, term) once, in order, with its postings from all runs in document order."""
+    def _merged(self, low: Key | None = None, high: Key | None = None) -> Iterator[tuple[Key, Postings]]:
+        """Every (field, term) in ``[low, high)`` (None: unbounded) once, in order, with its
+        postings from all runs in document order."""
         if not self._runs:  # everything fitted in memory
             for key, parts in sorted(self._buffer.items()):
-                yield key, _join(parts)
+                if (low is None or key >= low) and (high is None or key < high):
+                    yield key, _join(parts)
             return
-        self._spill()
-        merged = heapq.merge(*(_read_run(path) for path in self._runs), key=lambda entry: entry[0])
+        runs = [_read_run(path, chunks, low, high) for path, chunks in self._runs]
+        merged = heapq.merge(*runs, key=lambda entry: entry[0])
         current_key, parts = None, []
         for key, postings in merged:  # heapq.merge is stable: runs (and so documents) stay in order
             if key != current_key:
@@ -311,26 +316,36 @@ class SortedSegmentWriter:
             yield current_key, _join(parts)
 
     def commit(self) -> None:
-        """Write the terms and postings, close the segment and write the index's table of contents."""
+        """Write the terms and postings, close the segment and write the index's table of contents.
+
+        With spilled runs, the upper half of the terms is encoded by a forked child process into a
+        file of its own while this one encodes the lower half; its postings are then appended and
+        its terms added to the term table."""
         self._perdoc.close()
+        if self._runs:  # the rest joins them; otherwise everything is still in memory
+            self._spill()
         writer = self._codec.field_writer(self._storage, self._segment)
-        terms = _TermWriter(writer)
-        current = None
-        for (name, term), postings in self._merged():
-            if name != current:
-                if current is not None:
-                    writer.finish_field()
-                current = name
-                writer.start_field(name, self.schema[name])
-                terms.start_field()
-            terms.add(term, postings)
-        if current is not None:
-            writer.finish_field()
+        split = self._split_key()
+        upper = None
+        if split is not None:
+            upper = _Upper(self.folder, self._merged(split), self.schema)
+        terms = _TermWriter(writer._postfile)
+        table = _TermTable(writer, self.schema)
+        for (name, term), postings in self._merged(None, split):
+            table.add(name, term, *terms.add(postings, table.fixed_size(name)))
+        if upper is not None:
+            upper.append_to(writer._postfile, table, base=terms.offset)
+        table.finish()
         writer.close()
         self._remove_runs()
         self._segment.set_doc_count(self.doc_count)
         TOC(self.schema, [self._segment], 0).write(self._storage, INDEX_NAME)
         shutil.rmtree(self.folder / f"{INDEX_NAME}.tmp", ignore_errors=True)  # the per-doc writer's scratch
+
+    def _split_key(self) -> Key | None:
+        """A key with about as many spilled chunks below it as above (None: nothing to share)."""
+        firsts = sorted(key for _, chunks in self._runs for key, _ in chunks)
+        return firsts[len(firsts) // 2] if len(firsts) > 1 else None
 
     def cancel(self) -> None:
         """Stop without writing an index (the folder is left for the caller to remove)."""
@@ -339,37 +354,32 @@ class SortedSegmentWriter:
         self._remove_runs()
 
     def _remove_runs(self) -> None:
-        for path in self._runs:
+        for path, _ in self._runs:
             path.unlink(missing_ok=True)
         self._runs = []
         self._buffer = {}
 
 
 class _TermWriter:
-    """Writes each term's postings into a ``W3FieldWriter``'s postings file and term table, in the
-    bytes ``W3PostingsWriter`` and ``W3TermInfo`` write (blocks of up to 128 postings, each a pickled
-    header and a pickled, possibly compressed, body), but a block at a time instead of a posting at
-    a time, and without its per-posting checks: most terms have a handful of postings, and Whoosh's
-    fixed cost per term and per posting would dominate the build."""
+    """Writes each term's postings to a postings file in the bytes ``W3PostingsWriter`` writes
+    (blocks of up to 128 postings, each a pickled header and a pickled, possibly compressed,
+    body) and gives the ``W3TermInfo`` to store, but a block at a time instead of a posting at a
+    time, without its per-posting checks: Whoosh's fixed cost per term and per posting would
+    dominate the build (most terms have a handful of postings)."""
 
-    def __init__(self, fieldwriter, blocklimit: int = 128):
-        self._fieldwriter = fieldwriter
-        self._postfile = fieldwriter._postfile
-        self._offset = self._postfile.tell()
+    def __init__(self, postfile, blocklimit: int = 128):
+        self._postfile = postfile
+        self.offset = postfile.tell()
         self._blocklimit = blocklimit
-        self._fixed_size = None
+        self._dumps = _FastPickler()
 
-    def start_field(self) -> None:
-        """Call after the field writer's ``start_field``."""
-        self._fixed_size = self._fieldwriter._format.fixed_value_size()
-        self._key_prefix = pack_ushort(self._fieldwriter._fieldid)
-
-    def add(self, term: bytes, postings: Postings) -> None:
+    def add(self, postings: Postings, fixed_size: int | None) -> tuple[bytes, int, int]:
+        """Write one term's postings; its term info (without the extent), offset and length."""
         docs, weights, lengths = array("I"), array("f"), array("I")
         docs.frombytes(postings[0])
         weights.frombytes(postings[1])
         lengths.frombytes(postings[3])
-        values, fixed_size = postings[2], self._fixed_size
+        values = postings[2]
         count, limit = len(docs), self._blocklimit
         compression = 3 if count >= _COMPRESS_FROM else 0
         chunks = [WHOOSH3_HEADER_MAGIC]
@@ -390,14 +400,14 @@ class _TermWriter:
                 mini_weights = tuple(block_weights)
             deltas = [ids[0]]
             deltas.extend(b - a for a, b in zip(ids, ids[1:]))
-            data = _dumps((tuple(deltas), mini_weights, block_values))
+            data = self._dumps((tuple(deltas), mini_weights, block_values))
             if compression:
                 data = zlib.compress(data, compression)
             block_max_weight = max(max(block_weights), 0)
             block_min = min(block_lengths) if block_lengths else None
             block_max = max(block_lengths) if block_lengths else 0
-            info = _dumps((len(ids), ids[-1], block_max_weight, compression, length_to_byte(block_min),
-                           length_to_byte(block_max)))
+            info = pickle.dumps((len(ids), ids[-1], block_max_weight, compression, length_to_byte(block_min),
+                                 length_to_byte(block_max)), 2)
             size = len(info) + len(data)
             chunks += (pack_int(-size if start + limit >= count else size), info, data)
             total_weight += sum(block_weights)
@@ -411,25 +421,112 @@ class _TermWriter:
         self._postfile.write(written)
         info = _TERM_INFO.pack(False, total_weight, count, length_to_byte(min_length), length_to_byte(max_length),
                                max_weight, docs[0], docs[-1])
-        self._fieldwriter._tindex.add(self._key_prefix + term, info + pack_long(self._offset) + pack_int(len(written)))
-        self._offset += len(written)
+        offset = self.offset
+        self.offset += len(written)
+        return info, offset, len(written)
 
 
-def _dumps(value) -> bytes:
+class _TermTable:
+    """A ``W3FieldWriter``'s term table, filled in (field, term) order."""
+
+    def __init__(self, fieldwriter, schema: Schema):
+        self._writer, self._schema = fieldwriter, schema
+        self._field = None
+        self._prefix = b""
+
+    def fixed_size(self, name: str) -> int | None:
+        return self._schema[name].format.fixed_value_size()
+
+    def add(self, name: str, term: bytes, info: bytes, offset: int, length: int) -> None:
+        if name != self._field:
+            if self._field is not None:
+                self._writer.finish_field()
+            self._writer.start_field(name, self._schema[name])
+            self._field, self._prefix = name, pack_ushort(self._writer._fieldid)
+        self._writer._tindex.add(self._prefix + term, info + pack_long(offset) + pack_int(length))
+
+    def finish(self) -> None:
+        if self._field is not None:
+            self._writer.finish_field()
+
+
+class _Upper:
+    """Terms encoded by a forked child process, into ``upper.pst`` and ``upper.terms`` (chunks of
+    pickled ``(field, term, info, offset, length)``), while the parent encodes the others."""
+
+    def __init__(self, folder: Path, entries: Iterator[tuple[Key, Postings]], schema: Schema):
+        import multiprocessing
+
+        self._postings, self._terms = folder / "upper.pst", folder / "upper.terms"
+        self._child = multiprocessing.get_context("fork").Process(
+            target=self._write, args=(entries, schema), name="zhsearch-whoosh-terms")
+        self._child.start()
+
+    def _write(self, entries, schema: Schema) -> None:
+        fixed = {name: schema[name].format.fixed_value_size() for name in schema.names() if schema[name].format}
+        with open(self._postings, "wb") as postfile, open(self._terms, "wb") as table:
+            terms, rows = _TermWriter(postfile), []
+            for (name, term), postings in entries:
+                rows.append((name, term, *terms.add(postings, fixed[name])))
+                if len(rows) == _SPILL_CHUNK:
+                    pickle.dump(rows, table, protocol=pickle.HIGHEST_PROTOCOL)
+                    rows = []
+            pickle.dump(rows, table, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def append_to(self, postfile, table: _TermTable, base: int) -> None:
+        """Wait for the child; append its postings at offset ``base`` and add its terms to ``table``."""
+        self._child.join()
+        if self._child.exitcode != 0:
+            raise RuntimeError(f"the process writing the upper terms failed (exit code {self._child.exitcode})")
+        with open(self._postings, "rb") as source:
+            while block := source.read(1 << 22):
+                postfile.write(block)
+        with open(self._terms, "rb") as terms:
+            while True:
+                try:
+                    rows = pickle.load(terms)
+                except EOFError:
+                    break
+                for name, term, info, offset, length in rows:
+                    table.add(name, term, info, base + offset, length)
+        self._postings.unlink()
+        self._terms.unlink()
+
+
+class _FastPickler:
     """``pickle.dumps(value, 2)`` without the memo: Whoosh's reader loads the same tuple, and a
     block's values are all distinct objects, so memo entries would only add two bytes each."""
-    out = io.BytesIO()
-    pickler = pickle.Pickler(out, 2)
-    pickler.fast = True
-    pickler.dump(value)
-    return out.getvalue()
+
+    def __init__(self):
+        self._out = io.BytesIO()
+        self._pickler = pickle.Pickler(self._out, 2)
+        self._pickler.fast = True
+
+    def __call__(self, value) -> bytes:
+        out = self._out
+        out.seek(0)
+        out.truncate()
+        self._pickler.dump(value)
+        return out.getvalue()
 
 
-def _read_run(path: Path) -> Iterator[tuple[Key, Postings]]:
+
+def _read_run(path: Path, chunks: list[tuple[Key, int]], low: Key | None, high: Key | None
+              ) -> Iterator[tuple[Key, Postings]]:
+    """A run's entries with keys in ``[low, high)``, starting at the chunk that may hold ``low``."""
+    start = 0
+    if low is not None:
+        i = bisect.bisect_right([key for key, _ in chunks], low) - 1
+        start = chunks[max(i, 0)][1]
     with open(path, "rb") as run:
+        run.seek(start)
         while True:
             try:
                 chunk = pickle.load(run)
             except EOFError:
                 return
-            yield from chunk
+            for entry in chunk:
+                if high is not None and entry[0] >= high:
+                    return
+                if low is None or entry[0] >= low:
+                    yield entry
