@@ -14,7 +14,7 @@ def test_search_returns_the_contract_shape(client, corpus):
     assert body["query"] == "图书馆" and body["page"] == 1 and body["size"] == 2 and body["suggestions"] == []
     assert body["total"] == len(corpus.containing("图书馆")) and len(body["hits"]) == 2
     for hit in body["hits"]:
-        assert set(hit) == {"article_id", "article_title", "paragraph", "kind", "score", "text", "highlight"}
+        assert set(hit) == {"article_id", "article_title", "paragraph", "kind", "score", "text", "highlight", "metadata"}
         assert unescape(re.sub(r"</?mark>", "", hit["highlight"])) == hit["text"]
 
 
@@ -46,7 +46,7 @@ def test_article_endpoint_and_404(client):
     result = client.simulate_get("/api/articles/wire-002", params={"q": "图书室"})
     assert result.status_code == 200
     body = result.json
-    assert set(body) == {"id", "title", "source", "paragraphs"}
+    assert set(body) == {"id", "title", "source", "metadata", "paragraphs"}
     assert body["source"].startswith("test-articles/wire.jsonl")
     assert any("<mark>圖書室</mark>" in p["highlight"] for p in body["paragraphs"])
     missing = client.simulate_get("/api/articles/nope")
@@ -91,8 +91,8 @@ def test_missing_index_is_503_not_a_crash(tmp_path):
     assert result.status_code == 503 and "zhsearch index" in result.json["description"]
 
 
-@pytest.mark.parametrize("path", ["/api/search?q=港口", "/api/articles/wire-001", "/healthz", "/openapi.json", "/",
-                                  "/?q=港口", "/articles/wire-001"])
+@pytest.mark.parametrize("path", ["/api/search?q=港口", "/api/articles/wire-001", "/api/articles/wire-001/related",
+                                  "/healthz", "/openapi.json", "/", "/?q=港口", "/articles/wire-001"])
 def test_head_answers_like_get_without_a_body(client, path):
     get = client.simulate_get(path)
     head = client.simulate_head(path)
