@@ -181,6 +181,7 @@ class MetadataIndex:
         folder = Path(build) / FOLDER
         self.n_articles = n_articles
         self.keys: dict[str, _Key] = {}
+        self._orders: dict[bool, np.ndarray] = {}
         if not (folder / "keys.json").exists():  # a build without metadata
             self.dates = np.full(n_articles, NO_DATE, dtype=np.int64)
             self.days = np.zeros(n_articles, dtype=np.int32)
@@ -234,7 +235,13 @@ class MetadataIndex:
 
     def date_order(self, newest: bool) -> np.ndarray:
         """Per article a number that sorts ascending as the articles' dates do (newest first when
-        ``newest``), undated articles last."""
+        ``newest``), undated articles last. Computed once per build and direction."""
+        found = self._orders.get(newest)
+        if found is None:
+            found = self._orders[newest] = self._date_order(newest)
+        return found
+
+    def _date_order(self, newest: bool) -> np.ndarray:
         dates = np.asarray(self.dates)
         undated = dates == NO_DATE
         key = np.where(undated, 0, dates)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .config import Settings
 from .paragraphs import KINDS
 from .related import MAX_RELATED
+from .searcher import MAX_FACETS, SORTS
 from .suggest import MAX_SUGGESTIONS
 
 OPENAPI_VERSION = "3.0.3"
@@ -25,12 +26,23 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {JSON: {"schema": schema}}}
 
 
+FACETS_PATTERN = rf"^[^,]*(,[^,]*){{0,{MAX_FACETS - 1}}}$"  # at most MAX_FACETS keys
+
+
 def _error(description: str) -> dict:
     return _json(_ref("Error"), description)
 
 
 def _schemas(settings: Settings) -> dict:
     kind = {"type": "string", "enum": list(KINDS), "description": "what the paragraph is in its article"}
+    metadata = {
+        "type": "object",
+        "description": "the article's metadata as written in the input (possibly empty)",
+        "additionalProperties": {"oneOf": [
+            {"type": "string"}, {"type": "number"}, {"type": "boolean"},
+            {"type": "array", "items": {"type": "string"}},
+        ]},
+    }
     return {
         "Error": {
             "type": "object",
@@ -45,8 +57,9 @@ def _schemas(settings: Settings) -> dict:
         "Hit": {
             "type": "object",
             "description": "One matching paragraph.",
-            "required": ["article_id", "article_title", "paragraph", "kind", "score", "text", "highlight"],
+            "required": ["article_id", "article_title", "paragraph", "kind", "score", "text", "highlight", "metadata"],
             "properties": {
+                "metadata": metadata,
                 "article_id": {"type": "string", "minLength": 1},
                 "article_title": {"type": "string"},
                 "paragraph": {"type": "integer", "minimum": 1, "description": "1-based paragraph number"},
@@ -77,6 +90,15 @@ def _schemas(settings: Settings) -> dict:
                     "description": ("did-you-mean, best first, when the query (or a term of it) finds nothing: "
                                     "whole queries, each of which finds something; otherwise empty"),
                 },
+                "facets": {
+                    "type": "object",
+                    "description": "with `facets=`: per key asked for, its values with their exact counts of "
+                                   "matching paragraphs, most frequent first (at most 50)",
+                    "additionalProperties": {"type": "array", "maxItems": 50, "items": {
+                        "type": "object", "required": ["value", "count"], "additionalProperties": False,
+                        "properties": {"value": {"oneOf": [{"type": "string"}, {"type": "boolean"}]},
+                                       "count": {"type": "integer", "minimum": 1}}}},
+                },
             },
             "additionalProperties": False,
         },
@@ -93,8 +115,9 @@ def _schemas(settings: Settings) -> dict:
         },
         "Article": {
             "type": "object",
-            "required": ["id", "title", "source", "paragraphs"],
+            "required": ["id", "title", "source", "metadata", "paragraphs"],
             "properties": {
+                "metadata": metadata,
                 "id": {"type": "string", "minLength": 1},
                 "title": {"type": "string"},
                 "source": {"type": "string", "description": "where the article was read from"},
@@ -173,6 +196,12 @@ def openapi_document(settings: Settings) -> dict:
                         {"name": "size", "in": "query", "required": False,
                          "schema": {"type": "integer", "minimum": 1, "maximum": settings.max_page_size,
                                     "default": 10}},
+                        {"name": "sort", "in": "query", "required": False,
+                         "description": "relevance, or by the article's `date` (undated last)",
+                         "schema": {"type": "string", "enum": list(SORTS), "default": "relevance"}},
+                        {"name": "facets", "in": "query", "required": False,
+                         "description": "comma-separated metadata keys (and `year`, `month` of `date`) to count",
+                         "schema": {"type": "string", "pattern": FACETS_PATTERN}},
                     ],
                     "responses": {
                         "200": _json(_ref("SearchResult"), "one page of hits and the exact total"),

@@ -29,10 +29,15 @@ from .query import TITLE, BadQuery, ParsedQuery, Unit, parse
 from .paragraphs import KINDS
 from .normalize import Folded
 from .suggest import Suggester, Vocabulary
+from .metadata_index import MetadataIndex
+from .query import DateRange
+from .synonyms import FILE_NAME as SYNONYMS, Synonyms, read_synonyms
 from .store import ARTICLES, GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta
 
 __all__ = ["ArticleNotFound", "BadQuery", "IndexMissing", "Searcher"]
 
+SORTS = ("relevance", "newest", "oldest")
+MAX_FACETS = 8
 RELATED_CACHE = 256  # articles whose key terms and related articles a build keeps at hand
 
 # Added once per term whose match in a paragraph is one of jieba's words there, so whole-word
@@ -59,6 +64,8 @@ class _Live:
     kinds: np.ndarray  # paragraph id → position in paragraphs.KINDS
     in_place: np.ndarray  # paragraph id → 1 when its text folds in place
     meta: dict
+    metadata: MetadataIndex = None  # per-article metadata arrays: filters, dates, facets
+    synonyms: Synonyms = field(default_factory=Synonyms)  # the build's synonym groups
     article_index: np.ndarray = None  # paragraph id → position in ``articles``
     positions: dict = None  # article id → position in ``articles``
     suggester: Suggester = None  # did-you-mean, built on the first zero-hit query
@@ -85,7 +92,9 @@ class _Live:
                 or len(articles) != len(grams.article_starts)):
             searcher.close()
             raise IndexMissing(f"the index at {build} is incomplete; run `zhsearch index`")
-        return cls(searcher, grams, articles, kinds, in_place, meta)
+        metadata = MetadataIndex(build, len(articles))
+        synonyms = read_synonyms(build / SYNONYMS, lambda problem: None)  # reported when it was built
+        return cls(searcher, grams, articles, kinds, in_place, meta, metadata, synonyms)
 
     def paragraph(self, gid: int) -> dict:
         """Paragraph ``gid``: its article's id and title, its number in the article, kind, text."""
@@ -189,28 +198,43 @@ class Searcher:
 
     # -- public API -----------------------------------------------------------------------------
 
-    def parse(self, q: str) -> ParsedQuery:
-        """Parse ``q`` under the configured limits (raises :class:`BadQuery`)."""
-        return parse(q, max_chars=self.settings.max_query_chars, max_terms=self.settings.max_query_terms)
+    def parse(self, q: str, live: _Live | None = None) -> ParsedQuery:
+        """Parse ``q`` under the configured limits (raises :class:`BadQuery`); with the live build,
+        its metadata keys are filters and its synonym groups widen bare terms."""
+        extra = {} if live is None else {"filter_keys": live.metadata.filter_keys(), "synonyms": live.synonyms}
+        return parse(q, max_chars=self.settings.max_query_chars, max_terms=self.settings.max_query_terms, **extra)
 
-    def search(self, q: str, page: int = 1, size: int = 10) -> dict:
-        """One page of matching paragraphs, best first, with the exact total."""
+    def search(self, q: str, page: int = 1, size: int = 10, *, sort: str = "relevance",
+               facets: tuple[str, ...] = ()) -> dict:
+        """One page of matching paragraphs, best first (or newest / oldest first), with the exact
+        total, and with ``facets`` the exact count of matching paragraphs per value of each key."""
         started = time.perf_counter()
         if page < 1 or not 1 <= size <= self.settings.max_page_size:
             raise BadQuery(f"page must be ≥ 1 and size between 1 and {self.settings.max_page_size}")
-        parsed = self.parse(q)
-        hits: list[dict] = []
-        suggestions: list[str] = []
-        total = 0
+        if sort not in SORTS:
+            raise BadQuery(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        if len(facets) > MAX_FACETS:
+            raise BadQuery(f"at most {MAX_FACETS} facets")
+        parsed = self.parse(q)  # the limits, before the index is needed
+        live = None
         if not parsed.is_empty:
             live = self._current()
+            parsed = self.parse(q, live)
+        hits: list[dict] = []
+        suggestions: list[str] = []
+        facet_counts = {key: [] for key in facets}
+        total = 0
+        if not parsed.is_empty:
             gids, scores = evaluate(live, parsed)
             total = len(gids)
             if not total:
                 suggestions = self._suggest(live, q, parsed)
+            elif facets:
+                per_article = np.bincount(live.article_index[gids], minlength=len(live.articles))
+                facet_counts = {key: live.metadata.facet(key, per_article) for key in facets}
             offset = (page - 1) * size
             if offset < total:
-                order = np.lexsort((gids, -scores))[offset : offset + size]  # best first, then index order
+                order = _order(live, gids, scores, sort)[offset : offset + size]
                 keys = parsed.highlight_keys()
                 for i in order.tolist():
                     gid = int(gids[i])
@@ -223,23 +247,28 @@ class Searcher:
                         "score": round(float(scores[i]), 4),
                         "text": paragraph["text"],
                         "highlight": live.highlight(gid, paragraph["text"], keys),
+                        "metadata": live.metadata.of_article(int(live.article_index[gid])),
                     })
-        return {
+        result = {
             "query": q,
             "total": total,
             "page": page,
             "size": size,
-            "took_ms": round((time.perf_counter() - started) * 1000, 2),
+            "took_ms": 0.0,
             "hits": hits,
             "suggestions": suggestions,
         }
+        if facets:
+            result["facets"] = facet_counts
+        result["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        return result
 
     def _suggest(self, live: _Live, q: str, parsed: ParsedQuery) -> list[str]:
         """Did-you-mean for a query that finds nothing: whole queries that find something."""
 
         def query_finds(suggestion: str) -> bool:
             try:
-                return len(evaluate(live, self.parse(suggestion))[0]) > 0
+                return len(evaluate(live, self.parse(suggestion, live))[0]) > 0
             except BadQuery:
                 return False
 
@@ -251,8 +280,8 @@ class Searcher:
 
     def article(self, article_id: str, q: str | None = None) -> dict:
         """A whole article's paragraphs in order; with ``q``, each with its highlight."""
-        keys = self.parse(q).highlight_keys() if q else None
         live = self._current()
+        keys = self.parse(q, live).highlight_keys() if q else None
         position = self._position(live, article_id)
         _, title, source = live.articles[position]
         paragraphs = []
@@ -262,7 +291,8 @@ class Searcher:
             if keys is not None:
                 paragraph["highlight"] = live.highlight(gid, found["text"], keys)
             paragraphs.append(paragraph)
-        return {"id": article_id, "title": title, "source": source, "paragraphs": paragraphs}
+        return {"id": article_id, "title": title, "source": source, "metadata": live.metadata.of_article(position),
+                "paragraphs": paragraphs}
 
     def related(self, article_id: str, size: int = 5) -> dict:
         """The ``size`` articles most like ``article_id``, best first (Whoosh's more-like-this over
@@ -346,4 +376,28 @@ def evaluate(live: _Live, parsed: ParsedQuery) -> Scored:
         excluded = match_unit(live, unit)[0]
         keep = ~np.isin(result[0], excluded)
         result = (result[0][keep], result[1][keep])
+    if parsed.filters and len(result[0]):
+        keep = _articles_kept(live, parsed)[live.article_index[result[0]]]
+        result = (result[0][keep], result[1][keep])
     return result
+
+
+def _articles_kept(live: _Live, parsed: ParsedQuery) -> np.ndarray:
+    """Boolean mask over articles: those every filter of ``parsed`` keeps."""
+    kept = np.ones(len(live.articles), dtype=bool)
+    for f in parsed.filters:
+        if isinstance(f, DateRange):
+            mask = live.metadata.articles_dated(f.first, f.last)
+        else:
+            mask = live.metadata.articles_with(f.key, f.value)
+        kept &= ~mask if f.negated else mask
+    return kept
+
+
+def _order(live: _Live, gids: np.ndarray, scores: np.ndarray, sort: str) -> np.ndarray:
+    """Positions of ``gids`` in result order: best first, or by their article's date (undated last),
+    ties by score; index order last."""
+    if sort == "relevance":
+        return np.lexsort((gids, -scores))
+    dates = live.metadata.date_order(newest=sort == "newest")[live.article_index[gids]]
+    return np.lexsort((gids, -scores, dates))

@@ -41,9 +41,16 @@ class SearchResource:
         q = req.get_param("q", default="")
         page = req.get_param_as_int("page", min_value=1, max_value=self.settings.max_page, default=1)
         size = req.get_param_as_int("size", min_value=1, max_value=self.settings.max_page_size, default=10)
-        resp.media = self.searcher.search(q, page=page, size=size)
+        resp.media = self.searcher.search(q, page=page, size=size, **search_options(req))
 
     on_head = on_get  # the same headers, no body (Falcon drops it)
+
+
+def search_options(req) -> dict:
+    """The search options of a request beside q, page and size: ``sort`` and ``facets``."""
+    facets = [key.strip() for value in req.get_param_as_list("facets", default=[]) for key in value.split(",")
+              if key.strip()]
+    return {"sort": req.get_param("sort", default="relevance"), "facets": tuple(dict.fromkeys(facets))}
 
 
 class ArticleResource:

@@ -89,7 +89,8 @@ def test_schemas_are_strict(app_settings):
     document = openapi_document(app_settings)
     list(_strict_objects(document["components"]["schemas"]))
     hit = document["components"]["schemas"]["Hit"]
-    assert set(hit["required"]) == {"article_id", "article_title", "paragraph", "kind", "score", "text", "highlight"}
+    assert set(hit["required"]) == {"article_id", "article_title", "paragraph", "kind", "score", "text", "highlight",
+                                    "metadata"}
     result = document["components"]["schemas"]["SearchResult"]
     assert set(result["required"]) == {"query", "total", "page", "size", "took_ms", "hits", "suggestions"}
 
