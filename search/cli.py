@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the API's JSON")
     p.add_argument("--size", type=int, default=10)
     p.add_argument("--page", type=int, default=1)
+    p.add_argument("--sort", choices=("relevance", "newest", "oldest"), default="relevance",
+                   help="by relevance (default), or by the article's date")
+    p.add_argument("--facets", default="", metavar="KEY[,KEY…]",
+                   help="count the matching paragraphs per value of these metadata keys (and year, month)")
     return parser
 
 
@@ -127,7 +131,8 @@ def _query(args, settings: Settings) -> int:
 
     searcher = Searcher(settings)
     try:
-        result = searcher.search(args.q, page=args.page, size=args.size)
+        facets = tuple(dict.fromkeys(key.strip() for key in args.facets.split(",") if key.strip()))
+        result = searcher.search(args.q, page=args.page, size=args.size, sort=args.sort, facets=facets)
     except (BadQuery, IndexMissing) as error:
         print(f"zhsearch query: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -139,9 +144,12 @@ def _query(args, settings: Settings) -> int:
     print(f"{result['total']} paragraphs match {result['query']!r} ({result['took_ms']} ms)")
     if result["suggestions"]:
         print("did you mean (您是不是要找): " + "  ·  ".join(result["suggestions"]))
+    for key, values in result.get("facets", {}).items():
+        print(f"{key}: " + ("  ".join(f"{v['value']} ({v['count']})" for v in values) or "—"))
     for i, hit in enumerate(result["hits"], start=(result["page"] - 1) * result["size"] + 1):
+        about = " · ".join(str(hit["metadata"][k]) for k in ("date", "source") if k in hit.get("metadata", {}))
         print(f"\n{i}. {hit['article_title'] or hit['article_id']} · #{hit['paragraph']} {hit['kind']}"
-              f"  [{hit['article_id']}]")
+              f"  [{hit['article_id']}]" + (f"  {about}" if about else ""))
         print("   " + _terminal_marks(hit["highlight"], sys.stdout.isatty()))
     return 0
 

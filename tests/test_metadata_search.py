@@ -145,3 +145,20 @@ def test_the_api_takes_sort_and_facets_and_refuses_a_bad_sort(corpus) -> None:
     bad = client.simulate_get("/api/search", params={"q": "芯片", "sort": "sideways"})
     assert bad.status_code == 400 and "sort" in bad.json["description"]
     assert date_bounds("2024") == (20240000, 20249999)
+
+
+def test_the_cli_takes_sort_and_facets(corpus, capsys) -> None:
+    from search import cli
+
+    _, articles, settings = corpus
+    code = cli.main(["query", "--index", str(settings.index_dir), "--sort", "newest", "--facets", "source,year",
+                     "--size", "3", "芯片"], environ={})
+    out, _ = capsys.readouterr()
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[1].startswith("source: ") and lines[2].startswith("year: ")
+    newest = max((a for a in articles if "date" in a.metadata and any("芯片" in p.text for p in a.paragraphs)),
+                 key=lambda a: a.metadata["date"])
+    assert f"[{newest.id}]  {newest.metadata['date']} · {newest.metadata['source']}" in out
+    code = cli.main(["query", "--index", str(settings.index_dir), "--json", "--facets", "month", "芯片"], environ={})
+    assert code == 0 and "month" in json.loads(capsys.readouterr().out)["facets"]
