@@ -41,7 +41,7 @@ from .whoosh_writer import CompactCharacters, DocumentBatch, Item, SortedSegment
 
 Document = tuple[dict, dict[str, list[Item]]]  # a Whoosh document: values, items (whoosh_writer)
 
-_BATCH = 64  # articles per job sent to a worker process
+_BATCH = 256  # articles per job sent to a worker process (fewer, larger batches: fewer terms to pass on)
 
 
 class BuildFailed(RuntimeError):

@@ -158,18 +158,18 @@ def _replayed_items(fmt, spans) -> list[Item]:
             for word, freq, weight, value in fmt.word_values("", replay, mode="index")]
 
 
-# Postings of one term in document order: numbers, weights, encoded values, field lengths (the
-# numbers, weights and lengths as the bytes of array("I")/array("f")). A plain tuple: it crosses
-# process boundaries and is spilled to disk, and a class would be pickled with every instance.
-Postings = tuple[bytes, bytes, list[bytes], bytes]
+# Postings of one term in document order: numbers, weights, the encoded values one after another
+# and their sizes, field lengths (numbers, sizes and lengths as the bytes of array("I"), weights of
+# array("f")). A plain tuple of bytes: it crosses process boundaries and is spilled to disk, where
+# a class, or one object per value, would be pickled again and again.
+Postings = tuple[bytes, bytes, bytes, bytes, bytes]
 
 
 def _join(parts: Sequence[Postings]) -> Postings:
     """One term's postings from consecutive parts."""
     if len(parts) == 1:
         return parts[0]
-    return (b"".join(p[0] for p in parts), b"".join(p[1] for p in parts),
-            [v for p in parts for v in p[2]], b"".join(p[3] for p in parts))
+    return tuple(b"".join(column) for column in zip(*parts))
 
 
 @dataclass
@@ -225,8 +225,8 @@ class DocumentBatch:
             for term in sorted(by_term):
                 docs, weights, values, lengths = zip(*by_term[term])
                 keys.append((name, term))
-                postings.append((array("I", docs).tobytes(), array("f", weights).tobytes(), list(values),
-                                 array("I", lengths).tobytes()))
+                postings.append((array("I", docs).tobytes(), array("f", weights).tobytes(), b"".join(values),
+                                 array("I", map(len, values)).tobytes(), array("I", lengths).tobytes()))
         return cls(first, stored, keys, postings)
 
 
@@ -276,7 +276,7 @@ class SortedSegmentWriter:
                 buffer[key] = [postings]
             else:
                 parts.append(postings)
-            self._buffered += len(postings[2])
+            self._buffered += len(postings[0]) >> 2
         if self._buffered >= self._budget:
             self._spill()
 
@@ -375,11 +375,17 @@ class _TermWriter:
 
     def add(self, postings: Postings, fixed_size: int | None) -> tuple[bytes, int, int]:
         """Write one term's postings; its term info (without the extent), offset and length."""
-        docs, weights, lengths = array("I"), array("f"), array("I")
+        docs, weights, sizes, lengths = array("I"), array("f"), array("I"), array("I")
         docs.frombytes(postings[0])
         weights.frombytes(postings[1])
-        lengths.frombytes(postings[3])
-        values = postings[2]
+        joined = postings[2]
+        sizes.frombytes(postings[3])
+        lengths.frombytes(postings[4])
+        if fixed_size is None or fixed_size < 0:  # values of their own sizes: cut them apart
+            values, at = [], 0
+            for size in sizes:
+                values.append(joined[at : at + size])
+                at += size
         count, limit = len(docs), self._blocklimit
         compression = 3 if count >= _COMPRESS_FROM else 0
         chunks = [WHOOSH3_HEADER_MAGIC]
@@ -390,9 +396,10 @@ class _TermWriter:
             block_lengths = [n for n in lengths[start : start + limit] if n]
             if fixed_size == 0:
                 block_values = None
-            else:
-                block_values = [v for v in values[start : start + limit] if v]
-                block_values = tuple(block_values) if fixed_size is None or fixed_size < 0 else b"".join(block_values)
+            elif fixed_size is None or fixed_size < 0:
+                block_values = tuple(v for v in values[start : start + limit] if v)
+            else:  # values of one size, stored joined
+                block_values = joined[start * fixed_size : (start + limit) * fixed_size]
             first_weight = block_weights[0]
             if all(w == first_weight for w in block_weights):
                 mini_weights = None if first_weight == 1.0 else first_weight
