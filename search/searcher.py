@@ -24,6 +24,7 @@ from . import analysis, related
 from .config import Settings
 from .grams import GramIndex
 from .mapped_whoosh import open_index
+from .explain import explain_hit
 from .highlight import highlight
 from .query import TITLE, BadQuery, ParsedQuery, Unit, parse
 from .paragraphs import KINDS
@@ -38,6 +39,7 @@ __all__ = ["ArticleNotFound", "BadQuery", "IndexMissing", "Searcher"]
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_FACETS = 8
+GROUP_PARAGRAPHS = 3  # a grouped hit's best paragraphs
 RELATED_CACHE = 256  # articles whose key terms and related articles a build keeps at hand
 
 # Added once per term whose match in a paragraph is one of jieba's words there, so whole-word
@@ -205,9 +207,12 @@ class Searcher:
         return parse(q, max_chars=self.settings.max_query_chars, max_terms=self.settings.max_query_terms, **extra)
 
     def search(self, q: str, page: int = 1, size: int = 10, *, sort: str = "relevance",
-               facets: tuple[str, ...] = ()) -> dict:
+               facets: tuple[str, ...] = (), group: str | None = None, explain: bool = False) -> dict:
         """One page of matching paragraphs, best first (or newest / oldest first), with the exact
-        total, and with ``facets`` the exact count of matching paragraphs per value of each key."""
+        total, and with ``facets`` the exact count of matching paragraphs per value of each key.
+
+        ``group="article"`` pages through articles instead (each with its matching-paragraph count
+        and its best paragraphs); ``explain`` tells, per hit and term, why it matched and scored."""
         started = time.perf_counter()
         if page < 1 or not 1 <= size <= self.settings.max_page_size:
             raise BadQuery(f"page must be ≥ 1 and size between 1 and {self.settings.max_page_size}")
@@ -215,6 +220,9 @@ class Searcher:
             raise BadQuery(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         if len(facets) > MAX_FACETS:
             raise BadQuery(f"at most {MAX_FACETS} facets")
+        if group not in (None, "paragraph", "article"):
+            raise BadQuery(f"group must be article or paragraph, not {group!r}")
+        by_article = group == "article"
         parsed = self.parse(q)  # the limits, before the index is needed
         live = None
         if not parsed.is_empty:
@@ -223,7 +231,7 @@ class Searcher:
         hits: list[dict] = []
         suggestions: list[str] = []
         facet_counts = {key: [] for key in facets}
-        total = 0
+        total = articles = 0
         if not parsed.is_empty:
             gids, scores = evaluate(live, parsed)
             total = len(gids)
@@ -233,22 +241,13 @@ class Searcher:
                 per_article = np.bincount(live.article_index[gids], minlength=len(live.articles))
                 facet_counts = {key: live.metadata.facet(key, per_article) for key in facets}
             offset = (page - 1) * size
-            if offset < total:
-                order = _order(live, gids, scores, sort)[offset : offset + size]
-                keys = parsed.highlight_keys()
-                for i in order.tolist():
-                    gid = int(gids[i])
-                    paragraph = live.paragraph(gid)
-                    hits.append({
-                        "article_id": paragraph["article_id"],
-                        "article_title": paragraph["article_title"],
-                        "paragraph": paragraph["n"],
-                        "kind": paragraph["kind"],
-                        "score": round(float(scores[i]), 4),
-                        "text": paragraph["text"],
-                        "highlight": live.highlight(gid, paragraph["text"], keys),
-                        "metadata": live.metadata.of_article(int(live.article_index[gid])),
-                    })
+            hit = _HitMaker(live, parsed, gids, scores, explain)
+            if by_article and total:
+                ranked, paragraphs_of = _articles_ranked(live, gids, _order(live, gids, scores, sort))
+                articles = len(ranked)
+                hits = [hit.article(position, *paragraphs_of(position)) for position in ranked[offset:offset + size].tolist()]
+            elif offset < total:
+                hits = [hit(i) for i in _order(live, gids, scores, sort)[offset : offset + size].tolist()]
         result = {
             "query": q,
             "total": total,
@@ -260,6 +259,8 @@ class Searcher:
         }
         if facets:
             result["facets"] = facet_counts
+        if by_article:
+            result["articles"] = articles
         result["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return result
 
@@ -336,18 +337,92 @@ Scored = tuple[np.ndarray, np.ndarray]  # (sorted unique paragraph gids, their s
 
 def match_unit(live: _Live, unit: Unit) -> Scored:
     """Paragraphs containing one term or phrase, scored BM25 plus the whole-word bonus."""
+    gids, bm25, whole = unit_scores(live, unit)
+    return gids, bm25 + WHOLE_WORD_BONUS * whole if whole is not None else bm25
+
+
+def unit_scores(live: _Live, unit: Unit) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Paragraphs containing one term or phrase, their BM25, and whether it is a whole word there
+    (None when it is not looked at: a title term, or no paragraph holds it)."""
     if unit.field == TITLE:
         gids = live.grams.find_in_titles(unit.key)
-        return gids, np.zeros(len(gids))
+        return gids, np.zeros(len(gids)), None
     matches = live.grams.find(unit.key)
     scores = live.grams.bm25(matches)
     words = list(dict.fromkeys(analysis.cut(unit.normalized)))
-    if len(matches.gids) and words:
-        # Among paragraphs holding the unit, those where all its words are words of the
-        # paragraph: "a run of whole words" without storing word positions.
-        whole = np.isin(matches.gids, live.grams.with_words(words), assume_unique=True)
-        scores = scores + WHOLE_WORD_BONUS * whole
-    return matches.gids, scores
+    if not (len(matches.gids) and words):
+        return matches.gids, scores, None
+    # Among paragraphs holding the unit, those where all its words are words of the
+    # paragraph: "a run of whole words" without storing word positions.
+    return matches.gids, scores, np.isin(matches.gids, live.grams.with_words(words), assume_unique=True)
+
+
+class _HitMaker:
+    """Builds the hits of one page: paragraph, highlight, metadata and, when asked, the explanation."""
+
+    def __init__(self, live: _Live, parsed: ParsedQuery, gids: np.ndarray, scores: np.ndarray, explain: bool):
+        self.live, self.gids, self.scores = live, gids, scores
+        self.keys = parsed.highlight_keys()
+        self.units = list(dict.fromkeys(unit for group in parsed.groups for unit in group)) if explain else None
+        self._unit_scores: dict = {}
+
+    def __call__(self, i: int) -> dict:
+        """The hit of ``gids[i]``."""
+        live, gid = self.live, int(self.gids[i])
+        paragraph = live.paragraph(gid)
+        position = int(live.article_index[gid])
+        hit = {
+            "article_id": paragraph["article_id"],
+            "article_title": paragraph["article_title"],
+            "paragraph": paragraph["n"],
+            "kind": paragraph["kind"],
+            "score": round(float(self.scores[i]), 4),
+            "text": paragraph["text"],
+            "highlight": live.highlight(gid, paragraph["text"], self.keys),
+            "metadata": live.metadata.of_article(position),
+        }
+        if self.units is not None:
+            hit["explain"] = explain_hit(paragraph["text"], live.articles[position][1], self.units,
+                                         [self._parts(unit, gid) for unit in self.units], float(self.scores[i]))
+        return hit
+
+    def article(self, position: int, total: int, best: list[int]) -> dict:
+        """The grouped hit of article ``position``: its ``total`` matching paragraphs and the best
+        of them (``best``: indexes into gids, best first)."""
+        article_id, title, _ = self.live.articles[position]
+        return {"article_id": article_id, "article_title": title,
+                "metadata": self.live.metadata.of_article(position),
+                "score": round(float(self.scores[best[0]]), 4), "total": total,
+                "paragraphs": [self(i) for i in best]}
+
+    def _parts(self, unit: Unit, gid: int) -> tuple[float, float, bool]:
+        found = self._unit_scores.get(unit)
+        if found is None:
+            found = self._unit_scores[unit] = unit_scores(self.live, unit)
+        gids, bm25, whole = found
+        at = int(np.searchsorted(gids, gid))
+        if at >= len(gids) or gids[at] != gid:
+            return 0.0, 0.0, False
+        is_whole = bool(whole[at]) if whole is not None else False
+        return float(bm25[at]), WHOLE_WORD_BONUS if is_whole else 0.0, is_whole
+
+
+def _articles_ranked(live: _Live, gids: np.ndarray, order: np.ndarray):
+    """The matching articles in the order of their best paragraph, and a function giving an
+    article's number of matching paragraphs and the indexes into ``gids`` of its best
+    ``GROUP_PARAGRAPHS``, best first."""
+    articles = live.article_index[gids[order]]
+    found, first = np.unique(articles, return_index=True)
+    ranked = found[np.argsort(first, kind="stable")]
+    grouped = order[np.argsort(articles, kind="stable")]  # by article, best first within each
+    counts = np.bincount(articles, minlength=len(live.articles))
+    starts = np.cumsum(counts) - counts
+
+    def paragraphs_of(position: int) -> tuple[int, list[int]]:
+        count = int(counts[position])
+        return count, grouped[starts[position]: starts[position] + min(GROUP_PARAGRAPHS, count)].tolist()
+
+    return ranked, paragraphs_of
 
 
 def _union(parts: list[Scored]) -> Scored:

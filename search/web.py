@@ -47,10 +47,25 @@ class SearchResource:
 
 
 def search_options(req) -> dict:
-    """The search options of a request beside q, page and size: ``sort`` and ``facets``."""
+    """The search options of a request beside q, page and size: ``sort``, ``facets``, ``group``, ``explain``."""
     facets = [key.strip() for value in req.get_param_as_list("facets", default=[]) for key in value.split(",")
               if key.strip()]
-    return {"sort": req.get_param("sort", default="relevance"), "facets": tuple(dict.fromkeys(facets))}
+    return {"sort": req.get_param("sort", default="relevance"), "facets": tuple(dict.fromkeys(facets)),
+            "group": req.get_param("group", default=None),
+            "explain": _flag(req, "explain")}
+
+
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def _flag(req, name: str) -> bool:
+    """A boolean query parameter: absent is false; a value that is no boolean is a 400."""
+    value = req.get_param(name)
+    if value is None or value.lower() in _FALSE:
+        return False
+    if value.lower() in _TRUE:
+        return True
+    raise falcon.HTTPInvalidParam("expected true or false", name)
 
 
 class ArticleResource:
@@ -131,6 +146,7 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> falcon.A
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(dumps=orjson.dumps,
                                                                                  loads=orjson.loads)
     app.req_options.strip_url_path_trailing_slash = True
+    app.req_options.keep_blank_qs_values = True  # `page=` is a bad page, not a missing one
     app.set_error_serializer(_serialize_error)
     app.add_route("/api/search", SearchResource(searcher, settings))
     app.add_route("/api/articles/{article_id}", ArticleResource(searcher))
