@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="by relevance (default), or by the article's date")
     p.add_argument("--facets", default="", metavar="KEY[,KEY…]",
                    help="count the matching paragraphs per value of these metadata keys (and year, month)")
+    p.add_argument("--group", choices=("paragraph", "article"), default="paragraph",
+                   help="one result per article (its best paragraphs) instead of per paragraph")
+    p.add_argument("--explain", action="store_true", help="show why each paragraph matched and scored as it did")
     return parser
 
 
@@ -132,7 +135,8 @@ def _query(args, settings: Settings) -> int:
     searcher = Searcher(settings)
     try:
         facets = tuple(dict.fromkeys(key.strip() for key in args.facets.split(",") if key.strip()))
-        result = searcher.search(args.q, page=args.page, size=args.size, sort=args.sort, facets=facets)
+        result = searcher.search(args.q, page=args.page, size=args.size, sort=args.sort, facets=facets,
+                                 group=args.group, explain=args.explain)
     except (BadQuery, IndexMissing) as error:
         print(f"zhsearch query: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -146,12 +150,37 @@ def _query(args, settings: Settings) -> int:
         print("did you mean (您是不是要找): " + "  ·  ".join(result["suggestions"]))
     for key, values in result.get("facets", {}).items():
         print(f"{key}: " + ("  ".join(f"{v['value']} ({v['count']})" for v in values) or "—"))
+    color = sys.stdout.isatty()
+    if "articles" in result:
+        print(f"in {result['articles']} articles")
     for i, hit in enumerate(result["hits"], start=(result["page"] - 1) * result["size"] + 1):
         about = " · ".join(str(hit["metadata"][k]) for k in ("date", "source") if k in hit.get("metadata", {}))
+        if "paragraphs" in hit:  # grouped by article
+            print(f"\n{i}. {hit['article_title'] or hit['article_id']}  [{hit['article_id']}]"
+                  f"  {hit['total']} paragraphs" + (f"  {about}" if about else ""))
+            for paragraph in hit["paragraphs"]:
+                print(f"   #{paragraph['paragraph']} " + _terminal_marks(paragraph["highlight"], color))
+            continue
         print(f"\n{i}. {hit['article_title'] or hit['article_id']} · #{hit['paragraph']} {hit['kind']}"
               f"  [{hit['article_id']}]" + (f"  {about}" if about else ""))
-        print("   " + _terminal_marks(hit["highlight"], sys.stdout.isatty()))
+        print("   " + _terminal_marks(hit["highlight"], color))
+        for line in _explanation(hit.get("explain")):
+            print("     " + line)
     return 0
+
+
+def _explanation(explain: dict | None) -> list[str]:
+    """Lines telling why a hit matched: per term, word or substring, score parts, jieba's words around it."""
+    if not explain:
+        return []
+    lines = []
+    for term in explain["terms"]:
+        score = term["score"]
+        lines.append(f"{term['term']!r}: {term['match']} match, {len(term['occurrences'])}× "
+                     f"(bm25 {score['bm25']:.2f} + whole-word {score['whole_word_bonus']:.0f})")
+        if term.get("words"):
+            lines.append("  " + " / ".join(f"[{w['text']}]" if w["in_match"] else w["text"] for w in term["words"]))
+    return lines
 
 
 def _terminal_marks(highlight: str, color: bool) -> str:

@@ -90,3 +90,17 @@ def test_the_api_groups_and_explains_and_refuses_a_bad_group(client) -> None:
     plain = client.simulate_get("/api/search", params={"q": "联合国"})
     assert all("explain" not in h for h in plain.json["hits"]) and "articles" not in plain.json
     assert client.simulate_get("/api/search", params={"q": "联合国", "group": "sideways"}).status_code == 400
+
+
+def test_the_cli_groups_and_explains(corpus, capsys) -> None:
+    from search import cli
+
+    index = str(corpus.settings.index_dir)
+    assert cli.main(["query", "--index", index, "--group", "article", "联合国"], environ={}) == 0
+    out = capsys.readouterr().out
+    grouped = corpus.searcher.search("联合国", group="article")
+    assert f"in {grouped['articles']} articles" in out
+    assert f"[{grouped['hits'][0]['article_id']}]  {grouped['hits'][0]['total']} paragraphs" in out
+    assert cli.main(["query", "--index", index, "--explain", "--size", "1", "秘书长"], environ={}) == 0
+    out = capsys.readouterr().out
+    assert "'秘书长': word match" in out and "[秘书长]" in out
