@@ -72,6 +72,25 @@ def _fast_cut():
     return rjieba.cut
 
 
+def add_user_words(entries) -> None:
+    """Add words of a user dictionary (``(normalised word, freq or None, tag or None)``, see
+    :mod:`search.userdict`) to jieba and rjieba alike: both get the same frequency (jieba's
+    suggestion when none is given), so they keep cutting the same. A word stays for the life of
+    the process."""
+    tokenizer = segmenter()
+    fast = _fast_cut()
+    for word, freq, tag in entries:
+        if freq is None:
+            freq = max(1, tokenizer.suggest_freq(word, tune=False))
+        if tokenizer.FREQ.get(word) == freq:  # already there (the same build opened again)
+            continue
+        tokenizer.add_word(word, freq, tag)
+        if fast is not None:
+            import rjieba
+
+            rjieba.add_word(word, freq, tag)
+
+
 def warm_up() -> None:
     """Load the dictionaries and tables now rather than on the first request."""
     segmenter()

@@ -33,6 +33,8 @@ from . import analysis
 from .config import Settings
 from .grams import GramIndexBuilder
 from .metadata_index import WHOOSH_FIELDS, MetadataIndexBuilder, whoosh_values
+from .synonyms import FILE_NAME as SYNONYMS, read_synonyms
+from .userdict import FILE_NAME as USERDICT, read_user_dictionary
 from .normalize import folds_in_place, skeleton
 from .paragraphs import KINDS, Article, InputProblem, read_articles
 from .postings import NpyAppender
@@ -203,6 +205,7 @@ def build_index(
         writer = None
         try:
             analysis.warm_up()  # before the workers fork, so they share the dictionaries
+            _dictionaries(Path(settings.seeds_dir), build, on_problem)
             writer = SortedSegmentWriter(build, _schema())
             grams = GramIndexBuilder(build / GRAMS)
             metadata = MetadataIndexBuilder(build)
@@ -263,6 +266,18 @@ def _add_articles(writer: SortedSegmentWriter, grams: GramIndexBuilder, metadata
     kinds.close()
     in_place.close()
     return n_articles, n_paragraphs, n_chars
+
+
+def _dictionaries(seeds: Path, build: Path, on_problem: Callable[[InputProblem], None]) -> None:
+    """The seeds' user dictionary and synonyms: checked (bad lines reported), the words added to
+    jieba before the workers fork, and both copied into the build, which the searcher reads."""
+    for name, read in ((USERDICT, read_user_dictionary), (SYNONYMS, read_synonyms)):
+        source = seeds / name
+        if source.is_file():
+            found = read(source, on_problem)
+            if name == USERDICT:
+                analysis.add_user_words(found)
+            shutil.copyfile(source, build / name)
 
 
 def _beside(task: Callable[[], None], here: Callable[[], None]) -> None:

@@ -33,6 +33,7 @@ from .suggest import Suggester, Vocabulary
 from .metadata_index import MetadataIndex
 from .query import DateRange
 from .synonyms import FILE_NAME as SYNONYMS, Synonyms, read_synonyms
+from .userdict import FILE_NAME as USERDICT, read_user_dictionary
 from .store import ARTICLES, GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta
 
 __all__ = ["ArticleNotFound", "BadQuery", "IndexMissing", "Searcher"]
@@ -96,6 +97,7 @@ class _Live:
             raise IndexMissing(f"the index at {build} is incomplete; run `zhsearch index`")
         metadata = MetadataIndex(build, len(articles))
         synonyms = read_synonyms(build / SYNONYMS, lambda problem: None)  # reported when it was built
+        analysis.add_user_words(read_user_dictionary(build / USERDICT, lambda problem: None))
         return cls(searcher, grams, articles, kinds, in_place, meta, metadata, synonyms)
 
     def paragraph(self, gid: int) -> dict:

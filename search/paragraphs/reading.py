@@ -18,6 +18,9 @@ from .lines import sentence_paragraphs, split_text
 from .metadata import clean, split_front_matter
 from .model import ARTICLE_SUFFIXES, JSONL_SUFFIX, Article, InputProblem, Paragraph, SeedsMissing
 
+#: Files at the top of the seeds folder that are dictionaries (search.userdict, search.synonyms).
+DICTIONARIES = frozenset({"userdict.txt", "synonyms.txt"})
+
 def read_articles(seeds_dir: Path, report: Callable[[InputProblem], None]) -> Iterator[Article]:
     """Every article under seeds_dir (recursive, sorted paths, deterministic), reporting bad input and skipping it."""
     seeds_dir = Path(seeds_dir)
@@ -27,6 +30,8 @@ def read_articles(seeds_dir: Path, report: Callable[[InputProblem], None]) -> It
     seen: dict[str, str] = {}  # article id -> where it was first found
     for rel in _seed_files(seeds_dir):
         name = rel.as_posix()
+        if name in DICTIONARIES:  # the user dictionary and synonyms, not articles
+            continue
         for article, line in _articles_in(seeds_dir / rel, name, report):
             first = seen.get(article.id)
             if first is not None:
