@@ -18,7 +18,6 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Iterator
 
 from whoosh.analysis import Token, Tokenizer
 
@@ -115,28 +114,30 @@ def cut(normalized: str) -> list[str]:
     return [w for w in tokens(normalized) if _is_word(w)]
 
 
-def word_spans(normalized: str, *, subwords: bool) -> Iterator[tuple[str, int, int, int]]:
+def word_spans(normalized: str, *, subwords: bool) -> list[tuple[str, int, int, int]]:
     """(word, ordinal, start, end) for each word of a normalised text, ``[start, end)`` in it.
 
     Ordinals count words (0, 1, 2, …; punctuation and spaces are not words). With ``subwords``,
     each dictionary sub-word of a longer word follows it, at the word's ordinal and its own span.
     """
     freq = segmenter().FREQ if subwords else None
-    at = 0
-    ordinal = 0
+    spans = []
+    at = ordinal = 0
     for token in tokens(normalized):
         start = at if normalized.startswith(token, at) else normalized.find(token, at)
         at = start + len(token)
-        if not _is_word(token):
+        if not (token.isalnum() or _is_word(token)):
             continue
-        yield token, ordinal, start, at
+        spans.append((token, ordinal, start, at))
         if freq is not None and len(token) > 2:
-            for size in (size for size in _SUBWORD_SIZES if size < len(token)):
-                for i in range(len(token) - size + 1):
-                    gram = token[i : i + size]
-                    if freq.get(gram):
-                        yield gram, ordinal, start + i, start + i + size
+            for size in _SUBWORD_SIZES:
+                if size < len(token):
+                    for i in range(len(token) - size + 1):
+                        gram = token[i : i + size]
+                        if freq.get(gram):
+                            spans.append((gram, ordinal, start + i, start + i + size))
         ordinal += 1
+    return spans
 
 
 def index_words(normalized: str) -> set[str]:
@@ -149,7 +150,7 @@ def original_word_spans(text: str, *, subwords: bool) -> tuple[str, list[tuple[s
     normalized, starts, ends = normalize.normalize_with_spans(text)
     spans = word_spans(normalized, subwords=subwords)
     if isinstance(starts, range) and starts.start == 0 and starts.step == 1:  # one character each: no mapping
-        return normalized, list(spans)
+        return normalized, spans
     return normalized, [(word, ordinal, starts[start], ends[end - 1]) for word, ordinal, start, end in spans]
 
 
