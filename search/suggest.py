@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import heapq
 import math
+import os
 import re
 import threading
 from array import array
@@ -48,12 +49,24 @@ MAX_CHECKS = 24  # whole queries checked with the searcher, at most, per zero-hi
 MAX_SUGGESTIONS = 5
 
 
+@functools.lru_cache(maxsize=1)
+def _pinyin():
+    """pypinyin's ``pinyin`` and ``Style``, imported without its phrase dictionary when nothing
+    imported it before: readings are looked up one character at a time here, and the phrases
+    cost 1.2 s and 45 MB in each process that loads them (pypinyin reads these two switches from
+    the environment when it is first imported; they change nothing else)."""
+    os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
+    os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
+    from pypinyin import Style, pinyin
+
+    return pinyin, Style
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def readings(char: str) -> tuple[tuple[str, ...], frozenset[str]]:
     """A Chinese character's readings, toneless (most common first) and with tone numbers; both
     empty for anything else."""
-    from pypinyin import Style, pinyin
-
+    pinyin, Style = _pinyin()
     found = pinyin(char, style=Style.TONE3, heteronym=True, errors="ignore")
     toned = found[0] if found else []
     return tuple(dict.fromkeys(r.rstrip("012345") for r in toned)), frozenset(toned)
