@@ -440,9 +440,13 @@ class _TermTable:
         self._writer, self._schema = fieldwriter, schema
         self._field = None
         self._prefix = b""
+        self._fixed_size = None
 
     def fixed_size(self, name: str) -> int | None:
-        return self._schema[name].format.fixed_value_size()
+        """The size of every value of field ``name`` (0: none; None or negative: their own sizes)."""
+        if name != self._field:
+            return self._schema[name].format.fixed_value_size()
+        return self._fixed_size
 
     def add(self, name: str, term: bytes, info: bytes, offset: int, length: int) -> None:
         if name != self._field:
@@ -450,6 +454,7 @@ class _TermTable:
                 self._writer.finish_field()
             self._writer.start_field(name, self._schema[name])
             self._field, self._prefix = name, pack_ushort(self._writer._fieldid)
+            self._fixed_size = self._schema[name].format.fixed_value_size()
         self._writer._tindex.add(self._prefix + term, info + pack_long(offset) + pack_int(length))
 
     def finish(self) -> None:
@@ -470,10 +475,12 @@ class _Upper:
         self._child.start()
 
     def _write(self, entries, schema: Schema) -> None:
-        fixed = {name: schema[name].format.fixed_value_size() for name in schema.names() if schema[name].format}
+        fixed: dict[str, int | None] = {}  # per field (glob fields' names are known only here)
         with open(self._postings, "wb") as postfile, open(self._terms, "wb") as table:
             terms, rows = _TermWriter(postfile), []
             for (name, term), postings in entries:
+                if name not in fixed:
+                    fixed[name] = schema[name].format.fixed_value_size()
                 rows.append((name, term, *terms.add(postings, fixed[name])))
                 if len(rows) == _SPILL_CHUNK:
                     pickle.dump(rows, table, protocol=pickle.HIGHEST_PROTOCOL)

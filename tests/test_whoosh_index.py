@@ -128,9 +128,11 @@ document = st.tuples(text, text, st.sampled_from(["a", "b", "c"]), st.integers(1
 
 
 def small_schema() -> Schema:
-    return Schema(words=make_schema()["words"], title=TEXT(analyzer=ChineseAnalyzer(), phrase=False),
-                  article_id=ID(stored=True), paragraph=NUMERIC(stored=True, sortable=True), kind=ID(stored=True),
-                  text=STORED)
+    schema = Schema(words=make_schema()["words"], title=TEXT(analyzer=ChineseAnalyzer(), phrase=False),
+                    article_id=ID(stored=True), paragraph=NUMERIC(stored=True, sortable=True), kind=ID(stored=True),
+                    text=STORED)
+    schema.add("meta_*", ID(stored=True), glob=True)  # fields named only by the documents (metadata keys)
+    return schema
 
 
 def everything(ix) -> tuple:
@@ -161,7 +163,8 @@ def test_the_sorted_writer_writes_what_add_document_writes(tmp_path_factory, doc
     whooshs = RamStorage().create_index(schema)
     with whooshs.writer() as writer:
         for words, title, article_id, n, kind in docs:
-            writer.add_document(words=words, title=title, article_id=article_id, paragraph=n, kind=kind, text=words)
+            writer.add_document(words=words, title=title, article_id=article_id, paragraph=n, kind=kind, text=words,
+                                meta_zone=kind + article_id)
     folder = tmp_path_factory.mktemp("sorted")
     ours = SortedSegmentWriter(folder, schema, budget=budget)  # a small budget: several spilled runs
     for first in range(0, len(docs), batch_size):
@@ -169,7 +172,8 @@ def test_the_sorted_writer_writes_what_add_document_writes(tmp_path_factory, doc
         for words, title, article_id, n, kind in docs[first : first + batch_size]:
             spans = [(t.text, t.pos, t.startchar, t.endchar)
                      for t in ChineseAnalyzer()(words, positions=True, chars=True, mode="index")]
-            batch.append(({"article_id": article_id, "paragraph": n, "kind": kind, "text": words, "title": title},
+            batch.append(({"article_id": article_id, "paragraph": n, "kind": kind, "text": words, "title": title,
+                           "meta_zone": kind + article_id},
                           {"words": field_items(schema["words"], spans)}))
         ours.add_batch(DocumentBatch.of(schema, first, batch))
     ours.commit()
