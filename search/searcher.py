@@ -5,7 +5,9 @@ process, opened lazily (after gunicorn forks) and refreshed when a new build is 
 
 Matching, ranking and the whole-word test run on the match index (:mod:`search.grams`), which
 also knows where each article's paragraphs start; Whoosh holds the stored paragraph texts (its
-document numbers are the paragraph ids).
+document numbers are the paragraph ids). Whoosh itself answers only the bounded extras: the
+did-you-mean of a query that finds nothing (its lexicon, :mod:`search.suggest`) and an article's
+related articles (more-like-this, :mod:`search.related`).
 """
 
 from __future__ import annotations
