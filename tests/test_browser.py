@@ -291,6 +291,7 @@ def test_a_hit_leads_to_its_paragraph_in_view_and_emphasised(page):
     page.goto("/")
     page.locator("#q").press_sequentially("第20位")
     hit = page.locator("#results .hit-link")
+    expect(page.locator("#results mark").first).to_have_text("第20位")  # the whole query's results, not 第20's
     expect(hit).to_have_count(1)
     hit.click()
     expect(page).to_have_url(re.compile(r"/articles/climate\?q=.+#p21$"))
