@@ -277,6 +277,9 @@ def main(argv=None) -> int:
         runs["corpus"][workers]["size"] = size
         print(f"measured {workers} worker(s)", flush=True)
 
+    results = args.workdir / "memory-results.json"
+    results.write_text(json.dumps(runs, indent=1))
+    print(f"raw figures: {results}")
     rows = []
     for workers, three in runs["three"].items():
         corpus = runs["corpus"][workers]
@@ -285,6 +288,8 @@ def main(argv=None) -> int:
         for label, run, stages in (("three articles", three, ("started", "searched")),
                                    ("corpus", corpus, ("started", "searched", "after swap"))):
             for stage in stages:
+                if stage not in run:  # no swap at this worker count
+                    continue
                 snap = run[stage]
                 master, total = snap["procs"]["master"], snap["total"]
                 beyond = (f"{mib(max(r['private'] for r in workers_of(snap)) - base['private'])} / "
