@@ -9,12 +9,13 @@ second stays held out. Every source weighs the same in the fit, however many sto
    sentence) is an example, labelled by whether an editor's paragraph starts there; L2-regularised
    logistic regression (Newton's method) over its features gives the ``glued`` weights, with
    GLUED_OFFSET added to the bias (precision first: most sources have few glued headlines).
+   These examples are pooled, not balanced by source.
 2. Every gap between two consecutive body sentences (as ``runon._runon_pieces`` and
    ``decoder._body_runs`` find them, with the new glued weights) is an example, labelled by whether
    a paragraph starts there; logistic regression over ``gaps._run_features`` gives the ``gap``
    weights (each source's examples weighted to the same total). The generic source and date cues
    are floored at CUE_FLOOR.
-3. The cut thresholds on the marginal break log-odds, one per run-length bin, as
+3. The cut threshold on the marginal break log-odds (one per run-length bin of THRESHOLD_BINS), as
    ``decoder._segment`` decodes, maximising the mean over sources of boundary F1 on the tuning
    halves (each bin's counts tabulated over a grid of thresholds, then coordinate ascent).
 
@@ -41,7 +42,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from paragraph_f1 import SOURCES, gold_boundaries, load_sources  # noqa: E402
 from search.paragraphs import decoder, gaps, runon, weights  # noqa: E402
-from search.paragraphs.sentences import _blocked  # noqa: E402
 from search.paragraphs.weights import Weights  # noqa: E402
 
 CHAR_LIMITS = (20, 40, 70, 100, 140, 190, 250, 10**9)
@@ -52,6 +52,10 @@ GLUED_OFFSET = 0.5
 #: says: in a transcript corpus they mostly open the lead and a story's first
 #: sentence, so their fitted weight inside the body is about zero or below.
 CUE_FLOOR = {"source": 0.5, "date": 0.5}
+#: Run lengths (characters) binning the cut thresholds: none, one threshold for every run (a
+#: threshold per run length fitted one source's layout, e.g. one-paragraph TV briefs, and lost
+#: on the other source when it was left out).
+THRESHOLD_BINS: tuple[int, ...] = ()
 #: Candidate cut thresholds (break log-odds) tabulated per run-length bin.
 THRESHOLD_GRID = tuple(round(-2.0 + 0.1 * k, 1) for k in range(41))
 
@@ -122,15 +126,17 @@ def glued_examples(corpus: Corpus) -> tuple[list[dict[str, float]], list[bool]]:
 
 
 def fit_glued(tuning: dict[str, Corpus], l2: float) -> dict[str, float]:
-    feats, labels, sources = [], [], []
+    feats, labels = [], []
     for name, corpus in tuning.items():
         f, y = glued_examples(corpus)
         feats += f
         labels += y
-        sources += [name] * len(y)
         _say(f"# glued headings, {name}: {len(y)} candidates, {sum(y)} real")
     names = ["g_bias", *sorted({k for f in feats for k in f} - {"g_bias"})]
-    w = logistic(design(feats, names), np.array(labels, dtype=float), l2, balance(sources))
+    # Pooled, not balanced by source: a glued headline is a rare event in most sources (a press
+    # release has about one in a thousand stories), so a source without them would only teach
+    # that they do not exist.
+    w = logistic(design(feats, names), np.array(labels, dtype=float), l2)
     fitted = {n: round(float(v), 3) for n, v in zip(names, w)}
     fitted["g_bias"] = round(fitted["g_bias"] + GLUED_OFFSET, 3)
     return fitted
@@ -291,14 +297,14 @@ def _cuts(segments: list[tuple[int, int, int]], n: int, gains: list[float]) -> l
 
 
 def fit(tuning: dict[str, Corpus], *, l2: float = 1e-3, start: Weights | None = None,
-        priors: bool = False, rounds: int = 3) -> Weights:
+        priors: bool = False, rounds: int = 3, glued_l2: float = 1e-4) -> Weights:
     """Weights fitted on the given tuning corpora (name -> stories), every source weighing the same.
 
     Leaves the fitted weights installed (``weights.use``)."""
     started = time.perf_counter()
     start = start or weights.fitted()
     weights.use(start)
-    glued = fit_glued(tuning, l2)
+    glued = fit_glued(tuning, glued_l2)
     current = _replace(start, glued=glued)
     weights.use(current)  # the gap examples are the pieces these glued weights produce
     stories = [Story(name, paragraphs) for name, corpus in tuning.items() for paragraphs in corpus]
@@ -328,11 +334,11 @@ def fit(tuning: dict[str, Corpus], *, l2: float = 1e-3, start: Weights | None = 
     weights.use(current)
     for run, s in zip((run for story in stories for run in story.runs), per_run):
         run.log_odds = decoder._break_log_odds(run.sizes, s) if s else []
-    thresholds, mean, per = fit_thresholds(stories, current.threshold_bins)
+    thresholds, mean, per = fit_thresholds(stories, THRESHOLD_BINS)
     _say(f"# thresholds {thresholds}: tuning F1 " + ", ".join(f"{n} {v:.4f}" for n, v in per.items())
          + f" (mean {mean:.4f}); {time.perf_counter() - started:.0f} s")
     counts = {name: len(corpus) for name, corpus in tuning.items()}
-    current = _replace(current, cut_thresholds=thresholds, extra={
+    current = _replace(current, threshold_bins=THRESHOLD_BINS, cut_thresholds=thresholds, extra={
         "fitted_by": "bench/fit_paragraph_model.py",
         "note": (
             "Fitted on the first (tuning) half of each corpus in 'fitted_on', every source weighing the same: "
@@ -340,10 +346,11 @@ def fit(tuning: dict[str, Corpus], *, l2: float = 1e-3, start: Weights | None = 
             f"{GLUED_OFFSET} to the bias), gap likewise over gaps._run_features (read in Simplified; lengths also "
             "relative to the run's median sentence) with the source and date cues floored at 0.5; "
             + ("length priors by coordinate ascent; " if priors else "length priors kept; ")
-            + "cut thresholds per run length maximising the mean over sources of boundary F1."
+            + "one cut threshold maximising the mean over sources of boundary F1."
         ),
         "fitted_on": {name: {"tuning_stories": n, "tuning_f1": round(per[name], 4)} for name, n in counts.items()},
         "l2": l2,
+        "glued_l2": glued_l2,
     })
     weights.use(current)
     return current
@@ -353,12 +360,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, action="append", help=f"a corpus (repeatable; default: {', '.join(SOURCES)})")
     parser.add_argument("--limit", type=int, default=None, help="read only the first N stories of each corpus")
-    parser.add_argument("--l2", type=float, default=1e-3)
+    parser.add_argument("--l2", type=float, default=1e-3, help="regularisation of the gap model")
+    parser.add_argument("--glued-l2", type=float, default=1e-4, help="regularisation of the glued-headline model")
     parser.add_argument("--fit-priors", action="store_true", help="re-tune the length priors (from flat)")
     parser.add_argument("--dry-run", action="store_true", help="fit and report, but do not write weights.json")
     args = parser.parse_args(argv)
     halves = load_sources(args.corpus, args.limit)
-    fitted = fit({name: tuning for name, (tuning, _) in halves.items()}, l2=args.l2, priors=args.fit_priors)
+    fitted = fit({name: tuning for name, (tuning, _) in halves.items()}, l2=args.l2, glued_l2=args.glued_l2,
+                 priors=args.fit_priors)
     if args.limit is not None:
         fitted.extra["limit"] = args.limit
     if not args.dry_run:

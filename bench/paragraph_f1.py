@@ -72,7 +72,7 @@ def source_name(path: Path) -> str:
 
 
 def load_sources(paths: list[Path] | None, limit: int | None) -> dict[str, tuple[list, list]]:
-    """Per source name: the (tuning, held-out) halves of its (year, paragraphs) records' paragraphs."""
+    """Per source name: the (tuning, held-out) halves of its stories' paragraphs."""
     out = {}
     for path in paths or SOURCES.values():
         if not path.exists():
@@ -215,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in ided:
             others = {k: [p for _, p in halves[0]] for k, halves in ided.items() if k != name}
             started = time.perf_counter()
-            left_out[name] = fit(others, l2=args.l2 if args.l2 is not None else shipped.extra.get("l2", 1e-3), start=shipped)
+            left_out[name] = fit(others, l2=args.l2 if args.l2 is not None else shipped.extra.get("l2", 1e-3),
+                                 glued_l2=shipped.extra.get("glued_l2", 1e-4), start=shipped)
             print(f"fitted without {name} (on {', '.join(others)}): {time.perf_counter() - started:.0f} s")
         weights.use(None)
     summary = []

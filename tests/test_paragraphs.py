@@ -538,10 +538,10 @@ def test_fitted_weights_name_only_features_that_exist() -> None:
     produced = {
         "bias", "date", "digit", "quote_open", "book_open", "latin", "source", "place", "speaker", "prev_quote_end",
         "prev_exclaim", "prev_colon", "prev_said", "next_len", "prev_len", "overlap", "overlap2", "after_lead",
-        "subject_time", "run_len", "clause_len",
+        "subject_time", "run_len", "clause_len", "opener_repeat", "clause_parallel", "prev_colon_end", "prev_colon_quote",
     }
     binned = re.compile(
-        r"(?:run|clause|overlap|novel|novel_opening)_bin\d|run\d_(?:prev|next)\d|prev\d_next\d|speaker_run\d"
+        r"(?:run|clause|overlap|novel|novel_opening|rel_prev|rel_next|run_sentences)_bin\d|run\d_(?:prev|next)\d|prev\d_next\d|speaker_run\d"
     )
     weights = fitted()
     assert {k for k in weights.gap if not binned.fullmatch(k)} <= groups | produced

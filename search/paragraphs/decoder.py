@@ -10,12 +10,14 @@ a distribution over segmentations, subject to the hard MAX_BODY limit.
 from __future__ import annotations
 
 import math
+import re
 from bisect import bisect_right
 from collections.abc import Iterator
 
 from .cues import _DATELINE_AT_START
 from .gaps import _gap_scores
 from .model import MAX_BODY
+from .sentences import _blocked
 from .weights import fitted
 
 def _length_prior(chars: int, sentences: int) -> float:
@@ -105,10 +107,38 @@ def _best_cuts(sizes: list[int], gains: list[float], prior: bool) -> list[int]:
     return starts[::-1]
 
 
+# A colon may close a paragraph that announces what follows (致詞內容如下：|…, 他指出：|…): body
+# text is also split after a full-width colon outside quotations, with at least this much on
+# either side, so that the gap model can cut there.
+_COLON = re.compile("：")
+MIN_BEFORE_COLON = 4
+MIN_AFTER_COLON = 8
+
+
+def _split_at_colons(text: str, pieces: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The lead and body pieces also cut after each colon that may end a paragraph (the rest as body)."""
+    if not any(kind in ("body", "lead") and _COLON.search(text, lo, hi) for lo, hi, kind in pieces):
+        return pieces
+    blocked = _blocked(text)
+    out: list[tuple[int, int, str]] = []
+    for lo, hi, kind in pieces:
+        start = lo
+        if kind in ("body", "lead"):
+            dateline = _DATELINE_AT_START.match(text, lo, hi)  # 央视网消息（新闻联播）：… stays one sentence
+            for m in _COLON.finditer(text, dateline.end() if dateline else lo, hi):
+                cut = m.end()
+                if blocked[cut] or cut - start < MIN_BEFORE_COLON or hi - cut < MIN_AFTER_COLON or not text[cut:hi].strip():
+                    continue
+                out.append((start, cut, kind if start == lo else "body"))
+                start = cut
+        out.append((start, hi, kind if start == lo else "body"))
+    return out
+
+
 def _group(text: str, pieces: list[tuple[int, int, str]], lead: bool = True) -> list[tuple[int, int, str]]:
     """Merge runs of consecutive body sentences (after a lead or body piece) into paragraphs; other pieces stay."""
     spans: list[tuple[int, int, str]] = []
-    for kind, run, first in _runs(pieces):
+    for kind, run, first in _runs(_split_at_colons(text, pieces)):
         if kind not in ("body", "lead"):
             spans.append((*run[0], kind))
             continue
@@ -130,7 +160,7 @@ def _opens_with_lead(text: str, kind: str, run: list[tuple[int, int]], first: bo
 
 def _body_runs(text: str, pieces: list[tuple[int, int, str]]) -> Iterator[tuple[list[tuple[int, int]], bool]]:
     """(sentence spans, opens with the lead) of each run of body sentences that _group decodes."""
-    for kind, run, first in _runs(pieces):
+    for kind, run, first in _runs(_split_at_colons(text, pieces)):
         if kind in ("body", "lead"):
             yield run, _opens_with_lead(text, kind, run, first)
 

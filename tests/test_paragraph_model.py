@@ -1,0 +1,190 @@
+"""The paragraph model's fitted weights, its script-neutral features and its colon splits (issue #10, part 3).
+
+Never reads the benchmark corpora: the fixtures are written by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from search.paragraphs import split_text
+from search.paragraphs.decoder import _split_at_colons
+from search.paragraphs.gaps import FEATURE_NAMES, _gap_scores, _run_features, _simplified
+from search.paragraphs.sentences import _blocked, _sentences
+from search.paragraphs.weights import WEIGHTS_FILE, Weights, fitted, save, use
+
+FIXTURES = Path(__file__).parent / "fixtures" / "runon"
+SENTENCE_END = re.compile(r"[。！？]+[」』”]*")
+
+
+def paragraphs_of(name: str) -> list[str]:
+    return [line.strip() for line in (FIXTURES / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def boundary_f1(paragraphs: list[str], predicted_pieces: list[str]) -> float:
+    """Boundary F1 of pieces (in order, covering the joined text less whitespace) against the paragraphs."""
+    def starts(pieces: list[str]) -> set[int]:
+        out, pos = set(), 0
+        for piece in pieces[:-1]:
+            pos += len(piece)
+            out.add(pos)
+        return out
+
+    gold, predicted = starts(paragraphs), starts(predicted_pieces)
+    tp = len(gold & predicted)
+    if not tp:
+        return 0.0
+    precision, recall = tp / len(predicted), tp / len(gold)
+    return 2 * precision * recall / (precision + recall)
+
+
+def sentence_pieces(text: str) -> list[str]:
+    """The every-sentence-end baseline: a piece per sentence."""
+    return [text[lo:hi] for lo, hi in _sentences(text, 0, len(text), _blocked(text))]
+
+
+def run_of(text: str) -> list[tuple[int, int]]:
+    return _sentences(text, 0, len(text), _blocked(text))
+
+
+# ---------------------------------------------------------------- the weights file
+
+
+def test_weights_file_names_only_features_that_gaps_produces() -> None:
+    data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    weights = Weights.from_json(data)
+    assert weights.gap and all(FEATURE_NAMES.fullmatch(name) for name in weights.gap), sorted(
+        name for name in weights.gap if not FEATURE_NAMES.fullmatch(name)
+    )
+    assert len(weights.cut_thresholds) == len(weights.threshold_bins) + 1
+    # Fitted on both paragraph-marked corpora, and says so.
+    assert data["fitted_by"] == "bench/fit_paragraph_model.py"
+    assert {"xwlb", "president"} <= set(data["fitted_on"])
+
+
+def test_weights_round_trip_and_use(tmp_path: Path) -> None:
+    weights = fitted()
+    path = tmp_path / "weights.json"
+    save(weights, path)
+    again = Weights.from_json(json.loads(path.read_text(encoding="utf-8")))
+    assert again == weights
+    text = "第一句话在这里。第二句话也在这里。第三句话说完了。"
+    try:
+        use(Weights.from_json({**weights.to_json(), "gap": {"bias": 9.0}}))
+        assert _gap_scores(text, run_of(text), lead=False) == [9.0, 9.0]
+    finally:
+        use(None)
+    assert fitted() == weights
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("總統表示說指出：「」“”。，！？這些雖然並且兩國许多他们在 1A")), max_size=300))
+def test_run_features_are_total_and_named(text: str) -> None:
+    run = run_of(text)
+    for features in _run_features(text, run, lead=False):
+        assert all(FEATURE_NAMES.fullmatch(name) for name in features), features
+    assert len(_gap_scores(text, run, lead=True)) == len(run) - 1
+
+
+# ---------------------------------------------------------------- Traditional reads as Simplified
+
+TRADITIONAL = "總統表示，政府將持續推動改革。雖然挑戰很多，但是我們不會退縮。兩國並且同意擴大合作。許多企業已經參與。儘管如此，他說：「我們會繼續努力。」"
+SIMPLIFIED = "总统表示，政府将持续推动改革。虽然挑战很多，但是我们不会退缩。两国并且同意扩大合作。许多企业已经参与。尽管如此，他说：“我们会继续努力。”"
+
+
+def test_simplified_view_keeps_positions() -> None:
+    assert _simplified(TRADITIONAL)[:10] == SIMPLIFIED[:10]
+    assert len(_simplified(TRADITIONAL)) == len(TRADITIONAL)
+    assert _simplified("Latin only.") == "Latin only."
+
+
+def test_features_of_traditional_text_are_those_of_its_simplified_twin() -> None:
+    # The cue words 雖然, 兩國, 許多, 儘管 have Traditional forms the cue patterns alone did not match.
+    assert len(TRADITIONAL) == len(SIMPLIFIED)
+    traditional = _run_features(TRADITIONAL, run_of(TRADITIONAL), lead=False)
+    simplified = _run_features(SIMPLIFIED, run_of(SIMPLIFIED), lead=False)
+    assert traditional == simplified
+    groups = [{k for k in f if k.startswith("w_")} for f in traditional]
+    assert groups[0] == {"w_contrast"} and groups[1] == {"w_party"} and groups[2] == {"w_quantity"}
+
+
+# ---------------------------------------------------------------- the new features on tiny examples
+
+
+def test_relative_length_bins_follow_the_run_median() -> None:
+    short, long = "甲乙丙丁戊己庚辛壬。", "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥甲乙丙丁戊己庚。"
+    text = short * 3 + long + short
+    features = _run_features(text, run_of(text), lead=False)
+    assert features[2]["rel_next_bin4"] == 1.0  # three times the median sentence
+    assert features[3]["rel_prev_bin4"] == 1.0 and features[3]["rel_next_bin2"] == 1.0
+    # The same sentences, all twice as long: the same relative bins.
+    doubled = "".join(s[:-1] * 2 + "。" for s in (short, short, short, long, short))
+    assert [{k for k in f if k.startswith("rel_")} for f in _run_features(doubled, run_of(doubled), lead=False)] == [
+        {k for k in f if k.startswith("rel_")} for f in features
+    ]
+
+
+def test_recurring_opening_is_a_feature_but_cue_words_are_left_to_their_groups() -> None:
+    text = "總統表示，合作很重要。雙方同意加強交流。總統指出，未來還有很多機會。他說，大家會一起努力。他也感謝訪賓。"
+    features = _run_features(text, run_of(text), lead=False)
+    assert [f.get("opener_repeat", 0.0) for f in features] == [0.0, 1.0, 0.0, 0.0]  # 他 is a pronoun (w_pron3)
+    assert features[2]["w_pron3"] == 1.0
+
+
+def test_parallel_first_clauses_and_repeated_sentences() -> None:
+    text = "一季度工业生产开局良好。分行业看，多数行业保持增长。其中，汽车制造业增长较快。分产品看，新兴产品产量增长。"
+    features = _run_features(text, run_of(text), lead=False)
+    assert [f.get("clause_parallel", 0.0) for f in features] == [1.0, 0.0, 1.0]
+    # The same sentence said twice is one opening, not a recurring one.
+    filler = "市里今年新建了一批社区食堂，覆盖周边居民一万多人。"
+    text = filler * 3 + "他表示，设施还将继续扩建。"
+    assert not any("opener_repeat" in f for f in _run_features(text, run_of(text), lead=False))
+
+
+def test_text_is_split_after_a_colon_but_not_inside_quotes_or_after_a_dateline() -> None:
+    text = "總統致詞全文如下：今天很高興來到這裡，和大家見面。總統強調：「我們要注意：安全第一，不能鬆懈。」央視網消息（新聞聯播）：記者從有關部門獲悉，活動順利舉行。"
+    pieces = [(lo, hi, "body") for lo, hi in run_of(text)]
+    split = _split_at_colons(text, pieces)
+    cuts = [hi for _, hi, _ in split[:-1]]
+    assert text[:cuts[0]] == "總統致詞全文如下："
+    assert "總統強調：" in [text[lo:hi] for lo, hi, _ in split]  # the quotation after it is a piece of its own
+    assert not any(text[c - 1] == "：" and "「" in text[:c] and "」" not in text[:c] for c in cuts)  # not in 「…」
+    assert not any(text[lo:hi] == "央視網消息（新聞聯播）：" for lo, hi, _ in split)
+    assert "".join(text[lo:hi] for lo, hi, _ in split) == text
+    features = _run_features(text, [(lo, hi) for lo, hi, _ in split], lead=False)
+    assert features[0].get("prev_colon_end") == 1.0
+    quoted = next(f for f in features if "prev_colon_quote" in f)
+    assert "prev_colon_end" not in quoted
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("甲乙丙丁戊己庚辛：:「」“”（）。，\n 新华社北京电央视网消息")), max_size=200))
+def test_colon_split_covers_the_text_and_never_cuts_inside_quotes(text: str) -> None:
+    pieces = [(lo, hi, "lead" if k == 0 else "body") for k, (lo, hi) in enumerate(run_of(text))]
+    split = _split_at_colons(text, pieces)
+    assert "".join(text[lo:hi] for lo, hi, _ in split) == text
+    assert all(lo < hi for lo, hi, _ in split) or text == ""
+    blocked = _blocked(text)
+    original = {hi for _, hi, _ in pieces}
+    assert not any(blocked[hi] for _, hi, _ in split if hi not in original)
+    kinds = [kind for _, _, kind in split]
+    assert kinds.count("lead") == (1 if pieces else 0)
+
+
+# ---------------------------------------------------------------- a Traditional press release, run on
+
+
+def test_traditional_press_release_is_cut_better_than_at_every_sentence_end() -> None:
+    paragraphs = paragraphs_of("press_release_traditional.paras")
+    text = "".join(paragraphs)
+    model = boundary_f1(paragraphs, [p.text for p in split_text(text)])
+    baseline = boundary_f1(paragraphs, sentence_pieces(text))
+    assert model > baseline, (model, baseline)  # the weights fitted on xwlb alone: 0.667 < 0.720
+    found = [p.text for p in split_text(text)]
+    for opening in ("總統致詞時表示，", "總統指出，", "總統提到，", "總統進一步說明，"):
+        assert any(p.startswith(opening) for p in found), opening
