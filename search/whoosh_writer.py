@@ -24,6 +24,7 @@ import heapq
 import io
 import pickle
 import shutil
+import struct
 import sys
 import zlib
 from array import array
@@ -47,6 +48,8 @@ _SPILL_CHUNK = 4096  # terms pickled together in a run file
 _COMPRESS_FROM = 16
 
 _TERM_INFO = W3TermInfo._struct
+_U32_STRUCT, _F32_STRUCT = struct.Struct("=I"), struct.Struct("=f")  # array("I") and array("f") items
+_U32, _F32 = _U32_STRUCT.pack, _F32_STRUCT.pack
 
 Item = tuple[bytes, int, float, bytes]  # (term, frequency, weight, encoded value): FieldType.index's items
 Key = tuple[str, bytes]  # (field name, term)
@@ -223,8 +226,13 @@ class DocumentBatch:
         for name in sorted(grouped):
             by_term = grouped[name]
             for term in sorted(by_term):
-                docs, weights, values, lengths = zip(*by_term[term])
+                found = by_term[term]
                 keys.append((name, term))
+                if len(found) == 1:  # most terms of a batch
+                    docnum, weight, value, length = found[0]
+                    postings.append((_U32(docnum), _F32(weight), value, _U32(len(value)), _U32(length)))
+                    continue
+                docs, weights, values, lengths = zip(*found)
                 postings.append((array("I", docs).tobytes(), array("f", weights).tobytes(), b"".join(values),
                                  array("I", map(len, values)).tobytes(), array("I", lengths).tobytes()))
         return cls(first, stored, keys, postings)
@@ -375,6 +383,8 @@ class _TermWriter:
 
     def add(self, postings: Postings, fixed_size: int | None) -> tuple[bytes, int, int]:
         """Write one term's postings; its term info (without the extent), offset and length."""
+        if len(postings[0]) == 4:
+            return self._add_one(postings, fixed_size)
         docs, weights, sizes, lengths = array("I"), array("f"), array("I"), array("I")
         docs.frombytes(postings[0])
         weights.frombytes(postings[1])
@@ -431,6 +441,29 @@ class _TermWriter:
         offset = self.offset
         self.offset += len(written)
         return info, offset, len(written)
+
+
+    def _add_one(self, postings: Postings, fixed_size: int | None) -> tuple[bytes, int, int]:
+        """:meth:`add` for a term of one posting (a third of them), without the arrays and loops."""
+        (docnum,), (weight,), (length,) = (_U32_STRUCT.unpack(postings[0]), _F32_STRUCT.unpack(postings[1]),
+                                           _U32_STRUCT.unpack(postings[4]))
+        value = postings[2]
+        if fixed_size == 0:
+            block_values = None
+        elif fixed_size is None or fixed_size < 0:
+            block_values = (value,) if value else ()
+        else:
+            block_values = value
+        data = self._dumps(((docnum,), None if weight == 1.0 else weight, block_values))
+        max_weight = max(weight, 0)
+        length_byte = length_to_byte(length or None)
+        info = pickle.dumps((1, docnum, max_weight, 0, length_byte, length_byte), 2)
+        written = WHOOSH3_HEADER_MAGIC + pack_int(-(len(info) + len(data))) + info + data
+        self._postfile.write(written)
+        term_info = _TERM_INFO.pack(False, 0.0 + weight, 1, length_byte, length_byte, max_weight, docnum, docnum)
+        offset = self.offset
+        self.offset += len(written)
+        return term_info, offset, len(written)
 
 
 class _TermTable:
