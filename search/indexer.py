@@ -1,12 +1,13 @@
 """Building an index: seeds → paragraphs → a new build beside the live one → atomic swap.
 
-A build folder holds a Whoosh index of the stored paragraph texts (document number = the
-paragraph's ``gid``, its position in the build), ``articles.json`` (each article's id, title and
-source), ``kinds.npy`` (each paragraph's kind), and in ``grams/`` the match index of
-:mod:`search.grams`, which also says where each article's paragraphs start: a paragraph's article
-and number follow from its ``gid``, so they are not stored per paragraph. Normalising and
-segmenting — the expensive part — runs in worker processes; the main process keeps the order and
-writes, streaming: its memory does not grow with the corpus.
+A build folder holds a complete Whoosh index, one document per paragraph (document number = the
+paragraph's ``gid``, its position in the build; fields: :func:`make_schema`), ``articles.json``
+(each article's id, title and source), ``kinds.npy`` (each paragraph's kind), and in ``grams/``
+the match index of :mod:`search.grams`, the accelerator search runs on. Both come from one
+analysis of each article (:func:`analyse`: normalising, segmenting, and the Whoosh postings
+encoded and grouped by term), which runs in worker processes; the main process keeps the order
+and writes, streaming (:mod:`search.whoosh_writer` spills sorted runs): its memory does not grow
+with the corpus. The two are swapped in together.
 """
 
 from __future__ import annotations
