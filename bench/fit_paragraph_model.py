@@ -40,9 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from paragraph_f1 import SOURCES, gold_boundaries, load_sources  # noqa: E402
-from search.paragraphs import decoder, gaps, runon, weights  # noqa: E402
-from search.paragraphs.weights import Weights  # noqa: E402
+from paragraph_f1 import SOURCES, gold_boundaries, load_sources
+
+from search.paragraphs import decoder, gaps, runon, weights
+from search.paragraphs.weights import Weights
 
 CHAR_LIMITS = (20, 40, 70, 100, 140, 190, 250, 10**9)
 MAX_SENTENCES_PRIOR = 6
@@ -112,7 +113,6 @@ def glued_examples(corpus: Corpus) -> tuple[list[dict[str, float]], list[bool]]:
         for p, f in runon._glued_candidates(text, lo, hi, blocked, after_dateline):
             feats.append({"g_bias": 1.0, **f})
             labels.append(p in gold)
-        return None
 
     runon._glued_heading_end = spy
     try:
@@ -147,7 +147,7 @@ class Story:
     structure (title, captions, headings, byline), and its runs of body sentences with the
     features and labels of their gaps."""
 
-    __slots__ = ("source", "text", "gold", "fixed", "runs")
+    __slots__ = ("fixed", "gold", "runs", "source", "text")
 
     def __init__(self, source: str, paragraphs: list[str]) -> None:
         self.source = source
@@ -166,7 +166,7 @@ class Story:
 
 
 class Run:
-    __slots__ = ("spans", "is_lead", "feats", "labels", "sizes", "log_odds")
+    __slots__ = ("feats", "is_lead", "labels", "log_odds", "sizes", "spans")
 
     def __init__(self, spans, is_lead, feats, labels) -> None:
         self.spans, self.is_lead, self.feats, self.labels = spans, is_lead, feats, labels
@@ -318,9 +318,9 @@ def fit(tuning: dict[str, Corpus], *, l2: float = 1e-3, start: Weights | None = 
         if name in names and w[names.index(name)] < floor:
             w[names.index(name)] = floor
     gap = {n: round(float(v), 3) for n, v in zip(names, w)}
-    for name in tuning:
+    for name, corpus in tuning.items():
         mask = np.array([s == name for s in sources])
-        _say(f"# {name}: {len(tuning[name])} tuning stories, {int(mask.sum())} gaps, "
+        _say(f"# {name}: {len(corpus)} tuning stories, {int(mask.sum())} gaps, "
              f"{int(labels[mask].sum())} paragraph breaks")
     current = _replace(current, gap=gap)
     scores = X @ np.array([gap[n] for n in names])

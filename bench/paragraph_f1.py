@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from search.paragraphs import MAX_BODY, MAX_QUOTE, split_text  # noqa: E402
-from search.paragraphs.sentences import _blocked, _sentences  # noqa: E402
+from search.paragraphs import MAX_BODY, MAX_QUOTE, split_text
+from search.paragraphs.sentences import _blocked, _sentences
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 DEFAULT_CORPUS = CORPORA / "xwlb.jsonl.gz"

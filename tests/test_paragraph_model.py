@@ -14,7 +14,12 @@ from hypothesis import strategies as st
 
 from search.paragraphs import split_text
 from search.paragraphs.decoder import _split_at_colons
-from search.paragraphs.gaps import FEATURE_NAMES, _gap_scores, _run_features, _simplified
+from search.paragraphs.gaps import (
+    FEATURE_NAMES,
+    _gap_scores,
+    _run_features,
+    _simplified,
+)
 from search.paragraphs.sentences import _blocked, _sentences
 from search.paragraphs.weights import WEIGHTS_FILE, Weights, fitted, save, use
 

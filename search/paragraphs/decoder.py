@@ -20,6 +20,7 @@ from .model import MAX_BODY
 from .sentences import _blocked
 from .weights import fitted
 
+
 def _length_prior(chars: int, sentences: int) -> float:
     """Prior score of one paragraph of this many characters and sentences."""
     weights = fitted()
