@@ -49,7 +49,7 @@ from .postings import POSITION, DocIdsWriter, NpyAppender, PostingLists, Posting
 SEPARATOR = 0
 _FILES = ("units", "starts", "lengths", "bigram_keys", "bigram_tf_at", "bigram_tf_value", "article_starts",
           "title_starts", "word_starts")
-_VERIFY_BATCH = 1 << 16  # code units of candidate skeletons decoded at a time
+_VERIFY_BATCH = 4096  # candidate paragraphs gathered at a time
 BM25_K1 = 1.2
 BM25_B = 0.75
 
@@ -237,8 +237,8 @@ class MappedLines(Sequence):
 class Skeletons(Sequence):
     """Each paragraph's skeleton, decoded from ``units`` when asked for."""
 
-    def __init__(self, units: np.ndarray, starts: np.ndarray):
-        self.units, self.starts = units, starts
+    def __init__(self, units: np.ndarray, starts: np.ndarray, lengths: np.ndarray):
+        self.units, self.starts, self.lengths = units, starts, lengths
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -251,25 +251,33 @@ class Skeletons(Sequence):
         return self.units[int(self.starts[gid]) : end].tobytes().decode("utf-16-le")
 
     def count_in(self, gids: np.ndarray, key: str) -> np.ndarray:
-        """How often ``key`` occurs (``str.count``) in each of the paragraphs ``gids``; their
-        skeletons are gathered and decoded a batch at a time."""
+        """How often ``key`` occurs (as ``str.count`` counts) in each of the paragraphs ``gids``
+        (sorted): their code units are gathered a batch at a time and compared in numpy."""
         counts = np.zeros(len(gids), dtype=np.int64)
-        if not len(gids) or "\x00" in key:
+        needle = _units(key)
+        if not len(gids) or not len(needle) or (needle == SEPARATOR).any():
             return counts
+        # str.count does not count overlapping occurrences; only a key whose start repeats at its
+        # end (哈哈, aba) can overlap itself, and then the paragraphs are decoded and counted
+        overlaps = any(key[:i] == key[-i:] for i in range(1, len(key)))
+        buffer = self.units.data
         starts = self.starts[gids]
-        following = np.minimum(gids.astype(np.int64) + 1, len(self.starts) - 1)
-        ends = np.where(gids + 1 < len(self.starts), self.starts[following], len(self.units))  # past each separator
-        sizes = ends - starts
-        before = np.cumsum(sizes) - sizes  # units of the candidates before each one
-        first = 0
-        while first < len(gids):
-            last = max(first + 1, int(np.searchsorted(before, before[first] + _VERIFY_BATCH)))
-            size = sizes[first:last]
-            at = np.arange(before[last - 1] + size[-1] - before[first]) + np.repeat(
-                starts[first:last] - (before[first:last] - before[first]), size)
-            pieces = self.units[at].tobytes().decode("utf-16-le").split("\x00")
-            counts[first:last] = [piece.count(key) for piece in pieces[:-1]]
-            first = last
+        ends = starts + self.lengths[gids] + 1  # with the separator after each paragraph
+        for first in range(0, len(gids), _VERIFY_BATCH):
+            lo, hi = starts[first : first + _VERIFY_BATCH].tolist(), ends[first : first + _VERIFY_BATCH].tolist()
+            joined = b"".join([buffer[a:b] for a, b in zip(lo, hi)])
+            if overlaps:
+                pieces = joined.decode("utf-16-le").split("\x00")
+                counts[first : first + len(lo)] = [piece.count(key) for piece in pieces[:-1]]
+                continue
+            units = np.frombuffer(joined, dtype=np.uint16)
+            span = len(units) - len(needle) + 1
+            found = units[:span] == needle[0]
+            for i in range(1, len(needle)):
+                found &= units[i : i + span] == needle[i]
+            sizes = np.subtract(hi, lo)
+            paragraph = np.searchsorted(np.cumsum(sizes), np.flatnonzero(found), side="right")
+            counts[first : first + len(lo)] = np.bincount(paragraph, minlength=len(lo))
         return counts
 
 
@@ -291,7 +299,7 @@ class GramIndex:
         self.units = arrays["units"]
         self.starts = arrays["starts"]
         self.lengths = arrays["lengths"]  # code units per paragraph
-        self.skeletons = Skeletons(self.units, self.starts)
+        self.skeletons = Skeletons(self.units, self.starts, self.lengths)
         self.bigram_keys = arrays["bigram_keys"]
         self.bigrams = PostingLists(folder, "bigram")
         self.bigram_tf_at, self.bigram_tf_value = arrays["bigram_tf_at"], arrays["bigram_tf_value"]
