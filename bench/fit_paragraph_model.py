@@ -341,10 +341,11 @@ def fit(tuning: dict[str, Corpus], *, l2: float = 1e-3, start: Weights | None = 
     current = _replace(current, threshold_bins=THRESHOLD_BINS, cut_thresholds=thresholds, extra={
         "fitted_by": "bench/fit_paragraph_model.py",
         "note": (
-            "Fitted on the first (tuning) half of each corpus in 'fitted_on', every source weighing the same: "
-            "glued by L2-regularised logistic regression over runon._glued_candidates' features (offset "
-            f"{GLUED_OFFSET} to the bias), gap likewise over gaps._run_features (read in Simplified; lengths also "
-            "relative to the run's median sentence) with the source and date cues floored at 0.5; "
+            "Fitted on the first (tuning) half of each corpus in 'fitted_on': glued by L2-regularised logistic "
+            "regression (l2 'glued_l2') over runon._glued_candidates' features, candidates of every source pooled "
+            f"(offset {GLUED_OFFSET} to the bias); gap likewise (l2 'l2') over gaps._run_features (read in "
+            "Simplified; lengths also relative to the run's median sentence), every source's gaps weighing the "
+            "same, with the source and date cues floored at 0.5; "
             + ("length priors by coordinate ascent; " if priors else "length priors kept; ")
             + "one cut threshold maximising the mean over sources of boundary F1."
         ),
