@@ -44,7 +44,9 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
-    """Open the live index in this worker before it takes requests (no index yet: on first use)."""
+    """Open the live index in this worker before it takes requests (no index yet: on first use),
+    and open each newly swapped-in build in the background, not in a request."""
     from search.wsgi import searcher
 
     searcher.warm()
+    searcher.follow_swaps()

@@ -155,6 +155,7 @@ class Searcher:
         self._version = None
         self._live: _Live | None = None
         self._checked_at = float("-inf")
+        self._closed = threading.Event()
 
     # -- the live index -------------------------------------------------------------------------
 
@@ -195,8 +196,24 @@ class Searcher:
             return False
         return True
 
+    def follow_swaps(self) -> threading.Thread:
+        """Look for a newly swapped-in build every refresh interval in a daemon thread and open it
+        there, so that no request pays for opening it (#14); gunicorn starts one per worker."""
+
+        def follow() -> None:
+            while not self._closed.wait(max(self.settings.refresh_interval, 0.05)):
+                try:
+                    self._current()
+                except IndexMissing:
+                    pass
+
+        thread = threading.Thread(target=follow, name="zhsearch-follow-swaps", daemon=True)
+        thread.start()
+        return thread
+
     def close(self) -> None:
         """Release the open index files."""
+        self._closed.set()
         with self._lock:
             if self._live is not None:
                 self._live.close()

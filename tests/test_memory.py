@@ -159,3 +159,31 @@ def test_a_swapped_out_build_is_unmapped_at_once(tmp_path):
     finally:
         gc.enable()
         searcher.close()
+
+
+def test_a_swapped_in_build_is_opened_before_any_request(tmp_path):
+    """With ``follow_swaps`` (each gunicorn worker starts it), a new build is opened in the
+    background: the first request after a swap finds it open already."""
+    import time
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("河道清理工作持续进行。", encoding="utf-8")
+    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index", refresh_interval=0.05)
+    build_index(settings, jobs=1)
+    searcher = Searcher(settings)
+    try:
+        assert searcher.warm()
+        thread = searcher.follow_swaps()
+        first = searcher._live
+        (seeds / "b.txt").write_text("城市夜读活动在河边举行。", encoding="utf-8")
+        build_index(settings, jobs=1)
+        deadline = time.monotonic() + 30
+        while searcher._live is first and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert searcher._live is not first  # opened without a request
+        assert searcher.search("夜读")["total"] == 1
+    finally:
+        searcher.close()
+    thread.join(timeout=5)
+    assert not thread.is_alive()  # close() stops it
