@@ -18,8 +18,8 @@ from search.paragraphs.gaps import (
     FEATURE_NAMES,
     _gap_scores,
     _run_features,
-    _simplified,
 )
+from search.paragraphs.script import simplified_view as _simplified
 from search.paragraphs.sentences import _blocked, _sentences
 from search.paragraphs.weights import WEIGHTS_FILE, Weights, fitted, save, use
 

@@ -846,3 +846,20 @@ def test_property_the_fallback_split_is_total_and_loses_nothing(text: str, title
     paragraphs = sentence_paragraphs(text, title=title)
     assert_nothing_lost(text, paragraphs[1:] if title else paragraphs, first=2 if title else 1)
     assert all(p.kind == "body" for p in (paragraphs[1:] if title else paragraphs))
+
+
+# ---------------------------------------------------------------- Traditional script reads like Simplified
+
+
+@pytest.mark.parametrize("path", [*RUNON, FIXTURES.parent.parent.parent / "seeds" / "000_507e94cc0a3b8151.txt"],
+                         ids=lambda p: p.stem)
+def test_the_same_article_in_traditional_script_has_the_same_structure(path: Path) -> None:
+    """Every cue reads Traditional text as Simplified: a run-on article written in Traditional
+    characters (OpenCC s2t, same length) splits into the same paragraphs of the same kinds."""
+    import opencc
+
+    text = path.read_text(encoding="utf-8")
+    traditional = opencc.OpenCC("s2t").convert(text)
+    assert len(traditional) == len(text) and traditional != text
+    simplified, converted = split_text(text), split_text(traditional)
+    assert [(p.kind, len(p.text)) for p in converted] == [(p.kind, len(p.text)) for p in simplified]

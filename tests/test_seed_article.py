@@ -121,3 +121,4 @@ def test_searchable_out_of_the_box(corpus) -> None:
     assert {h["paragraph"] for h in seed_hits} == expected and len(expected) >= 20
     heading = corpus.searcher.search('"科索沃有先例"')
     assert [(h["article_id"], h["kind"]) for h in heading["hits"]][:1] == [(SEED.stem, "heading")]
+

@@ -9,7 +9,6 @@ long a source writes its sentences is read off the article itself, not learnt pe
 
 from __future__ import annotations
 
-import functools
 import re
 import statistics
 from bisect import bisect_right
@@ -18,25 +17,8 @@ from collections import Counter
 from .cues import (
     _CLAUSE_END, _DATE_START, _FIRST_WORD, _PLACE_START, _SAID_END, _SOURCE_START, _SPEAKER, _TIME_WORD,
 )
+from .script import simplified_view
 from .weights import fitted
-
-
-@functools.cache
-def _converter():
-    import opencc  # imported lazily: no work at import time
-
-    return opencc.OpenCC("t2s")
-
-
-def _simplified(text: str) -> str:
-    """text in Simplified characters, character for character (same length, same positions)."""
-    if text.isascii():
-        return text
-    converted = _converter().convert(text)
-    if len(converted) == len(text):
-        return converted
-    # A phrase converted to another length (rare): convert character by character instead.
-    return "".join(c if len(c := _converter().convert(ch)) == 1 else ch for ch in text)
 
 
 def _bigrams(text: str, lo: int, hi: int) -> frozenset[str]:
@@ -201,7 +183,7 @@ def _openings(text: str, run: list[tuple[int, int]]) -> Counter[str]:
 def _run_features(text: str, run: list[tuple[int, int]], lead: bool) -> list[dict[str, float]]:
     """Features of every gap of a run of body sentences (before run[1], run[2], …), read in Simplified."""
     base = run[0][0]
-    view = _simplified(text[base:run[-1][1]])
+    view = simplified_view(text[base:run[-1][1]])
     local = [(lo - base, hi - base) for lo, hi in run]
     bigrams = [_bigrams(view, lo, hi) for lo, hi in local]
     median = statistics.median(hi - lo for lo, hi in local)

@@ -8,6 +8,7 @@ import re
 from .cues import _BYLINE, _DATELINE_AT_START, _SENTENCE_PUNCT, _is_caption, _looks_like_title
 from .model import MAX_BODY, MAX_HEADING, Paragraph
 from .runon import _runon_spans
+from .script import simplified_view
 from .sentences import _strip_span
 
 # Any line break; \r\n counts once.
@@ -27,10 +28,11 @@ def split_text(text: str, title: str | None = None, *, markdown: bool = False) -
     else:
         spans_title = []
     find_title = title is None
-    if _LINE_BREAK.search(text.strip()):
-        spans = _line_spans(text, find_title, markdown)
+    view = simplified_view(text)  # the cues read Traditional text as Simplified; positions are the same
+    if _LINE_BREAK.search(view.strip()):
+        spans = _line_spans(view, find_title, markdown)
     else:
-        spans = _runon_spans(text, 0, len(text), find_title=find_title)
+        spans = _runon_spans(view, 0, len(view), find_title=find_title)
     return spans_title + _paragraphs(text, spans, start=len(spans_title) + 1)
 
 
