@@ -11,6 +11,10 @@ Query sets (each must have at least one hit; a zero-hit query is reported as a f
   latin     Latin/digit tokens taken from the corpus (2023, gdp, …)
 In-process: ``Searcher.search(q)`` (first page, size 10) after a warm-up. HTTP: one keep-alive
 client against real gunicorn (the project's config, ``--workers`` = cores).
+
+``--refined`` also times, side by side and interleaved, each keyword query plain and refined —
+``q date:2023..`` with ``facets=source,year`` (issue #12: filters and facets on the hot path) —
+and prints the p99 ratio. ``--seeds`` may hold several corpora (``C.prepare_seeds`` copies).
 """
 
 from __future__ import annotations
@@ -72,6 +76,24 @@ def time_http(base: str, queries: list[str]) -> tuple[list[float], list[str], in
     return lat, zero, bad
 
 
+REFINE = " date:2023.."
+REFINED_FACETS = ("source", "year")
+
+
+def time_refined(searcher, queries: list[str]) -> tuple[list[float], list[float]]:
+    """Each query timed plain and refined (a date filter and two facets), alternately."""
+    plain, refined = [], []
+    for q in queries:
+        t0 = time.perf_counter()
+        searcher.search(q, page=1, size=10)
+        t1 = time.perf_counter()
+        searcher.search(q + REFINE, page=1, size=10, facets=REFINED_FACETS)
+        t2 = time.perf_counter()
+        plain.append((t1 - t0) * 1000)
+        refined.append((t2 - t1) * 1000)
+    return plain, refined
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=C.DEFAULT_CORPUS)
@@ -83,6 +105,7 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", action="store_true", help="cProfile the in-process keyword+phrase searches")
     ap.add_argument("--variant", default="", help="search-side prototypes (see _prototypes.py)")
     ap.add_argument("--workers", type=int, default=C.cores())
+    ap.add_argument("--refined", action="store_true", help="also time keywords with a date filter and two facets")
     C.add_location_arguments(ap)
     args = ap.parse_args(argv)
 
@@ -131,6 +154,15 @@ def main(argv=None) -> int:
             print("common-term totals: " + ", ".join(f"{q} {t:,}" for q, t in totals.items()))
         rows.append(["in-process", name, p["n"], f"{p['p50']:.2f}", f"{p['p90']:.2f}", f"{p['p99']:.2f}",
                      f"{p['max']:.1f}", len(zero)])
+    if args.refined:
+        time_refined(searcher, sets["keyword"][:50])  # warm the date order and facet arrays
+        plain, refined = time_refined(searcher, sets["keyword"])
+        p, r = C.percentiles(plain), C.percentiles(refined)
+        for name, q in (("keyword (plain)", p), (f"keyword{REFINE} + facets", r)):
+            rows.append(["in-process", name, q["n"], f"{q['p50']:.2f}", f"{q['p90']:.2f}", f"{q['p99']:.2f}",
+                         f"{q['max']:.1f}", "-"])
+        print(f"refined vs plain, same queries interleaved: p50 {r['p50'] / p['p50']:.2f}x, "
+              f"p99 {r['p99'] / p['p99']:.2f}x ({r['p99']:.2f} vs {p['p99']:.2f} ms)")
     searcher.close()
     if profiler is not None:
         import io
