@@ -218,11 +218,14 @@ class MappedLines(Sequence):
     """The lines of a UTF-8 text file, mapped, each decoded when asked for: ``starts`` holds where
     each line starts, then one past the end of the last as if a newline followed it."""
 
+    _BLOCK = 64  # lines decoded together by :meth:`find`
+
     def __init__(self, path: Path, starts: np.ndarray):
         self.data = _map_bytes(path)
         self.starts = starts
         if len(starts) < 1 or int(starts[-1]) != len(self.data) + 1:
             raise ValueError(f"{path}: does not match its line starts")
+        self._firsts: list[str] | None = None  # each block's first line, read on the first find()
 
     def __len__(self) -> int:
         return len(self.starts) - 1
@@ -232,6 +235,20 @@ class MappedLines(Sequence):
             raise IndexError(i)
         i %= len(self)
         return self.data[int(self.starts[i]) : int(self.starts[i + 1]) - 1].decode("utf-8")
+
+    def find(self, line: str) -> int:
+        """The position of ``line`` in these sorted lines, or -1: a bisection over the first line of
+        each block of :attr:`_BLOCK` (kept in memory: one line in 64), then within one block."""
+        if self._firsts is None:
+            self._firsts = [self[i] for i in range(0, len(self), self._BLOCK)]
+        block = bisect.bisect_right(self._firsts, line) - 1
+        if block < 0:
+            return -1
+        first = block * self._BLOCK
+        last = min(first + self._BLOCK, len(self))
+        lines = self.data[int(self.starts[first]) : int(self.starts[last]) - 1].decode("utf-8").split("\n")
+        i = bisect.bisect_left(lines, line)
+        return first + i if i < len(lines) and lines[i] == line else -1
 
 
 class Skeletons(Sequence):
@@ -355,8 +372,8 @@ class GramIndex:
         """Sorted ids of the paragraphs that have every one of ``words`` among their words."""
         result = None
         for word in words:
-            i = bisect.bisect_left(self.words, word)
-            if i == len(self.words) or self.words[i] != word:
+            i = self.words.find(word)
+            if i < 0:
                 return np.empty(0, dtype=np.uint32)
             docs = self.word_lists[i]
             result = docs if result is None else np.intersect1d(result, docs, assume_unique=True)

@@ -210,3 +210,29 @@ def test_block_vocabularies_are_read_back_line_by_line_across_chunk_ends(tmp_pat
         assert [line.decode("utf-8") for line in _lines(fd, len(before), len(listed), chunk)] == words
     finally:
         os.close(fd)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=ALPHABET + "词", max_size=4), unique=True, max_size=200),
+       st.text(alphabet=ALPHABET + "词", max_size=4), st.sampled_from([1, 2, 3, 64]))
+def test_mapped_lines_find_every_line_and_nothing_else(tmp_path_factory, lines, probe, block):
+    """``find`` agrees with a search of the sorted list, whatever the block size."""
+    from search.grams import MappedLines
+    from search.postings import NpyAppender
+
+    folder = tmp_path_factory.mktemp("lines")
+    lines = sorted(line for line in lines if "\n" not in line)
+    data = "\n".join(lines).encode("utf-8")
+    (folder / "lines.txt").write_bytes(data)
+    starts = NpyAppender(folder / "starts.npy", np.int64)
+    at = 0
+    for line in lines:
+        starts.append([at])
+        at += len(line.encode("utf-8")) + 1
+    starts.append([at if lines else 1])
+    starts.close()
+    mapped = MappedLines(folder / "lines.txt", np.load(folder / "starts.npy"))
+    mapped._BLOCK = block
+    assert list(mapped) == lines
+    for line in lines + [probe]:
+        assert mapped.find(line) == (lines.index(line) if line in lines else -1)
