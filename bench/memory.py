@@ -17,7 +17,8 @@ master and every worker:
   after swap    after the swap and another ``--searches`` searches (every worker on the new build)
 
 and prints the index size on disk beside them; the latency of the first requests after the swap
-(each worker's first request opens the new build) against the median; and ``zhsearch query``
+(a worker opens the new build in the background, or else in its first request) against the
+median; and ``zhsearch query``
 wall time and peak RSS on the corpus index against the three-article index (median of
 ``--repeat`` runs each, alternating). Everything is written under ``--workdir``.
 """
@@ -320,7 +321,7 @@ def main(argv=None) -> int:
                               " ".join(f"{ms:.0f}" for ms in first),
                               f"{max(first) - corpus['median_ms']:+.1f}"])
     if swap_rows:
-        print("First requests after a swap (ms; each worker's first one opens the new build):")
+        print("First requests after a swap (ms), against the median of the searches before it:")
         print(C.table(swap_rows, ["workers", "median before", "median after", "first requests after the swap",
                                   "slowest − median"]))
         print()
