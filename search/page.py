@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -25,6 +26,8 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
 
 PAGE_SIZE = 10
+# Each hit's "为什么匹配" is always computed: for the page's 10 hits it costs little (bench/README).
+EXPLAIN = True
 RELATED_SIZE = 5  # related articles listed under an article
 
 # Shown next to each hit and used for the article's structure. The JavaScript reads
@@ -72,11 +75,13 @@ def article_url(article_id: str, q: str = "", n: int | None = None) -> str:
     return url
 
 
-def search_url(q: str = "", page: int = 1) -> str:
-    """``/?q=…&page=N`` (page 1 is left out)."""
+def search_url(q: str = "", page: int = 1, view: "View | None" = None) -> str:
+    """``/?q=…&sort=…&group=…&page=N`` (defaults and page 1 are left out)."""
     if not q:
         return "/"
     url = "/?q=" + quote_plus(q, safe="")
+    if view is not None:
+        url += view.params()
     if page > 1:
         url += f"&page={page}"
     return url
@@ -84,6 +89,12 @@ def search_url(q: str = "", page: int = 1) -> str:
 
 def api_search_url(q: str = "") -> str:
     return "/api/search?q=" + quote_plus(q, safe="")
+
+
+def format_number(x: float) -> str:
+    """A score as JavaScript's ``String(x)`` writes it: shortest round trip, no trailing ``.0``."""
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def format_count(n: int) -> str:
@@ -96,6 +107,106 @@ def format_ms(ms: float) -> str:
 
 def page_count(total: int, size: int) -> int:
     return max(1, -(-total // max(1, size)))
+
+
+# --- sort, grouping, facets and filter chips (mirrored in static/search.js) ----------
+
+SORTS = {"relevance": "相关度", "newest": "最新", "oldest": "最早"}
+GROUPS = {"paragraph": "按段落", "article": "按文章"}
+FACET_LABELS = {"source": "来源", "year": "年份", "month": "月份", "date": "日期"}
+FACET_VALUES_SHOWN = 10
+MATCH_LABELS = {"word": "整词", "substring": "子串", "title": "标题"}
+
+
+@dataclass(frozen=True)
+class View:
+    """How results are shown, kept in the URL: ``sort`` and ``group`` (defaults left out)."""
+
+    sort: str = "relevance"
+    group: str = "paragraph"
+
+    @classmethod
+    def from_request(cls, req: falcon.Request) -> "View":
+        """The view a request asks for; an unknown value falls back to the default."""
+        sort, group = req.get_param("sort") or "", req.get_param("group") or ""
+        return cls(sort if sort in SORTS else "relevance", group if group in GROUPS else "paragraph")
+
+    def params(self) -> str:
+        return (f"&sort={self.sort}" if self.sort != "relevance" else "") + (
+            f"&group={self.group}" if self.group != "paragraph" else "")
+
+    def with_sort(self, sort: str) -> "View":
+        return View(sort, self.group)
+
+    def with_group(self, group: str) -> "View":
+        return View(self.sort, group)
+
+
+# A query token: a run of non-spaces, or one holding a quoted part (``source:"a b"``).
+_TOKEN = re.compile(r'\S*?"[^"]*"\S*|\S+')
+_SPACE = re.compile(r"\s")
+_FILTER = re.compile(r"-?([^\W\d][\w-]{0,63})[:：](.*)", re.S)
+
+
+def filter_token(key: str, value: Any) -> str:
+    """The query text of the filter a facet value stands for (``date:2024`` for a year)."""
+    value = str(value)
+    if _SPACE.search(value) or value.startswith('"'):
+        value = '"' + value.replace('"', "") + '"'
+    return f"{'date' if key in ('year', 'month') else key}:{value}"
+
+
+def add_filter(q: str, token: str) -> str:
+    return f"{q.strip()} {token}".strip()
+
+
+def remove_span(q: str, start: int, end: int) -> str:
+    return f"{q[:start].rstrip()} {q[end:].lstrip()}".strip()
+
+
+def active_filters(q: str, keys: frozenset[str]) -> list[dict[str, Any]]:
+    """The metadata filters of ``q`` (tokens that parse as exactly one filter), each with its
+    token, its label and the query without it."""
+    from search.query import BadQuery, parse
+
+    chips = []
+    for m in _TOKEN.finditer(q):
+        try:
+            parsed = parse(m[0], filter_keys=keys)
+        except (BadQuery, ValueError):
+            continue
+        if parsed.groups or parsed.excluded or len(parsed.filters) != 1:
+            continue
+        written = _FILTER.fullmatch(m[0])
+        if written is None:
+            continue
+        key, value = written.groups()
+        value = value[1:-1] if len(value) > 1 and value[0] == value[-1] == '"' else value
+        label = FACET_LABELS.get(key.casefold(), key) + "：" + value
+        chips.append({"token": m[0], "label": ("不含 " if parsed.filters[0].negated else "") + label,
+                      "without": remove_span(q, m.start(), m.end())})
+    return chips
+
+
+def facet_blocks(q: str, facets: dict[str, list[dict]], chips: list[dict]) -> list[dict[str, Any]]:
+    """The sidebar: per key with values, its label and up to ``FACET_VALUES_SHOWN`` values, each
+    with the query that adds its filter (or, when already active, removes it)."""
+    active = {chip["token"]: chip["without"] for chip in chips}
+    blocks = []
+    for key, values in facets.items():
+        rows = []
+        for row in values[:FACET_VALUES_SHOWN]:
+            token = filter_token(key, row["value"])
+            rows.append({"value": format_value(row["value"]), "count": row["count"], "active": token in active,
+                         "q": active.get(token, add_filter(q, token))})
+        if rows:
+            blocks.append({"key": key, "label": FACET_LABELS.get(key, key), "values": rows})
+    return blocks
+
+
+def format_value(value: Any) -> str:
+    """A metadata value for display: list members joined with 、."""
+    return "、".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 # --- resources ----------------------------------------------------------------------
@@ -133,6 +244,11 @@ class _Renderer:
             api_search_url=api_search_url,
             format_count=format_count,
             format_ms=format_ms,
+            format_number=format_number,
+            format_value=format_value,
+            sorts=SORTS,
+            match_labels=MATCH_LABELS,
+            groups=GROUPS,
             kind_labels=KIND_LABELS,
             examples=EXAMPLES,
             asset=self._asset_url,
@@ -169,17 +285,26 @@ class SearchPage:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         q = req.get_param("q", default="") or ""
-        ctx: dict[str, Any] = {"q": q, "result": None, "error": None, "state": "empty", "pages": 1}
+        view = View.from_request(req)
+        ctx: dict[str, Any] = {"q": q, "result": None, "error": None, "state": "empty", "pages": 1, "view": view,
+                               "chips": [], "facets": [], "filter_keys": [], "facet_keys": []}
         page = _parse_page(req, self.max_page)
         if page is None:
             ctx.update(state="error", error=f"页码需要是 1 到 {self.max_page} 之间的整数，例如 page=2。")
             self.renderer.render(resp, "search.html", falcon.HTTP_400, **ctx)
             return
         if not q.strip():
+            try:  # for the script, which draws filter chips as the user types
+                ctx.update(filter_keys=sorted(self.searcher.filter_keys()), facet_keys=self.searcher.facet_keys())
+            except self.IndexMissing:
+                pass
             self.renderer.render(resp, "search.html", **ctx)
             return
         try:
-            result = self.searcher.search(q, page=page, size=PAGE_SIZE)
+            filter_keys = self.searcher.filter_keys()
+            facet_keys = tuple(self.searcher.facet_keys())
+            result = self.searcher.search(q, page=page, size=PAGE_SIZE, sort=view.sort, facets=facet_keys,
+                                          group=view.group, explain=EXPLAIN)
         except self.BadQuery as exc:
             ctx.update(state="error", error=str(exc) or "无法理解这个查询。")
             self.renderer.render(resp, "search.html", falcon.HTTP_400, **ctx)
@@ -189,10 +314,12 @@ class SearchPage:
             resp.set_header("Retry-After", "5")
             self.renderer.render(resp, "search.html", falcon.HTTP_503, **ctx)
             return
-        pages = page_count(result["total"], result["size"])
+        pages = page_count(result["articles"] if view.group == "article" else result["total"], result["size"])
         state = "results" if result["total"] else "none"
-        self.renderer.render(resp, "search.html", result=result, state=state, pages=pages,
-                             q=q, error=None)
+        chips = active_filters(q, filter_keys)
+        ctx.update(result=result, state=state, pages=pages, chips=chips, filter_keys=sorted(filter_keys),
+                   facet_keys=list(facet_keys), facets=facet_blocks(q, result.get("facets", {}), chips))
+        self.renderer.render(resp, "search.html", **ctx)
 
     on_head = on_get  # the same headers, no body (Falcon drops it)
 

@@ -244,11 +244,8 @@ class Searcher:
         if group not in (None, "paragraph", "article"):
             raise BadQuery(f"group must be article or paragraph, not {group!r}")
         by_article = group == "article"
-        parsed = self.parse(q)  # the limits, before the index is needed
-        live = None
-        if not parsed.is_empty:
-            live = self._current()
-            parsed = self.parse(q, live)
+        live = self._current() if q.strip() else None
+        parsed = self.parse(q, live)
         hits: list[dict] = []
         suggestions: list[str] = []
         facet_counts = {key: [] for key in facets}
@@ -339,6 +336,18 @@ class Searcher:
         if position is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
         return position
+
+    def filter_keys(self) -> frozenset[str]:
+        """The metadata keys a ``KEY:VALUE`` filter may name in the live index (``date`` among them when dated)."""
+        return self._current().metadata.filter_keys()
+
+    def facet_keys(self, limit: int = 5, max_values: int = 50) -> list[str]:
+        """Keys worth a facet sidebar, at most ``limit``: ``source``, ``year`` when articles are dated,
+        then the other metadata keys with at most ``max_values`` distinct values."""
+        metadata = self._current().metadata
+        few = sorted(key for key, entry in metadata.keys.items() if key != "source" and len(entry.written) <= max_values)
+        keys = (["source"] if "source" in metadata.keys else []) + (["year"] if metadata.has_dates else []) + few
+        return keys[:limit]
 
     def health(self) -> dict:
         """Counts and build time of the live index."""

@@ -417,7 +417,13 @@ class StubSearcher:
     def __init__(self, error: Exception):
         self.error = error
 
-    def search(self, q, page=1, size=10):
+    def search(self, q, page=1, size=10, **options):
+        raise self.error
+
+    def filter_keys(self):
+        raise self.error
+
+    def facet_keys(self):
         raise self.error
 
     def article(self, article_id, q=None):
