@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import mmap
 import os
 import re
 from array import array
@@ -182,9 +183,12 @@ class MetadataIndex:
         self.n_articles = n_articles
         self.keys: dict[str, _Key] = {}
         self._orders: dict[bool, np.ndarray] = {}
+        self._lines: mmap.mmap | bytes = b""
         if not (folder / "keys.json").exists():  # a build without metadata
             self.dates = np.full(n_articles, NO_DATE, dtype=np.int64)
             self.days = np.zeros(n_articles, dtype=np.int32)
+            self.has_dates = False
+            self._filter_keys = frozenset()
             return
         for n, (key, written) in enumerate(sorted(json.loads((folder / "keys.json").read_text("utf-8")).items())):
             self.keys[key] = _Key(np.load(folder / f"{n}.articles.npy", mmap_mode="r"),
@@ -193,25 +197,25 @@ class MetadataIndex:
         self.dates = np.load(folder / "dates.npy", mmap_mode="r")
         self.days = np.load(folder / "days.npy", mmap_mode="r")
         self._offsets = np.load(folder / "offsets.npy", mmap_mode="r")
-        self._lines_path = folder / "articles.jsonl"
+        #: whether any article is dated (then ``date`` is a filter key and year/month are facets)
+        self.has_dates = bool(np.asarray(self.days).any())
+        self._filter_keys = frozenset(self.keys) | ({DATE_KEY} if self.has_dates else set())
+        with open(folder / "articles.jsonl", "rb") as lines:  # mapped: shared by the workers, no copy
+            size = os.fstat(lines.fileno()).st_size
+            self._lines = mmap.mmap(lines.fileno(), size, access=mmap.ACCESS_READ) if size else b""
 
     def of_article(self, article: int) -> dict[str, Any]:
         """Article number ``article``'s metadata as written."""
-        if not self.keys and not self.has_dates:
+        if not self._filter_keys:
             return {}
         start, end = int(self._offsets[article]), int(self._offsets[article + 1])
         if start == end - 3:  # b"{}\n"
             return {}
-        with open(self._lines_path, "rb") as lines:
-            return json.loads(os.pread(lines.fileno(), end - start, start))
-
-    @property
-    def has_dates(self) -> bool:
-        return bool(self.days.any())
+        return json.loads(self._lines[start:end])
 
     def filter_keys(self) -> frozenset[str]:
         """The keys a ``KEY:VALUE`` filter may name: the metadata keys present, and ``date`` when any article has one."""
-        return frozenset(self.keys) | ({DATE_KEY} if self.has_dates else set())
+        return self._filter_keys
 
     def articles_with(self, key: str, value: str) -> np.ndarray:
         """Boolean mask over articles: KEY equals VALUE after normalisation (any member of a list)."""

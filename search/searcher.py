@@ -244,11 +244,8 @@ class Searcher:
         if group not in (None, "paragraph", "article"):
             raise BadQuery(f"group must be article or paragraph, not {group!r}")
         by_article = group == "article"
-        parsed = self.parse(q)  # the limits, before the index is needed
-        live = None
-        if not parsed.is_empty:
-            live = self._current()
-            parsed = self.parse(q, live)
+        live = self._current() if q.strip() else None
+        parsed = self.parse(q, live)
         hits: list[dict] = []
         suggestions: list[str] = []
         facet_counts = {key: [] for key in facets}
