@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -26,8 +26,6 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
 
 PAGE_SIZE = 10
-# Each hit's "为什么匹配" is always computed: for the page's 10 hits it costs little (bench/README).
-EXPLAIN = True
 RELATED_SIZE = 5  # related articles listed under an article
 
 # Shown next to each hit and used for the article's structure. The JavaScript reads
@@ -120,26 +118,35 @@ MATCH_LABELS = {"word": "整词", "substring": "子串", "title": "标题"}
 
 @dataclass(frozen=True)
 class View:
-    """How results are shown, kept in the URL: ``sort`` and ``group`` (defaults left out)."""
+    """How results are shown, kept in the URL: ``sort``, ``group`` and ``explain=1`` (defaults left out).
+
+    Explanations are asked for only on demand: for a page of 10 hits they cost ~7-10 ms (a jieba
+    cut of each hit), up to 8x a cheap query (figures in the report of issue #13's page)."""
 
     sort: str = "relevance"
     group: str = "paragraph"
+    explain: bool = False
 
     @classmethod
     def from_request(cls, req: falcon.Request) -> "View":
         """The view a request asks for; an unknown value falls back to the default."""
         sort, group = req.get_param("sort") or "", req.get_param("group") or ""
-        return cls(sort if sort in SORTS else "relevance", group if group in GROUPS else "paragraph")
+        return cls(sort if sort in SORTS else "relevance", group if group in GROUPS else "paragraph",
+                   req.get_param("explain") == "1")
 
     def params(self) -> str:
-        return (f"&sort={self.sort}" if self.sort != "relevance" else "") + (
-            f"&group={self.group}" if self.group != "paragraph" else "")
+        return ((f"&sort={self.sort}" if self.sort != "relevance" else "")
+                + (f"&group={self.group}" if self.group != "paragraph" else "")
+                + ("&explain=1" if self.explain else ""))
 
     def with_sort(self, sort: str) -> "View":
-        return View(sort, self.group)
+        return replace(self, sort=sort)
 
     def with_group(self, group: str) -> "View":
-        return View(self.sort, group)
+        return replace(self, group=group)
+
+    def with_explain(self, explain: bool = True) -> "View":
+        return replace(self, explain=explain)
 
 
 # A query token: a run of non-spaces, or one holding a quoted part (``source:"a b"``).
@@ -304,7 +311,7 @@ class SearchPage:
             filter_keys = self.searcher.filter_keys()
             facet_keys = tuple(self.searcher.facet_keys())
             result = self.searcher.search(q, page=page, size=PAGE_SIZE, sort=view.sort, facets=facet_keys,
-                                          group=view.group, explain=EXPLAIN)
+                                          group=view.group, explain=view.explain)
         except self.BadQuery as exc:
             ctx.update(state="error", error=str(exc) or "无法理解这个查询。")
             self.renderer.render(resp, "search.html", falcon.HTTP_400, **ctx)

@@ -29,8 +29,31 @@
 
   var form = input.form;
   var apiLink = document.getElementById("api-link");
-  var kinds = {};
-  try { kinds = JSON.parse(results.getAttribute("data-kinds") || "{}"); } catch (e) { kinds = {}; }
+  function dataJson(name, fallback) {
+    try { return JSON.parse(results.getAttribute(name) || "null") || fallback; } catch (e) { return fallback; }
+  }
+  var kinds = dataJson("data-kinds", {});
+  var filterKeys = {};  // casefolded metadata key -> true: what a KEY:VALUE filter may name
+  dataJson("data-filter-keys", []).forEach(function (k) { filterKeys[k.toLowerCase()] = true; });
+  var facetKeys = dataJson("data-facet-keys", []);
+
+  // --- the same tables as search/page.py ---
+  var SORTS = [["relevance", "相关度"], ["newest", "最新"], ["oldest", "最早"]];
+  var GROUPS = [["paragraph", "按段落"], ["article", "按文章"]];
+  var FACET_LABELS = { source: "来源", year: "年份", month: "月份", date: "日期" };
+  var MATCH_LABELS = { word: "整词", substring: "子串", title: "标题" };
+  var FACET_VALUES_SHOWN = 10;
+  var params = new URLSearchParams(location.search);
+  var view = {
+    sort: SORTS.some(function (s) { return s[0] === params.get("sort"); }) ? params.get("sort") : "relevance",
+    group: GROUPS.some(function (g) { return g[0] === params.get("group"); }) ? params.get("group") : "paragraph",
+    explain: params.get("explain") === "1"
+  };
+  function withView(change) {
+    var v = { sort: view.sort, group: view.group, explain: view.explain };
+    Object.keys(change).forEach(function (k) { v[k] = change[k]; });
+    return v;
+  }
 
   // --- URLs: the same encoding as search/page.py (urllib.parse.quote / quote_plus) ---
   function enc(s) {
@@ -39,12 +62,89 @@
     });
   }
   function encPlus(s) { return enc(s).replace(/%20/g, "+"); }
-  function searchUrl(q, page) {
+  function viewParams(v) {
+    return (v.sort !== "relevance" ? "&sort=" + v.sort : "") + (v.group !== "paragraph" ? "&group=" + v.group : "") +
+      (v.explain ? "&explain=1" : "");
+  }
+  function searchUrl(q, page, v) {
     if (!q) return "/";
-    return "/?q=" + encPlus(q) + (page > 1 ? "&page=" + page : "");
+    return "/?q=" + encPlus(q) + (v ? viewParams(v) : "") + (page > 1 ? "&page=" + page : "");
   }
   function articleUrl(id, q, n) {
-    return "/articles/" + enc(id) + (q ? "?q=" + encPlus(q) : "") + "#p" + n;
+    return "/articles/" + enc(id) + (q ? "?q=" + encPlus(q) : "") + (n === undefined ? "" : "#p" + n);
+  }
+
+  // --- filter chips and facet links: the same rules as search/page.py ---
+  var TOKEN_RE = /\S*?"[^"]*"\S*|\S+/g;
+  var FILTER_RE = /^(-?)([\p{L}\p{M}_][\p{L}\p{M}\p{N}_-]{0,63})[:：]([\s\S]*)$/u;
+  var DATE_RE = /^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$/;
+
+  function isDate(text) {
+    var m = DATE_RE.exec(text);
+    if (!m) return false;
+    var y = +m[1], mo = m[2] ? +m[2] : 1, d = m[3] ? +m[3] : 1;
+    var day = new Date(Date.UTC(2000, mo - 1, d));
+    day.setUTCFullYear(y);  // Date.UTC reads years 0-99 as 1900-1999
+    return y >= 1 && day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d;
+  }
+  function isDateFilter(text) {
+    text = text.normalize("NFKC").trim();
+    var at = text.indexOf("..");
+    if (at < 0) return isDate(text);
+    var low = text.slice(0, at), high = text.slice(at + 2);
+    return (low || high) && (!low || isDate(low)) && (!high || isDate(high));
+  }
+  // The filter a query token stands for ({key, value, negated}), or null when it is no lone filter.
+  function tokenFilter(token) {
+    var m = FILTER_RE.exec(token);
+    if (!m || !filterKeys[m[2].toLowerCase()] || m[2].normalize("NFKC").toLowerCase() === "title") return null;
+    var value = m[3];
+    if (!value || /^\s/.test(value)) return null;
+    var close = value.charAt(0) === '"' ? value.indexOf('"', 1) : -1;
+    var inner = value;
+    if (close > 1) {
+      if (close !== value.length - 1) return null;  // a quoted value followed by more text
+      inner = value.slice(1, -1);
+    }
+    if (m[2].toLowerCase() === "date" && !isDateFilter(inner)) return null;
+    return { key: m[2], value: value, negated: m[1] === "-" };
+  }
+  function removeSpan(q, start, end) {
+    return (q.slice(0, start).replace(/\s+$/, "") + " " + q.slice(end).replace(/^\s+/, "")).trim();
+  }
+  function activeFilters(q) {
+    var chips = [], m;
+    TOKEN_RE.lastIndex = 0;
+    while ((m = TOKEN_RE.exec(q)) !== null) {
+      var f = tokenFilter(m[0]);
+      if (!f) continue;
+      var value = f.value.length > 1 && f.value.charAt(0) === '"' && f.value.slice(-1) === '"' ? f.value.slice(1, -1) : f.value;
+      var label = (FACET_LABELS[f.key.toLowerCase()] || f.key) + "：" + value;
+      chips.push({ token: m[0], label: (f.negated ? "不含 " : "") + label,
+                   without: removeSpan(q, m.index, m.index + m[0].length) });
+    }
+    return chips;
+  }
+  function formatValue(v) { return Array.isArray(v) ? v.map(String).join("、") : String(v); }
+  function filterToken(key, value) {
+    value = String(value);
+    if (/\s/.test(value) || value.charAt(0) === '"') value = '"' + value.replace(/"/g, "") + '"';
+    return (key === "year" || key === "month" ? "date" : key) + ":" + value;
+  }
+  function facetBlocks(q, facets, chips) {
+    var active = {};
+    chips.forEach(function (c) { active[c.token] = c.without; });
+    var blocks = [];
+    Object.keys(facets || {}).forEach(function (key) {
+      var rows = facets[key].slice(0, FACET_VALUES_SHOWN).map(function (row) {
+        var token = filterToken(key, row.value);
+        var on = Object.prototype.hasOwnProperty.call(active, token);
+        return { value: formatValue(row.value), count: row.count, active: on,
+                 q: on ? active[token] : (q.trim() + " " + token).trim() };
+      });
+      if (rows.length) blocks.push({ key: key, label: FACET_LABELS[key] || key, values: rows });
+    });
+    return blocks;
   }
 
   // --- DOM helpers ---
@@ -64,6 +164,7 @@
   }
   function formatCount(n) { return Number(n).toLocaleString("en-US"); }
   function formatMs(ms) { return Number(ms).toFixed(1); }
+  function formatNumber(x) { return String(Number(x)); }
 
   function setStatus(children) {
     status.textContent = "";
@@ -78,29 +179,142 @@
     results.setAttribute("data-state", state);
   }
 
-  function hitNode(h, q) {
+  function highlightNode(h) {
     var text = el("p", { "class": "hit-text kind-" + h.kind });
     text.innerHTML = h.highlight;  // escaped by the server; only <mark> is markup
-    return el("li", { "class": "hit" }, [
+    return text;
+  }
+
+  function articleMeta(metadata) {
+    var out = [];
+    if (metadata && metadata.date) out.push(el("span", { "class": "meta-date" }, [formatValue(metadata.date).slice(0, 10)]));
+    if (metadata && metadata.source) out.push(el("span", { "class": "meta-source" }, [formatValue(metadata.source)]));
+    return out;
+  }
+
+  function explainNode(e, anchor, explainUrl) {
+    if (!e) {
+      return el("details", { "class": "explain" }, [
+        el("summary", null, ["为什么匹配"]),
+        el("div", { "class": "explain-body", id: anchor }, [
+          el("p", { "class": "explain-more" }, [el("a", { href: explainUrl + "#" + anchor }, ["显示每个词的匹配方式和得分"])])
+        ])
+      ]);
+    }
+    var terms = el("ul", { "class": "explain-terms" });
+    e.terms.forEach(function (t) {
+      var parts = [
+        el("span", { "class": "term" }, [t.term]),
+        el("span", { "class": "match match-" + t.match }, [MATCH_LABELS[t.match] || t.match]),
+        el("span", { "class": "score-part" }, ["BM25 ", el("span", { "class": "num" }, [formatNumber(t.score.bm25)])]),
+        el("span", { "class": "score-part" }, ["整词加分 ", el("span", { "class": "num" }, [formatNumber(t.score.whole_word_bonus)])])
+      ];
+      if (t.words && t.words.length) {
+        parts.push(el("span", { "class": "words", "aria-label": "分词" }, t.words.map(function (w) {
+          return el("span", { "class": w.in_match ? "word word-match" : "word" }, [w.text]);
+        })));
+      }
+      terms.appendChild(el("li", { "class": "explain-term" }, parts));
+    });
+    return el("details", { "class": "explain" }, [
+      el("summary", null, ["为什么匹配"]),
+      el("div", { "class": "explain-body", id: anchor }, [
+        el("p", { "class": "explain-score" }, ["得分 ", el("span", { "class": "num" }, [formatNumber(e.score)])]),
+        terms
+      ])
+    ]);
+  }
+
+  function hitNode(h, q, anchor, explainUrl) {
+    var children = [
       el("a", { "class": "hit-link", href: articleUrl(h.article_id, q, h.paragraph) }, [
         el("span", { "class": "hit-title" }, [h.article_title]),
-        el("span", { "class": "hit-meta" }, [
+        el("span", { "class": "hit-meta" }, articleMeta(h.metadata).concat([
           el("span", { "class": "kind kind-" + h.kind }, [kinds[h.kind] || h.kind]),
           el("span", { "class": "para-no" }, ["第 " + h.paragraph + " 段"])
-        ])
+        ]))
       ]),
-      text
+      highlightNode(h),
+      explainNode(h.explain, anchor, explainUrl)
+    ];
+    return el("li", { "class": "hit" }, children);
+  }
+
+  function articleHitNode(a, q, anchor, explainUrl) {
+    var list = el("ol", { "class": "hit-paragraphs" });
+    a.paragraphs.forEach(function (h, j) {
+      var children = [
+        el("a", { "class": "para-link", href: articleUrl(h.article_id, q, h.paragraph) }, [
+          el("span", { "class": "kind kind-" + h.kind }, [kinds[h.kind] || h.kind]),
+          el("span", { "class": "para-no" }, ["第 " + h.paragraph + " 段"])
+        ]),
+        highlightNode(h),
+        explainNode(h.explain, anchor + "-" + (j + 1), explainUrl)
+      ];
+      list.appendChild(el("li", { "class": "hit-paragraph" }, children));
+    });
+    return el("li", { "class": "hit hit-article" }, [
+      el("a", { "class": "hit-link", href: articleUrl(a.article_id, q) }, [
+        el("span", { "class": "hit-title" }, [a.article_title]),
+        el("span", { "class": "hit-meta" }, articleMeta(a.metadata).concat([
+          el("span", { "class": "para-count" }, [formatCount(a.total) + " 个段落匹配"])
+        ]))
+      ]),
+      list
+    ]);
+  }
+
+  function switchNode(label, options, current, change) {
+    return el("nav", { "class": "switch switch-" + label[0], "aria-label": label[1] }, options.map(function (o) {
+      var attrs = o[0] === current ? { "class": "on", "aria-current": "true" } : {};
+      attrs.href = change(o[0]);
+      return el("a", attrs, [o[1]]);
+    }));
+  }
+
+  function controlsNode(q, chips) {
+    var children = [];
+    if (chips.length) {
+      children.push(el("ul", { "class": "chips", "aria-label": "筛选条件" }, chips.map(function (c) {
+        return el("li", null, [el("a", { "class": "chip", href: searchUrl(c.without, 1, view), title: "去掉这个条件" }, [
+          c.label, el("span", { "class": "chip-x", "aria-hidden": "true" }, ["×"])
+        ])]);
+      })));
+    }
+    children.push(el("div", { "class": "switches" }, [
+      switchNode(["sort", "排序"], SORTS, view.sort, function (s) { return searchUrl(q, 1, withView({ sort: s })); }),
+      switchNode(["group", "分组"], GROUPS, view.group, function (g) { return searchUrl(q, 1, withView({ group: g })); })
+    ]));
+    return el("div", { "class": "controls" }, children);
+  }
+
+  function facetsNode(blocks) {
+    return el("details", { "class": "facets" }, [
+      el("summary", null, ["筛选"]),
+      el("div", { "class": "facets-body" }, blocks.map(function (b) {
+        return el("section", { "class": "facet", "data-key": b.key }, [
+          el("h2", null, [b.label]),
+          el("ul", null, b.values.map(function (v) {
+            var attrs = { "class": v.active ? "facet-value active" : "facet-value", href: searchUrl(v.q, 1, view) };
+            if (v.active) attrs["aria-current"] = "true";
+            return el("li", null, [el("a", attrs, [
+              el("span", { "class": "facet-name" }, [v.value]),
+              el("span", { "class": "facet-count" }, [formatCount(v.count)])
+            ])]);
+          }))
+        ]);
+      }))
     ]);
   }
 
   function pagerNode(q, page, pages) {
     return el("nav", { "class": "pager", "aria-label": "分页" }, [
       page > 1
-        ? el("a", { rel: "prev", href: searchUrl(q, page - 1) }, ["← 上一页"])
+        ? el("a", { rel: "prev", href: searchUrl(q, page - 1, view) }, ["← 上一页"])
         : el("span", { "class": "pager-edge", "aria-hidden": "true" }, ["← 上一页"]),
       el("span", { "class": "pager-info" }, ["第 " + page + " / " + pages + " 页"]),
       page < pages
-        ? el("a", { rel: "next", href: searchUrl(q, page + 1) }, ["下一页 →"])
+        ? el("a", { rel: "next", href: searchUrl(q, page + 1, view) }, ["下一页 →"])
         : el("span", { "class": "pager-edge", "aria-hidden": "true" }, ["下一页 →"])
     ]);
   }
@@ -119,37 +333,49 @@
     var children = ["您是不是要找："];
     suggestions.forEach(function (s, i) {
       if (i) children.push(el("span", { "class": "sep" }, ["、"]));
-      children.push(el("a", { href: searchUrl(s, 1) }, [s]));
+      children.push(el("a", { href: searchUrl(s, 1, view) }, [s]));
     });
     return el("p", { "class": "did-you-mean" }, children);
   }
 
   function renderData(q, data) {
+    var chips = activeFilters(q);
     if (!data.total) {
       setStatus(["没有找到与 “" + q + "” 匹配的段落"]);
       var none = document.createDocumentFragment();
+      none.appendChild(controlsNode(q, chips));
       if (data.suggestions && data.suggestions.length) none.appendChild(didYouMeanNode(data.suggestions));
       none.appendChild(fromTemplate("tpl-none"));
       setResults("none", none);
       return;
     }
     var size = data.size || PAGE_SIZE;
-    var pages = Math.max(1, Math.ceil(data.total / size));
-    setStatus([
-      "找到 ", el("strong", { "class": "total" }, [formatCount(data.total)]), " 个段落",
-      el("span", { "class": "took" }, ["，用时 " + formatMs(data.took_ms) + " 毫秒"])
-    ]);
-    var frag = document.createDocumentFragment();
+    var grouped = view.group === "article";
+    var pages = Math.max(1, Math.ceil((grouped ? data.articles : data.total) / size));
+    var counts = ["找到 ", el("strong", { "class": "total" }, [formatCount(data.total)]), " 个段落"];
+    if (grouped) counts.push("（", el("strong", { "class": "articles" }, [formatCount(data.articles)]), " 篇文章）");
+    setStatus(counts.concat([el("span", { "class": "took" }, ["，用时 " + formatMs(data.took_ms) + " 毫秒"])]));
+    var main = el("div", { "class": "results-main" });
     if (data.hits.length) {
-      var list = el("ol", { "class": "hits", start: String((data.page - 1) * size + 1) });
-      data.hits.forEach(function (h) { list.appendChild(hitNode(h, q)); });
-      frag.appendChild(list);
+      var list = el("ol", { "class": grouped ? "hits hits-articles" : "hits", start: String((data.page - 1) * size + 1) });
+      var explainUrl = searchUrl(q, data.page, withView({ explain: true }));
+      data.hits.forEach(function (h, i) {
+        list.appendChild((grouped ? articleHitNode : hitNode)(h, q, "why-" + (i + 1), explainUrl));
+      });
+      main.appendChild(list);
     } else {
-      frag.appendChild(el("div", { "class": "notice notice-past" }, [
-        el("p", null, ["这一页没有结果了。", el("a", { href: searchUrl(q, pages) }, ["回到最后一页"])])
+      main.appendChild(el("div", { "class": "notice notice-past" }, [
+        el("p", null, ["这一页没有结果了。", el("a", { href: searchUrl(q, pages, view) }, ["回到最后一页"])])
       ]));
     }
-    if (pages > 1) frag.appendChild(pagerNode(q, data.page, pages));
+    if (pages > 1) main.appendChild(pagerNode(q, data.page, pages));
+    var body = el("div", { "class": "results-body" });
+    var blocks = facetBlocks(q, data.facets, chips);
+    if (blocks.length) body.appendChild(facetsNode(blocks));
+    body.appendChild(main);
+    var frag = document.createDocumentFragment();
+    frag.appendChild(controlsNode(q, chips));
+    frag.appendChild(body);
     setResults("results", frag);
   }
 
@@ -159,7 +385,7 @@
   var seq = 0;
 
   function syncUrl(q, page) {
-    var url = searchUrl(q, page);
+    var url = searchUrl(q, page, view);
     if (location.pathname + location.search !== url) {
       history.replaceState(null, "", url);
     }
@@ -181,7 +407,8 @@
     var ctrl = typeof AbortController === "function" ? new AbortController() : null;
     controller = ctrl;
     results.setAttribute("aria-busy", "true");
-    var url = "/api/search?q=" + encPlus(q) + "&page=" + page + "&size=" + PAGE_SIZE;
+    var url = "/api/search?q=" + encPlus(q) + "&page=" + page + "&size=" + PAGE_SIZE + viewParams(view) +
+      (facetKeys.length ? "&facets=" + facetKeys.map(enc).join(",") : "") + (view.explain ? "&explain=true" : "");
     fetch(url, { signal: ctrl ? ctrl.signal : undefined, headers: { Accept: "application/json" } })
       .then(function (resp) {
         return resp.json().then(
