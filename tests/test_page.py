@@ -455,3 +455,247 @@ def test_article_not_found_from_stub():
     doc = get_html(client, "/articles/%3Cscript%3E", status=404)
     assert_page_basics(doc)
     assert "<script>" in doc.find("p").text
+
+
+# --- metadata, facets, chips, sort, grouping, explain (issues #12, #13) ---------------------
+
+from pathlib import Path  # noqa: E402
+from urllib.parse import unquote_plus  # noqa: E402
+
+from hypothesis import given, settings as hyp_settings, strategies as st  # noqa: E402
+
+from search.query import Filter, parse as parse_query  # noqa: E402
+
+NEWS = Path(__file__).resolve().parent / "fixtures" / "metadata" / "news.jsonl"
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory):
+    """(client, searcher) over an index of dated articles from several sources, one of them `<script>`."""
+    import shutil
+
+    from search.config import Settings
+    from search.indexer import build_index
+    from search.searcher import Searcher
+    from search.web import create_app
+
+    root = tmp_path_factory.mktemp("news")
+    (root / "seeds").mkdir()
+    shutil.copy(NEWS, root / "seeds" / NEWS.name)
+    settings = Settings(seeds_dir=root / "seeds", index_dir=root / "index", refresh_interval=0)
+    build_index(settings, jobs=1)
+    searcher = Searcher(settings)
+    yield falcon.testing.TestClient(create_app(settings, searcher=searcher)), searcher
+    searcher.close()
+
+
+def q_of(href: str) -> str:
+    return parse_qs(urlsplit(href).query).get("q", [""])[0]
+
+
+def params_of(href: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(href).query).items()}
+
+
+def chips(doc: Node) -> list[Node]:
+    return live(doc.find_all("a", class_="chip"))
+
+
+def facet_links(doc: Node) -> dict[str, list[Node]]:
+    return {s.attrs["data-key"]: s.find_all("a", class_="facet-value") for s in live(doc.find_all("section", class_="facet"))}
+
+
+def test_each_hit_shows_its_articles_date_and_source(news):
+    client, searcher = news
+    doc = get_html(client, "/", q="芯片")
+    api = searcher.search("芯片", size=10)
+    assert len(hits(doc)) == len(api["hits"]) == 10
+    for li, h in zip(hits(doc), api["hits"]):
+        date, source = li.find("span", class_="meta-date"), li.find("span", class_="meta-source")
+        if "date" in h["metadata"]:
+            assert date.text == h["metadata"]["date"][:10]
+        else:
+            assert date is None
+        assert source.text == h["metadata"]["source"]
+    assert any(li.find("span", class_="meta-date") is None for li in hits(doc))  # the undated article
+    assert "2024-07-01" in [n.text for n in live(doc.find_all("span", class_="meta-date"))]  # a date-time, shown as its day
+
+
+def test_facet_links_add_their_filter_with_the_apis_counts(news):
+    client, searcher = news
+    doc = get_html(client, "/", q="芯片")
+    api = searcher.search("芯片", facets=("source", "year"))["facets"]
+    links = facet_links(doc)
+    assert list(links) == ["source", "year"]
+    for key, nodes in links.items():
+        shown = [(n.find("span", class_="facet-name").text, int(n.find("span", class_="facet-count").text.replace(",", "")))
+                 for n in nodes]
+        assert shown == [(str(row["value"]), row["count"]) for row in api[key]]
+    for node, row in zip(links["source"], api["source"]):
+        added = q_of(node.attrs["href"])
+        value = row["value"]
+        assert added == "芯片 source:" + (f'"{value}"' if " " in value else value)
+        narrowed = get_html(client, "/", q=added)
+        assert narrowed.find(class_="total").text == str(row["count"])
+        assert [c.text for c in chips(narrowed)] == ["来源：" + value + "×"]
+        assert all(li.find("span", class_="meta-source").text == value for li in hits(narrowed))
+    year = links["year"][0]
+    assert q_of(year.attrs["href"]) == "芯片 date:2024"
+
+
+def test_an_active_filter_is_a_chip_that_removes_it_and_its_facet_value_is_marked(news):
+    client, _ = news
+    doc = get_html(client, "/", q="芯片 date:2024 -source:人民日报", sort="newest", group="article")
+    found = chips(doc)
+    assert [c.text for c in found] == ["日期：2024×", "不含 来源：人民日报×"]
+    assert [q_of(c.attrs["href"]) for c in found] == ["芯片 -source:人民日报", "芯片 date:2024"]
+    for c in found:  # the view is kept
+        assert params_of(c.attrs["href"])["sort"] == "newest" and params_of(c.attrs["href"])["group"] == "article"
+    active = [n for n in facet_links(doc)["year"] if n.has_class("active")]
+    assert [n.attrs.get("aria-current") for n in active] == ["true"]
+    assert q_of(active[0].attrs["href"]) == "芯片 -source:人民日报"  # clicking it again removes it
+    back = get_html(client, "/", q=q_of(found[0].attrs["href"]))
+    assert chips(back)[0].text == "不含 来源：人民日报×"
+
+
+def test_a_miss_under_a_filter_still_shows_its_chip(news):
+    client, _ = news
+    doc = get_html(client, "/", q="芯片 date:2019")
+    assert doc.find(id="results").attrs["data-state"] == "none"
+    assert [q_of(c.attrs["href"]) for c in chips(doc)] == ["芯片"]
+
+
+def test_sort_switch_orders_by_date_and_is_kept_in_every_link(news):
+    client, searcher = news
+    doc = get_html(client, "/", q="芯片", sort="newest")
+    switch = doc.find("nav", class_="switch-sort")
+    links = {a.text: a for a in switch.find_all("a")}
+    assert list(links) == ["相关度", "最新", "最早"]
+    assert links["最新"].attrs.get("aria-current") == "true"
+    assert params_of(links["最早"].attrs["href"]) == {"q": "芯片", "sort": "oldest"}
+    assert params_of(links["相关度"].attrs["href"]) == {"q": "芯片"}
+    dates = [li.find("span", class_="meta-date") for li in hits(doc)]
+    days = [d.text for d in dates if d is not None]
+    assert days == sorted(days, reverse=True) and days[0] == "2024-07-01"
+    last = hits(get_html(client, "/", q="芯片", sort="newest", page="2"))
+    assert last[-1].find("span", class_="meta-date") is None  # undated last
+    assert [h["article_id"] for h in searcher.search("芯片", sort="newest")["hits"]] == \
+        [unquote_plus(urlsplit(li.find("a", class_="hit-link").attrs["href"]).path.split("/")[-1]) for li in hits(doc)]
+    kept = [a for a in live(doc.find(id="results").find_all("a")) if a.parent.tag != "nav" or a.parent.has_class("pager")]
+    assert len(kept) > 10  # facet values, explain links, the pager
+    for node in kept:
+        if node.attrs["href"].startswith("/?"):
+            assert params_of(node.attrs["href"]).get("sort") == "newest", node.attrs["href"]
+    assert doc.find("input", name="sort").attrs["value"] == "newest"  # the form keeps it too
+
+
+def test_pager_keeps_sort_and_group(news):
+    client, _ = news
+    doc = get_html(client, "/", q="芯片", sort="oldest")
+    nxt = doc.find("a", rel="next")
+    assert params_of(nxt.attrs["href"]) == {"q": "芯片", "sort": "oldest", "page": "2"}
+
+
+def test_grouped_by_article_one_entry_each_with_count_and_linked_paragraphs(news):
+    client, searcher = news
+    doc = get_html(client, "/", q="芯片", group="article")
+    api = searcher.search("芯片", group="article")
+    entries = live(doc.find_all("li", class_="hit-article"))
+    assert len(entries) == api["articles"] == 5
+    assert doc.find(class_="articles").text == "5" and doc.find(class_="total").text == str(api["total"])
+    group = {a.text: a for a in doc.find("nav", class_="switch-group").find_all("a")}
+    assert group["按文章"].attrs.get("aria-current") == "true"
+    assert params_of(group["按段落"].attrs["href"]) == {"q": "芯片"}
+    for li, a in zip(entries, api["hits"]):
+        assert li.find("span", class_="para-count").text == f"{a['total']} 个段落匹配"
+        assert li.find("a", class_="hit-link").attrs["href"] == page_mod.article_url(a["article_id"], "芯片")
+        paras = li.find_all("li", class_="hit-paragraph")
+        assert 1 <= len(paras) == len(a["paragraphs"]) <= 3
+        for p, h in zip(paras, a["paragraphs"]):
+            assert p.find("a", class_="para-link").attrs["href"] == page_mod.article_url(a["article_id"], "芯片", h["paragraph"])
+            assert p.find("mark").text == "芯片"
+    biggest = next(li for li, a in zip(entries, api["hits"]) if a["article_id"] == "chip-2024")
+    assert biggest.find("span", class_="para-count").text == "4 个段落匹配"  # title and three paragraphs
+    assert len(biggest.find_all("li", class_="hit-paragraph")) == 3  # the best three shown
+
+
+def test_explain_is_a_link_until_asked_then_shows_match_scores_and_word_boxes(news):
+    client, searcher = news
+    doc = get_html(client, "/", q="芯片 产业")
+    first = hits(doc)[0].find("details", class_="explain")
+    assert first.find("summary").text == "为什么匹配"
+    more = first.find("a")
+    assert params_of(more.attrs["href"]) == {"q": "芯片 产业", "explain": "1"}
+    assert more.attrs["href"].endswith("#why-1") and first.find(id="why-1") is not None
+    assert first.find("li", class_="explain-term") is None
+
+    doc = get_html(client, "/", q="芯片 产业", explain="1")
+    api = searcher.search("芯片 产业", explain=True)
+    for li, h in zip(hits(doc), api["hits"]):
+        terms = li.find_all("li", class_="explain-term")
+        assert len(terms) == len(h["explain"]["terms"]) == 2
+        for node, t in zip(terms, h["explain"]["terms"]):
+            assert node.find("span", class_="term").text == t["term"]
+            assert node.find("span", class_="match").text == {"word": "整词", "substring": "子串"}[t["match"]]
+            nums = [n.text for n in node.find_all("span", class_="num")]
+            assert nums == [page_mod.format_number(t["score"]["bm25"]), page_mod.format_number(t["score"]["whole_word_bonus"])]
+            boxes = node.find_all("span", class_="word")
+            assert [b.text for b in boxes] == [w["text"] for w in t["words"]]
+            assert [b.has_class("word-match") for b in boxes] == [w["in_match"] for w in t["words"]]
+    doc = get_html(client, "/", q="芯片 额创", explain="1")  # …芯片/出口额/创/同期…
+    assert [n.text for n in live(doc.find_all("span", class_="match"))] == ["整词", "子串"]
+    assert [n.text for n in live(doc.find_all("span", class_="word-match"))] == ["芯片", "创"]
+    doc = get_html(client, "/", q="芯片", explain="1")
+    assert params_of(doc.find("a", rel="next").attrs["href"])["explain"] == "1"  # kept while paging
+
+
+def test_metadata_markup_is_escaped_in_hits_facets_and_chips(news):
+    client, _ = news
+    for q in ("芯片", "芯片 source:<script>alert(1)</script>"):
+        resp = client.simulate_get("/", params={"q": q})
+        assert resp.status_code == 200
+        assert "<script>alert" not in resp.text
+        doc = parse(resp.text)
+        assert "<script>alert(1)</script>" in {n.text for n in live(doc.find_all("span", class_="meta-source"))}
+        assert "<script>alert(1)</script>" in {n.text for n in live(doc.find_all("span", class_="facet-name"))}
+        assert_page_basics(doc)
+    assert chips(doc)[0].text == "来源：<script>alert(1)</script>×"
+
+
+def test_unknown_sort_or_group_falls_back_to_the_default(news):
+    client, _ = news
+    doc = get_html(client, "/", q="芯片", sort="<x>", group="bogus")
+    assert doc.find("nav", class_="switch-sort").find("a", class_="on").text == "相关度"
+    assert doc.find("nav", class_="switch-group").find("a", class_="on").text == "按段落"
+
+
+def test_a_corpus_without_metadata_has_no_sidebar_or_chips(client):
+    doc = get_html(client, "/", q="联合国 source:x")
+    assert doc.find("details", class_="facets") is None and chips(doc) == []
+    assert doc.find(class_="controls") is not None
+
+
+KEYS = frozenset({"source", "date"})
+
+
+@hyp_settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cc", "Cs", "Cf")), min_size=1, max_size=20)
+       .filter(lambda v: '"' not in v and v.strip()))
+def test_a_facet_value_becomes_a_filter_for_exactly_that_value(value):
+    parsed = parse_query(page_mod.filter_token("source", value), filter_keys=KEYS)
+    assert parsed.filters == (Filter("source", value),) and not parsed.groups
+
+
+@hyp_settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=8), st.sampled_from(["source:新闻联播", "-source:x", "date:2024",
+                                                                  'source:"a b"', "date:2023..", "date:99", '"', "-"])),
+                max_size=6).map(" ".join))
+def test_chips_are_the_filters_of_any_query_and_each_removes_one(q):
+    found = page_mod.active_filters(q, KEYS)
+    filters = set(parse_query(q, filter_keys=KEYS).filters)
+    assert {parse_query(chip["token"], filter_keys=KEYS).filters[0] for chip in found} <= filters
+    for chip in found:
+        assert chip["token"] in q and len(chip["without"]) < len(q)
+        left = parse_query(chip["without"], filter_keys=KEYS).filters
+        assert q.count(chip["token"]) > 1 or parse_query(chip["token"], filter_keys=KEYS).filters[0] not in left \
+            or len(found) > len(filters)  # the same filter written twice
