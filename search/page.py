@@ -73,7 +73,7 @@ def article_url(article_id: str, q: str = "", n: int | None = None) -> str:
     return url
 
 
-def search_url(q: str = "", page: int = 1, view: "View | None" = None) -> str:
+def search_url(q: str = "", page: int = 1, view: View | None = None) -> str:
     """``/?q=…&sort=…&group=…&page=N`` (defaults and page 1 are left out)."""
     if not q:
         return "/"
@@ -91,8 +91,7 @@ def api_search_url(q: str = "") -> str:
 
 def format_number(x: float) -> str:
     """A score as JavaScript's ``String(x)`` writes it: shortest round trip, no trailing ``.0``."""
-    text = repr(float(x))
-    return text[:-2] if text.endswith(".0") else text
+    return repr(float(x)).removesuffix(".0")
 
 
 def format_count(n: int) -> str:
@@ -128,7 +127,7 @@ class View:
     explain: bool = False
 
     @classmethod
-    def from_request(cls, req: falcon.Request) -> "View":
+    def from_request(cls, req: falcon.Request) -> View:
         """The view a request asks for; an unknown value falls back to the default."""
         sort, group = req.get_param("sort") or "", req.get_param("group") or ""
         return cls(sort if sort in SORTS else "relevance", group if group in GROUPS else "paragraph",
@@ -139,20 +138,20 @@ class View:
                 + (f"&group={self.group}" if self.group != "paragraph" else "")
                 + ("&explain=1" if self.explain else ""))
 
-    def with_sort(self, sort: str) -> "View":
+    def with_sort(self, sort: str) -> View:
         return replace(self, sort=sort)
 
-    def with_group(self, group: str) -> "View":
+    def with_group(self, group: str) -> View:
         return replace(self, group=group)
 
-    def with_explain(self, explain: bool = True) -> "View":
+    def with_explain(self, explain: bool = True) -> View:
         return replace(self, explain=explain)
 
 
 # A query token: a run of non-spaces, or one holding a quoted part (``source:"a b"``).
 _TOKEN = re.compile(r'\S*?"[^"]*"\S*|\S+')
 _SPACE = re.compile(r"\s")
-_FILTER = re.compile(r"-?([^\W\d][\w-]{0,63})[:：](.*)", re.S)
+_FILTER = re.compile(r"-?([^\W\d][\w-]{0,63})[:：](.*)", re.DOTALL)
 
 
 def filter_token(key: str, value: Any) -> str:

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from urllib.parse import parse_qs, quote, urlsplit
+from pathlib import Path
+from urllib.parse import parse_qs, quote, unquote_plus, urlsplit
 
 import falcon
 import falcon.testing
 import pytest
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from search import page as page_mod
+from search.query import Filter
+from search.query import parse as parse_query
 from search.searcher import ArticleNotFound, BadQuery, IndexMissing
 
 # --- fixture articles ------------------------------------------------------------------
@@ -458,13 +464,6 @@ def test_article_not_found_from_stub():
 
 
 # --- metadata, facets, chips, sort, grouping, explain (issues #12, #13) ---------------------
-
-from pathlib import Path  # noqa: E402
-from urllib.parse import unquote_plus  # noqa: E402
-
-from hypothesis import given, settings as hyp_settings, strategies as st  # noqa: E402
-
-from search.query import Filter, parse as parse_query  # noqa: E402
 
 NEWS = Path(__file__).resolve().parent / "fixtures" / "metadata" / "news.jsonl"
 
