@@ -39,6 +39,7 @@ from .paragraphs.metadata import DATE_KEY, parse_date
 FOLDER = "metadata"
 NO_DATE = np.iinfo(np.int64).min
 DERIVED = ("year", "month")  # facets computed from the date
+RECENT_ARTICLES = 4096  # articles whose metadata a build keeps decoded
 _WRITTEN_DAY = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})")
 
 
@@ -184,6 +185,7 @@ class MetadataIndex:
         self.keys: dict[str, _Key] = {}
         self._orders: dict[bool, np.ndarray] = {}
         self._lines: mmap.mmap | bytes = b""
+        self._recent: dict[int, dict[str, Any]] = {}  # article -> metadata, oldest first
         if not (folder / "keys.json").exists():  # a build without metadata
             self.dates = np.full(n_articles, NO_DATE, dtype=np.int64)
             self.days = np.zeros(n_articles, dtype=np.int32)
@@ -205,13 +207,18 @@ class MetadataIndex:
             self._lines = mmap.mmap(lines.fileno(), size, access=mmap.ACCESS_READ) if size else b""
 
     def of_article(self, article: int) -> dict[str, Any]:
-        """Article number ``article``'s metadata as written."""
+        """Article number ``article``'s metadata as written (the same dict for the same article
+        while it is among the most recently read: do not change it)."""
         if not self._filter_keys:
             return {}
-        start, end = int(self._offsets[article]), int(self._offsets[article + 1])
-        if start == end - 3:  # b"{}\n"
-            return {}
-        return json.loads(self._lines[start:end])
+        found = self._recent.get(article)
+        if found is None:
+            start, end = self._offsets[article: article + 2].tolist()
+            found = json.loads(self._lines[start:end]) if end - start > 3 else {}  # b"{}\n": none
+            if len(self._recent) >= RECENT_ARTICLES:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[article] = found
+        return found
 
     def filter_keys(self) -> frozenset[str]:
         """The keys a ``KEY:VALUE`` filter may name: the metadata keys present, and ``date`` when any article has one."""
