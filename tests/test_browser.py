@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote_plus, urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
@@ -502,6 +502,185 @@ def test_without_javascript_the_server_renders_marked_results(browser, base_url)
         page.locator("a[rel=next]").click()
         expect(page.locator("ol.hits")).to_have_attribute("start", "11")
         shot(page, "07-no-js-page-2")
+    finally:
+        context.close()
+    assert watch.problems == []
+
+
+# --- metadata: facets, chips, sort, grouping, explain (issues #12, #13) --------------------
+
+NEWS = Path(__file__).resolve().parent / "fixtures" / "metadata" / "news.jsonl"
+
+
+@pytest.fixture(scope="module")
+def news_url(tmp_path_factory):
+    """A server over dated articles from several sources (tests/fixtures/metadata/news.jsonl)."""
+    import shutil
+
+    from search.config import Settings
+    from search.indexer import build_index
+    from search.web import create_app
+
+    root = tmp_path_factory.mktemp("news-browser")
+    (root / "seeds").mkdir()
+    shutil.copy(NEWS, root / "seeds" / NEWS.name)
+    settings = Settings(seeds_dir=root / "seeds", index_dir=root / "index", refresh_interval=0)
+    build_index(settings, jobs=1)
+    server = make_server("127.0.0.1", 0, create_app(settings), server_class=_QuietServer, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture
+def news_page(browser, news_url):
+    context, page, watch = _new_page(browser, news_url, viewport={"width": 1280, "height": 900})
+    yield page
+    context.close()
+    assert watch.problems == []
+
+
+def settled(page) -> None:
+    expect(page.locator("#results")).not_to_have_attribute("aria-busy", "true")
+
+
+def test_javascript_renders_facets_chips_grouping_and_explain_as_the_server_does(browser, news_url, news_page):
+    cases = [
+        ("芯片", ""),
+        ("芯片 source:新闻联播", ""),
+        ('芯片 source:"晚间 新闻"', ""),
+        ("芯片 date:2024 -source:人民日报", "sort=newest"),
+        ("芯片", "group=article&sort=oldest"),
+        ("芯片 额创", "explain=1"),
+        ("芯片", "group=article&explain=1"),
+        ("芯片 date:2019", ""),
+        ("芯片 source:<script>alert(1)</script>", ""),
+    ]
+    _, nojs, watch = _new_page(browser, news_url, java_script_enabled=False)
+    try:
+        server = {}
+        for q, view in cases:
+            nojs.goto("/?q=" + quote_plus(q) + ("&" + view if view else ""))
+            server[q, view] = canon(nojs)
+    finally:
+        nojs.context.close()
+    assert watch.problems == []
+
+    for q, view in cases:
+        news_page.goto("/?" + view)
+        previous = news_page.locator("#status").inner_text()
+        news_page.locator("#q").fill(q)
+        expect(news_page.locator("#status")).not_to_have_text(previous)
+        settled(news_page)
+        assert canon(news_page) == server[q, view], (q, view)
+        assert query_of(news_page.url) == query_of("/?q=" + quote_plus(q) + ("&" + view if view else ""))
+    assert news_page.evaluate("window.__pwned") is None
+
+
+def test_clicking_a_facet_value_narrows_and_its_chip_takes_it_back(news_page):
+    news_page.goto("/?q=" + quote_plus("芯片"))
+    total = news_page.locator("#status .total").inner_text()
+    shot(news_page, "20-facets-desktop")
+    source = news_page.locator(".facet[data-key=source] .facet-value", has_text="新闻联播")
+    expect(source).to_be_visible()
+    count = source.locator(".facet-count").inner_text()
+    source.click()
+    expect(news_page.locator(".chip")).to_have_text(["来源：新闻联播×"])
+    expect(news_page.locator("#status .total")).to_have_text(count)
+    assert query_of(news_page.url) == {"q": ["芯片 source:新闻联播"]}
+    assert set(news_page.locator(".hit .meta-source").all_inner_texts()) == {"新闻联播"}
+    expect(news_page.locator(".facet[data-key=source] .facet-value.active")).to_have_count(1)
+    shot(news_page, "21-facet-chosen")
+
+    news_page.locator(".facet[data-key=year] .facet-value", has_text="2024").click()
+    expect(news_page.locator(".chip")).to_have_text(["来源：新闻联播×", "日期：2024×"])
+    news_page.locator(".chip", has_text="新闻联播").click()
+    expect(news_page.locator(".chip")).to_have_text(["日期：2024×"])
+    news_page.locator(".chip").click()
+    expect(news_page.locator(".chip")).to_have_count(0)
+    expect(news_page.locator("#status .total")).to_have_text(total)
+    assert query_of(news_page.url) == {"q": ["芯片"]}
+
+
+def test_typing_a_filter_draws_its_chip_live(news_page):
+    news_page.goto("/")
+    news_page.locator("#q").press_sequentially("芯片 date:2023")
+    expect(news_page.locator(".chip")).to_have_text(["日期：2023×"])
+    expect(news_page.locator(".hit")).to_have_count(2)
+
+
+def test_sort_switch_and_grouping_by_article(news_page):
+    news_page.goto("/?q=" + quote_plus("芯片"))
+    news_page.locator(".switch-sort a", has_text="最新").click()
+    expect(news_page.locator(".switch-sort a.on")).to_have_text("最新")
+    assert query_of(news_page.url) == {"q": ["芯片"], "sort": ["newest"]}
+    expect(news_page.locator(".hit .meta-date").first).to_have_text("2024-07-01")
+
+    news_page.locator(".switch-group a", has_text="按文章").click()
+    expect(news_page.locator(".hit-article")).to_have_count(5)
+    assert query_of(news_page.url) == {"q": ["芯片"], "sort": ["newest"], "group": ["article"]}
+    expect(news_page.locator("#status .articles")).to_have_text("5")
+    first = news_page.locator(".hit-article").first
+    expect(first.locator(".meta-date")).to_have_text("2024-07-01")
+    shot(news_page, "22-grouped-newest")
+    # typing keeps the view: the script asks for the same sort and grouping
+    news_page.locator("#q").fill("芯片 出口")
+    expect(news_page.locator(".hit-article")).to_have_count(1)
+    assert query_of(news_page.url) == {"q": ["芯片 出口"], "sort": ["newest"], "group": ["article"]}
+    news_page.locator(".hit-article .para-link").first.click()
+    expect(news_page).to_have_url(re.compile(r"/articles/chip-2024-late\?q=.+#p\d+$"))
+
+
+def test_explain_toggle_opens_with_match_kinds_and_word_boxes(news_page):
+    news_page.goto("/?q=" + quote_plus("芯片 额创"))
+    toggle = news_page.locator(".hit .explain").first
+    expect(toggle.locator(".explain-body")).to_be_hidden()
+    toggle.locator("summary").click()
+    more = toggle.locator(".explain-more a")
+    expect(more).to_be_visible()
+    more.click()  # the server explains this page; the fragment opens the same hit's toggle
+    expect(news_page).to_have_url(re.compile(r"explain=1#why-1$"))
+    body = news_page.locator(".hit .explain-body").first
+    expect(body).to_be_visible()
+    expect(body.locator(".match")).to_have_text(["整词", "子串"])
+    expect(body.locator(".word-match")).to_have_text(["芯片", "创"])
+    expect(body.locator(".word").first).to_be_visible()
+    shot(news_page, "23-explain-open")
+
+
+def test_phone_width_shows_the_sidebar_collapsed(browser, news_url):
+    context, page, watch = _new_page(browser, news_url, viewport={"width": 375, "height": 740}, device_scale_factor=2,
+                                     is_mobile=True, has_touch=True)
+    try:
+        page.goto("/?q=" + quote_plus("芯片 date:2024"))
+        facets = page.locator("details.facets")
+        expect(facets.locator("summary")).to_be_visible()
+        expect(facets.locator(".facet").first).to_be_hidden()
+        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert widths[0] <= widths[1], widths
+        shot(page, "24-phone-facets-closed", full_page=False)
+        facets.locator("summary").click()
+        expect(facets.locator(".facet").first).to_be_visible()
+        shot(page, "25-phone-facets-open", full_page=False)
+    finally:
+        context.close()
+    assert watch.problems == []
+
+
+def test_desktop_shows_the_sidebar_open_without_javascript(browser, news_url):
+    context, page, watch = _new_page(browser, news_url, viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+    try:
+        page.goto("/?q=" + quote_plus("芯片"))
+        expect(page.locator("details.facets .facet").first).to_be_visible()
+        expect(page.locator("details.facets summary")).to_be_hidden()
+        page.locator(".facet[data-key=year] .facet-value", has_text="2023").click()
+        expect(page.locator(".chip")).to_have_text(["日期：2023×"])
+        expect(page.locator("#status .total")).to_have_text("2")
     finally:
         context.close()
     assert watch.problems == []

@@ -352,8 +352,8 @@
     var size = data.size || PAGE_SIZE;
     var grouped = view.group === "article";
     var pages = Math.max(1, Math.ceil((grouped ? data.articles : data.total) / size));
-    var counts = ["找到 ", el("strong", { "class": "total" }, [formatCount(data.total)]), " 个段落"];
-    if (grouped) counts.push("（", el("strong", { "class": "articles" }, [formatCount(data.articles)]), " 篇文章）");
+    var counts = ["找到 ", el("strong", { "class": "total" }, [formatCount(data.total)]), grouped ? " 个段落（" : " 个段落"];
+    if (grouped) counts.push(el("strong", { "class": "articles" }, [formatCount(data.articles)]), " 篇文章）");
     setStatus(counts.concat([el("span", { "class": "took" }, ["，用时 " + formatMs(data.took_ms) + " 毫秒"])]));
     var main = el("div", { "class": "results-main" });
     if (data.hits.length) {
