@@ -184,6 +184,7 @@ class MetadataIndex:
         self.n_articles = n_articles
         self.keys: dict[str, _Key] = {}
         self._orders: dict[bool, np.ndarray] = {}
+        self._facet_ids: dict[str, tuple[np.ndarray, list | None]] = {}  # key -> per-article value ids, values
         self._lines: mmap.mmap | bytes = b""
         self._recent: dict[int, dict[str, Any]] = {}  # article -> metadata, oldest first
         if not (folder / "keys.json").exists():  # a build without metadata
@@ -260,30 +261,49 @@ class MetadataIndex:
         key[undated] = np.iinfo(np.int64).max
         return key
 
-    def facet(self, key: str, article_counts: np.ndarray, limit: int = 50) -> list[dict]:
+    def facet(self, key: str, articles: np.ndarray, limit: int = 50) -> list[dict]:
         """Values of ``key`` with how many matching paragraphs have them, most first (ties by value).
 
-        ``article_counts[a]`` is the number of matching paragraphs of article a.
+        ``articles`` holds the article of each matching paragraph. The work is in the number of
+        matching paragraphs, through a per-article value id made once per build and key.
         """
-        if key in DERIVED:
-            days = np.asarray(self.days)
-            dated = days > 0
-            if not dated.any():
-                return []
-            period = days[dated] // (10000 if key == "year" else 100)
-            counts = np.bincount(period, weights=article_counts[dated])
-            found = np.flatnonzero(counts)
-            labels = [f"{p:04d}" if key == "year" else f"{p // 100:04d}-{p % 100:02d}" for p in found]
-            rows = [(int(counts[p]), label) for p, label in zip(found, labels)]
+        found = self._facet_ids.get(key)
+        if found is None:
+            found = self._facet_ids[key] = self._value_ids(key)
+        ids, labels = found
+        if labels is None:  # a key with several values per article: count its (article, value) pairs
+            entry = self.keys[key]
+            per_article = np.bincount(articles, minlength=self.n_articles)
+            counts = np.bincount(entry.values, weights=per_article[entry.articles], minlength=len(entry.written))
+            rows = [(int(counts[v]), entry.written[v]) for v in np.flatnonzero(counts)]
+        elif not len(labels):
+            return []
         else:
-            entry = self.keys.get(key)
-            if entry is None:
-                return []
-            counts = np.bincount(entry.values, weights=article_counts[entry.articles], minlength=len(entry.written))
-            found = np.flatnonzero(counts)
-            rows = [(int(counts[v]), entry.written[v]) for v in found]
+            counts = np.bincount(ids[articles], minlength=len(labels) + 1)[1:]  # id 0: no value
+            rows = [(int(counts[v]), labels[v]) for v in np.flatnonzero(counts)]
         rows.sort(key=lambda row: (-row[0], str(row[1])))
         return [{"value": value, "count": count} for count, value in rows[:limit]]
+
+    def _value_ids(self, key: str) -> tuple[np.ndarray, list | None]:
+        """Per article 1 + the id of its value of ``key`` (0: none) and the values by id; labels
+        None when an article may have several values (a list)."""
+        if key in DERIVED:
+            days = np.asarray(self.days)
+            periods = days // (10000 if key == "year" else 100)
+            found, inverse = np.unique(periods, return_inverse=True)
+            ids = inverse.astype(np.int32) + (0 if found.size and found[0] == 0 else 1)
+            found = found[found > 0]
+            labels = [f"{p:04d}" if key == "year" else f"{p // 100:04d}-{p % 100:02d}" for p in found.tolist()]
+            return ids, labels
+        entry = self.keys.get(key)
+        if entry is None:
+            return np.zeros(self.n_articles, dtype=np.int32), []
+        articles = np.asarray(entry.articles)
+        if len(np.unique(articles)) != len(articles):
+            return np.zeros(0, dtype=np.int32), None
+        ids = np.zeros(self.n_articles, dtype=np.int32)
+        ids[articles] = np.asarray(entry.values) + 1
+        return ids, list(entry.written)
 
     def metadata_keys(self) -> Iterable[str]:
         return self.keys.keys()

@@ -256,8 +256,8 @@ class Searcher:
             if not total:
                 suggestions = self._suggest(live, q, parsed)
             elif facets:
-                per_article = np.bincount(live.article_index[gids], minlength=len(live.articles))
-                facet_counts = {key: live.metadata.facet(key, per_article) for key in facets}
+                articles_of = live.article_index[gids]
+                facet_counts = {key: live.metadata.facet(key, articles_of) for key in facets}
             offset = (page - 1) * size
             hit = _HitMaker(live, parsed, gids, scores, explain)
             if by_article and total:

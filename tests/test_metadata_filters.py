@@ -103,13 +103,14 @@ def test_filters_match_a_brute_force_oracle(index: MetadataIndex) -> None:
 
 
 def test_facets_count_paragraphs_and_show_values_as_written(index: MetadataIndex) -> None:
-    counts = np.array([3, 1, 2, 5, 4], dtype=np.int64)  # matching paragraphs per article
+    counts = np.repeat(np.arange(5), [3, 1, 2, 5, 4])  # the article of each matching paragraph
     assert index.facet("source", counts) == [{"value": "新闻联播", "count": 5}, {"value": "總統府新聞", "count": 1}]
     assert index.facet("tags", counts) == [{"value": "经济", "count": 8}, {"value": "芯片", "count": 3}]
     assert index.facet("year", counts) == [{"value": "2024", "count": 3}, {"value": "2019", "count": 2},
                                            {"value": "2023", "count": 1}]
     assert index.facet("month", counts)[0] == {"value": "2024-03", "count": 3}
     assert index.facet("nokey", counts) == []
+    assert index.facet("year", np.array([], dtype=np.int64)) == []
 
 
 def test_dates_sort_as_moments(index: MetadataIndex) -> None:
