@@ -644,6 +644,7 @@ def test_explain_is_a_link_until_asked_then_shows_match_scores_and_word_boxes(ne
     doc = get_html(client, "/", q="芯片 额创", explain="1")  # …芯片/出口额/创/同期…
     assert [n.text for n in live(doc.find_all("span", class_="match"))] == ["整词", "子串"]
     assert [n.text for n in live(doc.find_all("span", class_="word-match"))] == ["芯片", "创"]
+    assert [n.text for n in live(doc.find_all("span", class_="word-part"))] == ["出口额"]  # 额创 cuts through it
     doc = get_html(client, "/", q="芯片", explain="1")
     assert params_of(doc.find("a", rel="next").attrs["href"])["explain"] == "1"  # kept while paging
 

@@ -210,8 +210,10 @@
         el("span", { "class": "score-part" }, ["整词加分 ", el("span", { "class": "num" }, [formatNumber(t.score.whole_word_bonus)])])
       ];
       if (t.words && t.words.length) {
+        var at = t.occurrences[0];
         parts.push(el("span", { "class": "words", "aria-label": "分词" }, t.words.map(function (w) {
-          return el("span", { "class": w.in_match ? "word word-match" : "word" }, [w.text]);
+          var part = !w.in_match && w.start < at[1] && w.end > at[0];  // the match cuts through this word
+          return el("span", { "class": w.in_match ? "word word-match" : part ? "word word-part" : "word" }, [w.text]);
         })));
       }
       terms.appendChild(el("li", { "class": "explain-term" }, parts));
