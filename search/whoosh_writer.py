@@ -46,7 +46,7 @@ from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
 INDEX_NAME = "MAIN"  # Whoosh's default index name: open_dir(folder) finds it
-_SPILL_CHUNK = 4096  # terms pickled together in a run file
+_SPILL_CHUNK = 1024  # terms pickled together in a run file (the merge holds one chunk of each run)
 # A block of fewer postings is stored uncompressed: zlib's fixed cost (~80 µs a call) buys nothing
 # on a few dozen bytes, and most terms have a handful of postings.
 _COMPRESS_FROM = 16
