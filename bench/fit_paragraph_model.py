@@ -282,18 +282,7 @@ def fit_thresholds(stories: list[Story], bins: tuple[int, ...]) -> tuple[tuple[f
 
 def _cuts(segments: list[tuple[int, int, int]], n: int, gains: list[float]) -> list[int]:
     """decoder._best_cuts (without the prior) over precomputed segments."""
-    best = [0.0] + [float("-inf")] * n
-    back = [0] * (n + 1)
-    for start, end, _ in segments:
-        value = best[start] + (gains[start - 1] if start else 0.0)
-        if value > best[end]:
-            best[end], back[end] = value, start
-    starts = []
-    end = n
-    while end > 0:
-        end = back[end]
-        starts.append(end)
-    return starts[::-1]
+    return decoder.best_cuts_over(segments, n, gains)
 
 
 def fit(tuning: dict[str, Corpus], *, l2: float = 1e-3, start: Weights | None = None,

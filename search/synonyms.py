@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from .dictionary_files import content_lines, file_bytes
 from .normalize import normalize, skeleton
 from .paragraphs.model import InputProblem
 
@@ -71,21 +72,8 @@ class Synonyms:
 def read_synonyms(path: Path, report: Callable[[InputProblem], None], name: str = FILE_NAME) -> Synonyms:
     """The groups of a synonyms file (none when it does not exist); bad lines reported and skipped."""
     groups = []
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        return Synonyms()
-    except OSError as exc:
-        report(InputProblem(name, 1, f"cannot read file: {exc.strerror or exc}"))
-        return Synonyms()
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        try:
-            line = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
-        except UnicodeDecodeError:
-            report(InputProblem(name, number, "invalid UTF-8"))
-            continue
-        if not line or line.startswith("#"):
-            continue
+    data = file_bytes(path, report, name)
+    for number, line in content_lines(data or b"", report, name):
         members = [m.strip() for m in _SEPARATOR.split(line) if skeleton(normalize(m.strip()))]
         if len(members) < 2:
             report(InputProblem(name, number, "a synonym group needs at least two members separated by commas"))

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from .dictionary_files import content_lines, file_bytes
 from .normalize import normalize
 from .paragraphs.model import InputProblem
 
@@ -25,14 +26,7 @@ Entry = tuple[str, int | None, str | None]  # (normalised word, frequency, part-
 def parse_user_dictionary(data: bytes, report: Callable[[InputProblem], None], name: str = FILE_NAME) -> list[Entry]:
     """The entries of a user dictionary file's bytes; bad lines reported and skipped."""
     entries: list[Entry] = []
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        try:
-            line = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
-        except UnicodeDecodeError:
-            report(InputProblem(name, number, "invalid UTF-8"))
-            continue
-        if not line or line.startswith("#"):
-            continue
+    for number, line in content_lines(data, report, name):
         fields = line.split()
         word, rest = fields[0], fields[1:]
         freq: int | None = None
@@ -57,11 +51,5 @@ def parse_user_dictionary(data: bytes, report: Callable[[InputProblem], None], n
 
 def read_user_dictionary(path: Path, report: Callable[[InputProblem], None]) -> list[Entry]:
     """The entries of the user dictionary at ``path`` (none when it does not exist)."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        report(InputProblem(FILE_NAME, 1, f"cannot read file: {exc.strerror or exc}"))
-        return []
-    return parse_user_dictionary(data, report)
+    data = file_bytes(path, report, FILE_NAME)
+    return parse_user_dictionary(data, report) if data is not None else []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from .cues import _DATELINE_AT_START
 from .gaps import _gap_scores
@@ -91,10 +91,15 @@ def _break_log_odds(sizes: list[int], scores: list[float]) -> list[float]:
 def _best_cuts(sizes: list[int], gains: list[float], prior: bool) -> list[int]:
     """Paragraph starts (0 first) maximising the gains of the cuts made (plus, with prior, the length
     prior of every paragraph), by dynamic programming; no paragraph of two or more sentences exceeds MAX_BODY."""
-    n = len(sizes)
+    return best_cuts_over(_segments(sizes), len(sizes), gains, prior)
+
+
+def best_cuts_over(segments: Iterable[tuple[int, int, int]], n: int, gains: list[float], prior: bool = False) -> list[int]:
+    """:func:`_best_cuts` over the allowed ``(start, end, characters)`` segments of ``n`` sentences
+    (as :func:`_segments` gives them, by end): the fit script passes them precomputed."""
     best = [0.0] + [float("-inf")] * n
     back = [0] * (n + 1)
-    for start, end, chars in _segments(sizes):
+    for start, end, chars in segments:
         value = best[start] + (gains[start - 1] if start else 0.0)
         if prior:
             value += _length_prior(chars, end - start)
