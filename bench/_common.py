@@ -167,42 +167,21 @@ def substring_pool(texts: list[str], count: int, seed: int = 5, min_len: int = 2
 # -- process measurement ----------------------------------------------------------------------------
 
 
-class TreeRSS:
-    """Samples the summed RSS of a process and all its descendants (peak, in bytes), and their
-    summed PSS: forked workers share the dictionaries loaded before the fork, which RSS counts
-    once per process and PSS splits between them (Linux only; 0 elsewhere)."""
+class Sampler:
+    """A background thread that calls :meth:`sample` every ``interval`` seconds while the
+    ``with`` block runs (subclasses keep their peaks)."""
 
-    def __init__(self, pid: int, interval: float = 0.1):
-        import psutil
-
-        self.proc = psutil.Process(pid)
+    def __init__(self, interval: float):
         self.interval = interval
-        self.peak = 0
-        self.peak_single = 0
-        self.peak_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self):
-        import psutil
+    def sample(self) -> None:
+        raise NotImplementedError
 
+    def _run(self):
         while not self._stop.is_set():
-            try:
-                procs = [self.proc] + self.proc.children(recursive=True)
-                rss, pss = [], []
-                for p in procs:
-                    try:
-                        info = p.memory_full_info()
-                    except psutil.Error:
-                        continue
-                    rss.append(info.rss)
-                    pss.append(getattr(info, "pss", 0))
-                if rss:
-                    self.peak = max(self.peak, sum(rss))
-                    self.peak_single = max(self.peak_single, max(rss))
-                    self.peak_pss = max(self.peak_pss, sum(pss))
-            except psutil.Error:
-                pass
+            self.sample()
             self._stop.wait(self.interval)
 
     def __enter__(self):
@@ -213,6 +192,41 @@ class TreeRSS:
         self._stop.set()
         self._thread.join()
         return False
+
+
+class TreeRSS(Sampler):
+    """Samples the summed RSS of a process and all its descendants (peak, in bytes), and their
+    summed PSS: forked workers share the dictionaries loaded before the fork, which RSS counts
+    once per process and PSS splits between them (Linux only; 0 elsewhere)."""
+
+    def __init__(self, pid: int, interval: float = 0.1):
+        import psutil
+
+        super().__init__(interval)
+        self.proc = psutil.Process(pid)
+        self.peak = 0
+        self.peak_single = 0
+        self.peak_pss = 0
+
+    def sample(self) -> None:
+        import psutil
+
+        try:
+            procs = [self.proc] + self.proc.children(recursive=True)
+            rss, pss = [], []
+            for p in procs:
+                try:
+                    info = p.memory_full_info()
+                except psutil.Error:
+                    continue
+                rss.append(info.rss)
+                pss.append(getattr(info, "pss", 0))
+            if rss:
+                self.peak = max(self.peak, sum(rss))
+                self.peak_single = max(self.peak_single, max(rss))
+                self.peak_pss = max(self.peak_pss, sum(pss))
+        except psutil.Error:
+            pass
 
 
 def run_measured(argv: list[str], env: dict | None = None, timeout: float | None = None) -> dict:

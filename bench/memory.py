@@ -33,7 +33,6 @@ import random
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -128,34 +127,22 @@ def tree(master: int) -> dict:
     return {"procs": procs, "total": total}
 
 
-class PeakSampler:
+class PeakSampler(C.Sampler):
     """Samples :func:`tree` every ``interval`` seconds; keeps the largest tree total PSS and the
     largest private memory of any worker."""
 
     def __init__(self, master: int, interval: float = 0.25):
-        self.master, self.interval = master, interval
+        super().__init__(interval)
+        self.master = master
         self.peak_pss, self.peak_private, self.peak_worker_private, self.peak_worker_dirty = 0, 0, 0, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self):
-        while not self._stop.is_set():
-            snap = tree(self.master)
-            self.peak_pss = max(self.peak_pss, snap["total"]["pss"])
-            self.peak_private = max(self.peak_private, snap["total"]["private"])
-            workers = [r for name, r in snap["procs"].items() if name != "master"]
-            self.peak_worker_private = max([self.peak_worker_private, *(r["private"] for r in workers)])
-            self.peak_worker_dirty = max([self.peak_worker_dirty, *(r["dirty"] for r in workers)])
-            self._stop.wait(self.interval)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        return False
+    def sample(self) -> None:
+        snap = tree(self.master)
+        self.peak_pss = max(self.peak_pss, snap["total"]["pss"])
+        self.peak_private = max(self.peak_private, snap["total"]["private"])
+        workers = [r for name, r in snap["procs"].items() if name != "master"]
+        self.peak_worker_private = max([self.peak_worker_private, *(r["private"] for r in workers)])
+        self.peak_worker_dirty = max([self.peak_worker_dirty, *(r["dirty"] for r in workers)])
 
 
 # -- load -------------------------------------------------------------------------------------------
