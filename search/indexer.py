@@ -1,7 +1,7 @@
 """Building an index: seeds → paragraphs → a new build beside the live one → atomic swap.
 
 A build folder holds a complete Whoosh index, one document per paragraph (document number = the
-paragraph's ``gid``, its position in the build; fields: :func:`make_schema`), ``articles.json``
+paragraph's ``gid``, its position in the build; fields: :func:`make_schema`), ``articles.jsonl``
 (each article's id, title and source), ``kinds.npy`` (each paragraph's kind), and in ``grams/``
 the match index of :mod:`search.grams`, the accelerator search runs on. Both come from one
 analysis of each article (:func:`analyse`: normalising, segmenting, and the Whoosh postings
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import collections
 import functools
-import json
 import multiprocessing
 import os
 import shutil
@@ -31,6 +30,7 @@ import numpy as np
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 
 from . import analysis
+from .articles import ArticleTableWriter
 from .config import Settings
 from .grams import GramIndexBuilder
 from .metadata_index import WHOOSH_FIELDS, MetadataIndexBuilder, whoosh_values
@@ -39,7 +39,7 @@ from .userdict import FILE_NAME as USERDICT, read_user_dictionary
 from .normalize import folds_in_place, skeleton
 from .paragraphs import KINDS, Article, InputProblem, read_articles
 from .postings import NpyAppender
-from .store import ARTICLES, FORMAT, GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta, write_meta
+from .store import FORMAT, GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta, write_meta
 from .whoosh_writer import CompactCharacters, DocumentBatch, Item, SortedSegmentWriter, field_items
 
 Document = tuple[dict, dict[str, list[Item]]]  # a Whoosh document: values, items (whoosh_writer)
@@ -240,30 +240,28 @@ def _add_articles(writer: SortedSegmentWriter, grams: GramIndexBuilder, metadata
     n_articles = n_paragraphs = n_chars = 0
     kinds = NpyAppender(build / PARAGRAPH_KINDS, np.uint8)
     in_place = NpyAppender(build / IN_PLACE, np.uint8)
-    with open(build / ARTICLES, "w", encoding="utf-8") as table:  # one JSON array, written as it grows
-        table.write("[")
-        for articles, analyses, documents in batches:
-            for article, analysed_article in zip(articles, analyses):
-                grams.start_article(analysed_article.title)
-                metadata.add_article(dict(article.metadata))
-                table.write(("," if n_articles else "")
-                            + json.dumps([article.id, article.title, article.source], ensure_ascii=False))
-                n_articles += 1
-                size = 0
-                paragraphs = analysed_article.paragraphs
-                for n, (paragraph, (skeleton_text, words, _)) in enumerate(zip(article.paragraphs, paragraphs), start=1):
-                    if paragraph.n != n:  # the searcher numbers paragraphs by their position
-                        raise BuildFailed(f"{article.source}: paragraph {paragraph.n} is in position {n}")
-                    grams.add_paragraph(skeleton_text, words)
-                    n_paragraphs += 1
-                    n_chars += len(paragraph.text)
-                    size += len(paragraph.text.encode("utf-8"))
-                kinds.append([KINDS.index(paragraph.kind) for paragraph in article.paragraphs])
-                in_place.append([plain for _, _, plain in paragraphs])
-                if progress is not None:
-                    progress(size)
-            writer.add_batch(documents)
-        table.write("]")
+    table = ArticleTableWriter(build)
+    for articles, analyses, documents in batches:
+        for article, analysed_article in zip(articles, analyses):
+            grams.start_article(analysed_article.title)
+            metadata.add_article(dict(article.metadata))
+            table.add(article.id, article.title, article.source)
+            n_articles += 1
+            size = 0
+            paragraphs = analysed_article.paragraphs
+            for n, (paragraph, (skeleton_text, words, _)) in enumerate(zip(article.paragraphs, paragraphs), start=1):
+                if paragraph.n != n:  # the searcher numbers paragraphs by their position
+                    raise BuildFailed(f"{article.source}: paragraph {paragraph.n} is in position {n}")
+                grams.add_paragraph(skeleton_text, words)
+                n_paragraphs += 1
+                n_chars += len(paragraph.text)
+                size += len(paragraph.text.encode("utf-8"))
+            kinds.append([KINDS.index(paragraph.kind) for paragraph in article.paragraphs])
+            in_place.append([plain for _, _, plain in paragraphs])
+            if progress is not None:
+                progress(size)
+        writer.add_batch(documents)
+    table.close()
     kinds.close()
     in_place.close()
     return n_articles, n_paragraphs, n_chars

@@ -12,7 +12,6 @@ related articles (more-like-this, :mod:`search.related`).
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -23,6 +22,7 @@ import numpy as np
 from whoosh import index as whoosh_index
 
 from . import analysis, related
+from .articles import ArticleTable
 from .config import Settings
 from .grams import GramIndex
 from .mapped_whoosh import open_index
@@ -36,7 +36,7 @@ from .metadata_index import MetadataIndex
 from .query import DateRange
 from .synonyms import FILE_NAME as SYNONYMS, Synonyms, read_synonyms
 from .userdict import FILE_NAME as USERDICT, read_user_dictionary
-from .store import ARTICLES, GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta
+from .store import GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta
 
 __all__ = ["ArticleNotFound", "BadQuery", "IndexMissing", "Searcher"]
 
@@ -65,21 +65,19 @@ class _Live:
 
     whoosh: object
     grams: GramIndex
-    articles: list  # [id, title, source] per article, in paragraph-id order
+    articles: ArticleTable  # (id, title, source) per article, in paragraph-id order
     kinds: np.ndarray  # paragraph id → position in paragraphs.KINDS
     in_place: np.ndarray  # paragraph id → 1 when its text folds in place
     meta: dict
     metadata: MetadataIndex = None  # per-article metadata arrays: filters, dates, facets
     synonyms: Synonyms = field(default_factory=Synonyms)  # the build's synonym groups
     article_index: np.ndarray = None  # paragraph id → position in ``articles``
-    positions: dict = None  # article id → position in ``articles``
     suggester: Suggester = None  # did-you-mean, built on the first zero-hit query
     _alike: OrderedDict = field(default_factory=OrderedDict)  # article position → (key terms, related)
 
     def __post_init__(self):
         sizes = self.grams.article_ends - self.grams.article_starts
         self.article_index = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
-        self.positions = {row[0]: position for position, row in enumerate(self.articles)}
         whoosh = self.whoosh  # not ``self``: the suggester must not keep the build alive (#14)
         self.suggester = Suggester(lambda: Vocabulary.from_whoosh(whoosh.reader()))
 
@@ -91,7 +89,7 @@ class _Live:
         grams = GramIndex(build / GRAMS)
         kinds = np.asarray(np.load(build / PARAGRAPH_KINDS, mmap_mode="r"))
         in_place = np.asarray(np.load(build / IN_PLACE, mmap_mode="r"))
-        articles = json.loads((build / ARTICLES).read_text(encoding="utf-8"))
+        articles = ArticleTable(build)
         searcher = open_index(build).searcher()  # shared, not copied per worker
         if (not searcher.doc_count_all() == grams.count == len(kinds) == len(in_place)
                 or len(articles) != len(grams.article_starts)):
@@ -332,7 +330,7 @@ class Searcher:
 
     @staticmethod
     def _position(live: _Live, article_id: str) -> int:
-        position = live.positions.get(article_id)
+        position = live.articles.position_of(article_id)
         if position is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
         return position

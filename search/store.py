@@ -29,13 +29,15 @@ LOCK = ".lock"
 META = "meta.json"
 BUILD_PREFIX = "build-"
 # Inside a build folder, beside Whoosh's files:
-ARTICLES = "articles.json"  # [id, title, source] per article
+ARTICLES = "articles.jsonl"  # [id, title, source] per article, a JSON line each (search.articles)
+ARTICLE_OFFSETS = "article_offsets.npy"  # where each article's line starts
+ARTICLE_ORDER = "article_order.npy"  # the article positions sorted by id
 PARAGRAPH_KINDS = "kinds.npy"  # per paragraph id: its kind, as a position in paragraphs.KINDS
 IN_PLACE = "in_place.npy"  # per paragraph id: 1 when its text folds in place (normalize.folds_in_place)
 GRAMS = "grams"  # the match index (search.grams)
 # What a build folder holds changes now and then; meta.json records the version it was built
 # with, and a build of another version is rebuilt rather than misread.
-FORMAT = 7
+FORMAT = 8
 
 
 class BuildLocked(RuntimeError):
