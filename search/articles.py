@@ -20,25 +20,61 @@ from .postings import NpyAppender
 from .store import ARTICLE_OFFSETS, ARTICLE_ORDER, ARTICLES
 
 
+class JsonLinesWriter:
+    """Writes one JSON value a line and, in ``offsets``, where each line starts (and the end)."""
+
+    def __init__(self, lines: Path, offsets: Path):
+        self._lines = open(lines, "wb")
+        self._offsets = NpyAppender(offsets, np.int64)
+        self._offsets.append([0])
+        self._at = 0
+
+    def add(self, value) -> None:
+        self._at += self._lines.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
+        self._offsets.append([self._at])
+
+    def close(self) -> None:
+        self._lines.close()
+        self._offsets.close()
+
+
+class JsonLines:
+    """The values a :class:`JsonLinesWriter` wrote, by number, read from the mapped file."""
+
+    def __init__(self, lines: Path, offsets: Path):
+        self._offsets = np.load(offsets, mmap_mode="r")
+        with open(lines, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            self._lines = mmap.mmap(file.fileno(), size, access=mmap.ACCESS_READ) if size else b""
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def raw(self, number: int) -> bytes:
+        """The JSON text of value ``number``, with its line break."""
+        if not 0 <= number < len(self):
+            raise IndexError(number)
+        start, end = self._offsets[number: number + 2].tolist()
+        return self._lines[start:end]
+
+    def __getitem__(self, number: int):
+        return json.loads(self.raw(number))
+
+
 class ArticleTableWriter:
     """Takes the articles in position order; :meth:`close` writes the id order."""
 
     def __init__(self, build: Path):
         self.build = Path(build)
-        self._lines = open(self.build / ARTICLES, "wb")
-        self._offsets = NpyAppender(self.build / ARTICLE_OFFSETS, np.int64)
-        self._offsets.append([0])
-        self._at = 0
+        self._rows = JsonLinesWriter(self.build / ARTICLES, self.build / ARTICLE_OFFSETS)
         self._ids: list[str] = []  # for the order at the end (the reader keeps a set of them anyway)
 
     def add(self, article_id: str, title: str, source: str) -> None:
-        self._at += self._lines.write(json.dumps([article_id, title, source], ensure_ascii=False).encode("utf-8") + b"\n")
-        self._offsets.append([self._at])
+        self._rows.add([article_id, title, source])
         self._ids.append(article_id)
 
     def close(self) -> None:
-        self._lines.close()
-        self._offsets.close()
+        self._rows.close()
         order = array("q", sorted(range(len(self._ids)), key=self._ids.__getitem__))
         np.save(self.build / ARTICLE_ORDER, np.frombuffer(order, dtype=np.int64) if order else np.zeros(0, np.int64))
 
@@ -48,21 +84,15 @@ class ArticleTable:
 
     def __init__(self, build: Path):
         build = Path(build)
-        self._offsets = np.load(build / ARTICLE_OFFSETS, mmap_mode="r")
+        self._rows = JsonLines(build / ARTICLES, build / ARTICLE_OFFSETS)
         self._order = np.load(build / ARTICLE_ORDER, mmap_mode="r")
-        with open(build / ARTICLES, "rb") as lines:
-            size = os.fstat(lines.fileno()).st_size
-            self._lines = mmap.mmap(lines.fileno(), size, access=mmap.ACCESS_READ) if size else b""
 
     def __len__(self) -> int:
-        return len(self._offsets) - 1
+        return len(self._rows)
 
     def __getitem__(self, position: int) -> tuple[str, str, str]:
         """(id, title, source) of the article at ``position``."""
-        if not 0 <= position < len(self):
-            raise IndexError(position)
-        start, end = self._offsets[position: position + 2].tolist()
-        article_id, title, source = json.loads(self._lines[start:end])
+        article_id, title, source = self._rows[position]
         return article_id, title, source
 
     def position_of(self, article_id: str) -> int | None:

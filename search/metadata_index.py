@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import mmap
-import os
 import re
 from array import array
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from whoosh import formats
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import DATETIME, FieldType
 
+from .articles import JsonLines, JsonLinesWriter
 from .normalize import normalize, skeleton
 from .paragraphs.metadata import DATE_KEY, parse_date
 
@@ -127,14 +126,12 @@ class MetadataIndexBuilder:
         self._pairs: dict[str, tuple[array, array]] = {}  # key -> (article numbers, value ids)
         self._dates = array("q")
         self._days = array("i")
-        self._lines = open(self.folder / "articles.jsonl", "wb")
-        self._offsets = array("q", [0])
+        self._lines = JsonLinesWriter(self.folder / "articles.jsonl", self.folder / "offsets.npy")
 
     def add_article(self, metadata: dict[str, Any]) -> None:
         article = self.count
         self.count += 1
-        self._offsets.append(self._offsets[-1] + self._lines.write(
-            json.dumps(metadata, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"))
+        self._lines.add(metadata)
         for key, value in metadata.items():
             if key == DATE_KEY:
                 continue
@@ -154,7 +151,6 @@ class MetadataIndexBuilder:
 
     def finish(self) -> None:
         self._lines.close()
-        np.save(self.folder / "offsets.npy", np.frombuffer(self._offsets, dtype=np.int64))
         keys = {}
         for n, (key, values) in enumerate(sorted(self._keys.items())):
             articles, ids = (np.frombuffer(a, dtype=np.int64) for a in self._pairs[key])
@@ -185,7 +181,6 @@ class MetadataIndex:
         self.keys: dict[str, _Key] = {}
         self._orders: dict[bool, np.ndarray] = {}
         self._facet_ids: dict[str, tuple[np.ndarray, list | None]] = {}  # key -> per-article value ids, values
-        self._lines: mmap.mmap | bytes = b""
         self._recent: dict[int, dict[str, Any]] = {}  # article -> metadata, oldest first
         if not (folder / "keys.json").exists():  # a build without metadata
             self.dates = np.full(n_articles, NO_DATE, dtype=np.int64)
@@ -199,13 +194,10 @@ class MetadataIndex:
                                   written, {value_key(v): i for i, v in enumerate(written)})
         self.dates = np.load(folder / "dates.npy", mmap_mode="r")
         self.days = np.load(folder / "days.npy", mmap_mode="r")
-        self._offsets = np.load(folder / "offsets.npy", mmap_mode="r")
         #: whether any article is dated (then ``date`` is a filter key and year/month are facets)
         self.has_dates = bool(np.asarray(self.days).any())
         self._filter_keys = frozenset(self.keys) | ({DATE_KEY} if self.has_dates else set())
-        with open(folder / "articles.jsonl", "rb") as lines:  # mapped: shared by the workers, no copy
-            size = os.fstat(lines.fileno()).st_size
-            self._lines = mmap.mmap(lines.fileno(), size, access=mmap.ACCESS_READ) if size else b""
+        self._lines = JsonLines(folder / "articles.jsonl", folder / "offsets.npy")  # mapped, not copied
 
     def of_article(self, article: int) -> dict[str, Any]:
         """Article number ``article``'s metadata as written (the same dict for the same article
@@ -214,8 +206,8 @@ class MetadataIndex:
             return {}
         found = self._recent.get(article)
         if found is None:
-            start, end = self._offsets[article: article + 2].tolist()
-            found = json.loads(self._lines[start:end]) if end - start > 3 else {}  # b"{}\n": none
+            raw = self._lines.raw(article)
+            found = json.loads(raw) if len(raw) > 3 else {}  # b"{}\n": none
             if len(self._recent) >= RECENT_ARTICLES:
                 self._recent.pop(next(iter(self._recent)))
             self._recent[article] = found
