@@ -1,0 +1,43 @@
+"""A gunicorn worker gives freed index-sized arrays back to the system (search/gunicorn_conf.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import sys
+import numpy as np
+from search import gunicorn_conf
+
+def anonymous_mib():
+    for line in open("/proc/self/status"):
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) // 1024
+
+if sys.argv[1] == "tuned":
+    gunicorn_conf._return_large_blocks_to_the_system()
+start = anonymous_mib()
+for size in (40, 30, 20):  # arrays a search makes and drops: a scan, a common bigram's candidates
+    scan = np.ones(size * 2**20 // 8)
+    del scan
+    lists = [np.ones(3 * 2**20 // 8) for _ in range(5)]
+    del lists
+print(anonymous_mib() - start)
+"""
+
+
+def retained_mib(mode: str) -> int:
+    done = subprocess.run([sys.executable, "-c", PROBE, mode], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.strip())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and /proc/self/status only")
+def test_freed_large_arrays_do_not_stay_resident_in_a_worker() -> None:
+    untuned = retained_mib("default")
+    if untuned < 10:
+        pytest.skip(f"this allocator returns freed arrays by itself ({untuned} MiB kept)")
+    assert retained_mib("tuned") < 5, untuned
