@@ -45,6 +45,31 @@ def index_articles(root: Path, articles: dict[str, str]) -> Settings:
     return settings
 
 
+def index_seed_files(root: Path, *files: Path) -> Settings:
+    """A real index built under ``root`` from copies of seed ``files`` (a JSONL feed, say)."""
+    seeds = root / "seeds"
+    seeds.mkdir(parents=True)
+    for path in files:
+        shutil.copy(path, seeds / path.name)
+    settings = Settings(seeds_dir=seeds, index_dir=root / "index", refresh_interval=0)
+    build_index(settings, jobs=1)
+    return settings
+
+
+def break_reconstruction(monkeypatch, marker: str) -> None:
+    """Make paragraph reconstruction raise (as a bug would) for every text containing ``marker``."""
+    import search.paragraphs.reading as reading
+
+    real = reading.split_text
+
+    def split_text(text: str, *args, **kwargs):
+        if marker in text:
+            raise IndexError("string index out of range")
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(reading, "split_text", split_text)
+
+
 def make_corpus(seeds: Path, index: Path) -> Corpus:
     settings = Settings(seeds_dir=seeds, index_dir=index, refresh_interval=0)
     build_index(settings, jobs=1)

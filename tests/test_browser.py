@@ -70,13 +70,11 @@ class _QuietServer(WSGIServer):
         pass  # a browser closing a connection early (an aborted fetch) is not a test failure
 
 
-@pytest.fixture(scope="module")
-def base_url(tmp_path_factory):
-    from conftest import index_articles
+def _served(settings):
+    """Yields the base URL of the app over ``settings``, served on loopback for the module."""
     from search.web import create_app
 
-    app = create_app(index_articles(tmp_path_factory.mktemp("browser"), ARTICLES))
-    server = make_server("127.0.0.1", 0, app, server_class=_QuietServer, handler_class=_QuietHandler)
+    server = make_server("127.0.0.1", 0, create_app(settings), server_class=_QuietServer, handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
@@ -85,6 +83,13 @@ def base_url(tmp_path_factory):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    from conftest import index_articles
+
+    yield from _served(index_articles(tmp_path_factory.mktemp("browser"), ARTICLES))
 
 
 @pytest.fixture(scope="module")
@@ -515,26 +520,9 @@ NEWS = Path(__file__).resolve().parent / "fixtures" / "metadata" / "news.jsonl"
 @pytest.fixture(scope="module")
 def news_url(tmp_path_factory):
     """A server over dated articles from several sources (tests/fixtures/metadata/news.jsonl)."""
-    import shutil
+    from conftest import index_seed_files
 
-    from search.config import Settings
-    from search.indexer import build_index
-    from search.web import create_app
-
-    root = tmp_path_factory.mktemp("news-browser")
-    (root / "seeds").mkdir()
-    shutil.copy(NEWS, root / "seeds" / NEWS.name)
-    settings = Settings(seeds_dir=root / "seeds", index_dir=root / "index", refresh_interval=0)
-    build_index(settings, jobs=1)
-    server = make_server("127.0.0.1", 0, create_app(settings), server_class=_QuietServer, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    yield from _served(index_seed_files(tmp_path_factory.mktemp("news-browser"), NEWS))
 
 
 @pytest.fixture

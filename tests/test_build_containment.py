@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import search.paragraphs.reading as reading
+from conftest import break_reconstruction
 from search import cli
 from search.config import Settings
 from search.searcher import Searcher
@@ -32,14 +32,7 @@ def seeds(tmp_path: Path, monkeypatch) -> Path:
         (folder / name).write_text(text, encoding="utf-8")
     (folder / "feed.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in JSONL) + "\n",
                                        encoding="utf-8")
-    real = reading.split_text
-
-    def split_text(text: str, *args, **kwargs):
-        if "出错" in text:
-            raise IndexError("string index out of range")
-        return real(text, *args, **kwargs)
-
-    monkeypatch.setattr(reading, "split_text", split_text)
+    break_reconstruction(monkeypatch, "出错")
     return folder
 
 

@@ -471,18 +471,11 @@ NEWS = Path(__file__).resolve().parent / "fixtures" / "metadata" / "news.jsonl"
 @pytest.fixture(scope="module")
 def news(tmp_path_factory):
     """(client, searcher) over an index of dated articles from several sources, one of them `<script>`."""
-    import shutil
-
-    from search.config import Settings
-    from search.indexer import build_index
+    from conftest import index_seed_files
     from search.searcher import Searcher
     from search.web import create_app
 
-    root = tmp_path_factory.mktemp("news")
-    (root / "seeds").mkdir()
-    shutil.copy(NEWS, root / "seeds" / NEWS.name)
-    settings = Settings(seeds_dir=root / "seeds", index_dir=root / "index", refresh_interval=0)
-    build_index(settings, jobs=1)
+    settings = index_seed_files(tmp_path_factory.mktemp("news"), NEWS)
     searcher = Searcher(settings)
     yield falcon.testing.TestClient(create_app(settings, searcher=searcher)), searcher
     searcher.close()

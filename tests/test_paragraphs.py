@@ -811,16 +811,9 @@ def test_an_attribution_with_a_comma_opens_a_new_sentence() -> None:
 
 
 def test_a_failing_reconstruction_is_reported_and_the_article_split_into_sentences(tmp_path: Path, monkeypatch) -> None:
-    import search.paragraphs.reading as reading
+    from conftest import break_reconstruction
 
-    real = reading.split_text
-
-    def flaky(text: str, *args, **kwargs):
-        if "炸弹" in text:
-            raise IndexError("string index out of range")
-        return real(text, *args, **kwargs)
-
-    monkeypatch.setattr(reading, "split_text", flaky)
+    break_reconstruction(monkeypatch, "炸弹")
     write(tmp_path / "a.txt", "第一篇文章。一切正常。")
     write(tmp_path / "b.txt", "原标题：会出错的文章（本报讯）这里有炸弹。第二句话！“引号里。”最后一句")
     write(tmp_path / "c.jsonl", '{"id": "c1", "title": "好", "text": "正常。"}\n{"id": "c2", "title": "坏", "text": "炸弹。又一句。"}\n')
