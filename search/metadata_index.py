@@ -164,12 +164,19 @@ class MetadataIndexBuilder:
         (self.folder / "keys.json").write_text(json.dumps(keys, ensure_ascii=False), encoding="utf-8")
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Key:
     articles: np.ndarray  # int32, sorted by value id
     values: np.ndarray  # int32 value ids, sorted
     written: list  # value id -> the value as first written
-    lookup: dict[str, int]  # normalised value -> value id
+    _lookup: dict[str, int] | None = None
+
+    def value_id(self, value: str) -> int | None:
+        """The id of the value equal to ``value`` after normalisation; the normalised values are
+        made on the first filter by this key, not when a build is opened."""
+        if self._lookup is None:
+            self._lookup = {value_key(v): i for i, v in enumerate(self.written)}
+        return self._lookup.get(value_key(value))
 
 
 class MetadataIndex:
@@ -191,7 +198,7 @@ class MetadataIndex:
         for n, (key, written) in enumerate(sorted(json.loads((folder / "keys.json").read_text("utf-8")).items())):
             self.keys[key] = _Key(np.load(folder / f"{n}.articles.npy", mmap_mode="r"),
                                   np.load(folder / f"{n}.values.npy", mmap_mode="r"),
-                                  written, {value_key(v): i for i, v in enumerate(written)})
+                                  written)
         self.dates = np.load(folder / "dates.npy", mmap_mode="r")
         self.days = np.load(folder / "days.npy", mmap_mode="r")
         #: whether any article is dated (then ``date`` is a filter key and year/month are facets)
@@ -221,7 +228,7 @@ class MetadataIndex:
         """Boolean mask over articles: KEY equals VALUE after normalisation (any member of a list)."""
         mask = np.zeros(self.n_articles, dtype=bool)
         entry = self.keys.get(key)
-        vid = entry.lookup.get(value_key(value)) if entry else None
+        vid = entry.value_id(value) if entry else None
         if vid is not None:
             lo, hi = np.searchsorted(entry.values, [vid, vid + 1])
             mask[entry.articles[lo:hi]] = True
