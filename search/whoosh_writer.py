@@ -38,12 +38,14 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 from whoosh import formats
 from whoosh.analysis import Token
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
+
+from .whoosh_codec import ZhCodec
 
 INDEX_NAME = "MAIN"  # Whoosh's default index name: open_dir(folder) finds it
 _SPILL_CHUNK = 1024  # terms pickled together in a run file (the merge holds one chunk of each run)
@@ -254,7 +256,7 @@ class SortedSegmentWriter:
         self.schema = schema
         self.doc_count = 0
         self._storage = FileStorage(str(self.folder))
-        self._codec = W3Codec()
+        self._codec = ZhCodec()
         self._segment = self._codec.new_segment(self._storage, INDEX_NAME)
         self._perdoc = self._codec.per_document_writer(self._storage, self._segment)
         self._budget = budget
