@@ -15,6 +15,7 @@ from array import array
 from pathlib import Path
 
 import numpy as np
+import orjson
 
 from .postings import NpyAppender
 from .store import ARTICLE_OFFSETS, ARTICLE_ORDER, ARTICLES
@@ -58,7 +59,7 @@ class JsonLines:
         return self._lines[start:end]
 
     def __getitem__(self, number: int):
-        return json.loads(self.raw(number))
+        return orjson.loads(self.raw(number))
 
 
 class ArticleTableWriter:

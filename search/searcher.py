@@ -26,6 +26,7 @@ from .articles import ArticleTable
 from .config import Settings
 from .grams import GramIndex
 from .mapped_whoosh import open_index
+from .whoosh_codec import stored_fields_reader
 from .explain import explain_hit
 from .highlight import highlight
 from .query import TITLE, BadQuery, ParsedQuery, Unit, parse
@@ -74,8 +75,10 @@ class _Live:
     article_index: np.ndarray = None  # paragraph id → position in ``articles``
     suggester: Suggester = None  # did-you-mean, built on the first zero-hit query
     _alike: OrderedDict = field(default_factory=OrderedDict)  # article position → (key terms, related)
+    stored_fields: object = None  # paragraph id → its stored fields (Whoosh's, read directly)
 
     def __post_init__(self):
+        self.stored_fields = stored_fields_reader(self.whoosh)
         sizes = self.grams.article_ends - self.grams.article_starts
         self.article_index = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
         whoosh = self.whoosh  # not ``self``: the suggester must not keep the build alive (#14)
@@ -106,7 +109,7 @@ class _Live:
         article_id, title, _ = self.articles[position]
         return {"article_id": article_id, "article_title": title,
                 "n": gid - int(self.grams.article_starts[position]) + 1, "kind": KINDS[self.kinds[gid]],
-                "text": self.whoosh.stored_fields(gid)["text"]}
+                "text": self.stored_fields(gid)["text"]}
 
     def alike(self, position: int) -> tuple[list[tuple[str, float]], list[tuple[int, float]]]:
         """The key terms of the ``position``-th article and the articles most like it (up to
@@ -118,7 +121,7 @@ class _Live:
             for gid in gids:
                 if length >= related.MAX_TEXT_CHARS:
                     break
-                texts.append(self.whoosh.stored_fields(gid)["text"])
+                texts.append(self.stored_fields(gid)["text"])
                 length += len(texts[-1]) + 1
             terms = related.key_terms(self.whoosh, "\n".join(texts))
             found = terms, related.related_articles(self.whoosh, terms, gids, lambda gid: int(self.article_index[gid]),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import struct
 import threading
+from typing import Callable
 
 import zstandard
 from whoosh import columns
@@ -166,3 +167,14 @@ class ZhCodec(W3Codec):
 
     def per_document_reader(self, storage, segment):
         return ZhPerDocReader(storage, segment)
+
+
+def stored_fields_reader(searcher) -> Callable[[int], dict]:
+    """``searcher.stored_fields`` for an index of one segment written with :class:`ZhCodec`,
+    without the pass through the schema that Whoosh's ``SegmentReader`` makes on every call (a
+    build stores no field outside its schema): that pass cost as much as reading the fields."""
+    reader = searcher.reader()
+    perdoc = getattr(reader, "_perdoc", None)
+    if isinstance(perdoc, ZhPerDocReader) and not reader.has_deletions():
+        return perdoc.stored_fields
+    return searcher.stored_fields

@@ -13,7 +13,7 @@ from whoosh.fields import ID, NUMERIC, STORED, Schema
 from whoosh.filedb.filestore import FileStorage, RamStorage
 
 from search import whoosh_codec
-from search.whoosh_codec import DictionaryCompressedColumn, ZhCodec
+from search.whoosh_codec import DictionaryCompressedColumn, ZhCodec, stored_fields_reader
 
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_507e94cc0a3b8151.txt"
 
@@ -89,3 +89,12 @@ def test_whoosh_opens_the_index_and_the_stored_fields_take_far_less_room(tmp_pat
             {"article_id": f"a{n // 10}", "paragraph": n % 10 + 1, "text": texts[n]} for n in (0, 1234, 2999)]
         assert [fields["text"] for fields in searcher.all_stored_fields()] == texts
     assert ours < 0.6 * whooshs
+
+
+def test_the_direct_stored_fields_reader_reads_what_whoosh_reads(tmp_path):
+    texts = paragraphs(400)
+    for name, codec in (("ours", ZhCodec()), ("w3", W3Codec())):
+        build(tmp_path / name, codec, texts)
+        with whoosh_index.open_dir(str(tmp_path / name)).searcher() as searcher:
+            read = stored_fields_reader(searcher)
+            assert [read(n) for n in range(len(texts))] == list(searcher.all_stored_fields())
