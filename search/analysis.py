@@ -26,6 +26,9 @@ from . import normalize
 _SUBWORD_SIZES = (2, 3)
 # Where rjieba and jieba disagree: a Latin letter or digit touching one of these joiners.
 _JIEBA_ONLY = re.compile(r"[0-9a-z][-.+#&_%]|[-.+#&_%][0-9a-z]")
+# The runs jieba 0.42.1 cuts one at a time (jieba.re_han_default): the text between them is never
+# joined to them.
+_JIEBA_BLOCK = re.compile(r"([\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]+)")
 
 
 def _writable_cache_dir() -> str | None:
@@ -100,9 +103,22 @@ def warm_up() -> None:
 def tokens(normalized: str) -> list[str]:
     """jieba's cut (HMM on) of a normalised text, punctuation and spaces included."""
     fast = _fast_cut()
-    if fast is not None and not _JIEBA_ONLY.search(normalized):
+    if fast is None:
+        return list(segmenter().cut(normalized, HMM=True))
+    if not _JIEBA_ONLY.search(normalized):
         return fast(normalized)
-    return list(segmenter().cut(normalized, HMM=True))
+    # jieba cuts each run of _JIEBA_BLOCK on its own (jieba.cut splits there first), so only the
+    # runs where rjieba may disagree need jieba: a paragraph with one "6.8%" is otherwise rjieba's
+    cut = segmenter().cut
+    out: list[str] = []
+    for i, piece in enumerate(_JIEBA_BLOCK.split(normalized)):
+        if not piece:
+            continue
+        if i % 2 and not _JIEBA_ONLY.search(piece):  # odd pieces are the runs (the pattern's group)
+            out += fast(piece)
+        else:
+            out += cut(piece, HMM=True)
+    return out
 
 
 def _is_word(token: str) -> bool:

@@ -149,3 +149,23 @@ def test_a_phrase_of_any_run_of_a_paragraphs_words_finds_it(text, data):
     query = Phrase("words", run) if len(run) > 1 else Term("words", run[0])
     with one_paragraph_index(text).searcher() as searcher:
         assert 1 in [hit.docnum for hit in searcher.search(query, limit=None)]
+
+
+def test_the_runs_jieba_cuts_alone_are_jiebas_own():
+    import jieba
+
+    ours, jiebas = analysis._JIEBA_BLOCK, jieba.re_han_default
+    assert all(bool(ours.fullmatch(chr(c))) == bool(jiebas.fullmatch(chr(c))) for c in range(0x30000))
+
+
+long_mixed = st.lists(st.sampled_from(["增长6.8%", "s-300导弹", "联合国宪章", "，", "。", " ", "c++", "发展经济",
+                                       "2.5", "中华人民共和国", "a_b", "的", "版本3.11发布"]), max_size=30).map("".join)
+
+
+@pytest.mark.skipif(analysis._fast_cut() is None, reason="rjieba is not installed")
+@settings(max_examples=200, deadline=None)
+@given(long_mixed)
+def test_a_paragraph_with_a_joined_run_is_cut_as_jieba_cuts_it(text):
+    """Runs where rjieba may disagree go to jieba, the rest of the same paragraph to rjieba."""
+    normalized = normalize(text)
+    assert analysis.tokens(normalized) == jieba_tokens(normalized)
