@@ -236,3 +236,14 @@ def test_mapped_lines_find_every_line_and_nothing_else(tmp_path_factory, lines, 
     assert list(mapped) == lines
     for line in lines + [probe]:
         assert mapped.find(line) == (lines.index(line) if line in lines else -1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet=ALPHABET, max_size=10), min_size=1, max_size=80), st.text(alphabet=ALPHABET,
+       min_size=1, max_size=4), st.data())
+def test_counts_in_any_set_of_candidates_are_str_counts(tmp_path_factory, skeletons, key, data):
+    """Few candidates are decoded and counted, many are gathered in numpy: the same counts."""
+    index = build(tmp_path_factory.mktemp("grams"), skeletons)
+    gids = sorted(data.draw(st.sets(st.integers(0, len(skeletons) - 1))))
+    counts = index.skeletons.count_in(np.array(gids, dtype=np.uint32), key)
+    assert counts.tolist() == [skeletons[gid].count(key) for gid in gids]
