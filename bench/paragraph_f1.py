@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             others = {k: [p for _, p in halves[0]] for k, halves in ided.items() if k != name}
             started = time.perf_counter()
             left_out[name] = fit(others, l2=args.l2 if args.l2 is not None else shipped.extra.get("l2", 1e-3),
-                                 glued_l2=shipped.extra.get("glued_l2", 1e-4), start=shipped)
+                                 start=shipped)
             print(f"fitted without {name} (on {', '.join(others)}): {time.perf_counter() - started:.0f} s")
         weights.use(None)
     summary = []

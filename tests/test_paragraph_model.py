@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -193,3 +194,96 @@ def test_traditional_press_release_is_cut_better_than_at_every_sentence_end() ->
     found = [p.text for p in split_text(text)]
     for opening in ("總統致詞時表示，", "總統指出，", "總統提到，", "總統進一步說明，"):
         assert any(p.startswith(opening) for p in found), opening
+
+
+# ---------------------------------------------------------------- glued headlines: a prior set by hand, not fitted
+
+from search.paragraphs import runon  # noqa: E402
+
+FILLER = "这是一个用于测试的普通句子，内容平淡无奇。"
+
+
+def glued_examples() -> list[tuple[str, str, int | None]]:
+    """(sign, text, where the headline ends or None) of each line of the hand-written fixture."""
+    out = []
+    for line in (FIXTURES / "glued_headlines.lines").read_text(encoding="utf-8").splitlines():
+        if line.startswith(("+ ", "- ")):
+            body = line[2:]
+            out.append((line[0], body.replace("|", ""), body.index("|") if line[0] == "+" else None))
+    return out
+
+
+def test_glued_fixture_has_both_kinds() -> None:
+    signs = [sign for sign, _, _ in glued_examples()]
+    assert signs.count("+") >= 10 and signs.count("-") >= 10
+
+
+@pytest.mark.parametrize(("sign", "text", "cut"), glued_examples(), ids=lambda v: v if isinstance(v, str) and len(v) > 1 else "")
+def test_glued_headline_prior_on_the_hand_written_examples(sign: str, text: str, cut: int | None) -> None:
+    full = FILLER + text + FILLER
+    lo = len(FILLER)
+    found = runon._glued_heading_end(full, lo, lo + len(text), _blocked(full))
+    assert found == (None if cut is None else lo + cut), (sign, text)
+
+
+def test_glued_headlines_are_scored_by_the_prior_whatever_the_fitted_weights() -> None:
+    # The weights file holds no glued-headline weights; replacing the fitted weights changes no headline.
+    assert "glued" not in json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    text = FILLER + "第四届消博会首批展品顺利通关当地时间5日，首批展品在海口完成通关手续。" + FILLER
+    before = [p.text for p in split_text(text) if p.kind == "heading"]
+    try:
+        use(Weights.from_json({**fitted().to_json(), "gap": {"bias": -9.0}}))
+        assert [p.text for p in split_text(text) if p.kind == "heading"] == before == ["第四届消博会首批展品顺利通关"]
+    finally:
+        use(None)
+
+
+# A headline whose score is just under 0: cut in a roundup (two other headlines sure), not alone.
+DOUBTFUL = "全省高速公路新增里程300公里省交通运输厅发布消息，今年全省高速公路新增通车里程300公里。"
+ROUNDUP = (
+    "滨江大桥主体工程完工记者今天从市交通运输局获悉，滨江大桥主体工程已全部完工，预计年底通车。"
+    "第四届消博会首批展品顺利通关当地时间5日，首批展品在海口完成通关手续。"
+)
+
+
+def test_a_doubtful_headline_is_cut_in_a_roundup_only() -> None:
+    blocked = _blocked(DOUBTFUL)
+    assert -runon.ROUNDUP_BONUS < max(runon.glued_score(f) for _, f in runon._glued_candidates(DOUBTFUL, 0, len(DOUBTFUL), blocked)) <= 0
+    alone = split_text(FILLER + DOUBTFUL + FILLER)
+    assert not any(p.kind == "heading" for p in alone)
+    roundup = split_text(FILLER + ROUNDUP + DOUBTFUL)
+    assert [p.text for p in roundup if p.kind == "heading"] == [
+        "滨江大桥主体工程完工", "第四届消博会首批展品顺利通关", "全省高速公路新增里程300公里"
+    ]
+
+
+# ---------------------------------------------------------------- colons that announce what follows
+
+
+@pytest.mark.parametrize(
+    "before",
+    ["總統致詞內容如下：", "致辞全文为：", "全體國人同胞均鑒：", "各位貴賓、各位女士、先生，大家好：", "会议确定的重点如下："],
+)
+def test_a_colon_that_announces_a_text_is_a_floored_cue(before: str) -> None:
+    text = "今天上午举行了隆重的典礼。" + before + "今天很高兴来到这里，和大家见面，感谢各位长期以来的支持。"
+    split = _split_at_colons(text, [(lo, hi, "body") for lo, hi in run_of(text)])
+    features = _run_features(text, [(lo, hi) for lo, hi, _ in split], lead=False)
+    after = next(f for f in features if "prev_colon_end" in f)
+    assert after.get("prev_announce") == 1.0
+    assert fitted().gap["prev_announce"] >= 2.0  # floored by the fit (CUE_FLOOR), whatever a source says
+    assert any(p.text.startswith("今天很高兴") for p in split_text(text))
+
+
+def test_an_ordinary_colon_does_not_announce() -> None:
+    text = "今天上午举行了隆重的典礼。他在会上强调三点：安全第一，质量第二，效率第三，各部门必须落实。"
+    split = _split_at_colons(text, [(lo, hi, "body") for lo, hi in run_of(text)])
+    features = _run_features(text, [(lo, hi) for lo, hi, _ in split], lead=False)
+    assert not any("prev_announce" in f for f in features)
+
+
+def test_no_feature_reads_the_run_length_or_its_sentence_count() -> None:
+    # They fitted one outlet's layout (one-paragraph TV briefs) and lost on the source left out.
+    text = "第一句话在这里。第二句话也在这里。第三句话说完了。第四句话。第五句话。第六句话。"
+    names = {k for f in _run_features(text, run_of(text), lead=False) for k in f}
+    assert not any(k.startswith(("run_", "run_sentences")) for k in names)
+    assert not FEATURE_NAMES.fullmatch("run_sentences_bin1")

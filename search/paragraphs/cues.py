@@ -179,7 +179,7 @@ _LOCAL_TIME = _cue("当地时间")
 _SPACE = re.compile(r"\s")
 _ENDED_AT = re.compile(r"(?=(" + _HEADLINE_END.pattern.replace("$", "") + "))", re.VERBOSE)
 # Characters that leave a phrase unfinished: a preposition, conjunction or particle.
-_UNFINISHED = set("的在从对向与和并将把被为是由据给于至到跟同让令而或且也都又还再就才已曾")
+_UNFINISHED = set("的在从对向与和及并将把被为是由据给于至到跟同让令而或且也都又还再就才已曾")
 
 
 # Characters that never open a sentence (they continue a word or a figure).
@@ -218,3 +218,8 @@ _PLACE_START = re.compile(r"在[^，。；：“”]{1,15}[，,]")
 _SPEAKER = _cue(r"[^，。：“”]{2,20}?(?:表示|称|说|指出|强调|认为|介绍|透露|回应|宣布)[，：:]")
 # A previous sentence that ends on an attribution: ……，他说。
 _SAID_END = _cue(r"(?:说|表示|指出|强调|称|介绍)[。！]?[”」]?$")
+# A colon that announces a text, a list or a speech after it: 致词内容如下：/ 全文为：/ 全体同胞均鉴：/
+# 各位贵宾，大家好：. What follows it opens a paragraph of its own, in any source that has one.
+_ANNOUNCE = _cue(
+    r"(?:如下|如次|如后|以下|下列|全文|原文|内容|为|均鉴|公鉴|钧鉴|台鉴|惠鉴|大家好|先生|女士|贵宾|同学们?|朋友们?|同志们?|同胞们?)：$"
+)

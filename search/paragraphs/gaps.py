@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections import Counter
 
 from .cues import (
-    _CLAUSE_END, _DATE_START, _FIRST_WORD, _PLACE_START, _SAID_END, _SOURCE_START, _SPEAKER, _TIME_WORD,
+    _ANNOUNCE, _CLAUSE_END, _DATE_START, _FIRST_WORD, _PLACE_START, _SAID_END, _SOURCE_START, _SPEAKER, _TIME_WORD,
 )
 from .script import simplified_view
 from .weights import fitted
@@ -31,9 +31,8 @@ def _bigrams(text: str, lo: int, hi: int) -> frozenset[str]:
 _CLAUSE_BINS = (4, 8, 14, 24)
 _OVERLAP_BINS = (0.02, 0.05, 0.1, 0.2)
 _NOVEL_BINS = (0.5, 0.7, 0.85, 0.95)
-# Sentence lengths (characters), and a run's number of sentences.
+# Sentence lengths (characters).
 _SENTENCE_BINS = (30, 60, 100, 160)
-_RUN_SENTENCE_BINS = (3, 5, 8, 12)
 # A sentence's length over the run's median sentence length.
 _RELATIVE_BINS = (0.5, 0.8, 1.25, 2.0)
 
@@ -41,8 +40,8 @@ _RELATIVE_BINS = (0.5, 0.8, 1.25, 2.0)
 #: Every feature name _gap_features produces (the fitted weights name no other).
 FEATURE_NAMES = re.compile(
     r"bias|date|digit|quote_open|book_open|latin|source|place|speaker|opener_repeat|clause_parallel|subject_time"
-    r"|prev_(?:quote_end|exclaim|colon|colon_end|colon_quote|said|len)|next_len|overlap2?|after_lead|clause_len"
-    r"|(?:rel_prev|rel_next|run_sentences|clause|overlap|novel|novel_opening)_bin\d|prev\d_next\d"
+    r"|prev_(?:quote_end|exclaim|colon|colon_end|colon_quote|announce|said|len)|next_len|overlap2?|after_lead|clause_len"
+    r"|(?:rel_prev|rel_next|clause|overlap|novel|novel_opening)_bin\d|prev\d_next\d"
     r"|w_(?:" + "|".join(sorted(set(_FIRST_WORD.values()))) + ")"
 )
 
@@ -111,6 +110,8 @@ def _gap_features(
         # The decoder split the text after this colon: a quotation after it is what was announced
         # (他说：“…”), anything else may open a paragraph of its own (致詞全文如下：|…).
         f["prev_colon_quote" if first in "“「『" else "prev_colon_end"] = 1.0
+        if _ANNOUNCE.search(text, max(plo, phi - 4), phi):
+            f["prev_announce"] = 1.0  # 内容如下：|… / 大家好：|…
     elif "：" in text[plo:phi]:
         f["prev_colon"] = 1.0
     if _SAID_END.search(text, max(plo, phi - 6), phi):
@@ -135,8 +136,6 @@ def _gap_features(
     f[f"rel_prev_bin{bisect_right(_RELATIVE_BINS, (phi - plo) / median)}"] = 1.0
     f[f"rel_next_bin{bisect_right(_RELATIVE_BINS, (hi - lo) / median)}"] = 1.0
     f[f"prev{bisect_right(_SENTENCE_BINS, phi - plo)}_next{bisect_right(_SENTENCE_BINS, hi - lo)}"] = 1.0
-    # How many sentences the run has: a brief of a few sentences is often one paragraph.
-    f[f"run_sentences_bin{bisect_right(_RUN_SENTENCE_BINS, len(run))}"] = 1.0
     # How the next sentence opens: a short fronted phrase (会上，) or a long subject.
     clause = _CLAUSE_END.search(text, lo, hi)
     clause_len = (clause.start() if clause else hi) - lo

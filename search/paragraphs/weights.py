@@ -16,10 +16,10 @@ WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 
 @dataclass(frozen=True)
 class Weights:
-    """Everything the gap model, its decoder and the glued-headline scorer were fitted to."""
+    """Everything the gap model and its decoder were fitted to (the glued-headline scorer is not
+    fitted: its prior is set by hand, ``runon.GLUED_PRIOR``)."""
 
     gap: dict[str, float]  # feature -> weight of a paragraph break (log-odds)
-    glued: dict[str, float]  # feature -> weight of a headline glued before a sentence
     chars_prior: tuple[tuple[float, float], ...]  # (upper length bound, prior) per length bin
     sentences_prior: tuple[float, ...]  # prior by a paragraph's number of sentences (last: and more)
     threshold_bins: tuple[int, ...]  # body-run lengths binning the cut thresholds
@@ -28,10 +28,9 @@ class Weights:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Weights":
-        known = {"gap", "glued", "chars_prior", "sentences_prior", "threshold_bins", "cut_thresholds"}
+        known = {"gap", "chars_prior", "sentences_prior", "threshold_bins", "cut_thresholds"}
         return cls(
             gap={k: float(v) for k, v in data["gap"].items()},
-            glued={k: float(v) for k, v in data["glued"].items()},
             chars_prior=tuple((float("inf") if b is None else float(b), float(v)) for b, v in data["chars_prior"]),
             sentences_prior=tuple(float(v) for v in data["sentences_prior"]),
             threshold_bins=tuple(int(v) for v in data["threshold_bins"]),
@@ -43,7 +42,6 @@ class Weights:
         return {
             **self.extra,
             "gap": dict(sorted(self.gap.items())),
-            "glued": dict(sorted(self.glued.items())),
             "chars_prior": [[None if b == float("inf") else int(b), v] for b, v in self.chars_prior],
             "sentences_prior": list(self.sentences_prior),
             "threshold_bins": list(self.threshold_bins),
