@@ -23,6 +23,7 @@ block and range sizes, never to the corpus.
 
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 
 import numpy as np
@@ -77,22 +78,29 @@ class PostingLists:
         self.high = mapped(folder / f"{name}_high.npy")
         if len(self.offsets) < 1 or int(self.offsets[-1]) != len(self.low) or len(self.high_at) != len(self.high):
             raise ValueError(f"{folder}: the {name} posting files do not agree")
+        # the same pages as Python sequences (a Python int per item, no numpy call per lookup)
+        self._offsets, self._high_at, self._high = (memoryview(self.offsets), memoryview(self.high_at),
+                                                    memoryview(self.high))
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
     def __getitem__(self, i: int) -> np.ndarray:
         """List ``i``: sorted uint32 ids."""
-        return self.span(int(self.offsets[i]), int(self.offsets[i + 1]))
+        return self.span(self._offsets[i], self._offsets[i + 1])
 
     def span(self, lo: int, hi: int) -> np.ndarray:
         """The ids at positions ``lo:hi`` of the posting space (one or more whole lists)."""
         docs = self.low[lo:hi].astype(np.uint32)
-        # the bounds as the array's dtype: a Python int would make numpy convert the whole array
-        first = int(self.high_at.searchsorted(np.array(lo, dtype=self.high_at.dtype), side="right"))
-        last = int(self.high_at.searchsorted(np.array(hi, dtype=self.high_at.dtype)))
-        at = [lo] + self.high_at[first:last].tolist() + [hi]  # where each high half takes effect
-        highs = [int(self.high[first - 1]) if first else 0] + self.high[first:last].tolist()
+        first = bisect.bisect_right(self._high_at, lo)
+        last = bisect.bisect_left(self._high_at, hi)
+        if first == last:  # one high half over the whole span, as for nearly every list
+            high = self._high[first - 1] if first else 0
+            if high:
+                docs |= np.uint32(high << _LOW_BITS)
+            return docs
+        at = [lo] + self._high_at[first:last].tolist() + [hi]  # where each high half takes effect
+        highs = [self._high[first - 1] if first else 0] + self._high[first:last].tolist()
         for start, end, high in zip(at, at[1:], highs):
             if high:
                 docs[start - lo : end - lo] |= np.uint32(high << _LOW_BITS)
@@ -155,7 +163,8 @@ class SparseCounts:
     def read(at: np.ndarray, value: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """The counts of pairs ``lo:hi`` from the two saved arrays."""
         counts = np.ones(hi - lo, dtype=np.uint8)
-        first, last = at.searchsorted(np.array((lo, hi), dtype=at.dtype)).tolist()
+        positions = memoryview(at)  # bisected as Python ints: no numpy call per bound
+        first, last = bisect.bisect_left(positions, lo), bisect.bisect_left(positions, hi)
         if last > first:
             counts[at[first:last] - lo] = value[first:last]
         return counts
