@@ -57,6 +57,23 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 
 
+def contained(ids: np.ndarray, within: np.ndarray) -> np.ndarray:
+    """For each of ``ids``, whether it is in ``within`` (both sorted and unique): each looked up by
+    bisection, where ``np.isin`` and ``np.intersect1d`` sort both arrays together."""
+    if not len(ids) or not len(within):
+        return np.zeros(len(ids), dtype=bool)
+    at = np.searchsorted(within, ids)
+    np.minimum(at, len(within) - 1, out=at)
+    return within[at] == ids
+
+
+def intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The ids in both ``a`` and ``b`` (sorted and unique), sorted: the shorter looked up in the longer."""
+    if len(a) > len(b):
+        a, b = b, a
+    return a[contained(a, b)]
+
+
 def _units(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-16-le"), dtype=np.uint16)
 
@@ -373,7 +390,7 @@ class GramIndex:
         for posting in postings[1:]:
             if not len(candidates):
                 break
-            candidates = np.intersect1d(candidates, posting.gids, assume_unique=True)
+            candidates = intersect(candidates, posting.gids)
         counts = self.skeletons.count_in(candidates, key)
         found = counts > 0
         return Matches(candidates[found], counts[found])
@@ -386,7 +403,7 @@ class GramIndex:
             if i < 0:
                 return np.empty(0, dtype=np.uint32)
             docs = self.word_lists[i]
-            result = docs if result is None else np.intersect1d(result, docs, assume_unique=True)
+            result = docs if result is None else intersect(result, docs)
         return result if result is not None else np.empty(0, dtype=np.uint32)
 
     def find_in_titles(self, key: str) -> np.ndarray:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
+import orjson
 from whoosh import formats
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import DATETIME, FieldType
@@ -214,7 +215,7 @@ class MetadataIndex:
         found = self._recent.get(article)
         if found is None:
             raw = self._lines.raw(article)
-            found = json.loads(raw) if len(raw) > 3 else {}  # b"{}\n": none
+            found = orjson.loads(raw) if len(raw) > 3 else {}  # b"{}\n": none
             if len(self._recent) >= RECENT_ARTICLES:
                 self._recent.pop(next(iter(self._recent)))
             self._recent[article] = found

@@ -24,7 +24,7 @@ from whoosh import index as whoosh_index
 from . import analysis, related
 from .articles import ArticleTable
 from .config import Settings
-from .grams import GramIndex
+from .grams import GramIndex, contained
 from .mapped_whoosh import open_index
 from .whoosh_codec import stored_fields_reader
 from .explain import explain_hit
@@ -266,7 +266,7 @@ class Searcher:
                 articles = len(ranked)
                 hits = [hit.article(position, *paragraphs_of(position)) for position in ranked[offset:offset + size].tolist()]
             elif offset < total:
-                hits = [hit(i) for i in _order(live, gids, scores, sort)[offset : offset + size].tolist()]
+                hits = [hit(i) for i in _order(live, gids, scores, sort, offset + size)[offset : offset + size].tolist()]
         result = {
             "query": q,
             "total": total,
@@ -385,7 +385,7 @@ def unit_scores(live: _Live, unit: Unit) -> tuple[np.ndarray, np.ndarray, np.nda
         return matches.gids, scores, None
     # Among paragraphs holding the unit, those where all its words are words of the
     # paragraph: "a run of whole words" without storing word positions.
-    return matches.gids, scores, np.isin(matches.gids, live.grams.with_words(words), assume_unique=True)
+    return matches.gids, scores, contained(matches.gids, live.grams.with_words(words))
 
 
 class _HitMaker:
@@ -500,10 +500,18 @@ def _articles_kept(live: _Live, parsed: ParsedQuery) -> np.ndarray:
     return kept
 
 
-def _order(live: _Live, gids: np.ndarray, scores: np.ndarray, sort: str) -> np.ndarray:
+def _order(live: _Live, gids: np.ndarray, scores: np.ndarray, sort: str, first: int | None = None) -> np.ndarray:
     """Positions of ``gids`` in result order: best first, or by their article's date (undated last),
-    ties by score; index order last."""
+    ties by score; index order last. With ``first``, only (at least) the first ``first`` of them."""
     if sort == "relevance":
-        return np.lexsort((gids, -scores))
-    dates = live.metadata.date_order(newest=sort == "newest")[live.article_index[gids]]
-    return np.lexsort((gids, -scores, dates))
+        keys = (gids, -scores)
+    else:
+        keys = (gids, -scores, live.metadata.date_order(newest=sort == "newest")[live.article_index[gids]])
+    if first is not None and 0 < first < len(gids) // 8:
+        # a page near the top of many matches: sort only those that can be on it (every tie of the
+        # last one included), not all of them
+        primary = keys[-1]
+        last = np.partition(primary, first - 1)[first - 1]
+        candidates = np.flatnonzero(primary <= last)
+        return candidates[np.lexsort(tuple(key[candidates] for key in keys))]
+    return np.lexsort(keys)

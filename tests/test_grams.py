@@ -247,3 +247,14 @@ def test_counts_in_any_set_of_candidates_are_str_counts(tmp_path_factory, skelet
     gids = sorted(data.draw(st.sets(st.integers(0, len(skeletons) - 1))))
     counts = index.skeletons.count_in(np.array(gids, dtype=np.uint32), key)
     assert counts.tolist() == [skeletons[gid].count(key) for gid in gids]
+
+
+sorted_ids = st.sets(st.integers(0, 300)).map(lambda ids: np.array(sorted(ids), dtype=np.uint32))
+
+
+@given(sorted_ids, sorted_ids)
+def test_containment_and_intersection_of_sorted_ids_agree_with_numpys(a, b):
+    from search.grams import contained, intersect
+
+    assert contained(a, b).tolist() == np.isin(a, b).tolist()
+    assert intersect(a, b).tolist() == np.intersect1d(a, b).tolist() == intersect(b, a).tolist()
