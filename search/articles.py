@@ -43,7 +43,8 @@ class JsonLines:
     """The values a :class:`JsonLinesWriter` wrote, by number, read from the mapped file."""
 
     def __init__(self, lines: Path, offsets: Path):
-        self._offsets = np.load(offsets, mmap_mode="r")
+        # a memoryview of the mapped offsets: Python ints without numpy's bookkeeping per slice
+        self._offsets = memoryview(np.asarray(np.load(offsets, mmap_mode="r")))
         with open(lines, "rb") as file:
             size = os.fstat(file.fileno()).st_size
             self._lines = mmap.mmap(file.fileno(), size, access=mmap.ACCESS_READ) if size else b""
@@ -55,7 +56,7 @@ class JsonLines:
         """The JSON text of value ``number``, with its line break."""
         if not 0 <= number < len(self):
             raise IndexError(number)
-        start, end = self._offsets[number: number + 2].tolist()
+        start, end = self._offsets[number], self._offsets[number + 1]
         return self._lines[start:end]
 
     def __getitem__(self, number: int):
