@@ -12,7 +12,8 @@ second stays held out. Every source weighs the same in the fit, however many sto
    ``decoder._body_runs`` find them on the Simplified view, as ``split_text`` does) is an example,
    labelled by whether a paragraph starts there; L2-regularised logistic regression (Newton's
    method) over ``gaps._run_features`` gives the ``gap`` weights (each source's examples weighted
-   to the same total). The generic source, date and announcing-colon cues are floored at CUE_FLOOR.
+   to the same total). The generic source, date, announcing-colon and bullet cues are floored at
+   CUE_FLOOR, the connectives that continue a sentence capped at CUE_CEILING (priors set by hand).
 3. The cut threshold on the marginal break log-odds (one per run-length bin of THRESHOLD_BINS), as
    ``decoder._segment`` decodes, maximising the mean over sources of boundary F1 on the tuning
    halves (each bin's counts tabulated over a grid of thresholds, then coordinate ascent).
@@ -53,7 +54,12 @@ MAX_SENTENCES_PRIOR = 6
 #: that announces what follows (全文如下：, 大家好：) ends its paragraph in a source that has
 #: such colons (a press release, most of them) and is too rare to be learnt from one that has
 #: few (TV news): at least 2.0 (a break about 9 times in 10), a prior set by hand.
-CUE_FLOOR = {"source": 0.5, "date": 0.5, "prev_announce": 2.0}
+CUE_FLOOR = {"source": 0.5, "date": 0.5, "prev_announce": 2.0, "next_bullet": 1.0}
+#: A sentence that opens on a connective (但, 然而; 并且, 此外; 因此, 由于) continues the one before it,
+#: in any language of argument: at most -1.0 (a prior set by hand; -0.5 was tried too). A source that
+#: seldom opens sentences so (TV news) would otherwise learn about 0 and cut there in one that often
+#: does (speeches).
+CUE_CEILING = {"w_contrast": -1.0, "w_additive": -1.0, "w_causal": -1.0}
 #: Run lengths (characters) binning the cut thresholds: none, one threshold for every run (a
 #: threshold per run length fitted one source's layout, e.g. one-paragraph TV briefs, and lost
 #: on the other source when it was left out).
@@ -284,6 +290,9 @@ def fit(tuning: dict[str, Corpus], *, l2: float = 1e-3, start: Weights | None = 
     for name, floor in CUE_FLOOR.items():
         if name in names and w[names.index(name)] < floor:
             w[names.index(name)] = floor
+    for name, ceiling in CUE_CEILING.items():
+        if name in names and w[names.index(name)] > ceiling:
+            w[names.index(name)] = ceiling
     gap = {n: round(float(v), 3) for n, v in zip(names, w)}
     for name, corpus in tuning.items():
         mask = np.array([s == name for s in sources])
@@ -311,7 +320,8 @@ def fit(tuning: dict[str, Corpus], *, l2: float = 1e-3, start: Weights | None = 
             "Fitted on the first (tuning) half of each corpus in 'fitted_on': gap by L2-regularised logistic "
             "regression (l2 'l2') over gaps._run_features (read in Simplified; lengths also relative to the run's "
             "median sentence), every source's gaps weighing the same, with the cues of CUE_FLOOR floored "
-            f"({', '.join(f'{k} {v}' for k, v in CUE_FLOOR.items())}); glued headlines not fitted (runon.GLUED_PRIOR, "
+            f"({', '.join(f'{k} {v}' for k, v in CUE_FLOOR.items())}) and those of CUE_CEILING capped "
+            f"({', '.join(f'{k} {v}' for k, v in CUE_CEILING.items())}); glued headlines not fitted (runon.GLUED_PRIOR, "
             "set by hand); "
             + ("length priors by coordinate ascent; " if priors else "length priors kept; ")
             + "one cut threshold maximising the mean over sources of boundary F1."

@@ -287,3 +287,23 @@ def test_no_feature_reads_the_run_length_or_its_sentence_count() -> None:
     names = {k for f in _run_features(text, run_of(text), lead=False) for k in f}
     assert not any(k.startswith(("run_", "run_sentences")) for k in names)
     assert not FEATURE_NAMES.fullmatch("run_sentences_bin1")
+
+
+# ---------------------------------------------------------------- list items and connectives
+
+
+def test_numbered_points_and_bullets_are_features_and_bullets_split_the_text() -> None:
+    text = "政府今年的重点建设如下：＊规划东西向快速公路建设南寮竹东线＊推动台南市铁路地下化工程建设。二、改进公教保险制度。（三）加强环境保护工作。"
+    split = _split_at_colons(text, [(lo, hi, "body") for lo, hi in run_of(text)])
+    pieces = [text[lo:hi] for lo, hi, _ in split]
+    assert pieces[:3] == ["政府今年的重点建设如下：", "＊规划东西向快速公路建设南寮竹东线", "＊推动台南市铁路地下化工程建设。"]
+    features = _run_features(text, [(lo, hi) for lo, hi, _ in split], lead=False)
+    assert [("next_bullet" in f, "next_enum" in f) for f in features] == [
+        (True, False), (True, False), (False, True), (False, True)
+    ]
+    assert fitted().gap["next_bullet"] >= 1.0  # floored by the fit: a source without lists learns nothing of them
+
+
+@pytest.mark.parametrize("group", ["w_contrast", "w_additive", "w_causal"])
+def test_connectives_that_continue_a_sentence_are_capped(group: str) -> None:
+    assert fitted().gap[group] <= -1.0  # CUE_CEILING in the fit: a prior set by hand

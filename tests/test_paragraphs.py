@@ -518,7 +518,7 @@ def test_new_time_or_source_after_a_long_paragraph_opens_a_paragraph() -> None:
 
 
 def test_gap_features_use_generic_cues_in_both_scripts() -> None:
-    for first, group in (("他", "pron3"), ("這些", "pron3"), ("但是", "contrast"), ("此外", "additive"), ("双方", "party")):
+    for first, group in (("他", "pron3"), ("這些", "pron3"), ("但是", "contrast"), ("此外", "aside"), ("而且", "additive"), ("双方", "party")):
         text = "第一句话在这里。" + first + "接着说下去。"
         run = [(0, 8), (8, len(text))]
         f = _gap_features(text, run, 1, [_bigrams(text, lo, hi) for lo, hi in run], lead=False)
@@ -539,7 +539,7 @@ def test_fitted_weights_name_only_features_that_exist() -> None:
         "bias", "date", "digit", "quote_open", "book_open", "latin", "source", "place", "speaker", "prev_quote_end",
         "prev_exclaim", "prev_colon", "prev_said", "next_len", "prev_len", "overlap", "overlap2", "after_lead",
         "subject_time", "run_len", "clause_len", "opener_repeat", "clause_parallel", "prev_colon_end", "prev_colon_quote",
-        "prev_announce",
+        "prev_announce", "next_enum", "next_bullet",
     }
     binned = re.compile(
         r"(?:run|clause|overlap|novel|novel_opening|rel_prev|rel_next|run_sentences)_bin\d|run\d_(?:prev|next)\d|prev\d_next\d|speaker_run\d"

@@ -194,7 +194,8 @@ _FIRST_WORD_GROUPS = {
     "pron1": "我 我们 你 你们 大家 咱们 我国",
     "modal": "要 希望 相信 欢迎 愿 应 应该 应当 必须 需要 期待 呼吁 建议",
     "contrast": "但 但是 而 然而 不过 可是 却 虽然 尽管",
-    "additive": "并 也 还 又 同时 此外 另外 而且 并且 以及 甚至 更 再 同样",
+    "additive": "并 也 还 又 而且 并且 以及 甚至 更 再 同样",  # continue the sentence before
+    "aside": "同时 此外 另外",  # a further point: often a paragraph of its own
     "causal": "因此 所以 为此 对此 因为 由于 从而 于是 可见 总之 如果 只有",
     "party": "双方 各方 中方 美方 俄方 日方 韩方 欧方 英方 法方 德方 乌方 朝方 印方 外方 我方 对方 两国",
     "quantity": "其中 截至 目前 一些 许多 不少 很多 其他 其余 各 部分 大部 多数 所有",
@@ -223,3 +224,7 @@ _SAID_END = _cue(r"(?:说|表示|指出|强调|称|介绍)[。！]?[”」]?$")
 _ANNOUNCE = _cue(
     r"(?:如下|如次|如后|以下|下列|全文|原文|内容|为|均鉴|公鉴|钧鉴|台鉴|惠鉴|大家好|先生|女士|贵宾|同学们?|朋友们?|同志们?|同胞们?)：$"
 )
+# An enumeration marker opening a sentence or a list item: 一、/ （二）/ 3、/ 第四、/ ①.
+_ENUMERATION = re.compile(r"(?:[一二三四五六七八九十]{1,3}|\d{1,2})、|[（(](?:[一二三四五六七八九十]{1,3}|\d{1,2})[）)]|第[一二三四五六七八九十]{1,3}[、，,]|[①-⑳]")
+# Characters that open an item of a list run into one line.
+_BULLETS = "＊●■◆▲★☆※•▪►"

@@ -14,7 +14,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 
-from .cues import _DATELINE_AT_START
+from .cues import _BULLETS, _DATELINE_AT_START
 from .gaps import _gap_scores
 from .model import MAX_BODY
 from .sentences import _blocked
@@ -113,10 +113,11 @@ def best_cuts_over(segments: Iterable[tuple[int, int, int]], n: int, gains: list
     return starts[::-1]
 
 
-# A colon may close a paragraph that announces what follows (致詞內容如下：|…, 他指出：|…): body
-# text is also split after a full-width colon outside quotations, with at least this much on
-# either side, so that the gap model can cut there.
-_COLON = re.compile("：")
+# A colon may close a paragraph that announces what follows (致詞內容如下：|…, 他指出：|…), and a
+# bullet opens a list item (…＊|＊…): body text is also split after a full-width colon and before
+# a bullet, outside quotations, with at least this much on either side, so that the gap model
+# can cut there.
+_COLON = re.compile("：|(?=[" + re.escape(_BULLETS) + "])")
 MIN_BEFORE_COLON = 4
 MIN_AFTER_COLON = 8
 

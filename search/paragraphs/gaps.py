@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections import Counter
 
 from .cues import (
-    _ANNOUNCE, _CLAUSE_END, _DATE_START, _FIRST_WORD, _PLACE_START, _SAID_END, _SOURCE_START, _SPEAKER, _TIME_WORD,
+    _ANNOUNCE, _BULLETS, _CLAUSE_END, _ENUMERATION, _DATE_START, _FIRST_WORD, _PLACE_START, _SAID_END, _SOURCE_START, _SPEAKER, _TIME_WORD,
 )
 from .script import simplified_view
 from .weights import fitted
@@ -39,7 +39,7 @@ _RELATIVE_BINS = (0.5, 0.8, 1.25, 2.0)
 
 #: Every feature name _gap_features produces (the fitted weights name no other).
 FEATURE_NAMES = re.compile(
-    r"bias|date|digit|quote_open|book_open|latin|source|place|speaker|opener_repeat|clause_parallel|subject_time"
+    r"bias|date|digit|quote_open|book_open|latin|source|place|speaker|opener_repeat|clause_parallel|subject_time|next_enum|next_bullet"
     r"|prev_(?:quote_end|exclaim|colon|colon_end|colon_quote|announce|said|len)|next_len|overlap2?|after_lead|clause_len"
     r"|(?:rel_prev|rel_next|clause|overlap|novel|novel_opening)_bin\d|prev\d_next\d"
     r"|w_(?:" + "|".join(sorted(set(_FIRST_WORD.values()))) + ")"
@@ -84,6 +84,10 @@ def _gap_features(
         f["book_open"] = 1.0
     elif first.isascii() and first.isalpha():
         f["latin"] = 1.0
+    if _ENUMERATION.match(text, lo, hi):
+        f["next_enum"] = 1.0  # 一、/ （二）: a list item or a numbered point
+    elif first and first in _BULLETS:
+        f["next_bullet"] = 1.0
     if _SOURCE_START.match(text, lo, hi):
         f["source"] = 1.0
     if _PLACE_START.match(text, lo, hi):
