@@ -45,7 +45,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .postings import POSITION, DocIdsWriter, NpyAppender, PostingLists, PostingRuns, SparseCounts, mapped
+from .postings import POSITION, DocIdsWriter, NpyAppender, PostingLists, PostingRuns, SparseCounts, contained, mapped
 
 SEPARATOR = 0
 SEPARATOR_CHAR = chr(SEPARATOR)
@@ -55,16 +55,6 @@ _FILES = ("units", "starts", "lengths", "bigram_keys", "bigram_tf_at", "bigram_t
 _VERIFY_BATCH = 4096  # candidate paragraphs gathered at a time
 BM25_K1 = 1.2
 BM25_B = 0.75
-
-
-def contained(ids: np.ndarray, within: np.ndarray) -> np.ndarray:
-    """For each of ``ids``, whether it is in ``within`` (both sorted and unique): each looked up by
-    bisection, where ``np.isin`` and ``np.intersect1d`` sort both arrays together."""
-    if not len(ids) or not len(within):
-        return np.zeros(len(ids), dtype=bool)
-    at = np.searchsorted(within, ids)
-    np.minimum(at, len(within) - 1, out=at)
-    return within[at] == ids
 
 
 def intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -395,16 +385,19 @@ class GramIndex:
         found = counts > 0
         return Matches(candidates[found], counts[found])
 
-    def with_words(self, words: list[str]) -> np.ndarray:
-        """Sorted ids of the paragraphs that have every one of ``words`` among their words."""
-        result = None
-        for word in words:
-            i = self.words.find(word)
-            if i < 0:
-                return np.empty(0, dtype=np.uint32)
-            docs = self.word_lists[i]
-            result = docs if result is None else intersect(result, docs)
-        return result if result is not None else np.empty(0, dtype=np.uint32)
+    def have_words(self, gids: np.ndarray, words: list[str]) -> np.ndarray:
+        """For each of the paragraphs ``gids`` (sorted), whether every one of ``words`` is among its
+        words: the shortest list first, each looked up only for the paragraphs still in question."""
+        lists = [self.words.find(word) for word in words]
+        if not words or min(lists) < 0:
+            return np.zeros(len(gids), dtype=bool)
+        found = np.ones(len(gids), dtype=bool)
+        for i in sorted(lists, key=self.word_lists.length):
+            still = np.flatnonzero(found)
+            if not len(still):
+                break
+            found[still] = self.word_lists.contains(i, gids[still])
+        return found
 
     def find_in_titles(self, key: str) -> np.ndarray:
         """Paragraph ids (sorted) of every article whose title skeleton contains ``key``."""

@@ -106,9 +106,44 @@ class PostingLists:
                 docs[start - lo : end - lo] |= np.uint32(high << _LOW_BITS)
         return docs
 
+    def length(self, i: int) -> int:
+        """How many ids list ``i`` holds."""
+        return self._offsets[i + 1] - self._offsets[i]
+
+    def contains(self, i: int, ids: np.ndarray) -> np.ndarray:
+        """For each of ``ids`` (sorted, unique), whether list ``i`` holds it. A long list is not
+        decoded: each id's low half is looked up in the stretch of the list under its high half."""
+        lo, hi = self._offsets[i], self._offsets[i + 1]
+        if hi - lo <= 8 * len(ids):
+            return contained(ids, self.span(lo, hi))
+        found = np.zeros(len(ids), dtype=bool)
+        first = bisect.bisect_right(self._high_at, lo)
+        last = bisect.bisect_left(self._high_at, hi)
+        bounds = [lo, *self._high_at[first:last].tolist(), hi]
+        highs = [self._high[first - 1] if first else 0, *self._high[first:last].tolist()]
+        for start, end, high in zip(bounds, bounds[1:], highs):
+            begin, stop = np.searchsorted(ids, np.array([high << _LOW_BITS, (high + 1) << _LOW_BITS], dtype=ids.dtype))
+            if begin == stop or start == end:
+                continue
+            stretch = self.low[start:end]  # sorted low halves
+            lows = (ids[begin:stop] & np.uint32(0xFFFF)).astype(np.uint16)
+            at = np.minimum(np.searchsorted(stretch, lows), len(stretch) - 1)
+            found[begin:stop] = stretch[at] == lows
+        return found
+
     def all(self) -> np.ndarray:
         """Every list, concatenated."""
         return self.span(0, len(self.low))
+
+
+def contained(ids: np.ndarray, within: np.ndarray) -> np.ndarray:
+    """For each of ``ids``, whether it is in ``within`` (both sorted and unique): each looked up by
+    bisection, where ``np.isin`` and ``np.intersect1d`` sort both arrays together."""
+    if not len(ids) or not len(within):
+        return np.zeros(len(ids), dtype=bool)
+    at = np.searchsorted(within, ids)
+    np.minimum(at, len(within) - 1, out=at)
+    return within[at] == ids
 
 
 class NpyAppender:

@@ -24,7 +24,7 @@ from whoosh import index as whoosh_index
 from . import analysis, related
 from .articles import ArticleTable
 from .config import Settings
-from .grams import GramIndex, contained
+from .grams import GramIndex
 from .mapped_whoosh import open_index
 from .whoosh_codec import stored_fields_reader
 from .explain import explain_hit
@@ -385,7 +385,7 @@ def unit_scores(live: _Live, unit: Unit) -> tuple[np.ndarray, np.ndarray, np.nda
         return matches.gids, scores, None
     # Among paragraphs holding the unit, those where all its words are words of the
     # paragraph: "a run of whole words" without storing word positions.
-    return matches.gids, scores, contained(matches.gids, live.grams.with_words(words))
+    return matches.gids, scores, live.grams.have_words(matches.gids, words)
 
 
 class _HitMaker:

@@ -39,13 +39,15 @@ def test_title_lookup_expands_to_the_articles_paragraphs(tmp_path):
     assert index.find_in_titles("读河").tolist() == []  # titles do not run into each other
 
 
-def test_with_words_intersects_word_postings(tmp_path):
+def test_have_words_tells_the_paragraphs_holding_every_word(tmp_path):
     words = [["联合国", "宪章"], ["联合", "国"], ["联合国"], []]
     index = build(tmp_path, ["联合国宪章", "联合国", "联合国", "无"], words=words)
-    assert index.with_words(["联合国"]).tolist() == [0, 2]
-    assert index.with_words(["联合国", "宪章"]).tolist() == [0]
-    assert index.with_words(["不在"]).tolist() == []
-    assert index.with_words([]).tolist() == []
+    every = np.arange(4, dtype=np.uint32)
+    assert index.have_words(every, ["联合国"]).tolist() == [True, False, True, False]
+    assert index.have_words(every, ["宪章", "联合国"]).tolist() == [True, False, False, False]
+    assert index.have_words(every[1:3], ["联合国"]).tolist() == [False, True]
+    assert index.have_words(every, ["不在"]).tolist() == [False] * 4
+    assert index.have_words(every, []).tolist() == [False] * 4
 
 
 def test_bm25_prefers_more_occurrences_in_shorter_paragraphs(tmp_path):
@@ -254,7 +256,27 @@ sorted_ids = st.sets(st.integers(0, 300)).map(lambda ids: np.array(sorted(ids), 
 
 @given(sorted_ids, sorted_ids)
 def test_containment_and_intersection_of_sorted_ids_agree_with_numpys(a, b):
-    from search.grams import contained, intersect
+    from search.grams import contained, intersect  # contained: search.postings'
 
     assert contained(a, b).tolist() == np.isin(a, b).tolist()
     assert intersect(a, b).tolist() == np.intersect1d(a, b).tolist() == intersect(b, a).tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 2**18) | st.integers(65_530, 65_540), unique=True, max_size=3000).map(sorted),
+       st.lists(st.integers(0, 2**18) | st.integers(65_530, 65_540), unique=True, max_size=60).map(sorted))
+def test_a_posting_list_tells_which_ids_it_holds_without_decoding_a_long_list(tmp_path_factory, docs, probe):
+    """Short probes against long lists take the lookup by high half; the answer is membership."""
+    from search import postings
+
+    folder = tmp_path_factory.mktemp("c")
+    runs = postings.PostingRuns(folder, "t", counts=False)
+    lists = [[3, 70_000], docs]  # a list before it: its stretches do not start at position 0
+    flat = np.array([d for ids in lists for d in ids], dtype=np.uint32)
+    runs.add_run(np.repeat(np.arange(2), [len(ids) for ids in lists]), flat)
+    runs.merge(postings.DocIdsWriter(folder, "t"), postings.NpyAppender(folder / "t_offsets.npy", postings.POSITION))
+    stored = postings.PostingLists(folder, "t")
+    i = len(stored) - 1
+    ids = np.array(probe, dtype=np.uint32)
+    assert stored.contains(i, ids).tolist() == [d in set(stored[i].tolist()) for d in probe]
+    assert stored.length(i) == len(stored[i])
