@@ -3,7 +3,9 @@
 Built beside the Whoosh index in the same pass (Whoosh stores the same values in its fields; these
 arrays answer the hot path without a Python loop over hits). In ``<build>/metadata/``:
 
-* ``keys.json`` — per metadata key: its values as first written, in value-id order;
+* ``keys.json`` — the metadata keys, in key-number order;
+* ``<n>.written.jsonl`` / ``<n>.written_offsets.npy`` — key number n's values as first written, one
+  JSON line each, in value-id order (read one at a time: opening a build costs nothing per value);
 * ``<n>.articles.npy`` / ``<n>.values.npy`` — key number n's (article, value id) pairs, one per
   article and value (a list value gives one pair per member), sorted by value id;
 * ``dates.npy`` — per article its date as UTC seconds (``NO_DATE`` when it has none), for sorting;
@@ -24,7 +26,7 @@ import re
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import orjson
@@ -152,14 +154,16 @@ class MetadataIndexBuilder:
 
     def finish(self) -> None:
         self._lines.close()
-        keys = {}
-        for n, (key, values) in enumerate(sorted(self._keys.items())):
+        keys = sorted(self._keys)
+        for n, key in enumerate(keys):
             articles, ids = (np.frombuffer(a, dtype=np.int64) for a in self._pairs[key])
             order = np.argsort(ids, kind="stable")
             np.save(self.folder / f"{n}.articles.npy", articles[order].astype(np.int32))
             np.save(self.folder / f"{n}.values.npy", ids[order].astype(np.int32))
-            keys[key] = [written if isinstance(written, (str, bool)) else str(written)
-                         for _, written in sorted(values.values(), key=lambda entry: entry[0])]
+            written = JsonLinesWriter(self.folder / f"{n}.written.jsonl", self.folder / f"{n}.written_offsets.npy")
+            for _, value in sorted(self._keys[key].values(), key=lambda entry: entry[0]):
+                written.add(value if isinstance(value, (str, bool)) else str(value))
+            written.close()
         np.save(self.folder / "dates.npy", np.frombuffer(self._dates, dtype=np.int64))
         np.save(self.folder / "days.npy", np.frombuffer(self._days, dtype=np.int32))
         (self.folder / "keys.json").write_text(json.dumps(keys, ensure_ascii=False), encoding="utf-8")
@@ -169,7 +173,7 @@ class MetadataIndexBuilder:
 class _Key:
     articles: np.ndarray  # int32, sorted by value id
     values: np.ndarray  # int32 value ids, sorted
-    written: list  # value id -> the value as first written
+    written: Sequence  # value id -> the value as first written (mapped JSON lines, or a list)
     _lookup: dict[str, int] | None = None
 
     def value_id(self, value: str) -> int | None:
@@ -196,7 +200,11 @@ class MetadataIndex:
             self.has_dates = False
             self._filter_keys = frozenset()
             return
-        for n, (key, written) in enumerate(sorted(json.loads((folder / "keys.json").read_text("utf-8")).items())):
+        keys = json.loads((folder / "keys.json").read_text("utf-8"))
+        for n, key in enumerate(sorted(keys)):
+            # a build of format 8 before this change lists the values in keys.json itself
+            written = (keys[key] if isinstance(keys, dict)
+                       else JsonLines(folder / f"{n}.written.jsonl", folder / f"{n}.written_offsets.npy"))
             self.keys[key] = _Key(np.load(folder / f"{n}.articles.npy", mmap_mode="r"),
                                   np.load(folder / f"{n}.values.npy", mmap_mode="r"),
                                   written)

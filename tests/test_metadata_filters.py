@@ -116,3 +116,29 @@ def test_facets_count_paragraphs_and_show_values_as_written(index: MetadataIndex
 def test_dates_sort_as_moments(index: MetadataIndex) -> None:
     assert np.argsort(index.date_order(newest=True), kind="stable").tolist() == [0, 1, 2, 3, 4]  # undated last
     assert np.argsort(index.date_order(newest=False), kind="stable").tolist() == [2, 1, 0, 3, 4]
+
+
+def opening_allocates(folder: Path, distinct: int) -> int:
+    """Bytes traced while opening metadata where each of ``distinct`` articles has its own url."""
+    import tracemalloc
+
+    builder = MetadataIndexBuilder(folder)
+    for n in range(distinct):
+        builder.add_article({"url": f"https://example.com/新闻/{n:06d}", "source": "新闻联播"})
+    builder.finish()
+    tracemalloc.start()
+    try:
+        index = MetadataIndex(folder, distinct)
+        traced = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert index.facet("url", np.array([distinct - 1]))[0]["value"] == f"https://example.com/新闻/{distinct - 1:06d}"
+    assert np.flatnonzero(index.articles_with("url", "https://example.com/新闻/000007")).tolist() == [7]
+    return traced
+
+
+def test_opening_costs_nothing_per_distinct_value(tmp_path: Path) -> None:
+    """A key with a value per article (a url) is not read into memory when a build is opened (#14)."""
+    small = opening_allocates(tmp_path / "small", 20)
+    large = opening_allocates(tmp_path / "large", 20_000)
+    assert large - small < 64 << 10, (small, large)
