@@ -307,3 +307,15 @@ def test_numbered_points_and_bullets_are_features_and_bullets_split_the_text() -
 @pytest.mark.parametrize("group", ["w_contrast", "w_additive", "w_causal"])
 def test_connectives_that_continue_a_sentence_are_capped(group: str) -> None:
     assert fitted().gap[group] <= -1.0  # CUE_CEILING in the fit: a prior set by hand
+
+
+def test_the_time_word_of_a_sentence_favours_none_of_its_glued_candidates() -> None:
+    # The headline ends before 我国; the date is 30 characters on. Read by distance from each
+    # candidate, it had favoured the later (wrong) cuts 我|国第一座 and 我国|第一座.
+    text = "我国第一座深远海浮式风电平台抵达作业区我国第一座深远海浮式风电平台——“海油观澜号”今天（5月20日）抵达作业区。"
+    candidates = runon._glued_candidates(text, 0, len(text), _blocked(text))
+    assert [p for p, _ in candidates][0] == text.index("我国", 2)
+    times = {frozenset(k for k in f if k.startswith("g_time")) for _, f in candidates}
+    assert times == {frozenset({"g_time_near", "g_time_date"})}
+    best = max(candidates, key=lambda c: runon.glued_score(c[1]))
+    assert best[0] == text.index("我国", 2)

@@ -201,9 +201,11 @@ def _glued_candidates(text: str, lo: int, hi: int, blocked: bytearray, after_dat
             f["g_repeat2"] = 1.0
         if not f:  # nothing but a subject before a time word: 国家统计局今天（…）发布
             continue
-        q = _TIME_WORD.search(text, p, min(stop, p + 24))
+        # A time word in the sentence's first clause, however far from p: the candidates of one
+        # sentence share it, so that it does not favour the cut closest to it.
+        q = _TIME_WORD.search(text, p, stop)
         if q:
-            f["g_time_at" if q.start() == p else "g_time_near" if q.start() - p <= 14 else "g_time_far"] = 1.0
+            f["g_time_at" if q.start() == p else "g_time_near"] = 1.0
             if text.startswith("（", q.end()) or text.startswith("(", q.end()):
                 f["g_time_date"] = 1.0
         if _SPEECH.search(text, p + 2, min(stop, p + 16)):
@@ -241,8 +243,7 @@ GLUED_PRIOR: dict[str, float] = {
     "g_opener": 1.0,  # 截至 / 根据 / 由…主办: they open a sentence, but also run inside one
     "g_fronted": 2.5,  # 3月5日，/ 当地时间5日，
     "g_time_at": 2.0,  # 今天…
-    "g_time_near": 1.0,  # 海关总署今天…: a subject and its time
-    "g_time_far": 0.0,
+    "g_time_near": 1.0,  # 海关总署今天…: a subject and its time (anywhere in the first clause)
     "g_time_date": 0.5,  # 今天（10月14日）: a lead's date
     "g_speech": 1.0,  # …发布数据 / 表示
     "g_rest": 0.5,  # per 20 characters of the first clause after the cut (at most 60)
