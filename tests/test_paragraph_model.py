@@ -169,7 +169,7 @@ def test_text_is_split_after_a_colon_but_not_inside_quotes_or_after_a_dateline()
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("甲乙丙丁戊己庚辛：:「」“”（）。，\n 新华社北京电央视网消息")), max_size=200))
+@given(st.text(alphabet=st.sampled_from(list("甲乙丙丁戊己庚辛：:「」“”（）。，\n 新华社北京电央视网消息＊●")), max_size=200))
 def test_colon_split_covers_the_text_and_never_cuts_inside_quotes(text: str) -> None:
     pieces = [(lo, hi, "lead" if k == 0 else "body") for k, (lo, hi) in enumerate(run_of(text))]
     split = _split_at_colons(text, pieces)
@@ -319,3 +319,34 @@ def test_the_time_word_of_a_sentence_favours_none_of_its_glued_candidates() -> N
     assert times == {frozenset({"g_time_near", "g_time_date"})}
     best = max(candidates, key=lambda c: runon.glued_score(c[1]))
     assert best[0] == text.index("我国", 2)
+
+
+# ---------------------------------------------------------------- any text built of the new cues: total, the rules hold
+
+NEW_CUE_ATOMS = st.one_of(
+    st.sampled_from([
+        "滨江大桥主体工程完工", "全省新增高标准农田200万亩", "183.5万件", "国际人士：", "普京：", "记者今天从", "据新华社报道，",
+        "当地时间5日，", "今天（3月5日）", "海关总署今天发布", "致词内容如下：", "大家好：", "全文为：", "＊", "●", "一、", "（二）",
+        "第三、", "①", "但是", "此外，", "因此", "并且", "央视网消息（新闻联播）：", "本台消息：", "“", "”", "（", "）",
+    ]),
+    st.text(st.sampled_from(list("的一是了在他有这个上们来到时大地为中国会议经济發展總統")), min_size=1, max_size=10),
+    st.sampled_from(list("。，、；：？！ ") + ["……"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(NEW_CUE_ATOMS, max_size=120).map("".join))
+def test_reconstruction_over_the_new_cues_is_total_and_keeps_the_rules(text: str) -> None:
+    paragraphs = split_text(text)
+    assert "".join(re.sub(r"\s+", "", p.text) for p in paragraphs) == re.sub(r"\s+", "", text)
+    pos, starts = 0, []
+    for p in paragraphs:
+        found = text.find(p.text, pos)
+        assert found >= 0
+        starts.append(found)
+        pos = found + len(p.text)
+    blocked = _blocked(text)
+    assert not any(blocked[s] for s in starts[1:])  # no cut inside a quotation or brackets
+    for p in paragraphs:
+        if p.kind == "body":
+            assert len(p.text) <= 300 or len(_sentences(p.text, 0, len(p.text), _blocked(p.text))) == 1
