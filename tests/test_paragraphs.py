@@ -734,8 +734,8 @@ def test_paragraphed_fixtures_open_paragraphs_at_new_sources_and_speakers() -> N
             assert any(p.text.startswith(opening) for p in paragraphs), (stem, opening)
 
 
-@pytest.mark.xfail(strict=True, reason="the model fitted on both corpora scores 分行业看， just below its threshold "
-                                       "(-0.23 against -0.2); the xwlb-only model cut there (issue #10)")
+@pytest.mark.xfail(strict=True, reason="the model fitted on both corpora scores the gaps before 分行业看， and "
+                                       "分产品看， below its cut threshold; the xwlb-only model cut there (issue #10)")
 def test_a_new_breakdown_of_the_figures_opens_a_paragraph() -> None:
     text, _, _ = paragraphed(FIXTURES / "economy_data.paras")
     paragraphs = split_text(text)
