@@ -98,3 +98,20 @@ def test_the_direct_stored_fields_reader_reads_what_whoosh_reads(tmp_path):
         with whoosh_index.open_dir(str(tmp_path / name)).searcher() as searcher:
             read = stored_fields_reader(searcher)
             assert [read(n) for n in range(len(texts))] == list(searcher.all_stored_fields())
+
+
+def test_whooshs_own_writer_extends_and_merges_a_build(tmp_path):
+    """Documents added later with Whoosh's writer (its default codec), then all merged into one
+    segment: every stored field still reads back."""
+    texts = paragraphs(500)
+    build(tmp_path / "ix", ZhCodec(), texts)
+    ix = whoosh_index.open_dir(str(tmp_path / "ix"))
+    with ix.writer() as writer:
+        writer.add_document(article_id="added", paragraph=1, text="后来加入的段落")
+    with ix.searcher() as searcher:
+        assert searcher.doc_count() == 501
+        assert [f["text"] for f in searcher.all_stored_fields()] == [*texts, "后来加入的段落"]
+    ix.optimize()
+    with ix.searcher() as searcher:
+        assert [f["text"] for f in searcher.all_stored_fields()] == [*texts, "后来加入的段落"]
+        assert searcher.document(article_id="added")["text"] == "后来加入的段落"
