@@ -16,8 +16,6 @@ substrings of the stories (the pool of ``http_throughput.py``). Needs ``valgrind
 from __future__ import annotations
 
 import argparse
-import json
-import random
 import re
 import shutil
 import subprocess
