@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,17 @@ class Corpus:
     def containing(self, *keys: str) -> set[tuple[str, int]]:
         """Paragraphs whose normalised skeleton contains every key (the oracle for search)."""
         return {(aid, n) for aid, n, _, skel in self.paragraphs if all(k in skel for k in keys)}
+
+
+def traced(action):
+    """(peak bytes tracemalloc traces while ``action()`` runs, what it returned): the result stays
+    alive until the peak is read, so what was opened counts."""
+    tracemalloc.start()
+    try:
+        result = action()
+        return tracemalloc.get_traced_memory()[1], result
+    finally:
+        tracemalloc.stop()
 
 
 def index_articles(root: Path, articles: dict[str, str]) -> Settings:

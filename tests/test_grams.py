@@ -171,14 +171,15 @@ def test_building_memory_does_not_grow_with_the_corpus(tmp_path):
     paragraphs, with 8× more distinct words, stays about the same: blocks and their vocabularies
     are spilled to disk and merged range by range."""
     import random
-    import tracemalloc
+
+    from conftest import traced
 
     alphabet = [chr(0x4E00 + i) for i in range(400)]
 
     def peak(paragraphs: int) -> int:
         rng = random.Random(7)
-        tracemalloc.start()
-        try:
+
+        def build() -> None:
             builder = GramIndexBuilder(tmp_path / str(paragraphs), block_chars=20_000, merge_budget=40_000)
             for gid in range(paragraphs):
                 if gid % 10 == 0:
@@ -186,9 +187,8 @@ def test_building_memory_does_not_grow_with_the_corpus(tmp_path):
                 builder.add_paragraph("".join(rng.choices(alphabet, k=80)),
                                       {"".join(rng.choices(alphabet, k=3)) for _ in range(5)})
             builder.finish()
-            return tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+
+        return traced(build)[0]
 
     small, large = peak(2_000), peak(16_000)
     assert large < 1.5 * small, (small, large)

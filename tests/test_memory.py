@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import random
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import traced
 
 from search.config import Settings
 from search.grams import GramIndex, GramIndexBuilder
@@ -23,16 +23,6 @@ ALPHABET = [chr(0x4E00 + i) for i in range(600)] + list("ab12，。")
 
 def _folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-
-
-def _traced_peak(action) -> int:
-    """Peak bytes traced while ``action()`` runs (its result kept alive until the end)."""
-    tracemalloc.start()
-    try:
-        kept = action()  # noqa: F841 - what was opened must stay alive while measured
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def _match_index(folder: Path, paragraphs: int) -> Path:
@@ -60,7 +50,7 @@ def test_opening_the_match_index_allocates_nothing_that_grows_with_it(tmp_path):
         return action
 
     opened(small)()  # first use imports and caches what any index would
-    small_peak, large_peak = _traced_peak(opened(small)), _traced_peak(opened(large))
+    small_peak, large_peak = traced(opened(small))[0], traced(opened(large))[0]
     assert large_peak < 1.5 * small_peak + 64 * 1024, (small_peak, large_peak)
     assert large_peak < _folder_size(large) / 20, (large_peak, _folder_size(large))
 
@@ -99,7 +89,7 @@ def test_a_worker_opening_a_build_allocates_far_less_than_the_build_holds(builds
         return action
 
     served(small)().close()  # first use imports and caches what any build would
-    small_peak, large_peak = _traced_peak(served(small)), _traced_peak(served(large))
+    small_peak, large_peak = traced(served(small))[0], traced(served(large))[0]
     growth = _folder_size(large) - _folder_size(small)
     assert large_peak - small_peak < growth / 20, (small_peak, large_peak, growth)
 

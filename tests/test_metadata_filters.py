@@ -120,21 +120,16 @@ def test_dates_sort_as_moments(index: MetadataIndex) -> None:
 
 def opening_allocates(folder: Path, distinct: int) -> int:
     """Bytes traced while opening metadata where each of ``distinct`` articles has its own url."""
-    import tracemalloc
+    from conftest import traced
 
     builder = MetadataIndexBuilder(folder)
     for n in range(distinct):
         builder.add_article({"url": f"https://example.com/新闻/{n:06d}", "source": "新闻联播"})
     builder.finish()
-    tracemalloc.start()
-    try:
-        index = MetadataIndex(folder, distinct)
-        traced = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak, index = traced(lambda: MetadataIndex(folder, distinct))
     assert index.facet("url", np.array([distinct - 1]))[0]["value"] == f"https://example.com/新闻/{distinct - 1:06d}"
     assert np.flatnonzero(index.articles_with("url", "https://example.com/新闻/000007")).tolist() == [7]
-    return traced
+    return peak
 
 
 def test_opening_costs_nothing_per_distinct_value(tmp_path: Path) -> None:
