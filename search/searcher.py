@@ -25,16 +25,16 @@ from . import analysis, related
 from .articles import ArticleTable
 from .config import Settings
 from .grams import GramIndex
+from .postings import contained
 from .mapped_whoosh import open_index
 from .whoosh_codec import stored_fields_reader
 from .explain import explain_hit
 from .highlight import highlight
-from .query import TITLE, BadQuery, ParsedQuery, Unit, parse
+from .query import TITLE, BadQuery, DateRange, ParsedQuery, Unit, parse
 from .paragraphs import KINDS
 from .normalize import Folded
 from .suggest import Suggester, Vocabulary
 from .metadata_index import MetadataIndex
-from .query import DateRange
 from .synonyms import FILE_NAME as SYNONYMS, Synonyms, read_synonyms
 from .userdict import FILE_NAME as USERDICT, read_user_dictionary
 from .store import GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta
@@ -464,8 +464,9 @@ def _union(parts: list[Scored]) -> Scored:
 
 
 def _intersection(a: Scored, b: Scored) -> Scored:
-    gids, ia, ib = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
-    return gids, a[1][ia] + b[1][ib]
+    keep = contained(a[0], b[0])
+    gids = a[0][keep]
+    return gids, a[1][keep] + b[1][np.searchsorted(b[0], gids)]
 
 
 def evaluate(live: _Live, parsed: ParsedQuery) -> Scored:
@@ -480,7 +481,7 @@ def evaluate(live: _Live, parsed: ParsedQuery) -> Scored:
         result = (np.arange(live.grams.count, dtype=np.uint32), np.zeros(live.grams.count))
     for unit in parsed.excluded:
         excluded = match_unit(live, unit)[0]
-        keep = ~np.isin(result[0], excluded)
+        keep = ~contained(result[0], excluded)
         result = (result[0][keep], result[1][keep])
     if parsed.filters and len(result[0]):
         keep = _articles_kept(live, parsed)[live.article_index[result[0]]]
