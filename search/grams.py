@@ -411,8 +411,8 @@ class GramIndex:
         if not hits:
             return np.empty(0, dtype=np.uint32)
         articles = np.unique(np.searchsorted(self.titles.starts, hits, side="right") - 1)
-        ends = self.article_ends
-        return np.concatenate([np.arange(self.article_starts[a], ends[a], dtype=np.uint32) for a in articles])
+        return np.concatenate([np.arange(gids.start, gids.stop, dtype=np.uint32)
+                               for gids in map(self.article_gids, articles.tolist())])
 
     def article_gids(self, position: int) -> range:
         """The paragraph ids of the ``position``-th article."""
