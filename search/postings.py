@@ -92,19 +92,19 @@ class PostingLists:
     def span(self, lo: int, hi: int) -> np.ndarray:
         """The ids at positions ``lo:hi`` of the posting space (one or more whole lists)."""
         docs = self.low[lo:hi].astype(np.uint32)
-        first = bisect.bisect_right(self._high_at, lo)
-        last = bisect.bisect_left(self._high_at, hi)
-        if first == last:  # one high half over the whole span, as for nearly every list
-            high = self._high[first - 1] if first else 0
-            if high:
-                docs |= np.uint32(high << _LOW_BITS)
-            return docs
-        at = [lo] + self._high_at[first:last].tolist() + [hi]  # where each high half takes effect
-        highs = [self._high[first - 1] if first else 0] + self._high[first:last].tolist()
-        for start, end, high in zip(at, at[1:], highs):
+        for start, end, high in self._stretches(lo, hi):
             if high:
                 docs[start - lo : end - lo] |= np.uint32(high << _LOW_BITS)
         return docs
+
+    def _stretches(self, lo: int, hi: int) -> list[tuple[int, int, int]]:
+        """``(start, end, high half)`` of each stretch of positions ``lo:hi`` under one high half
+        (nearly every list lies under one)."""
+        first = bisect.bisect_right(self._high_at, lo)
+        last = bisect.bisect_left(self._high_at, hi)
+        bounds = [lo, *self._high_at[first:last].tolist(), hi]
+        highs = [self._high[first - 1] if first else 0, *self._high[first:last].tolist()]
+        return list(zip(bounds, bounds[1:], highs))
 
     def length(self, i: int) -> int:
         """How many ids list ``i`` holds."""
@@ -117,12 +117,9 @@ class PostingLists:
         if hi - lo <= 8 * len(ids):
             return contained(ids, self.span(lo, hi))
         found = np.zeros(len(ids), dtype=bool)
-        first = bisect.bisect_right(self._high_at, lo)
-        last = bisect.bisect_left(self._high_at, hi)
-        bounds = [lo, *self._high_at[first:last].tolist(), hi]
-        highs = [self._high[first - 1] if first else 0, *self._high[first:last].tolist()]
-        for start, end, high in zip(bounds, bounds[1:], highs):
-            begin, stop = np.searchsorted(ids, np.array([high << _LOW_BITS, (high + 1) << _LOW_BITS], dtype=ids.dtype))
+        for start, end, high in self._stretches(lo, hi):
+            # the ids under this high half (int64 bounds: the last one, 2**32, does not fit uint32)
+            begin, stop = np.searchsorted(ids, np.array([high << _LOW_BITS, (high + 1) << _LOW_BITS], dtype=np.int64))
             if begin == stop or start == end:
                 continue
             stretch = self.low[start:end]  # sorted low halves

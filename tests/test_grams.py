@@ -280,3 +280,17 @@ def test_a_posting_list_tells_which_ids_it_holds_without_decoding_a_long_list(tm
     ids = np.array(probe, dtype=np.uint32)
     assert stored.contains(i, ids).tolist() == [d in set(stored[i].tolist()) for d in probe]
     assert stored.length(i) == len(stored[i])
+
+
+def test_a_long_list_under_the_last_high_half_tells_its_ids(tmp_path):
+    """Ids under the high half 0xFFFF: the stretch's upper bound, 2**32, is past uint32."""
+    from search import postings
+
+    top = 2**32 - 1
+    docs = np.arange(top - 999, top + 1, dtype=np.uint32)
+    runs = postings.PostingRuns(tmp_path, "t", counts=False)
+    runs.add_run(np.zeros(len(docs), dtype=np.uint32), docs)
+    runs.merge(postings.DocIdsWriter(tmp_path, "t"), postings.NpyAppender(tmp_path / "t_offsets.npy", postings.POSITION))
+    stored = postings.PostingLists(tmp_path, "t")
+    probe = np.array([5, top - 1000, top - 500, top], dtype=np.uint32)
+    assert stored.contains(0, probe).tolist() == [False, False, True, True]
