@@ -79,7 +79,7 @@ class DictionaryCompressedColumn(columns.Column):
 
         def add(self, docnum, value):
             if self._pending is None:
-                self._values.add(docnum, self._compress(value) if value else value)
+                self._write(docnum, value)
                 return
             self._pending.append((docnum, value))
             self._pending_bytes += len(value)
@@ -95,7 +95,10 @@ class DictionaryCompressedColumn(columns.Column):
             compressor = _compressor(zstandard.ZstdCompressionDict(dictionary) if dictionary else None)
             self._compress = compressor.compress
             for docnum, value in pending:
-                self._values.add(docnum, self._compress(value) if value else value)
+                self._write(docnum, value)
+
+        def _write(self, docnum, value):
+            self._values.add(docnum, self._compress(value) if value else value)
 
         def fill(self, docnum):
             if self._pending is not None:
@@ -117,7 +120,7 @@ class DictionaryCompressedColumn(columns.Column):
             skip = _HEADER.size + size
             self._values = columns.VarBytesColumn.Reader(dbfile, basepos + skip, length - skip, doccount)
             self._local = threading.local()  # a zstd decompressor must not be shared between threads
-            self._doccount = doccount
+            self._doccount = doccount  # ColumnReader's own methods (len, iteration) read it
 
         def __repr__(self):
             return "<DictionaryCompressed.Reader>"
