@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
-import orjson
 from whoosh import formats
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import DATETIME, FieldType
@@ -222,8 +221,7 @@ class MetadataIndex:
             return {}
         found = self._recent.get(article)
         if found is None:
-            raw = self._lines.raw(article)
-            found = orjson.loads(raw) if len(raw) > 3 else {}  # b"{}\n": none
+            found = self._lines[article]
             if len(self._recent) >= RECENT_ARTICLES:
                 self._recent.pop(next(iter(self._recent)))
             self._recent[article] = found
