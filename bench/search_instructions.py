@@ -16,6 +16,7 @@ substrings of the stories (the pool of ``http_throughput.py``). Needs ``valgrind
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -60,7 +61,8 @@ def instructions(src: Path, index: Path, seeds: Path, pool_file: Path, count: in
     argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, __file__, "--child",
             "--src", str(src), "--index", str(index), "--seeds", str(seeds), "--pool", str(pool_file),
             "--count", str(count)]
-    done = subprocess.run(argv, capture_output=True, text=True)
+    # a fixed hash seed: set and dict orders, and so the instructions, repeat from run to run
+    done = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
     found = re.search(r"Collected : (\d+)", done.stderr)
     if done.returncode or not found:
         raise SystemExit(f"callgrind failed for {src}:\n{done.stderr[-2000:]}")

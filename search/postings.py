@@ -33,6 +33,7 @@ _SAMPLE_STEP = 1024  # one key in this many is read to cut the key space into ra
 
 POSITION = np.dtype(np.uint32)  # a position in the posting space (list offsets, change positions)
 _LOW_BITS = 16
+_MAX_HIGH = (1 << 16) - 1
 
 
 def mapped(path: Path) -> np.ndarray:
@@ -102,6 +103,8 @@ class PostingLists:
         (nearly every list lies under one)."""
         first = bisect.bisect_right(self._high_at, lo)
         last = bisect.bisect_left(self._high_at, hi)
+        if first == last:
+            return [(lo, hi, self._high[first - 1] if first else 0)]
         bounds = [lo, *self._high_at[first:last].tolist(), hi]
         highs = [self._high[first - 1] if first else 0, *self._high[first:last].tolist()]
         return list(zip(bounds, bounds[1:], highs))
@@ -118,8 +121,12 @@ class PostingLists:
             return contained(ids, self.span(lo, hi))
         found = np.zeros(len(ids), dtype=bool)
         for start, end, high in self._stretches(lo, hi):
-            # the ids under this high half (int64 bounds: the last one, 2**32, does not fit uint32)
-            begin, stop = np.searchsorted(ids, np.array([high << _LOW_BITS, (high + 1) << _LOW_BITS], dtype=np.int64))
+            # the ids under this high half; past the last one (0xFFFF) the bound, 2**32, does not fit
+            # the ids' dtype, and a wider bound would make numpy convert them all
+            last = high == _MAX_HIGH
+            begin, stop = np.searchsorted(ids, np.array([high << _LOW_BITS, 0 if last else (high + 1) << _LOW_BITS],
+                                                        dtype=ids.dtype))
+            stop = len(ids) if last else stop
             if begin == stop or start == end:
                 continue
             stretch = self.low[start:end]  # sorted low halves
