@@ -52,8 +52,13 @@ _SPILL_CHUNK = 1024  # terms pickled together in a run file (the merge holds one
 # A block of fewer postings is stored uncompressed: zlib's fixed cost (~80 µs a call) buys nothing
 # on a few dozen bytes, and most terms have a handful of postings.
 _COMPRESS_FROM = 16
+# A term of at most this many postings keeps them in its term info (W3TermInfo's inlined form):
+# a posting block of its own costs a header, a length and a pickled block info (~40 bytes), and
+# the term info an extent (12 bytes), more than the postings themselves.
+INLINE_AT_MOST = 8
 
 _TERM_INFO = W3TermInfo._struct
+_PROTOCOL = 3  # of a block's pickled body: see _FastPickler
 _U32_STRUCT, _F32_STRUCT = struct.Struct("=I"), struct.Struct("=f")  # array("I") and array("f") items
 _U32, _F32 = _U32_STRUCT.pack, _F32_STRUCT.pack
 
@@ -375,11 +380,13 @@ class SortedSegmentWriter:
 
 
 class _TermWriter:
-    """Writes each term's postings to a postings file in the bytes ``W3PostingsWriter`` writes
+    """Writes each term's postings to a postings file in the layout ``W3PostingsWriter`` writes
     (blocks of up to 128 postings, each a pickled header and a pickled, possibly compressed,
     body) and gives the ``W3TermInfo`` to store, but a block at a time instead of a posting at a
     time, without its per-posting checks: Whoosh's fixed cost per term and per posting would
-    dominate the build (most terms have a handful of postings)."""
+    dominate the build (most terms have a handful of postings). Two choices Whoosh's reader
+    accepts save a quarter of xwlb's Whoosh index: bodies pickled with protocol 3 (see
+    :class:`_FastPickler`), and short lists inlined in the term info (:data:`INLINE_AT_MOST`)."""
 
     def __init__(self, postfile, blocklimit: int = 128):
         self._postfile = postfile
@@ -387,8 +394,11 @@ class _TermWriter:
         self._blocklimit = blocklimit
         self._dumps = _FastPickler()
 
-    def add(self, postings: Postings, fixed_size: int | None) -> tuple[bytes, int, int]:
-        """Write one term's postings; its term info (without the extent), offset and length."""
+    def add(self, postings: Postings, fixed_size: int | None) -> tuple[bytes, int | None, int]:
+        """Write one term's postings; its term info (without the extent), offset and length — or,
+        for a term of at most :data:`INLINE_AT_MOST` postings, its term info with the postings
+        inlined (Whoosh's own ``W3TermInfo`` layout, read by ``W3Codec.postings_reader``), no
+        offset and length 0."""
         if len(postings[0]) == 4:
             return self._add_one(postings, fixed_size)
         docs, weights, sizes, lengths = array("I"), array("f"), array("I"), array("I")
@@ -402,7 +412,11 @@ class _TermWriter:
             for size in sizes:
                 values.append(joined[at : at + size])
                 at += size
+        elif fixed_size:
+            values = [joined[at : at + fixed_size] for at in range(0, len(joined), fixed_size)]
         count, limit = len(docs), self._blocklimit
+        if count <= INLINE_AT_MOST:
+            return self._inlined(docs, weights, None if fixed_size == 0 else values, lengths), None, 0
         compression = 3 if count >= _COMPRESS_FROM else 0
         chunks = [WHOOSH3_HEADER_MAGIC]
         total_weight, max_weight, min_length, max_length = 0.0, 0, None, 0
@@ -453,6 +467,8 @@ class _TermWriter:
         """:meth:`add` for a term of one posting (a third of them), without the arrays and loops."""
         (docnum,), (weight,), (length,) = (_U32_STRUCT.unpack(postings[0]), _F32_STRUCT.unpack(postings[1]),
                                            _U32_STRUCT.unpack(postings[4]))
+        if INLINE_AT_MOST:
+            return self._inlined((docnum,), (weight,), (postings[2],) if fixed_size != 0 else None, (length,)), None, 0
         value = postings[2]
         if fixed_size == 0:
             block_values = None
@@ -471,6 +487,19 @@ class _TermWriter:
         self.offset += len(written)
         return term_info, offset, len(written)
 
+    def _inlined(self, docs: Sequence[int], weights: Sequence[float], values: Sequence[bytes] | None,
+                 lengths: Sequence[int]) -> bytes:
+        """The term info of a term whose postings are inlined in it, as ``W3TermInfo.to_bytes``
+        writes it: ``(ids, weights, values)`` pickled after the header; weights ``None`` when all
+        are 1 (``ListMatcher`` then reads 1.0), values ``None`` for a format without values."""
+        present = [n for n in lengths if n]
+        min_length = length_to_byte(min(present)) if present else 0
+        max_length = length_to_byte(max(present)) if present else 0
+        mini_weights = None if all(w == 1.0 for w in weights) else tuple(weights)
+        info = _TERM_INFO.pack(True, float(sum(weights)), len(docs), min_length, max_length, max(max(weights), 0),
+                               docs[0], docs[-1])
+        return info + self._dumps((tuple(docs), mini_weights, None if values is None else tuple(values)))
+
 
 class _TermTable:
     """A ``W3FieldWriter``'s term table, filled in (field, term) order."""
@@ -487,14 +516,16 @@ class _TermTable:
             return self._schema[name].format.fixed_value_size()
         return self._fixed_size
 
-    def add(self, name: str, term: bytes, info: bytes, offset: int, length: int) -> None:
+    def add(self, name: str, term: bytes, info: bytes, offset: int | None, length: int) -> None:
+        """Add a term: ``info`` and its postings' extent, or ``info`` alone when the postings are
+        inlined in it (``offset`` None)."""
         if name != self._field:
             if self._field is not None:
                 self._writer.finish_field()
             self._writer.start_field(name, self._schema[name])
             self._field, self._prefix = name, pack_ushort(self._writer._fieldid)
             self._fixed_size = self._schema[name].format.fixed_value_size()
-        self._writer._tindex.add(self._prefix + term, info + pack_long(offset) + pack_int(length))
+        self._writer._tindex.add(self._prefix + term, info if offset is None else info + pack_long(offset) + pack_int(length))
 
     def finish(self) -> None:
         if self._field is not None:
@@ -541,18 +572,23 @@ class _Upper:
                 except EOFError:
                     break
                 for name, term, info, offset, length in rows:
-                    table.add(name, term, info, base + offset, length)
+                    table.add(name, term, info, None if offset is None else base + offset, length)
         self._postings.unlink()
         self._terms.unlink()
 
 
 class _FastPickler:
-    """``pickle.dumps(value, 2)`` without the memo: Whoosh's reader loads the same tuple, and a
-    block's values are all distinct objects, so memo entries would only add two bytes each."""
+    """``pickle.dumps(value, 3)`` without the memo: Whoosh's reader loads the same tuple, and a
+    block's values are all distinct objects, so memo entries would only add two bytes each.
+
+    Protocol 3, not the 2 that ``W3PostingsWriter`` writes: protocol 2 has no opcode for bytes and
+    pickles each value as a call to ``_codecs.encode`` of a latin-1 string (a 4-byte value took
+    ~40 bytes, 3 of its bytes doubled by UTF-8); protocol 3 writes it as 2 bytes and the value.
+    Whoosh's reader unpickles any protocol, so builds written with 2 still read."""
 
     def __init__(self):
         self._out = io.BytesIO()
-        self._pickler = pickle.Pickler(self._out, 2)
+        self._pickler = pickle.Pickler(self._out, _PROTOCOL)
         self._pickler.fast = True
 
     def __call__(self, value) -> bytes:

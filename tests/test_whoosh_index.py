@@ -20,7 +20,7 @@ from search.config import Settings
 from search.indexer import build_index, make_schema
 from search.paragraphs import read_articles
 from search.store import IndexLayout
-from search.whoosh_writer import CompactCharacters, DocumentBatch, SortedSegmentWriter, field_items
+from search.whoosh_writer import INLINE_AT_MOST, CompactCharacters, DocumentBatch, SortedSegmentWriter, field_items
 
 TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
 
@@ -144,10 +144,11 @@ def everything(ix) -> tuple:
             matcher = reader.postings(field, term)
             items = []
             while matcher.is_active():
-                items.append((matcher.id(), matcher.weight(), matcher.value()))
+                # a format without values reads None from a block, '' from inlined postings
+                items.append((matcher.id(), matcher.weight(), matcher.value() or None))
                 matcher.next()
             info = reader.term_info(field, term)
-            postings[field, term] = items, {k: v for k, v in vars(info).items() if k not in ("_offset", "_length")}
+            postings[field, term] = items, {k: v for k, v in vars(info).items() if k not in ("_offset", "_length", "_inlined")}
         stored = [searcher.stored_fields(n) for n in range(reader.doc_count_all())]
         lengths = [(reader.doc_field_length(n, "words"), reader.doc_field_length(n, "title"))
                    for n in range(reader.doc_count_all())]
@@ -180,3 +181,29 @@ def test_the_sorted_writer_writes_what_add_document_writes(tmp_path_factory, doc
     assert not list(folder.glob("*.run"))
     mine = whoosh_index.open_dir(str(folder))
     assert everything(mine) == everything(whooshs)
+
+
+def test_short_posting_lists_are_inlined_and_blocks_pickle_bytes_natively(tmp_path):
+    """A term of at most INLINE_AT_MOST postings lives in its term info, a longer one in blocks;
+    no block body pickles a value as protocol 2 does (a ``_codecs.encode`` call per value)."""
+    schema = small_schema()
+    writer = SortedSegmentWriter(tmp_path, schema)
+    rows = []
+    for n in range(INLINE_AT_MOST + 12):  # 12 postings: one block, too short to compress
+        text = "联合国" if n < INLINE_AT_MOST else "发展经济"
+        spans = [(t.text, t.pos, t.startchar, t.endchar)
+                 for t in ChineseAnalyzer()(text, positions=True, chars=True, mode="index")]
+        rows.append(({"article_id": f"a{n}", "paragraph": n, "kind": "body", "text": text, "title": "",
+                      "meta_zone": "x"}, {"words": field_items(schema["words"], spans)}))
+    writer.add_batch(DocumentBatch.of(schema, 0, rows))
+    writer.commit()
+    ix = whoosh_index.open_dir(str(tmp_path))
+    with ix.reader() as reader:
+        assert reader.doc_frequency("words", "联合国") == INLINE_AT_MOST
+        assert reader.term_info("words", "联合国").is_inlined()
+        assert not reader.term_info("words", "经济").is_inlined()
+        assert [m for m in reader.postings("words", "联合国").all_ids()] == list(range(INLINE_AT_MOST))
+    assert hits(ix, '"联合国"') and len(hits(ix, '"发展 经济"')) == 12
+    postings = b"".join(path.read_bytes() for path in tmp_path.glob("*.pst"))
+    assert postings and b"_codecs" not in postings
+    ix.close()
