@@ -207,3 +207,31 @@ def test_short_posting_lists_are_inlined_and_blocks_pickle_bytes_natively(tmp_pa
     postings = b"".join(path.read_bytes() for path in tmp_path.glob("*.pst"))
     assert postings and b"_codecs" not in postings
     ix.close()
+
+
+def test_whole_weights_in_a_block_are_pickled_as_ints(tmp_path):
+    """Weights of 1 and 2 in one block are stored as ints (2 bytes each, not a float's 9) and still
+    read back as the weights Whoosh scores."""
+    schema = small_schema()
+    writer = SortedSegmentWriter(tmp_path, schema)
+    rows = []
+    for n in range(INLINE_AT_MOST + 20):
+        text = "联合国" * (1 + n % 2)
+        spans = [(t.text, t.pos, t.startchar, t.endchar)
+                 for t in ChineseAnalyzer()(text, positions=True, chars=True, mode="index")]
+        rows.append(({"article_id": f"a{n}", "paragraph": n, "kind": "body", "text": text, "title": "",
+                      "meta_zone": "x"}, {"words": field_items(schema["words"], spans)}))
+    writer.add_batch(DocumentBatch.of(schema, 0, rows))
+    writer.commit()
+    ix = whoosh_index.open_dir(str(tmp_path))
+    with ix.reader() as reader:
+        matcher = reader.postings("words", "联合国")
+        weights = []
+        while matcher.is_active():
+            weights.append(matcher.weight())
+            matcher.next()
+        assert weights == [1 + n % 2 for n in range(INLINE_AT_MOST + 20)]
+        matcher.reset()
+        matcher._read_data()
+        assert {type(w) for w in matcher._data[1]} == {int}
+    ix.close()
