@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from whoosh import columns
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import ID, NUMERIC, STORED, Schema
@@ -15,6 +17,7 @@ from whoosh.filedb.filestore import FileStorage, RamStorage
 from search import whoosh_codec
 from search.whoosh_codec import DictionaryCompressedColumn, ZhCodec, stored_fields_reader
 
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_507e94cc0a3b8151.txt"
 
 
@@ -58,14 +61,38 @@ def test_values_after_training_are_compressed_against_the_dictionary():
     texts = [t.encode() for t in paragraphs(2000)]
     storage, length = write_column(texts, training_bytes=256 << 10)
     header = storage.open_file("col").read(8)
-    assert header[:4] == b"ZDC1" and int.from_bytes(header[4:], "little") > 0  # a dictionary was trained
+    assert header[:4] == b"ZDC2" and int.from_bytes(header[4:], "little") > 0  # a dictionary was trained
     assert read_column(storage, length, len(texts)) == texts
     assert length < 0.5 * sum(map(len, texts))  # zlib a value at a time: ~0.85 of the text
 
 
+def test_values_are_frames_without_zstds_magic_number():
+    texts = [t.encode() for t in paragraphs(400)]
+    storage, length = write_column(texts, training_bytes=64 << 10)
+    size = int.from_bytes(storage.open_file("col").read(8)[4:], "little")
+    values = columns.VarBytesColumn().reader(storage.open_file("col"), 8 + size, length - 8 - size, len(texts))
+    assert all(not values[n].startswith(ZSTD_MAGIC) for n in range(len(texts)))
+
+
+def test_a_column_of_standard_frames_from_earlier_builds_still_reads():
+    """ZDC1: the layout builds wrote before the frames lost their magic number."""
+    texts = [t.encode() for t in paragraphs(600)]
+    dictionary = zstandard.train_dictionary(8 << 10, texts[:300])
+    compress = zstandard.ZstdCompressor(level=3, dict_data=dictionary, write_dict_id=False,
+                                        write_checksum=False).compress
+    storage = RamStorage()
+    with storage.create_file("col") as out:
+        out.write(b"ZDC1" + len(dictionary.as_bytes()).to_bytes(4, "little") + dictionary.as_bytes())
+        writer = columns.VarBytesColumn().writer(out)
+        for docnum, text in enumerate(texts):
+            writer.add(docnum, compress(text))
+        writer.finish(len(texts))
+    assert read_column(storage, storage.file_length("col"), len(texts)) == texts
+
+
 def test_too_few_values_need_no_dictionary():
     storage, length = write_column([b"abc", b"", "一二三".encode()])
-    assert storage.open_file("col").read(8) == b"ZDC1" + bytes(4)
+    assert storage.open_file("col").read(8) == b"ZDC2" + bytes(4)
     assert read_column(storage, length, 3) == [b"abc", b"", "一二三".encode()]
 
 
