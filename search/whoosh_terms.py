@@ -23,7 +23,6 @@ import pickle
 import struct
 from array import array
 from bisect import bisect_left
-from collections.abc import Sequence
 
 from whoosh.codec import base
 from whoosh.codec.whoosh3 import W3TermInfo
@@ -163,19 +162,6 @@ class TermTableWriter:
         dbfile.close()
 
 
-class _Keys(Sequence):
-    """The table's keys as a sorted sequence (for bisection), read from the file on demand."""
-
-    def __init__(self, table: "TermsReader"):
-        self._table = table
-
-    def __len__(self) -> int:
-        return self._table.count
-
-    def __getitem__(self, i: int) -> bytes:
-        return self._table.key(i)
-
-
 class TermsReader(base.TermsReader):
     """``W3TermsReader``'s answers from a :class:`TermTableWriter` file."""
 
@@ -189,7 +175,6 @@ class TermsReader(base.TermsReader):
         self._start = struct.Struct("<" + typecode.decode()).size
         self._fieldmap = pickle.loads(dbfile.get(fieldmap_at, length - _FOOTER.size - fieldmap_at))
         self._fieldunmap = {number: name for name, number in self._fieldmap.items()}
-        self._keys = _Keys(self)
         size = (2 * self.count + 1) * self._start
         buffer = getattr(dbfile, "_buf", None)  # a file in memory or mapped: read it in place
         if buffer is not None:
@@ -214,9 +199,15 @@ class TermsReader(base.TermsReader):
         record = data[key_start:end].tobytes() if data is not None else self._dbfile.get(key_start, end - key_start)
         return record[: info_start - key_start], record[info_start - key_start :]
 
+    def first_at_least(self, key: bytes) -> int:
+        """The index of the first key ≥ ``key`` (``count`` when there is none)."""
+        # bisected over the indexes, not over a sequence object holding the table: no reference
+        # cycle, so a build swapped out is unmapped as soon as its reader is dropped
+        return bisect_left(range(self.count), key, key=self.key)
+
     def _find(self, key: bytes) -> int:
         """The index of ``key``, or -1."""
-        i = bisect_left(self._keys, key)
+        i = self.first_at_least(key)
         return i if i < self.count and self.key(i) == key else -1
 
     def _encode(self, fieldname: str, tbytes: bytes) -> bytes:
@@ -232,7 +223,7 @@ class TermsReader(base.TermsReader):
         return unpack_info(self._record(i)[1])
 
     def _from(self, fieldname: str, prefix: bytes):
-        for i in range(bisect_left(self._keys, self._encode(fieldname, prefix)), self.count):
+        for i in range(self.first_at_least(self._encode(fieldname, prefix)), self.count):
             yield self._record(i)
 
     # -- Whoosh's TermsReader ----------------------------------------------------------------------
@@ -281,6 +272,10 @@ class TermsReader(base.TermsReader):
                                            term=(fieldname, tbytes), scorer=scorer)
 
     def close(self):
+        if self._data is not None:  # views of the mapping keep it mapped until released
+            self._starts.release()
+            self._data.release()
+            self._data = None
         self._dbfile.close()
         self._postfile.close()
 
@@ -291,7 +286,7 @@ class _FieldCursor(base.FieldCursor):
     def __init__(self, table: TermsReader, fieldname: str, fieldobj):
         self._table, self._fieldname, self._fieldobj = table, fieldname, fieldobj
         self._prefix = table._encode(fieldname, b"")
-        self._first = bisect_left(table._keys, self._prefix)
+        self._first = table.first_at_least(self._prefix)
         self._at = self._first
         self._text = None
         self.next()
@@ -303,7 +298,7 @@ class _FieldCursor(base.FieldCursor):
     def find(self, term):
         if not isinstance(term, bytes):
             term = self._fieldobj.to_bytes(term)
-        self._at = bisect_left(self._table._keys, self._prefix + term)
+        self._at = self._table.first_at_least(self._prefix + term)
         return self.next()
 
     def next(self):
