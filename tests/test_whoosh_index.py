@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from unittest import mock
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from search.config import Settings
 from search.indexer import build_index, make_schema
 from search.paragraphs import read_articles
 from search.store import IndexLayout
+from search import whoosh_writer
 from search.whoosh_writer import INLINE_AT_MOST, CompactCharacters, DocumentBatch, SortedSegmentWriter, field_items
 
 TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
@@ -157,9 +159,16 @@ def everything(ix) -> tuple:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(document, min_size=1, max_size=12), st.integers(1, 30), st.integers(1, 400), st.integers(1, 40))
-def test_the_sorted_writer_writes_what_add_document_writes(tmp_path_factory, docs, copies, budget, batch_size):
-    docs = docs * copies  # long posting lists: several blocks of 128, compressed
+@given(st.lists(document, min_size=1, max_size=12), st.integers(1, 30), st.integers(1, 400), st.integers(1, 40),
+       st.sampled_from([whoosh_writer.BLOCK_LIMIT, 128, 20]))
+def test_the_sorted_writer_writes_what_add_document_writes(tmp_path_factory, docs, copies, budget, batch_size,
+                                                           block_limit):
+    with mock.patch.object(whoosh_writer, "BLOCK_LIMIT", block_limit):
+        sorted_writer_writes_what_add_document_writes(tmp_path_factory, docs, copies, budget, batch_size)
+
+
+def sorted_writer_writes_what_add_document_writes(tmp_path_factory, docs, copies, budget, batch_size):
+    docs = docs * copies  # long posting lists: several blocks (of 20 or 128 postings), compressed
     schema = small_schema()
     whooshs = RamStorage().create_index(schema)
     with whooshs.writer() as writer:
