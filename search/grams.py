@@ -45,13 +45,15 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .postings import POSITION, DocIdsWriter, NpyAppender, PostingLists, PostingRuns, SparseCounts, contained, mapped
+from .postings import (POSITION, DocIdsWriter, NpyAppender, PostingLists, PostingRuns, SparseCounts,
+                       SparseCountsReader, contained, mapped)
 
 SEPARATOR = 0
 SEPARATOR_CHAR = chr(SEPARATOR)
 _DECODE_AT_MOST = 32  # candidates verified by decoding their skeletons rather than in numpy
-_FILES = ("units", "starts", "lengths", "bigram_keys", "bigram_tf_at", "bigram_tf_value", "article_starts",
+_FILES = ("units", "starts", "lengths", "bigram_keys", "article_starts",
           "title_starts", "word_starts")
+_MAX_POSITION = int(np.iinfo(POSITION).max)  # positions into units, titles.txt and words.txt are uint32
 _VERIFY_BATCH = 4096  # candidate paragraphs gathered at a time
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -81,11 +83,11 @@ class GramIndexBuilder:
         self._block_chars_limit = block_chars
         self._merge_budget = merge_budget
         self._units = NpyAppender(self.folder / "units.npy", np.uint16)
-        self._starts = NpyAppender(self.folder / "starts.npy", np.int64)
+        self._starts = NpyAppender(self.folder / "starts.npy", POSITION)
         self._lengths = NpyAppender(self.folder / "lengths.npy", np.uint32)
-        self._article_starts = NpyAppender(self.folder / "article_starts.npy", np.int64)
+        self._article_starts = NpyAppender(self.folder / "article_starts.npy", POSITION)
         self._titles = open(self.folder / "titles.txt", "wb")
-        self._title_starts = NpyAppender(self.folder / "title_starts.npy", np.int64)
+        self._title_starts = NpyAppender(self.folder / "title_starts.npy", POSITION)
         self._bigrams = PostingRuns(self.folder, "bigram", counts=True)
         self._words = PostingRuns(self.folder, "word", counts=False)
         # each block's sorted vocabulary, one word a line, merged into words.txt at the end
@@ -125,6 +127,9 @@ class GramIndexBuilder:
             return
         first = self.count - len(self._block)
         units = _units("\x00".join(self._block) + "\x00")
+        if self._units.count + len(units) > _MAX_POSITION:
+            raise ValueError(f"the match index holds at most {_MAX_POSITION:,} code units of text (uint32 "
+                             "positions, like its posting lists); index the archive in parts")
         ends = np.flatnonzero(units == SEPARATOR)
         starts = np.concatenate(([0], ends[:-1] + 1))
         self._starts.append(starts + self._units.count)
@@ -177,7 +182,7 @@ class GramIndexBuilder:
         fd = self._block_words.fileno()
         lists = [zip(_lines(fd, offset, size), repeat(block), range(count))
                  for block, (offset, size, count) in enumerate(self._block_word_lists)]
-        word_starts = NpyAppender(self.folder / "word_starts.npy", np.int64)
+        word_starts = NpyAppender(self.folder / "word_starts.npy", POSITION)
         pending = array("q")  # starts not yet appended (a batch at a time: one append per word is slow)
         with open(self.folder / "words.txt", "wb") as out:
             rank, last, at = -1, None, 0
@@ -337,7 +342,7 @@ class GramIndex:
         self._bigram_keys = memoryview(self.bigram_keys)  # bisected as Python ints, no numpy call
         self.bigrams = PostingLists(folder, "bigram")
         self._bigram_offsets = memoryview(self.bigrams.offsets)
-        self.bigram_tf_at, self.bigram_tf_value = arrays["bigram_tf_at"], arrays["bigram_tf_value"]
+        self.bigram_tf = SparseCountsReader(folder, "bigram_tf")
         self.article_starts = arrays["article_starts"]
         self.titles = MappedLines(folder / "titles.txt", arrays["title_starts"])
         self.words = MappedLines(folder / "words.txt", arrays["word_starts"])
@@ -364,7 +369,7 @@ class GramIndex:
         if i == len(keys) or keys[i] != code:
             return Matches(np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.uint8))
         lo, hi = self._bigram_offsets[i], self._bigram_offsets[i + 1]
-        return Matches(self.bigrams.span(lo, hi), SparseCounts.read(self.bigram_tf_at, self.bigram_tf_value, lo, hi))
+        return Matches(self.bigrams.span(lo, hi), self.bigram_tf.read(lo, hi))
 
     def find(self, key: str) -> Matches:
         """Every paragraph whose skeleton contains ``key``, with occurrence counts."""

@@ -180,10 +180,13 @@ class NpyAppender:
 
 class SparseCounts:
     """Per-pair counts that are nearly all 1 (a bigram seldom recurs in one paragraph), kept as
-    the positions and values of the others: ``<name>_at.npy`` and ``<name>_value.npy``."""
+    the positions and values of the others: ``<name>_value.npy`` (uint8) and the positions, sorted,
+    in :class:`DocIdsWriter`'s layout under ``<name>_at`` (``_low``, ``_high_at``, ``_high``): about
+    2 bytes a position instead of 4. (Builds before 2026-12-02 kept them as uint32 in
+    ``<name>_at.npy``: :class:`SparseCountsReader` reads both.)"""
 
     def __init__(self, folder: Path, name: str):
-        self._at = NpyAppender(folder / f"{name}_at.npy", POSITION)
+        self._at = DocIdsWriter(folder, f"{name}_at")
         self._value = NpyAppender(folder / f"{name}_value.npy", np.uint8)
         self._count = 0
 
@@ -198,14 +201,47 @@ class SparseCounts:
         self._at.close()
         self._value.close()
 
-    @staticmethod
-    def read(at: np.ndarray, value: np.ndarray, lo: int, hi: int) -> np.ndarray:
-        """The counts of pairs ``lo:hi`` from the two saved arrays."""
+
+class SparseCountsReader:
+    """Read side of :class:`SparseCounts`, mapped: the counts of any range of pairs."""
+
+    def __init__(self, folder: Path, name: str):
+        self.value = mapped(folder / f"{name}_value.npy")
+        flat = folder / f"{name}_at.npy"
+        if flat.exists():  # an earlier build: the positions as plain uint32
+            self.low, self.high_at, self.high = mapped(flat), np.empty(0, POSITION), np.empty(0, np.uint16)
+            self._low_bits = 32
+        else:
+            self.low = mapped(folder / f"{name}_at_low.npy")
+            self.high_at = mapped(folder / f"{name}_at_high_at.npy")
+            self.high = mapped(folder / f"{name}_at_high.npy")
+            self._low_bits = _LOW_BITS
+        if len(self.low) != len(self.value) or len(self.high_at) != len(self.high):
+            raise ValueError(f"{folder}: the {name} count files do not agree")
+        # bisected as Python ints: no numpy call per bound
+        self._low, self._high_at, self._high = memoryview(self.low), memoryview(self.high_at), memoryview(self.high)
+
+    def _below(self, position: int) -> int:
+        """How many of the stored positions are below ``position``. The positions are sorted, so
+        their high halves only grow: one stretch per high half, found by bisecting the halves."""
+        high, low = position >> self._low_bits, position & ((1 << self._low_bits) - 1)
+        stretch = bisect.bisect_right(self._high, high)  # 0: the stretch before any change (high half 0)
+        start = self._high_at[stretch - 1] if stretch else 0
+        end = self._high_at[stretch] if stretch < len(self._high_at) else len(self._low)
+        if (self._high[stretch - 1] if stretch else 0) < high:
+            return end  # every position of the stretch is below
+        return bisect.bisect_left(self._low, low, start, end)
+
+    def read(self, lo: int, hi: int) -> np.ndarray:
+        """The counts of pairs ``lo:hi``."""
         counts = np.ones(hi - lo, dtype=np.uint8)
-        positions = memoryview(at)  # bisected as Python ints: no numpy call per bound
-        first, last = bisect.bisect_left(positions, lo), bisect.bisect_left(positions, hi)
+        first, last = self._below(lo), self._below(hi)
         if last > first:
-            counts[at[first:last] - lo] = value[first:last]
+            positions = self.low[first:last].astype(np.int64)
+            if len(self._high):
+                changes = np.searchsorted(self.high_at, np.arange(first, last), side="right")
+                positions |= np.concatenate(([0], self.high)).astype(np.int64)[changes] << self._low_bits
+            counts[positions - lo] = self.value[first:last]
         return counts
 
 

@@ -1,9 +1,11 @@
 """The substring index: exact paragraph sets and counts for keys of any length."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from search import grams
 from search.grams import GramIndex, GramIndexBuilder
 
 ALPHABET = "联合国宪章ab1𠀀，"  # includes an astral character (two UTF-16 code units)
@@ -294,3 +296,48 @@ def test_a_long_list_under_the_last_high_half_tells_its_ids(tmp_path):
     stored = postings.PostingLists(tmp_path, "t")
     probe = np.array([5, top - 1000, top - 500, top], dtype=np.uint32)
     assert stored.contains(0, probe).tolist() == [False, False, True, True]
+
+
+def test_a_match_index_past_its_uint32_positions_is_refused_not_wrapped(tmp_path, monkeypatch):
+    """Paragraph starts are uint32 positions into the units: a build that would pass 2**32 - 1
+    stops with a clear error instead of writing starts that wrap around."""
+    monkeypatch.setattr(grams, "_MAX_POSITION", 50)
+    builder = GramIndexBuilder(tmp_path, block_chars=10)
+    builder.start_article("标题")
+    for _ in range(4):
+        builder.add_paragraph("联合国安理会召开会议", ["联合国"])  # 11 units with its separator
+    with pytest.raises(ValueError, match="at most 50 code units"):
+        for _ in range(2):
+            builder.add_paragraph("联合国安理会召开会议", ["联合国"])
+        builder.finish()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.integers(0, 300_000) | st.integers(65_530, 65_540) | st.integers(131_070, 131_074),
+                       st.integers(0, 255).filter(lambda c: c != 1), max_size=60),
+       st.lists(st.tuples(st.integers(0, 300_001), st.integers(0, 300_001)), min_size=1, max_size=20),
+       st.integers(1, 200_000), st.booleans())
+def test_sparse_counts_read_back_any_range(tmp_path_factory, others, ranges, chunk, legacy):
+    """Counts other than 1 at any positions (across the 16-bit halves' carries too), appended in
+    chunks, read back over any range as the dense counts; so do the uint32 positions of earlier
+    builds."""
+    from search import postings
+
+    size = 300_002
+    dense = np.ones(size, dtype=np.uint8)
+    for at, count in others.items():
+        dense[at] = count
+    folder = tmp_path_factory.mktemp("c")
+    counts = postings.SparseCounts(folder, "tf")
+    for start in range(0, size, chunk):
+        counts.append(dense[start : start + chunk])
+    counts.close()
+    if legacy:  # the layout before: positions as plain uint32
+        for part in ("low", "high_at", "high"):
+            (folder / f"tf_at_{part}.npy").unlink()
+        np.save(folder / "tf_at.npy", np.array(sorted(others), dtype=np.uint32))
+    reader = postings.SparseCountsReader(folder, "tf")
+    assert len(reader.high) == (0 if legacy else len({at >> 16 for at in others if at >> 16}))
+    for lo, hi in ranges:
+        lo, hi = min(lo, hi), max(lo, hi)
+        assert reader.read(lo, hi).tolist() == dense[lo:hi].tolist()
