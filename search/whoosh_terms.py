@@ -61,6 +61,20 @@ def _whole(value: float) -> bool:
     return value >= 0 and value.is_integer() and value < 1 << 53
 
 
+def _write_weight(weight: float, whole: int, out: bytearray) -> None:
+    if whole:
+        _varint(int(weight), out)
+    else:
+        out += _F32.pack(weight)
+
+
+def _read_weight(data: bytes, at: int, whole: int) -> tuple[float, int]:
+    if whole:
+        weight, at = _read_varint(data, at)
+        return float(weight), at
+    return _F32.unpack_from(data, at)[0], at + 4
+
+
 def pack_info(w3: bytes) -> bytes:
     """The bytes of a ``W3TermInfo`` (``to_bytes``) in varints: ~12 bytes instead of 35."""
     inlined, weight, df, min_length, max_length, max_weight, min_id, max_id = _W3_INFO.unpack_from(w3)
@@ -69,15 +83,9 @@ def pack_info(w3: bytes) -> bytes:
              | (_NO_MAX_ID if max_id == _NO_ID else 0))
     out = bytearray((flags,))
     _varint(df, out)
-    if flags & _WEIGHT_WHOLE:
-        _varint(int(weight), out)
-    else:
-        out += _F32.pack(weight)
+    _write_weight(weight, flags & _WEIGHT_WHOLE, out)
     out += bytes((min_length, max_length))
-    if flags & _MAX_WEIGHT_WHOLE:
-        _varint(int(max_weight), out)
-    else:
-        out += _F32.pack(max_weight)
+    _write_weight(max_weight, flags & _MAX_WEIGHT_WHOLE, out)
     base = 0
     if not flags & _NO_MIN_ID:
         _varint(min_id, out)
@@ -100,20 +108,9 @@ def unpack_info(packed: bytes) -> W3TermInfo:
     flags = packed[0]
     info = W3TermInfo()
     info._df, at = _read_varint(packed, 1)
-    if flags & _WEIGHT_WHOLE:
-        weight, at = _read_varint(packed, at)
-        info._weight = float(weight)
-    else:
-        info._weight, = _F32.unpack_from(packed, at)
-        at += 4
+    info._weight, at = _read_weight(packed, at, flags & _WEIGHT_WHOLE)
     info._minlength, info._maxlength = byte_to_length(packed[at]), byte_to_length(packed[at + 1])
-    at += 2
-    if flags & _MAX_WEIGHT_WHOLE:
-        max_weight, at = _read_varint(packed, at)
-        info._maxweight = float(max_weight)
-    else:
-        info._maxweight, = _F32.unpack_from(packed, at)
-        at += 4
+    info._maxweight, at = _read_weight(packed, at + 2, flags & _MAX_WEIGHT_WHOLE)
     info._minid = info._maxid = None
     if not flags & _NO_MIN_ID:
         info._minid, at = _read_varint(packed, at)

@@ -192,21 +192,26 @@ def sorted_writer_writes_what_add_document_writes(tmp_path_factory, docs, copies
     assert everything(mine) == everything(whooshs)
 
 
-def test_short_posting_lists_are_inlined_and_blocks_pickle_bytes_natively(tmp_path):
-    """A term of at most INLINE_AT_MOST postings lives in its term info, a longer one in blocks;
-    no block body pickles a value as protocol 2 does (a ``_codecs.encode`` call per value)."""
+def written(folder: Path, texts: list[str]):
+    """One paragraph per text, written by the sorted writer into ``folder``; opened with Whoosh."""
     schema = small_schema()
-    writer = SortedSegmentWriter(tmp_path, schema)
+    writer = SortedSegmentWriter(folder, schema)
     rows = []
-    for n in range(INLINE_AT_MOST + 12):  # 12 postings: one block, too short to compress
-        text = "联合国" if n < INLINE_AT_MOST else "发展经济"
+    for n, text in enumerate(texts):
         spans = [(t.text, t.pos, t.startchar, t.endchar)
                  for t in ChineseAnalyzer()(text, positions=True, chars=True, mode="index")]
         rows.append(({"article_id": f"a{n}", "paragraph": n, "kind": "body", "text": text, "title": "",
                       "meta_zone": "x"}, {"words": field_items(schema["words"], spans)}))
     writer.add_batch(DocumentBatch.of(schema, 0, rows))
     writer.commit()
-    ix = whoosh_index.open_dir(str(tmp_path))
+    return whoosh_index.open_dir(str(folder))
+
+
+def test_short_posting_lists_are_inlined_and_blocks_pickle_bytes_natively(tmp_path):
+    """A term of at most INLINE_AT_MOST postings lives in its term info, a longer one in blocks;
+    no block body pickles a value as protocol 2 does (a ``_codecs.encode`` call per value)."""
+    # 12 postings of 经济: one block, too short to compress
+    ix = written(tmp_path, ["联合国"] * INLINE_AT_MOST + ["发展经济"] * 12)
     with ix.reader() as reader:
         assert reader.doc_frequency("words", "联合国") == INLINE_AT_MOST
         assert reader.term_info("words", "联合国").is_inlined()
@@ -221,18 +226,7 @@ def test_short_posting_lists_are_inlined_and_blocks_pickle_bytes_natively(tmp_pa
 def test_whole_weights_in_a_block_are_pickled_as_ints(tmp_path):
     """Weights of 1 and 2 in one block are stored as ints (2 bytes each, not a float's 9) and still
     read back as the weights Whoosh scores."""
-    schema = small_schema()
-    writer = SortedSegmentWriter(tmp_path, schema)
-    rows = []
-    for n in range(INLINE_AT_MOST + 20):
-        text = "联合国" * (1 + n % 2)
-        spans = [(t.text, t.pos, t.startchar, t.endchar)
-                 for t in ChineseAnalyzer()(text, positions=True, chars=True, mode="index")]
-        rows.append(({"article_id": f"a{n}", "paragraph": n, "kind": "body", "text": text, "title": "",
-                      "meta_zone": "x"}, {"words": field_items(schema["words"], spans)}))
-    writer.add_batch(DocumentBatch.of(schema, 0, rows))
-    writer.commit()
-    ix = whoosh_index.open_dir(str(tmp_path))
+    ix = written(tmp_path, ["联合国" * (1 + n % 2) for n in range(INLINE_AT_MOST + 20)])
     with ix.reader() as reader:
         matcher = reader.postings("words", "联合国")
         weights = []
