@@ -239,8 +239,13 @@ class SparseCountsReader:
         if last > first:
             positions = self.low[first:last].astype(np.int64)
             if len(self._high):
-                changes = np.searchsorted(self.high_at, np.arange(first, last), side="right")
-                positions |= np.concatenate(([0], self.high)).astype(np.int64)[changes] << self._low_bits
+                # changes at or before the first and the last of them: nearly always the same stretch
+                at_first = bisect.bisect_right(self._high_at, first)
+                if at_first == bisect.bisect_right(self._high_at, last - 1):
+                    positions += (self._high[at_first - 1] if at_first else 0) << self._low_bits
+                else:
+                    changes = np.searchsorted(self.high_at, np.arange(first, last), side="right")
+                    positions |= np.concatenate(([0], self.high)).astype(np.int64)[changes] << self._low_bits
             counts[positions - lo] = self.value[first:last]
         return counts
 
