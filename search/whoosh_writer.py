@@ -388,9 +388,9 @@ class SortedSegmentWriter:
 class _TermWriter:
     """Writes each term's postings to a postings file in the layout ``W3PostingsWriter`` writes
     (blocks of up to :data:`BLOCK_LIMIT` postings, each a pickled header and a pickled, possibly
-    compressed, body) and gives the ``W3TermInfo`` to store, but a block at a time instead of a posting at a
-    time, without its per-posting checks: Whoosh's fixed cost per term and per posting would
-    dominate the build (most terms have a handful of postings). Two choices Whoosh's reader
+    compressed, body) and gives the ``W3TermInfo`` to store, but a block at a time instead of a
+    posting at a time, without its per-posting checks: Whoosh's fixed cost per term and per posting
+    would dominate the build (most terms have a handful of postings). Two choices Whoosh's reader
     accepts save a quarter of xwlb's Whoosh index: bodies pickled with protocol 3 (see
     :class:`_FastPickler`), and short lists inlined in the term info (:data:`INLINE_AT_MOST`)."""
 
@@ -502,7 +502,7 @@ class _TermWriter:
         present = [n for n in lengths if n]
         min_length = length_to_byte(min(present)) if present else 0
         max_length = length_to_byte(max(present)) if present else 0
-        mini_weights = None if all(w == 1.0 for w in weights) else tuple(weights)
+        mini_weights = None if all(w == 1.0 for w in weights) else tuple(map(_whole, weights))
         info = _TERM_INFO.pack(True, float(sum(weights)), len(docs), min_length, max_length, max(max(weights), 0),
                                docs[0], docs[-1])
         return info + self._dumps((tuple(docs), mini_weights, None if values is None else tuple(values)))
@@ -537,7 +537,8 @@ class _TermTable:
             self._writer.start_field(name, self._schema[name])
             self._field, self._prefix = name, pack_ushort(self._writer._fieldid)
             self._fixed_size = self._schema[name].format.fixed_value_size()
-        self._writer._tindex.add(self._prefix + term, info if offset is None else info + pack_long(offset) + pack_int(length))
+        extent = b"" if offset is None else pack_long(offset) + pack_int(length)
+        self._writer._tindex.add(self._prefix + term, info + extent)
 
     def finish(self) -> None:
         if self._field is not None:

@@ -57,7 +57,8 @@ def test_a_typical_term_info_packs_in_about_half_the_bytes():
     assert len(info.to_bytes()) == 35 and len(pack_info(info.to_bytes())) <= 18
 
 
-words = st.text(alphabet=st.sampled_from(list("联合国宪章中华人民共和国发展经济的了是在和abcXYZ012")), min_size=1, max_size=6)
+words = st.text(alphabet=st.sampled_from(list("联合国宪章中华人民共和国发展经济的了是在和abcXYZ012")),
+                min_size=1, max_size=6)
 documents = st.lists(st.tuples(st.lists(words, min_size=1, max_size=8), words, st.integers(0, 5000)),
                      min_size=1, max_size=40)
 
