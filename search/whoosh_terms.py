@@ -164,10 +164,10 @@ class TermsReader(base.TermsReader):
 
     def __init__(self, codec, dbfile, length: int, postfile):
         self._codec, self._dbfile, self._postfile = codec, dbfile, postfile
-        starts_at, self.count, fieldmap_at, typecode, magic = _FOOTER.unpack(
-            dbfile.get(length - _FOOTER.size, _FOOTER.size))
-        if magic != MAGIC:
-            raise ValueError(f"not a zhsearch term table (footer {magic!r})")
+        footer = bytes(dbfile.get(length - _FOOTER.size, _FOOTER.size)) if length >= _FOOTER.size else b""
+        if len(footer) != _FOOTER.size or footer[-len(MAGIC):] != MAGIC:
+            raise ValueError(f"not a zhsearch term table (footer {footer[-len(MAGIC):]!r})")
+        starts_at, self.count, fieldmap_at, typecode, _ = _FOOTER.unpack(footer)
         self._starts_at = starts_at
         self._start = struct.Struct("<" + typecode.decode()).size
         self._fieldmap = pickle.loads(dbfile.get(fieldmap_at, length - _FOOTER.size - fieldmap_at))

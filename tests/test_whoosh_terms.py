@@ -145,10 +145,13 @@ def test_a_codec_pickled_before_the_table_still_reads_whooshs_table(tmp_path):
     ix.close()
 
 
-def test_a_table_with_a_wrong_footer_is_refused(tmp_path):
+@pytest.mark.parametrize("damage", [lambda data: data[:-4] + b"XXXX", lambda data: data[:10], lambda data: b""])
+def test_a_damaged_table_is_refused_with_a_clear_error(tmp_path, damage):
+    """A wrong footer, a table cut short, an empty file: ValueError naming the table, which the
+    searcher reports as an index that cannot be opened."""
     write(FileStorage(str(tmp_path)), ZhCodec(), [(["联合国"], "a", 1)])
     table = next(tmp_path.glob("*.trm"))
-    table.write_bytes(table.read_bytes()[:-4] + b"XXXX")
+    table.write_bytes(damage(table.read_bytes()))
     with pytest.raises(ValueError, match="not a zhsearch term table"):
         whoosh_index.open_dir(str(tmp_path)).reader()
 
