@@ -56,7 +56,7 @@ _COMPRESSION = 6  # zlib level of the longer blocks (xwlb's postings: 3 → 6 sa
 # A term of at most this many postings keeps them in its term info (W3TermInfo's inlined form):
 # a posting block of its own costs a header, a length and a pickled block info (~40 bytes), and
 # the term info an extent (12 bytes), more than the postings themselves.
-INLINE_AT_MOST = 8
+INLINE_AT_MOST = 8  # at least 1: a term of one posting is always inlined (_TermWriter._add_one)
 # Postings a block holds, at most. Whoosh writes 128; on xwlb 1,024 made the postings 30.3 → 26.0 MB
 # (a block's header, length and pickle framing are paid 8 times less often, and zlib sees more),
 # and Whoosh's own searches were as fast, side by side on both builds (300 scored term queries,
@@ -470,29 +470,12 @@ class _TermWriter:
         return info, offset, len(written)
 
 
-    def _add_one(self, postings: Postings, fixed_size: int | None) -> tuple[bytes, int, int]:
-        """:meth:`add` for a term of one posting (a third of them), without the arrays and loops."""
+    def _add_one(self, postings: Postings, fixed_size: int | None) -> tuple[bytes, None, int]:
+        """:meth:`add` for a term of one posting (a third of them), without the arrays and loops:
+        always inlined (``INLINE_AT_MOST`` is at least 1)."""
         (docnum,), (weight,), (length,) = (_U32_STRUCT.unpack(postings[0]), _F32_STRUCT.unpack(postings[1]),
                                            _U32_STRUCT.unpack(postings[4]))
-        if INLINE_AT_MOST:
-            return self._inlined((docnum,), (weight,), (postings[2],) if fixed_size != 0 else None, (length,)), None, 0
-        value = postings[2]
-        if fixed_size == 0:
-            block_values = None
-        elif fixed_size is None or fixed_size < 0:
-            block_values = (value,) if value else ()
-        else:
-            block_values = value
-        data = self._dumps(((docnum,), None if weight == 1.0 else weight, block_values))
-        max_weight = max(weight, 0)
-        length_byte = length_to_byte(length or None)
-        info = pickle.dumps((1, docnum, max_weight, 0, length_byte, length_byte), 2)
-        written = WHOOSH3_HEADER_MAGIC + pack_int(-(len(info) + len(data))) + info + data
-        self._postfile.write(written)
-        term_info = _TERM_INFO.pack(False, 0.0 + weight, 1, length_byte, length_byte, max_weight, docnum, docnum)
-        offset = self.offset
-        self.offset += len(written)
-        return term_info, offset, len(written)
+        return self._inlined((docnum,), (weight,), (postings[2],) if fixed_size != 0 else None, (length,)), None, 0
 
     def _inlined(self, docs: Sequence[int], weights: Sequence[float], values: Sequence[bytes] | None,
                  lengths: Sequence[int]) -> bytes:
