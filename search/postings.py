@@ -68,30 +68,24 @@ class DocIdsWriter:
             appender.close()
 
 
-class PostingLists:
-    """Read side of :class:`DocIdsWriter`: the lists of one name, mapped; nothing is decoded
-    until a list is asked for."""
+class IdStream:
+    """The ids a :class:`DocIdsWriter` wrote (``<name>_low``, ``_high_at``, ``_high``), mapped:
+    any stretch of them decoded when asked for."""
 
-    def __init__(self, folder: Path, name: str):
-        self.offsets = mapped(folder / f"{name}_offsets.npy")
-        self.low = mapped(folder / f"{name}_low.npy")
-        self.high_at = mapped(folder / f"{name}_high_at.npy")
-        self.high = mapped(folder / f"{name}_high.npy")
-        if len(self.offsets) < 1 or int(self.offsets[-1]) != len(self.low) or len(self.high_at) != len(self.high):
-            raise ValueError(f"{folder}: the {name} posting files do not agree")
+    def __init__(self, low: np.ndarray, high_at: np.ndarray, high: np.ndarray, where: str = "ids"):
+        if len(high_at) != len(high):
+            raise ValueError(f"{where}: the high halves and their positions do not agree")
+        self.low, self.high_at, self.high = low, high_at, high
         # the same pages as Python sequences (a Python int per item, no numpy call per lookup)
-        self._offsets, self._high_at, self._high = (memoryview(self.offsets), memoryview(self.high_at),
-                                                    memoryview(self.high))
+        self._high_at, self._high = memoryview(high_at), memoryview(high)
 
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    def __getitem__(self, i: int) -> np.ndarray:
-        """List ``i``: sorted uint32 ids."""
-        return self.span(self._offsets[i], self._offsets[i + 1])
+    @staticmethod
+    def arrays(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The mapped ``(low, high_at, high)`` of the stream ``name`` in ``folder``."""
+        return tuple(mapped(folder / f"{name}_{part}.npy") for part in ("low", "high_at", "high"))
 
     def span(self, lo: int, hi: int) -> np.ndarray:
-        """The ids at positions ``lo:hi`` of the posting space (one or more whole lists)."""
+        """The ids at positions ``lo:hi`` of the stream."""
         docs = self.low[lo:hi].astype(np.uint32)
         for start, end, high in self._stretches(lo, hi):
             if high:
@@ -108,6 +102,25 @@ class PostingLists:
         bounds = [lo, *self._high_at[first:last].tolist(), hi]
         highs = [self._high[first - 1] if first else 0, *self._high[first:last].tolist()]
         return list(zip(bounds, bounds[1:], highs))
+
+
+class PostingLists(IdStream):
+    """Read side of :class:`DocIdsWriter` and its offsets: the lists of one name, mapped; nothing
+    is decoded until a list is asked for."""
+
+    def __init__(self, folder: Path, name: str):
+        super().__init__(*self.arrays(folder, name), where=f"{folder}: the {name} posting files")
+        self.offsets = mapped(folder / f"{name}_offsets.npy")
+        if len(self.offsets) < 1 or int(self.offsets[-1]) != len(self.low):
+            raise ValueError(f"{folder}: the {name} posting files do not agree")
+        self._offsets = memoryview(self.offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        """List ``i``: sorted uint32 ids."""
+        return self.span(self._offsets[i], self._offsets[i + 1])
 
     def length(self, i: int) -> int:
         """How many ids list ``i`` holds."""
@@ -208,27 +221,26 @@ class SparseCountsReader:
     def __init__(self, folder: Path, name: str):
         self.value = mapped(folder / f"{name}_value.npy")
         flat = folder / f"{name}_at.npy"
-        if flat.exists():  # an earlier build: the positions as plain uint32
-            self.low, self.high_at, self.high = mapped(flat), np.empty(0, POSITION), np.empty(0, np.uint16)
+        if flat.exists():  # an earlier build: the positions as plain uint32, under no high half
+            self.positions = IdStream(mapped(flat), np.empty(0, POSITION), np.empty(0, np.uint16))
             self._low_bits = 32
         else:
-            self.low = mapped(folder / f"{name}_at_low.npy")
-            self.high_at = mapped(folder / f"{name}_at_high_at.npy")
-            self.high = mapped(folder / f"{name}_at_high.npy")
+            self.positions = IdStream(*IdStream.arrays(folder, f"{name}_at"), where=f"{folder}: the {name} count files")
             self._low_bits = _LOW_BITS
-        if len(self.low) != len(self.value) or len(self.high_at) != len(self.high):
+        if len(self.positions.low) != len(self.value):
             raise ValueError(f"{folder}: the {name} count files do not agree")
         # bisected as Python ints: no numpy call per bound
-        self._low, self._high_at, self._high = memoryview(self.low), memoryview(self.high_at), memoryview(self.high)
+        self._low = memoryview(self.positions.low)
 
     def _below(self, position: int) -> int:
         """How many of the stored positions are below ``position``. The positions are sorted, so
         their high halves only grow: one stretch per high half, found by bisecting the halves."""
+        high_at, highs = self.positions._high_at, self.positions._high
         high, low = position >> self._low_bits, position & ((1 << self._low_bits) - 1)
-        stretch = bisect.bisect_right(self._high, high)  # 0: the stretch before any change (high half 0)
-        start = self._high_at[stretch - 1] if stretch else 0
-        end = self._high_at[stretch] if stretch < len(self._high_at) else len(self._low)
-        if (self._high[stretch - 1] if stretch else 0) < high:
+        stretch = bisect.bisect_right(highs, high)  # 0: the stretch before any change (high half 0)
+        start = high_at[stretch - 1] if stretch else 0
+        end = high_at[stretch] if stretch < len(high_at) else len(self._low)
+        if (highs[stretch - 1] if stretch else 0) < high:
             return end  # every position of the stretch is below
         return bisect.bisect_left(self._low, low, start, end)
 
@@ -237,16 +249,7 @@ class SparseCountsReader:
         counts = np.ones(hi - lo, dtype=np.uint8)
         first, last = self._below(lo), self._below(hi)
         if last > first:
-            positions = self.low[first:last].astype(np.int64)
-            if len(self._high):
-                # changes at or before the first and the last of them: nearly always the same stretch
-                at_first = bisect.bisect_right(self._high_at, first)
-                if at_first == bisect.bisect_right(self._high_at, last - 1):
-                    positions += (self._high[at_first - 1] if at_first else 0) << self._low_bits
-                else:
-                    changes = np.searchsorted(self.high_at, np.arange(first, last), side="right")
-                    positions |= np.concatenate(([0], self.high)).astype(np.int64)[changes] << self._low_bits
-            counts[positions - lo] = self.value[first:last]
+            counts[self.positions.span(first, last) - np.uint32(lo)] = self.value[first:last]
         return counts
 
 

@@ -337,7 +337,7 @@ def test_sparse_counts_read_back_any_range(tmp_path_factory, others, ranges, chu
             (folder / f"tf_at_{part}.npy").unlink()
         np.save(folder / "tf_at.npy", np.array(sorted(others), dtype=np.uint32))
     reader = postings.SparseCountsReader(folder, "tf")
-    assert len(reader.high) == (0 if legacy else len({at >> 16 for at in others if at >> 16}))
+    assert len(reader.positions.high) == (0 if legacy else len({at >> 16 for at in others if at >> 16}))
     for lo, hi in ranges:
         lo, hi = min(lo, hi), max(lo, hi)
         assert reader.read(lo, hi).tolist() == dense[lo:hi].tolist()
