@@ -25,9 +25,9 @@ from typing import Callable
 
 import zstandard
 from whoosh import columns
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PerDocReader, W3PerDocWriter
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3PerDocReader, W3PerDocWriter
 
-from . import whoosh_terms
+from . import whoosh_blocks, whoosh_terms
 
 # The column's header names its frames: ZDC1 (builds before 2026-12-02) holds zstd's standard
 # frames, ZDC2 frames without zstd's 4-byte magic number (the column says what they are).
@@ -221,6 +221,12 @@ class ZhCodec(W3Codec):
     def per_document_writer(self, storage, segment):
         return ZhPerDocWriter(self, storage, segment)
 
+    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
+        if terminfo.is_inlined():
+            return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+        offset, length = terminfo.extent()
+        return ZhLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+
     def per_document_reader(self, storage, segment):
         return ZhPerDocReader(storage, segment)
 
@@ -235,6 +241,42 @@ class ZhCodec(W3Codec):
         name = segment.make_filename(self.TERMS_EXT)
         return whoosh_terms.TermsReader(self, storage.open_file(name), storage.file_length(name),
                                         segment.open_file(storage, self.POSTS_EXT))
+
+
+class ZhLeafMatcher(W3LeafMatcher):
+    """``W3LeafMatcher`` that also reads blocks written column by column
+    (:mod:`search.whoosh_blocks`); the ids, weights and values of such a block are decoded only
+    when asked for, as Whoosh's are."""
+
+    def _read_data(self):
+        if self._compression != whoosh_blocks.COLUMNS:
+            return super()._read_data()
+        length = self._nextoffset - self._dataoffset
+        self._data = whoosh_blocks.ColumnBlock(self._postfile.get(self._dataoffset, length), self._blocklength)
+
+    def _read_ids(self):
+        if self._data is None:
+            self._read_data()
+        if isinstance(self._data, whoosh_blocks.ColumnBlock):
+            self._ids = self._data.ids()
+        else:
+            super()._read_ids()
+
+    def _read_weights(self):
+        if self._data is None:
+            self._read_data()
+        if isinstance(self._data, whoosh_blocks.ColumnBlock):
+            self._weights = self._data.weights()
+        else:
+            super()._read_weights()
+
+    def _read_values(self):
+        if self._data is None:
+            self._read_data()
+        if isinstance(self._data, whoosh_blocks.ColumnBlock):
+            self._values = self._data.values()
+        else:
+            super()._read_values()
 
 
 def stored_fields_reader(searcher) -> Callable[[int], dict]:

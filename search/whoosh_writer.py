@@ -29,7 +29,6 @@ import io
 import pickle
 import shutil
 import struct
-import sys
 import zlib
 from array import array
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from whoosh.index import TOC
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
+from . import whoosh_blocks
 from .whoosh_codec import ZhCodec
 
 INDEX_NAME = "MAIN"  # Whoosh's default index name: open_dir(folder) finds it
@@ -107,12 +107,7 @@ class CompactCharacters(formats.Characters):
         for position, start, end in poslist:
             numbers += (position - previous_position, start - previous_start, end - start)
             previous_position, previous_start = position, start
-        low, high = min(numbers), max(numbers)
-        if low >= 0 and high < 256:
-            return bytes([1] + numbers)
-        if low >= 0 and high < 65536:
-            return b"\x02" + _little_endian(array("H", numbers))
-        return b"\x04" + _little_endian(array("i", numbers))
+        return whoosh_blocks.pack_numbers(numbers)
 
     @staticmethod
     def _numbers(value: bytes):
@@ -121,7 +116,7 @@ class CompactCharacters(formats.Characters):
             return value[1:]
         numbers = array("H" if width == 2 else "i")
         numbers.frombytes(value[1:])
-        return _little_endian(numbers, to_bytes=False)
+        return whoosh_blocks.little_endian(numbers, to_bytes=False)
 
     def decode_characters(self, value: bytes) -> list[tuple[int, int, int]]:
         numbers = self._numbers(value)
@@ -145,13 +140,6 @@ class CompactCharacters(formats.Characters):
 
     def decode_weight(self, value: bytes) -> float:
         return self.decode_frequency(value) * self.field_boost
-
-
-def _little_endian(numbers: array, to_bytes: bool = True):
-    """``numbers`` in little-endian byte order (as bytes, or back from them)."""
-    if sys.byteorder == "big":
-        numbers.byteswap()
-    return numbers.tobytes() if to_bytes else numbers
 
 
 # What each format's word_values encodes, given a word's (position, startchar, endchar) list
@@ -357,7 +345,7 @@ class SortedSegmentWriter:
         terms = _TermWriter(writer._postfile)
         table = _TermTable(writer, self.schema)
         for (name, term), postings in self._merged(None, split):
-            table.add(name, term, *terms.add(postings, table.fixed_size(name)))
+            table.add(name, term, *terms.add(postings, *table.encoding(name)))
         if upper is not None:
             upper.append_to(writer._postfile, table, base=terms.offset)
         table.finish()
@@ -400,11 +388,12 @@ class _TermWriter:
         self._blocklimit = BLOCK_LIMIT
         self._dumps = _FastPickler()
 
-    def add(self, postings: Postings, fixed_size: int | None) -> tuple[bytes, int | None, int]:
+    def add(self, postings: Postings, fixed_size: int | None, columns: bool = False) -> tuple[bytes, int | None, int]:
         """Write one term's postings; its term info (without the extent), offset and length — or,
         for a term of at most :data:`INLINE_AT_MOST` postings, its term info with the postings
         inlined (Whoosh's own ``W3TermInfo`` layout, read by ``W3Codec.postings_reader``), no
-        offset and length 0."""
+        offset and length 0. With ``columns`` (a ``CompactCharacters`` field) each block is
+        written column by column (:mod:`search.whoosh_blocks`)."""
         if len(postings[0]) == 4:
             return self._add_one(postings, fixed_size)
         docs, weights, sizes, lengths = array("I"), array("f"), array("I"), array("I")
@@ -414,12 +403,14 @@ class _TermWriter:
         sizes.frombytes(postings[3])
         lengths.frombytes(postings[4])
         if fixed_size is None or fixed_size < 0:  # values of their own sizes: cut them apart
-            values, at = [], 0
+            values, at, offsets = [], 0, [0]
             for size in sizes:
                 values.append(joined[at : at + size])
                 at += size
+                offsets.append(at)
         elif fixed_size:
             values = [joined[at : at + fixed_size] for at in range(0, len(joined), fixed_size)]
+        columns = columns and (fixed_size is None or fixed_size < 0)
         count, limit = len(docs), self._blocklimit
         if count <= INLINE_AT_MOST:
             return self._inlined(docs, weights, None if fixed_size == 0 else values, lengths), None, 0
@@ -442,15 +433,23 @@ class _TermWriter:
             else:
                 # a whole weight pickled as an int: 2 bytes, not a float's 9 (Whoosh scores either)
                 mini_weights = tuple(int(w) if w.is_integer() else w for w in block_weights)
-            deltas = [ids[0]]
-            deltas.extend(b - a for a, b in zip(ids, ids[1:]))
-            data = self._dumps((tuple(deltas), mini_weights, block_values))
-            if compression:
-                data = zlib.compress(data, compression)
+            data = None
+            if columns:
+                end = min(start + limit, count)
+                data = whoosh_blocks.encode(ids, block_weights, joined[offsets[start]:offsets[end]], sizes[start:end])
+            if data is not None:
+                block_compression = whoosh_blocks.COLUMNS
+            else:
+                block_compression = compression
+                deltas = [ids[0]]
+                deltas.extend(b - a for a, b in zip(ids, ids[1:]))
+                data = self._dumps((tuple(deltas), mini_weights, block_values))
+                if compression:
+                    data = zlib.compress(data, compression)
             block_max_weight = max(max(block_weights), 0)
             block_min = min(block_lengths) if block_lengths else None
             block_max = max(block_lengths) if block_lengths else 0
-            info = pickle.dumps((len(ids), ids[-1], _whole(block_max_weight), compression,
+            info = pickle.dumps((len(ids), ids[-1], _whole(block_max_weight), block_compression,
                                  length_to_byte(block_min), length_to_byte(block_max)), 2)
             size = len(info) + len(data)
             chunks += (pack_int(-size if start + limit >= count else size), info, data)
@@ -496,6 +495,12 @@ def _whole(weight: float) -> float | int:
     return int(weight) if weight.is_integer() else weight
 
 
+def _encoding(fieldobj) -> tuple[int | None, bool]:
+    """The size of every value of a field (0: none; None or negative: their own sizes), and
+    whether its blocks are written column by column (a ``CompactCharacters`` field)."""
+    return fieldobj.format.fixed_value_size(), isinstance(fieldobj.format, CompactCharacters)
+
+
 class _TermTable:
     """A ``W3FieldWriter``'s term table, filled in (field, term) order."""
 
@@ -503,13 +508,13 @@ class _TermTable:
         self._writer, self._schema = fieldwriter, schema
         self._field = None
         self._prefix = b""
-        self._fixed_size = None
+        self._encoding = (None, False)
 
-    def fixed_size(self, name: str) -> int | None:
-        """The size of every value of field ``name`` (0: none; None or negative: their own sizes)."""
+    def encoding(self, name: str) -> tuple[int | None, bool]:
+        """How field ``name``'s postings are written: :func:`_encoding`."""
         if name != self._field:
-            return self._schema[name].format.fixed_value_size()
-        return self._fixed_size
+            return _encoding(self._schema[name])
+        return self._encoding
 
     def add(self, name: str, term: bytes, info: bytes, offset: int | None, length: int) -> None:
         """Add a term: ``info`` and its postings' extent, or ``info`` alone when the postings are
@@ -519,7 +524,7 @@ class _TermTable:
                 self._writer.finish_field()
             self._writer.start_field(name, self._schema[name])
             self._field, self._prefix = name, pack_ushort(self._writer._fieldid)
-            self._fixed_size = self._schema[name].format.fixed_value_size()
+            self._encoding = _encoding(self._schema[name])
         extent = b"" if offset is None else pack_long(offset) + pack_int(length)
         self._writer._tindex.add(self._prefix + term, info + extent)
 
@@ -541,13 +546,13 @@ class _Upper:
         self._child.start()
 
     def _write(self, entries, schema: Schema) -> None:
-        fixed: dict[str, int | None] = {}  # per field (glob fields' names are known only here)
+        encodings: dict[str, tuple[int | None, bool]] = {}  # per field (glob fields' names are known only here)
         with open(self._postings, "wb") as postfile, open(self._terms, "wb") as table:
             terms, rows = _TermWriter(postfile), []
             for (name, term), postings in entries:
-                if name not in fixed:
-                    fixed[name] = schema[name].format.fixed_value_size()
-                rows.append((name, term, *terms.add(postings, fixed[name])))
+                if name not in encodings:
+                    encodings[name] = _encoding(schema[name])
+                rows.append((name, term, *terms.add(postings, *encodings[name])))
                 if len(rows) == _SPILL_CHUNK:
                     pickle.dump(rows, table, protocol=pickle.HIGHEST_PROTOCOL)
                     rows = []

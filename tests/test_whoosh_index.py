@@ -192,16 +192,18 @@ def sorted_writer_writes_what_add_document_writes(tmp_path_factory, docs, copies
     assert everything(mine) == everything(whooshs)
 
 
-def written(folder: Path, texts: list[str]):
-    """One paragraph per text, written by the sorted writer into ``folder``; opened with Whoosh."""
+def written(folder: Path, texts: list[str], titles: list[str] | None = None):
+    """One paragraph per text (with its title), written by the sorted writer into ``folder``;
+    opened with Whoosh."""
     schema = small_schema()
     writer = SortedSegmentWriter(folder, schema)
     rows = []
     for n, text in enumerate(texts):
         spans = [(t.text, t.pos, t.startchar, t.endchar)
                  for t in ChineseAnalyzer()(text, positions=True, chars=True, mode="index")]
-        rows.append(({"article_id": f"a{n}", "paragraph": n, "kind": "body", "text": text, "title": "",
-                      "meta_zone": "x"}, {"words": field_items(schema["words"], spans)}))
+        rows.append(({"article_id": f"a{n}", "paragraph": n, "kind": "body", "text": text,
+                      "title": titles[n] if titles else "", "meta_zone": "x"},
+                     {"words": field_items(schema["words"], spans)}))
     writer.add_batch(DocumentBatch.of(schema, 0, rows))
     writer.commit()
     return whoosh_index.open_dir(str(folder))
@@ -224,11 +226,12 @@ def test_short_posting_lists_are_inlined_and_blocks_pickle_bytes_natively(tmp_pa
 
 
 def test_whole_weights_in_a_block_are_pickled_as_ints(tmp_path):
-    """Weights of 1 and 2 in one block are stored as ints (2 bytes each, not a float's 9) and still
-    read back as the weights Whoosh scores."""
-    ix = written(tmp_path, ["联合国" * (1 + n % 2) for n in range(INLINE_AT_MOST + 20)])
+    """Weights of 1 and 2 in one pickled block (a field other than ``words``) are stored as ints
+    (2 bytes each, not a float's 9) and still read back as the weights Whoosh scores."""
+    titles = ["联合国" * (1 + n % 2) for n in range(INLINE_AT_MOST + 20)]
+    ix = written(tmp_path, ["经济"] * len(titles), titles)
     with ix.reader() as reader:
-        matcher = reader.postings("words", "联合国")
+        matcher = reader.postings("title", "联合国")
         weights = []
         while matcher.is_active():
             weights.append(matcher.weight())
