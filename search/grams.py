@@ -5,8 +5,10 @@ ranks whole words first are answered here, with numpy arrays memory-mapped from 
 opening a build decodes nothing and allocates nothing that grows with it, and every worker reads
 the same pages of the page cache (Whoosh keeps the stored paragraphs):
 
-* ``units.npy`` — all skeletons as UTF-16 code units, one 0 between paragraphs (0 never occurs in
-  a skeleton: control characters are dropped by normalisation);
+* ``units`` — all skeletons as UTF-16 code units, a 0 after each paragraph (0 never occurs in
+  a skeleton: control characters are dropped by normalisation): in a build, the Whoosh index's
+  skeleton column (:class:`search.whoosh_codec.SkeletonColumn`), mapped, so the text is held once;
+  a match index built on its own writes ``units.npy``;
 * ``starts.npy`` / ``lengths.npy`` — where each paragraph starts in ``units`` (paragraph ids are
   ``gid`` 0…N-1) and how many code units it has (for BM25);
 * ``bigram_keys.npy`` / ``bigram_offsets.npy`` / ``bigram_{low,high_at,high}.npy`` /
@@ -51,8 +53,7 @@ from .postings import (POSITION, DocIdsWriter, NpyAppender, PostingLists, Postin
 SEPARATOR = 0
 SEPARATOR_CHAR = chr(SEPARATOR)
 _DECODE_AT_MOST = 32  # candidates verified by decoding their skeletons rather than in numpy
-_FILES = ("units", "starts", "lengths", "bigram_keys", "article_starts",
-          "title_starts", "word_starts")
+_FILES = ("starts", "lengths", "bigram_keys", "article_starts", "title_starts", "word_starts")
 _MAX_POSITION = int(np.iinfo(POSITION).max)  # positions into units, titles.txt and words.txt are uint32
 _VERIFY_BATCH = 4096  # candidate paragraphs gathered at a time
 BM25_K1 = 1.2
@@ -76,13 +77,17 @@ class GramIndexBuilder:
     :meth:`finish` at the end. ``block_chars`` and ``merge_budget`` size the blocks and the merge
     ranges (:class:`search.postings.PostingRuns`)."""
 
-    def __init__(self, folder: Path, *, block_chars: int = 1 << 20, merge_budget: int = 1 << 20):
+    def __init__(self, folder: Path, *, block_chars: int = 1 << 20, merge_budget: int = 1 << 20,
+                 write_units: bool = True):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.count = 0  # paragraphs added
         self._block_chars_limit = block_chars
         self._merge_budget = merge_budget
-        self._units = NpyAppender(self.folder / "units.npy", np.uint16)
+        # without units.npy the units come from elsewhere when the index is opened (a build: the
+        # Whoosh skeleton column, search.whoosh_codec.SkeletonColumn, in this very layout)
+        self._units = NpyAppender(self.folder / "units.npy", np.uint16) if write_units else None
+        self._unit_count = 0
         self._starts = NpyAppender(self.folder / "starts.npy", POSITION)
         self._lengths = NpyAppender(self.folder / "lengths.npy", np.uint32)
         self._article_starts = NpyAppender(self.folder / "article_starts.npy", POSITION)
@@ -127,14 +132,16 @@ class GramIndexBuilder:
             return
         first = self.count - len(self._block)
         units = _units("\x00".join(self._block) + "\x00")
-        if self._units.count + len(units) > _MAX_POSITION:
+        if self._unit_count + len(units) > _MAX_POSITION:
             raise ValueError(f"the match index holds at most {_MAX_POSITION:,} code units of text (uint32 "
                              "positions, like its posting lists); index the archive in parts")
         ends = np.flatnonzero(units == SEPARATOR)
         starts = np.concatenate(([0], ends[:-1] + 1))
-        self._starts.append(starts + self._units.count)
+        self._starts.append(starts + self._unit_count)
         self._lengths.append(ends - starts)
-        self._units.append(units)
+        if self._units is not None:
+            self._units.append(units)
+        self._unit_count += len(units)
         # (bigram, paragraph) as one uint64: sorting it sorts by bigram, then paragraph
         wide = units.astype(np.uint64)
         doc_of_unit = np.repeat(np.arange(first, self.count, dtype=np.uint64), ends - starts + 1)
@@ -163,7 +170,8 @@ class GramIndexBuilder:
         self._write_block()
         self._title_starts.append([self._titles.tell() + 1])  # one past the last title, as if a newline followed
         for appender in (self._units, self._starts, self._lengths, self._article_starts, self._title_starts):
-            appender.close()
+            if appender is not None:
+                appender.close()
         self._titles.close()
         self._bigrams.merge(DocIdsWriter(self.folder, "bigram"), NpyAppender(self.folder / "bigram_offsets.npy", POSITION),
                             NpyAppender(self.folder / "bigram_keys.npy", np.uint32),
@@ -329,12 +337,13 @@ def _map_bytes(path: Path) -> bytes | mmap.mmap:
 
 class GramIndex:
     """Exact substring lookup and BM25 scoring over one build's paragraphs, mapped from ``folder``:
-    opening it reads no array and allocates nothing that grows with the index."""
+    opening it reads no array and allocates nothing that grows with the index. ``units``: the
+    skeletons' code units when ``folder`` has no ``units.npy`` (a build's Whoosh skeleton column)."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, units: np.ndarray | None = None):
         folder = Path(folder)
         arrays = {name: mapped(folder / f"{name}.npy") for name in _FILES}
-        self.units = arrays["units"]
+        self.units = mapped(folder / "units.npy") if units is None else units
         self.starts = arrays["starts"]
         self.lengths = arrays["lengths"]  # code units per paragraph
         self.skeletons = Skeletons(self.units, self.starts, self.lengths)
@@ -347,7 +356,9 @@ class GramIndex:
         self.titles = MappedLines(folder / "titles.txt", arrays["title_starts"])
         self.words = MappedLines(folder / "words.txt", arrays["word_starts"])
         self.word_lists = PostingLists(folder, "word")
+        units_end = int(self.starts[-1]) + int(self.lengths[-1]) + 1 if len(self.starts) else 0
         if (len(self.bigrams) != len(self.bigram_keys) or len(self.lengths) != len(self.starts)
+                or len(self.units) != units_end
                 or len(self.word_lists) != len(self.words) or len(self.titles) != len(self.article_starts)):
             raise ValueError(f"{folder}: the match index files do not agree")
         # every paragraph is its units plus one separator

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
-from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 
-from . import analysis
+from . import analysis, text_patch
 from .articles import ArticleTableWriter
 from .config import Settings
 from .grams import GramIndexBuilder
@@ -40,6 +40,7 @@ from .normalize import folds_in_place, skeleton
 from .paragraphs import KINDS, Article, InputProblem, read_articles
 from .postings import NpyAppender
 from .store import FORMAT, GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta, write_meta
+from .whoosh_codec import SKELETON_COLUMN
 from .whoosh_writer import CompactCharacters, DocumentBatch, Item, SortedSegmentWriter, field_items
 
 Document = tuple[dict, dict[str, list[Item]]]  # a Whoosh document: values, items (whoosh_writer)
@@ -61,7 +62,8 @@ def make_schema() -> Schema:
         article_id=ID(stored=True),
         paragraph=NUMERIC(int, bits=32, stored=True, sortable=True, shift_step=0),  # one term per number
         kind=ID(stored=True),
-        text=STORED,
+        text=STORED,  # stored as a patch against the skeleton (search.text_patch); read back whole
+        skeleton=COLUMN(SKELETON_COLUMN),  # the normalised text matched, also the match index's units
     )
     for name, fieldtype in WHOOSH_FIELDS.items():  # the article's metadata (date; any other key)
         schema.add(name, fieldtype, glob="*" in name)
@@ -120,7 +122,8 @@ def analyse(article: Article) -> tuple[Analysed, list[Document]]:
         skeleton_text = skeleton(normalized)
         paragraphs.append((skeleton_text, sorted({word for word, _, _, _ in spans}),
                            folds_in_place(paragraph.text, skeleton_text)))
-        documents.append(({"article_id": article.id, "paragraph": n, "kind": paragraph.kind, "text": paragraph.text,
+        documents.append(({"article_id": article.id, "paragraph": n, "kind": paragraph.kind,
+                           "text": text_patch.make(paragraph.text, skeleton_text), "skeleton": skeleton_text,
                            **meta_values},
                           {"words": field_items(schema["words"], spans), "title": title_items, **meta_items}))
     return Analysed(title, paragraphs), documents
@@ -208,7 +211,7 @@ def build_index(
             analysis.warm_up()  # before the workers fork, so they share the dictionaries
             _dictionaries(Path(settings.seeds_dir), build, on_problem)
             writer = SortedSegmentWriter(build, _schema())
-            grams = GramIndexBuilder(build / GRAMS)
+            grams = GramIndexBuilder(build / GRAMS, write_units=False)  # the units: Whoosh's skeleton column
             metadata = MetadataIndexBuilder(build)
             articles = read_articles(Path(settings.seeds_dir), on_problem)
             counts = _add_articles(writer, grams, metadata, analysed(articles, jobs), progress, build)

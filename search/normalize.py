@@ -128,6 +128,11 @@ def warm_up() -> None:
     _opencc()
 
 
+def ignorable_runs(text: str):
+    """Each run of ignorable characters in ``text`` (what :func:`skeleton` drops), as regex matches."""
+    return _ignorable().finditer(text)
+
+
 def skeleton(normalized: str) -> str:
     """``normalized`` without ignorable characters: the string that matching compares."""
     return _ignorable().sub("", normalized)

@@ -27,7 +27,7 @@ from .config import Settings
 from .grams import GramIndex
 from .postings import contained
 from .mapped_whoosh import open_index
-from .whoosh_codec import stored_fields_reader
+from .whoosh_codec import skeleton_column_path, skeleton_units, stored_fields_reader
 from .explain import explain_hit
 from .highlight import highlight
 from .query import TITLE, BadQuery, DateRange, ParsedQuery, Unit, parse
@@ -89,11 +89,15 @@ class _Live:
         meta = read_meta(build)
         if not is_current_format(meta):
             raise IndexMissing(f"the index at {build} was built by another version; run `zhsearch index`")
-        grams = GramIndex(build / GRAMS)
-        kinds = np.asarray(np.load(build / PARAGRAPH_KINDS, mmap_mode="r"))
-        in_place = np.asarray(np.load(build / IN_PLACE, mmap_mode="r"))
-        articles = ArticleTable(build)
         searcher = open_index(build).searcher()  # shared, not copied per worker
+        try:
+            grams = GramIndex(build / GRAMS, units=skeleton_units(skeleton_column_path(searcher, build)))
+            kinds = np.asarray(np.load(build / PARAGRAPH_KINDS, mmap_mode="r"))
+            in_place = np.asarray(np.load(build / IN_PLACE, mmap_mode="r"))
+            articles = ArticleTable(build)
+        except BaseException:
+            searcher.close()
+            raise
         if (not searcher.doc_count_all() == grams.count == len(kinds) == len(in_place)
                 or len(articles) != len(grams.article_starts)):
             searcher.close()

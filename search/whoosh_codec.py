@@ -18,17 +18,24 @@ so ``whoosh.index.open_dir`` opens a build wherever this package can be imported
 
 from __future__ import annotations
 
+import os
 import pickle
 import struct
 import threading
+from array import array
+from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import zstandard
 from whoosh import columns
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3PerDocReader, W3PerDocWriter
 
-from . import whoosh_blocks, whoosh_terms
+from . import text_patch, whoosh_blocks, whoosh_terms
 
+# A stored value of this field that is a text_patch.SkeletonPatch is read back as the document's
+# skeleton (the column of SKELETON_FIELD) with the patch applied.
+PATCHED_FIELD, SKELETON_FIELD = "text", "skeleton"
 # The column's header names its frames: ZDC1 (builds before 2026-12-02) holds zstd's standard
 # frames, ZDC2 frames without zstd's 4-byte magic number (the column says what they are).
 _MAGIC, _MAGIC_STANDARD_FRAMES = b"ZDC2", b"ZDC1"
@@ -164,6 +171,114 @@ class DictionaryCompressedColumn(columns.Column):
             return list(self)
 
 
+SKELETON_MAGIC = b"ZSK1"
+_SKELETON_FOOTER = struct.Struct("<QQ4s")
+_TWO_STARTS = struct.Struct("<II")
+_MAX_UNITS = (1 << 32) - 1  # starts are uint32, as the match index's positions
+
+
+class SkeletonColumn(columns.Column):
+    """Each document's skeleton (its normalised text without white space) as UTF-16 code units,
+    uncompressed, one after another with a 0 after each: the layout of the match index's
+    ``units`` (:mod:`search.grams`), which maps this column's file (:func:`skeleton_units`) instead
+    of holding a copy, and the text that stored paragraphs are patches against
+    (:mod:`search.text_patch`).
+
+    Layout: ``b"ZSK1"`` and 4 zero bytes; the code units; per document where its units start
+    (uint32, little-endian), and one more entry, the number of units; a footer ``<QQ4s``: the
+    number of units, of documents, ``b"ZSK1"``. A skeleton cannot hold the character 0."""
+
+    _default = ""
+    _HEAD = SKELETON_MAGIC + bytes(4)
+
+    def writer(self, dbfile):
+        return self.Writer(dbfile)
+
+    def reader(self, dbfile, basepos, length, doccount):
+        return self.Reader(dbfile, basepos, length, doccount)
+
+    class Writer(columns.ColumnWriter):
+        def __init__(self, dbfile):
+            self._dbfile = dbfile
+            self._starts = array("I")
+            self._units = 0
+            dbfile.write(SkeletonColumn._HEAD)
+
+        def __repr__(self):
+            return "<SkeletonColumn.Writer>"
+
+        def add(self, docnum, value):
+            self.fill(docnum)
+            if isinstance(value, bytes):
+                value = value.decode("utf-8")
+            if "\x00" in value:
+                raise ValueError(f"document {docnum}: a skeleton cannot hold the character 0")
+            data = value.encode("utf-16-le") + b"\x00\x00"
+            if self._units + len(data) // 2 > _MAX_UNITS:
+                raise ValueError(f"the skeleton column holds at most {_MAX_UNITS:,} code units")
+            self._starts.append(self._units)
+            self._dbfile.write(data)
+            self._units += len(data) // 2
+
+        def fill(self, docnum):
+            while len(self._starts) < docnum:  # documents without a skeleton: an empty one
+                self.add(len(self._starts), "")
+
+        def finish(self, doccount):
+            self.fill(doccount)
+            self._starts.append(self._units)
+            self._dbfile.write(whoosh_blocks.little_endian(self._starts))
+            self._dbfile.write(_SKELETON_FOOTER.pack(self._units, doccount, SKELETON_MAGIC))
+
+    class Reader(columns.ColumnReader):
+        def __init__(self, dbfile, basepos, length, doccount):
+            units, count, magic = _SKELETON_FOOTER.unpack(dbfile.get(basepos + length - _SKELETON_FOOTER.size,
+                                                                     _SKELETON_FOOTER.size))
+            if magic != SKELETON_MAGIC or count != doccount:
+                raise ValueError(f"not a skeleton column of {doccount} documents")
+            self._dbfile, self._basepos, self._doccount = dbfile, basepos, doccount
+            self._starts_at = basepos + len(SkeletonColumn._HEAD) + 2 * units
+
+        def __repr__(self):
+            return "<SkeletonColumn.Reader>"
+
+        def __getitem__(self, docnum):
+            if not 0 <= docnum < self._doccount:
+                raise IndexError(docnum)
+            start, end = _TWO_STARTS.unpack(self._dbfile.get(self._starts_at + 4 * docnum, 8))
+            at = self._basepos + len(SkeletonColumn._HEAD) + 2 * start
+            return self._dbfile.get(at, 2 * (end - start - 1)).decode("utf-16-le")
+
+        def __iter__(self):
+            for docnum in range(self._doccount):
+                yield self[docnum]
+
+        def load(self):
+            return list(self)
+
+
+SKELETON_COLUMN = SkeletonColumn()
+
+
+def skeleton_column_path(searcher, folder: Path) -> Path:
+    """Where the skeleton column of the one-segment index ``searcher`` reads (in ``folder``) lives."""
+    return Path(folder) / W3Codec.column_filename(searcher.reader().segment(), SKELETON_FIELD)
+
+
+def skeleton_units(path: Path) -> np.ndarray:
+    """The code units of the skeleton column file at ``path``, memory-mapped read-only (uint16)."""
+    with open(path, "rb") as file:
+        file.seek(-_SKELETON_FOOTER.size, os.SEEK_END)
+        units, _, magic = _SKELETON_FOOTER.unpack(file.read(_SKELETON_FOOTER.size))
+        file.seek(0)
+        head = file.read(len(SkeletonColumn._HEAD))
+    if magic != SKELETON_MAGIC or head != SkeletonColumn._HEAD:
+        raise ValueError(f"{path}: not a skeleton column")
+    if not units:
+        return np.empty(0, dtype=np.uint16)
+    return np.asarray(np.memmap(path, dtype="<u2", mode="r", offset=len(SkeletonColumn._HEAD), shape=(units,)))
+
+
 class _PickleColumn(columns.PickleColumn):
     """Whoosh's ``PickleColumn`` with pickle's current protocol instead of protocol 2, whose
     ``datetime`` takes a detour through ``copyreg`` (a stored paragraph unpickles in 1.7 µs, not 2.6)."""
@@ -188,7 +303,12 @@ class ZhPerDocReader(W3PerDocReader):
 
     def stored_fields(self, docnum):
         value = self._cached_reader("_stored", STORED_COLUMN)[docnum]
-        return {} if value is None else value
+        if value is None:
+            return {}
+        text = value.get(PATCHED_FIELD)
+        if isinstance(text, text_patch.SkeletonPatch):
+            value[PATCHED_FIELD] = text_patch.apply(self._cached_reader(SKELETON_FIELD, SKELETON_COLUMN)[docnum], text)
+        return value
 
 
 class ZhFieldWriter(W3FieldWriter):

@@ -1,0 +1,111 @@
+"""A paragraph's stored text is a patch against its skeleton (search.text_patch), and the skeletons
+are one Whoosh column that the match index maps (search.whoosh_codec.SkeletonColumn)."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import RamStorage
+
+from search import text_patch
+from search.config import Settings
+from search.grams import GramIndex
+from search.indexer import build_index
+from search.normalize import normalize, skeleton
+from search.paragraphs import read_articles
+from search.store import GRAMS, IndexLayout
+from search.whoosh_codec import SKELETON_COLUMN, STORED_COLUMN, skeleton_column_path, skeleton_units
+
+TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
+
+chinese = st.text(alphabet=st.sampled_from(list("联合国臺灣經濟发展ＡＢａｂAbc１２，。：“” \u3000\t\n\u200bﬁ㈱")), max_size=60)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(max_size=80), chinese))
+def test_a_text_comes_back_from_its_skeleton_and_patch(text):
+    skeleton_text = skeleton(normalize(text))
+    patch = text_patch.make(text, skeleton_text)
+    assert isinstance(patch, text_patch.SkeletonPatch)
+    assert text_patch.apply(skeleton_text, patch) == text
+    assert pickle.loads(pickle.dumps(patch)) == patch and type(pickle.loads(pickle.dumps(patch))) is type(patch)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_any_text_comes_back_from_any_skeleton(text, other):
+    assert text_patch.apply(other, text_patch.make(text, other)) == text
+
+
+def test_a_patch_holds_only_what_differs():
+    assert text_patch.make("联合国", "联合国") == b""
+    traditional = "臺灣的經濟發展，今年第一季度增長百分之三。" * 4
+    patch = text_patch.make(traditional, skeleton(normalize(traditional)))
+    differs = [c != s for c, s in zip(traditional, skeleton(normalize(traditional)))]
+    runs = sum(1 for i, d in enumerate(differs) if d and (i == 0 or not differs[i - 1]))
+    changed = "".join(c for c, d in zip(traditional, differs) if d)
+    assert len(patch) == 3 * runs + len(changed.encode("utf-8"))  # per run of changes: 3 varints, then the run
+    spaced = "Stephane Dujarric 发言"
+    assert text_patch.make(spaced, skeleton(normalize(spaced))) == b"\x00\x01\x01S\x07\x00\x01 \x00\x01\x01D\x07\x00\x01 "
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
+                                              max_size=20)), max_size=30))
+def test_the_skeleton_column_reads_back_what_was_written_and_maps_as_units(tmp_path_factory, values):
+    storage = RamStorage()
+    with storage.create_file("skeleton.col") as out:
+        writer = SKELETON_COLUMN.writer(out)
+        for docnum, value in enumerate(values):
+            if value is not None:  # a document without a value reads back empty
+                writer.add(docnum, value)
+        writer.finish(len(values))
+    length = storage.file_length("skeleton.col")
+    reader = SKELETON_COLUMN.reader(storage.open_file("skeleton.col"), 0, length, len(values))
+    assert list(reader) == [value or "" for value in values]
+    path = tmp_path_factory.mktemp("column") / "skeleton.col"
+    path.write_bytes(storage.open_file("skeleton.col").read())
+    units = "".join((value or "") + "\x00" for value in values).encode("utf-16-le")
+    assert skeleton_units(path).tobytes() == units
+
+
+def test_a_skeleton_cannot_hold_the_separator():
+    with RamStorage().create_file("skeleton.col") as out:
+        with pytest.raises(ValueError, match="character 0"):
+            SKELETON_COLUMN.writer(out).add(0, "a\x00b")
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory):
+    root = tmp_path_factory.mktemp("patched")
+    build_index(Settings(seeds_dir=TEST_ARTICLES, index_dir=root / "index"), jobs=1)
+    return IndexLayout(root / "index").current()
+
+
+def test_a_build_stores_patches_and_holds_each_skeleton_once(build):
+    articles = list(read_articles(TEST_ARTICLES, lambda problem: None))
+    texts = [p.text for a in articles for p in a.paragraphs]
+    ix = whoosh_index.open_dir(str(build))
+    with ix.searcher() as searcher:
+        # plain Whoosh reads the whole texts back ...
+        assert [searcher.stored_fields(gid)["text"] for gid in range(len(texts))] == texts
+        # ... stored as patches, against the skeleton column
+        perdoc = searcher.reader()._perdoc
+        raw = perdoc._cached_reader("_stored", STORED_COLUMN)
+        assert all(isinstance(raw[gid]["text"], text_patch.SkeletonPatch) for gid in range(len(texts)))
+        skeletons = list(searcher.reader().column_reader("skeleton"))
+        assert skeletons == [skeleton(normalize(text)) for text in texts]
+        column = skeleton_column_path(searcher, build)
+    # the match index has no copy of the units: it maps the column
+    assert not (build / GRAMS / "units.npy").exists()
+    grams = GramIndex(build / GRAMS, units=skeleton_units(column))
+    assert [grams.skeletons[gid] for gid in range(grams.count)] == skeletons
+    with pytest.raises(ValueError, match="do not agree"):
+        GramIndex(build / GRAMS, units=np.asarray(skeleton_units(column))[:-1])
+    ix.close()
