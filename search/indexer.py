@@ -29,7 +29,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 
-from . import analysis, text_patch
+from . import analysis
 from .articles import ArticleTableWriter
 from .config import Settings
 from .grams import GramIndexBuilder
@@ -123,7 +123,7 @@ def analyse(article: Article) -> tuple[Analysed, list[Document]]:
         paragraphs.append((skeleton_text, sorted({word for word, _, _, _ in spans}),
                            folds_in_place(paragraph.text, skeleton_text)))
         documents.append(({"article_id": article.id, "paragraph": n, "kind": paragraph.kind,
-                           "text": text_patch.make(paragraph.text, skeleton_text), "skeleton": skeleton_text,
+                           "text": paragraph.text, "skeleton": skeleton_text,  # the codec stores the text as a patch
                            **meta_values},
                           {"words": field_items(schema["words"], spans), "title": title_items, **meta_items}))
     return Analysed(title, paragraphs), documents

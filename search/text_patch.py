@@ -5,7 +5,8 @@ matching compares) once, uncompressed, in the Whoosh column the match index maps
 text differs from it in a few places — full-width punctuation, Traditional characters, upper
 case, spaces — so storing it whole a second time stored most of it twice. Whoosh's stored
 ``text`` is instead a :class:`SkeletonPatch`: the edits, each ``(skeleton characters kept,
-skeleton characters replaced, text put in their place)``. xwlb's paragraphs: 30 MB of UTF-8.
+skeleton characters replaced, text put in their place)``, against the skeleton with the
+characters a :class:`Patcher` learned put back.
 
 :func:`make` never fails and never loses text: whatever it cannot express as such edits (a
 normalisation that changed a paragraph's length other than by dropping white space) becomes one
@@ -17,6 +18,54 @@ from __future__ import annotations
 import numpy as np
 
 from .normalize import ignorable_runs
+
+
+LEARN_CHARACTERS = 1 << 21  # characters of text a Patcher learns its table from (about 20,000 paragraphs)
+
+
+class Patcher:
+    """Learns which original character each skeleton character most often stands for —
+    ``，`` for ``,``, ``國`` for ``国`` in Traditional text — from the first texts it is shown,
+    then patches against the skeleton with those put back (:meth:`base`): most paragraphs then
+    need no edit at all. xwlb: patches 3.1 → 0.4 MB; Taiwan's press releases 20.6 → 0.9 MB."""
+
+    def __init__(self, learn_characters: int = LEARN_CHARACTERS):
+        self._left = learn_characters
+        self._pairs: dict[tuple[str, str], int] = {}
+        self.table: dict[int, str] | None = None  # skeleton code point → original character
+
+    @property
+    def learning(self) -> bool:
+        return self.table is None
+
+    def observe(self, original: str, skeleton: str) -> None:
+        """Count what each skeleton character stands for in ``original`` (a text that folds
+        character for character; others teach nothing); the table is learned once enough was seen."""
+        if len(original) == len(skeleton):
+            pairs = self._pairs
+            for pair in zip(skeleton, original):
+                pairs[pair] = pairs.get(pair, 0) + 1
+        self._left -= len(original)
+        if self._left <= 0:
+            self.learn()
+
+    def learn(self) -> None:
+        """Fix the table from what was observed."""
+        best: dict[str, tuple[int, str]] = {}
+        for (skeleton_char, original_char), count in self._pairs.items():
+            if count > best.get(skeleton_char, (0, ""))[0]:
+                best[skeleton_char] = (count, original_char)
+        self.table = {ord(s): o for s, (_, o) in best.items() if o != s}
+        self._pairs = {}
+
+    def make(self, original: str, skeleton: str) -> "SkeletonPatch":
+        """:func:`make` against :func:`base` of ``skeleton`` with the learned table."""
+        return make(original, base(skeleton, self.table))
+
+
+def base(skeleton: str, table: dict[int, str] | None) -> str:
+    """What a patch made with ``table`` applies to: ``skeleton`` with the table's characters put back."""
+    return skeleton.translate(table) if table else skeleton
 
 
 class SkeletonPatch(bytes):

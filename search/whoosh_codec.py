@@ -172,7 +172,7 @@ class DictionaryCompressedColumn(columns.Column):
 
 
 SKELETON_MAGIC = b"ZSK1"
-_SKELETON_FOOTER = struct.Struct("<QQ4s")
+_SKELETON_FOOTER = struct.Struct("<QQI4s")
 _TWO_STARTS = struct.Struct("<II")
 _MAX_UNITS = (1 << 32) - 1  # starts are uint32, as the match index's positions
 
@@ -185,8 +185,10 @@ class SkeletonColumn(columns.Column):
     (:mod:`search.text_patch`).
 
     Layout: ``b"ZSK1"`` and 4 zero bytes; the code units; per document where its units start
-    (uint32, little-endian), and one more entry, the number of units; a footer ``<QQ4s``: the
-    number of units, of documents, ``b"ZSK1"``. A skeleton cannot hold the character 0."""
+    (uint32, little-endian), and one more entry, the number of units; the patches' table of
+    :class:`~search.text_patch.Patcher` (pairs of code points, uint32); a footer ``<QQI4s``: the
+    number of units, of documents, of table pairs, ``b"ZSK1"``. A skeleton cannot hold the
+    character 0."""
 
     _default = ""
     _HEAD = SKELETON_MAGIC + bytes(4)
@@ -202,6 +204,7 @@ class SkeletonColumn(columns.Column):
             self._dbfile = dbfile
             self._starts = array("I")
             self._units = 0
+            self.table: dict[int, str] = {}  # written at the end: set it before then
             dbfile.write(SkeletonColumn._HEAD)
 
         def __repr__(self):
@@ -228,16 +231,22 @@ class SkeletonColumn(columns.Column):
             self.fill(doccount)
             self._starts.append(self._units)
             self._dbfile.write(whoosh_blocks.little_endian(self._starts))
-            self._dbfile.write(_SKELETON_FOOTER.pack(self._units, doccount, SKELETON_MAGIC))
+            pairs = array("I", [code for key, value in sorted(self.table.items()) for code in (key, ord(value))])
+            self._dbfile.write(whoosh_blocks.little_endian(pairs))
+            self._dbfile.write(_SKELETON_FOOTER.pack(self._units, doccount, len(pairs) // 2, SKELETON_MAGIC))
 
     class Reader(columns.ColumnReader):
         def __init__(self, dbfile, basepos, length, doccount):
-            units, count, magic = _SKELETON_FOOTER.unpack(dbfile.get(basepos + length - _SKELETON_FOOTER.size,
-                                                                     _SKELETON_FOOTER.size))
+            units, count, pairs, magic = _SKELETON_FOOTER.unpack(
+                dbfile.get(basepos + length - _SKELETON_FOOTER.size, _SKELETON_FOOTER.size))
             if magic != SKELETON_MAGIC or count != doccount:
                 raise ValueError(f"not a skeleton column of {doccount} documents")
             self._dbfile, self._basepos, self._doccount = dbfile, basepos, doccount
             self._starts_at = basepos + len(SkeletonColumn._HEAD) + 2 * units
+            table = array("I")
+            table.frombytes(dbfile.get(self._starts_at + 4 * (doccount + 1), 8 * pairs))
+            table = whoosh_blocks.little_endian(table, to_bytes=False)
+            self.table = {table[i]: chr(table[i + 1]) for i in range(0, len(table), 2)}
 
         def __repr__(self):
             return "<SkeletonColumn.Reader>"
@@ -269,7 +278,7 @@ def skeleton_units(path: Path) -> np.ndarray:
     """The code units of the skeleton column file at ``path``, memory-mapped read-only (uint16)."""
     with open(path, "rb") as file:
         file.seek(-_SKELETON_FOOTER.size, os.SEEK_END)
-        units, _, magic = _SKELETON_FOOTER.unpack(file.read(_SKELETON_FOOTER.size))
+        units, _, _, magic = _SKELETON_FOOTER.unpack(file.read(_SKELETON_FOOTER.size))
         file.seek(0)
         head = file.read(len(SkeletonColumn._HEAD))
     if magic != SKELETON_MAGIC or head != SkeletonColumn._HEAD:
@@ -292,10 +301,64 @@ STORED_COLUMN = _PickleColumn(DictionaryCompressedColumn())
 
 
 class ZhPerDocWriter(W3PerDocWriter):
-    """``W3PerDocWriter`` whose stored-fields column is :data:`STORED_COLUMN`."""
+    """``W3PerDocWriter`` whose stored-fields column is :data:`STORED_COLUMN`, and which stores a
+    document's :data:`PATCHED_FIELD` text as a :class:`~search.text_patch.SkeletonPatch` against
+    its :data:`SKELETON_FIELD` column value. The patches' table is learned from the first
+    documents, held back meanwhile, and kept in the skeleton column."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._skeleton = None  # this document's
+        self._patcher = text_patch.Patcher()
+        self._held: list[tuple[dict, str | None]] = []  # stored fields and skeletons, while learning
 
     def _create_column(self, fieldname, column):
         super()._create_column(fieldname, STORED_COLUMN if fieldname == "_stored" else column)
+
+    def add_column_value(self, fieldname, columnobj, value):
+        if fieldname == SKELETON_FIELD:
+            self._skeleton = value.decode("utf-8") if isinstance(value, bytes) else value
+        super().add_column_value(fieldname, columnobj, value)
+
+    def finish_doc(self):
+        stored, skeleton = self._storedfields, self._skeleton
+        self._skeleton = None
+        if stored:
+            if self._patcher.learning:
+                text = stored.get(PATCHED_FIELD)
+                if isinstance(text, str) and skeleton is not None:
+                    self._patcher.observe(text, skeleton)
+                self._held.append((dict(stored), skeleton))
+                if not self._patcher.learning:
+                    self._release()
+            else:
+                self._add_stored(dict(stored), skeleton)
+            stored.clear()
+        self._indoc = False
+
+    def _add_stored(self, stored: dict, skeleton: str | None) -> None:
+        text = stored.get(PATCHED_FIELD)
+        if isinstance(text, str) and skeleton is not None:
+            stored[PATCHED_FIELD] = self._patcher.make(text, skeleton)
+        self.add_column_value("_stored", STORED_COLUMN, stored)
+
+    def _release(self) -> None:
+        """The table is learned: write the held documents' stored fields, and keep the table."""
+        if SKELETON_FIELD in self._colwriters:
+            self._colwriters[SKELETON_FIELD].table = self._patcher.table
+        held, self._held = self._held, []
+        for stored, skeleton in held:
+            self._add_stored(stored, skeleton)
+
+    def close(self):
+        if self._indoc:
+            self.finish_doc()
+        if self._patcher.learning:
+            self._patcher.learn()
+            self._release()
+        if SKELETON_FIELD in self._colwriters:  # (created after the table was learned, it has none yet)
+            self._colwriters[SKELETON_FIELD].table = self._patcher.table
+        super().close()
 
 
 class ZhPerDocReader(W3PerDocReader):
@@ -307,7 +370,8 @@ class ZhPerDocReader(W3PerDocReader):
             return {}
         text = value.get(PATCHED_FIELD)
         if isinstance(text, text_patch.SkeletonPatch):
-            value[PATCHED_FIELD] = text_patch.apply(self._cached_reader(SKELETON_FIELD, SKELETON_COLUMN)[docnum], text)
+            skeletons = self._cached_reader(SKELETON_FIELD, SKELETON_COLUMN)
+            value[PATCHED_FIELD] = text_patch.apply(text_patch.base(skeletons[docnum], skeletons.table), text)
         return value
 
 

@@ -55,6 +55,33 @@ def test_a_patch_holds_only_what_differs():
     assert text_patch.make(spaced, skeleton(normalize(spaced))) == b"\x00\x01\x01S\x07\x00\x01 \x00\x01\x01D\x07\x00\x01 "
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=30), chinese), max_size=8), st.lists(st.one_of(st.text(max_size=30), chinese),
+                                                                                max_size=8))
+def test_patches_against_a_learned_table_bring_back_any_text(seen, texts):
+    patcher = text_patch.Patcher(learn_characters=1 << 30)
+    for text in seen:
+        patcher.observe(text, skeleton(normalize(text)))
+    patcher.learn()
+    for text in seen + texts:
+        skeleton_text = skeleton(normalize(text))
+        assert text_patch.apply(text_patch.base(skeleton_text, patcher.table), patcher.make(text, skeleton_text)) == text
+
+
+def test_a_patcher_learns_what_each_skeleton_character_most_often_stands_for():
+    patcher = text_patch.Patcher(learn_characters=40)
+    for text in ["臺灣，國家。", "國際，台灣", "ABC"]:
+        patcher.observe(text, skeleton(normalize(text)))
+    assert patcher.learning  # 16 characters seen of 40
+    patcher.observe("國" * 30, "国" * 30)
+    assert not patcher.learning
+    # 台 stood for 臺 once and for itself once: the first seen of a tie wins
+    assert patcher.table == {ord(c): o for c, o in [(",", "，"), ("国", "國"), ("台", "臺"), ("湾", "灣"), ("际", "際"),
+                                                       ("a", "A"), ("b", "B"), ("c", "C")]}
+    assert patcher.make("臺灣，國家。", skeleton(normalize("臺灣，國家。"))) == b""  # nothing left to patch
+    assert patcher.make("台灣", skeleton(normalize("台灣"))) == text_patch.make("台灣", "臺灣")
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
                                               max_size=20)), max_size=30))
@@ -99,6 +126,10 @@ def test_a_build_stores_patches_and_holds_each_skeleton_once(build):
         perdoc = searcher.reader()._perdoc
         raw = perdoc._cached_reader("_stored", STORED_COLUMN)
         assert all(isinstance(raw[gid]["text"], text_patch.SkeletonPatch) for gid in range(len(texts)))
+        # against the skeletons with the learned table put back, most paragraphs need no edit
+        assert perdoc._cached_reader("skeleton", SKELETON_COLUMN).table[ord(",")] == "，"
+        plain = sum(len(text_patch.make(text, skeleton(normalize(text)))) for text in texts)
+        assert sum(len(raw[gid]["text"]) for gid in range(len(texts))) < plain / 2
         skeletons = list(searcher.reader().column_reader("skeleton"))
         assert skeletons == [skeleton(normalize(text)) for text in texts]
         column = skeleton_column_path(searcher, build)
