@@ -36,7 +36,9 @@ _W3_INFO = W3TermInfo._struct  # !BfIBBfII: inlined, weight, df, min/max length 
 _EXTENT = struct.Struct("!qi")  # W3's offset and length of a term's postings
 _F32 = struct.Struct("<f")
 _NO_ID = 0xFFFFFFFF
-_INLINED, _WEIGHT_WHOLE, _MAX_WEIGHT_WHOLE, _NO_MIN_ID, _NO_MAX_ID = 1, 2, 4, 8, 16
+_INLINED, _WEIGHT_WHOLE, _MAX_WEIGHT_WHOLE, _NO_MIN_ID, _NO_MAX_ID, _COMPACT = 1, 2, 4, 8, 16, 32
+_NO_WEIGHTS, _WHOLE_WEIGHTS = 0, 1  # the weights of compact inlined postings
+_NO_VALUES, _BYTES_VALUES = 0, 1  # ... and their values (shifted by 2)
 
 
 def _varint(n: int, out: bytearray) -> None:
@@ -95,12 +97,77 @@ def pack_info(w3: bytes) -> bytes:
         _varint(span << 1 if span >= 0 else (-span << 1) - 1, out)
     rest = w3[_W3_INFO.size:]
     if inlined:
-        out += rest  # the pickled postings
+        compact = _compact_postings(pickle.loads(rest))
+        if compact is not None:
+            out[0] |= _COMPACT
+        out += rest if compact is None else compact
     else:
         offset, length = _EXTENT.unpack(rest)
         _varint(offset, out)
         _varint(length, out)
     return bytes(out)
+
+
+def _compact_postings(postings) -> bytes | None:
+    """Inlined postings ``(ids, weights, values)`` as this sorted writer writes them — ids a tuple of
+    ints, weights None or a tuple of whole ints, values None or a tuple of bytes — in varints instead
+    of a pickle (xwlb's words: ~40 → ~20 bytes a term); None for any other shape (kept pickled)."""
+    if not (isinstance(postings, tuple) and len(postings) == 3):
+        return None
+    ids, weights, values = postings
+    if not (type(ids) is tuple and ids and all(type(i) is int and i >= 0 for i in ids)):
+        return None
+    if weights is None:
+        weights_kind = _NO_WEIGHTS
+    elif type(weights) is tuple and len(weights) == len(ids) and all(type(w) is int and w >= 0 for w in weights):
+        weights_kind = _WHOLE_WEIGHTS
+    else:
+        return None
+    if values is None:
+        values_kind = _NO_VALUES
+    elif type(values) is tuple and len(values) == len(ids) and all(type(v) is bytes for v in values):
+        values_kind = _BYTES_VALUES
+    else:
+        return None
+    out = bytearray((weights_kind | values_kind << 2,))
+    _varint(len(ids), out)
+    previous = 0
+    for i in ids:  # ascending in a real table; zigzag keeps any order
+        gap = i - previous
+        _varint(gap << 1 if gap >= 0 else (-gap << 1) - 1, out)
+        previous = i
+    for weight in weights or ():
+        _varint(weight, out)
+    for value in values or ():
+        _varint(len(value), out)
+        out += value
+    return bytes(out)
+
+
+def _read_compact_postings(data: bytes, at: int) -> tuple:
+    """What :func:`_compact_postings` wrote, from ``data[at:]``."""
+    kinds = data[at]
+    count, at = _read_varint(data, at + 1)
+    ids, previous = [], 0
+    for _ in range(count):
+        gap, at = _read_varint(data, at)
+        previous += gap >> 1 if not gap & 1 else -((gap + 1) >> 1)
+        ids.append(previous)
+    weights = values = None
+    if kinds & 3 == _WHOLE_WEIGHTS:
+        weights = []
+        for _ in range(count):
+            weight, at = _read_varint(data, at)
+            weights.append(weight)
+        weights = tuple(weights)
+    if kinds >> 2 == _BYTES_VALUES:
+        values = []
+        for _ in range(count):
+            size, at = _read_varint(data, at)
+            values.append(bytes(data[at : at + size]))
+            at += size
+        values = tuple(values)
+    return tuple(ids), weights, values
 
 
 def unpack_info(packed: bytes) -> W3TermInfo:
@@ -118,7 +185,7 @@ def unpack_info(packed: bytes) -> W3TermInfo:
         span, at = _read_varint(packed, at)
         info._maxid = (info._minid or 0) + (span >> 1 if not span & 1 else -((span + 1) >> 1))
     if flags & _INLINED:
-        info._inlined = pickle.loads(packed[at:])
+        info._inlined = _read_compact_postings(packed, at) if flags & _COMPACT else pickle.loads(packed[at:])
     else:
         info._offset, at = _read_varint(packed, at)
         info._length, at = _read_varint(packed, at)

@@ -51,6 +51,30 @@ def test_a_packed_term_info_reads_back_as_whooshs_own(info):
     assert vars(unpack_info(packed)) == expected
 
 
+@settings(max_examples=300)
+@given(st.lists(st.tuples(ids, st.integers(0, 1 << 40), st.binary(max_size=12)), min_size=1, max_size=8),
+       st.booleans(), st.booleans(), st.booleans())
+def test_inlined_postings_as_the_sorted_writer_writes_them_pack_in_varints(postings, weighted, valued, ordered):
+    """Ids, whole weights or none, byte values or none: packed in varints, not pickled, and read
+    back as Whoosh's own (in any order of ids, though a table holds them ascending)."""
+    info = W3TermInfo(weight=3.0, df=len(postings), minlength=1, maxlength=9, maxweight=1.0)
+    postings = sorted(postings) if ordered else postings
+    doc_ids, weights, values = (tuple(column) for column in zip(*postings))
+    info._inlined = (doc_ids, weights if weighted else None, values if valued else None)
+    w3 = info.to_bytes()
+    packed = pack_info(w3)
+    assert vars(unpack_info(packed)) == vars(W3TermInfo.from_bytes(w3))
+    assert packed[0] & 32  # compact
+    assert len(packed) < len(w3)
+
+
+def test_inlined_postings_of_another_shape_stay_pickled():
+    info = W3TermInfo(weight=3.0, df=2, minlength=1, maxlength=9, maxweight=1.5)
+    info._inlined = ((1, 5), (1.5, 1.0), None)  # weights that are not whole
+    packed = pack_info(info.to_bytes())
+    assert not packed[0] & 32 and vars(unpack_info(packed)) == vars(W3TermInfo.from_bytes(info.to_bytes()))
+
+
 def test_a_typical_term_info_packs_in_about_half_the_bytes():
     info = W3TermInfo(weight=14.0, df=9, minlength=12, maxlength=80, maxweight=3.0, minid=70_001, maxid=90_321)
     info.set_extent(12_345_678, 310)
