@@ -9,8 +9,10 @@ the same pages of the page cache (Whoosh keeps the stored paragraphs):
   a skeleton: control characters are dropped by normalisation): in a build, the Whoosh index's
   skeleton column (:class:`search.whoosh_codec.SkeletonColumn`), mapped, so the text is held once;
   a match index built on its own writes ``units.npy``;
-* ``starts.npy`` / ``lengths.npy`` — where each paragraph starts in ``units`` (paragraph ids are
-  ``gid`` 0…N-1) and how many code units it has (for BM25);
+* ``bounds`` — where each paragraph starts in ``units`` (paragraph ids are ``gid`` 0…N-1), and
+  one more entry, the number of units: paragraph ``gid`` is ``units[bounds[gid]:bounds[gid + 1] - 1]``
+  (its length counts for BM25). In a build, the skeleton column's own starts; on its own,
+  ``bounds.npy``;
 * ``bigram_keys.npy`` / ``bigram_offsets.npy`` / ``bigram_{low,high_at,high}.npy`` /
   ``bigram_tf_*.npy`` — for each distinct bigram of code units, the sorted paragraph ids that
   contain it (:mod:`search.postings`) and how often (the counts other than 1 only);
@@ -53,7 +55,7 @@ from .postings import (POSITION, DocIdsWriter, NpyAppender, PostingLists, Postin
 SEPARATOR = 0
 SEPARATOR_CHAR = chr(SEPARATOR)
 _DECODE_AT_MOST = 32  # candidates verified by decoding their skeletons rather than in numpy
-_FILES = ("starts", "lengths", "bigram_keys", "article_starts", "title_starts", "word_starts")
+_FILES = ("bigram_keys", "article_starts", "title_starts", "word_starts")
 _MAX_POSITION = int(np.iinfo(POSITION).max)  # positions into units, titles.txt and words.txt are uint32
 _VERIFY_BATCH = 4096  # candidate paragraphs gathered at a time
 BM25_K1 = 1.2
@@ -87,9 +89,8 @@ class GramIndexBuilder:
         # without units.npy the units come from elsewhere when the index is opened (a build: the
         # Whoosh skeleton column, search.whoosh_codec.SkeletonColumn, in this very layout)
         self._units = NpyAppender(self.folder / "units.npy", np.uint16) if write_units else None
+        self._bounds = NpyAppender(self.folder / "bounds.npy", POSITION) if write_units else None
         self._unit_count = 0
-        self._starts = NpyAppender(self.folder / "starts.npy", POSITION)
-        self._lengths = NpyAppender(self.folder / "lengths.npy", np.uint32)
         self._article_starts = NpyAppender(self.folder / "article_starts.npy", POSITION)
         self._titles = open(self.folder / "titles.txt", "wb")
         self._title_starts = NpyAppender(self.folder / "title_starts.npy", POSITION)
@@ -137,10 +138,9 @@ class GramIndexBuilder:
                              "positions, like its posting lists); index the archive in parts")
         ends = np.flatnonzero(units == SEPARATOR)
         starts = np.concatenate(([0], ends[:-1] + 1))
-        self._starts.append(starts + self._unit_count)
-        self._lengths.append(ends - starts)
         if self._units is not None:
             self._units.append(units)
+            self._bounds.append(starts + self._unit_count)
         self._unit_count += len(units)
         # (bigram, paragraph) as one uint64: sorting it sorts by bigram, then paragraph
         wide = units.astype(np.uint64)
@@ -169,7 +169,9 @@ class GramIndexBuilder:
         """Write the last block and merge the posting lists; the folder is then a complete index."""
         self._write_block()
         self._title_starts.append([self._titles.tell() + 1])  # one past the last title, as if a newline followed
-        for appender in (self._units, self._starts, self._lengths, self._article_starts, self._title_starts):
+        if self._bounds is not None:
+            self._bounds.append([self._unit_count])
+        for appender in (self._units, self._bounds, self._article_starts, self._title_starts):
             if appender is not None:
                 appender.close()
         self._titles.close()
@@ -275,22 +277,25 @@ class MappedLines(Sequence):
 
 
 class Skeletons(Sequence):
-    """Each paragraph's skeleton, decoded from ``units`` when asked for."""
+    """Each paragraph's skeleton, decoded from ``units`` (paragraph ``gid`` at
+    ``bounds[gid]:bounds[gid + 1] - 1``) when asked for."""
 
-    def __init__(self, units: np.ndarray, starts: np.ndarray, lengths: np.ndarray):
-        self.units, self.starts, self.lengths = units, starts, lengths
+    def __init__(self, units: np.ndarray, bounds: np.ndarray):
+        self.units, self.bounds = units, bounds
         # the same pages seen as Python sequences: indexing a memoryview gives a Python int and
         # slicing it a buffer, without numpy's per-call bookkeeping (a skeleton: 4.0 → 1.5 µs)
         self._bytes = memoryview(units).cast("B")
-        self._starts = memoryview(starts)
-        self._lengths = memoryview(lengths)
+        self._bounds = memoryview(bounds)
 
     def __len__(self) -> int:
-        return len(self._starts)
+        return len(self._bounds) - 1
 
     def __getitem__(self, gid: int) -> str:
-        start = self._starts[gid]  # IndexError past either end, like a list
-        return utf_16_le_decode(self._bytes[2 * start : 2 * (start + self._lengths[gid])])[0]
+        if gid < 0:
+            gid += len(self)
+        if not 0 <= gid < len(self):
+            raise IndexError(gid)
+        return utf_16_le_decode(self._bytes[2 * self._bounds[gid] : 2 * self._bounds[gid + 1] - 2])[0]
 
     def count_in(self, gids: np.ndarray, key: str) -> np.ndarray:
         """How often ``key`` occurs (as ``str.count`` counts) in each of the paragraphs ``gids``
@@ -307,8 +312,8 @@ class Skeletons(Sequence):
         # end (哈哈, aba) can overlap itself, and then the paragraphs are decoded and counted
         overlaps = any(key[:i] == key[-i:] for i in range(1, len(key)))
         buffer = self.units.data
-        starts = self.starts[gids]
-        ends = starts + self.lengths[gids] + 1  # with the separator after each paragraph
+        starts = self.bounds[gids]
+        ends = self.bounds[gids + 1]  # with the separator after each paragraph
         for first in range(0, len(gids), _VERIFY_BATCH):
             lo, hi = starts[first : first + _VERIFY_BATCH].tolist(), ends[first : first + _VERIFY_BATCH].tolist()
             joined = b"".join([buffer[a:b] for a, b in zip(lo, hi)])
@@ -337,16 +342,17 @@ def _map_bytes(path: Path) -> bytes | mmap.mmap:
 
 class GramIndex:
     """Exact substring lookup and BM25 scoring over one build's paragraphs, mapped from ``folder``:
-    opening it reads no array and allocates nothing that grows with the index. ``units``: the
-    skeletons' code units when ``folder`` has no ``units.npy`` (a build's Whoosh skeleton column)."""
+    opening it reads no array and allocates nothing that grows with the index. ``units`` and
+    ``bounds``: the skeletons when ``folder`` does not hold them (a build's Whoosh skeleton column,
+    :func:`search.whoosh_codec.skeleton_arrays`)."""
 
-    def __init__(self, folder: Path, units: np.ndarray | None = None):
+    def __init__(self, folder: Path, units: np.ndarray | None = None, bounds: np.ndarray | None = None):
         folder = Path(folder)
         arrays = {name: mapped(folder / f"{name}.npy") for name in _FILES}
         self.units = mapped(folder / "units.npy") if units is None else units
-        self.starts = arrays["starts"]
-        self.lengths = arrays["lengths"]  # code units per paragraph
-        self.skeletons = Skeletons(self.units, self.starts, self.lengths)
+        self.bounds = mapped(folder / "bounds.npy") if bounds is None else bounds
+        self.starts = self.bounds[:-1]
+        self.skeletons = Skeletons(self.units, self.bounds)
         self.bigram_keys = arrays["bigram_keys"]
         self._bigram_keys = memoryview(self.bigram_keys)  # bisected as Python ints, no numpy call
         self.bigrams = PostingLists(folder, "bigram")
@@ -356,9 +362,8 @@ class GramIndex:
         self.titles = MappedLines(folder / "titles.txt", arrays["title_starts"])
         self.words = MappedLines(folder / "words.txt", arrays["word_starts"])
         self.word_lists = PostingLists(folder, "word")
-        units_end = int(self.starts[-1]) + int(self.lengths[-1]) + 1 if len(self.starts) else 0
-        if (len(self.bigrams) != len(self.bigram_keys) or len(self.lengths) != len(self.starts)
-                or len(self.units) != units_end
+        if (len(self.bigrams) != len(self.bigram_keys) or not len(self.bounds)
+                or len(self.units) != int(self.bounds[-1])
                 or len(self.word_lists) != len(self.words) or len(self.titles) != len(self.article_starts)):
             raise ValueError(f"{folder}: the match index files do not agree")
         # every paragraph is its units plus one separator
@@ -442,5 +447,6 @@ class GramIndex:
             return np.empty(0)
         idf = math.log(1 + (self.count - df + 0.5) / (df + 0.5))
         tf = matches.tf.astype(np.float64)
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * self.lengths[matches.gids] / self.avg_length)
+        lengths = self.bounds[matches.gids + 1] - self.bounds[matches.gids] - 1
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / self.avg_length)
         return idf * tf * (BM25_K1 + 1) / (tf + norm)

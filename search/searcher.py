@@ -27,7 +27,7 @@ from .config import Settings
 from .grams import GramIndex
 from .postings import contained
 from .mapped_whoosh import open_index
-from .whoosh_codec import skeleton_column_path, skeleton_units, stored_fields_reader
+from .whoosh_codec import skeleton_arrays, skeleton_column_path, stored_fields_reader
 from .explain import explain_hit
 from .highlight import highlight
 from .query import TITLE, BadQuery, DateRange, ParsedQuery, Unit, parse
@@ -91,7 +91,7 @@ class _Live:
             raise IndexMissing(f"the index at {build} was built by another version; run `zhsearch index`")
         searcher = open_index(build).searcher()  # shared, not copied per worker
         try:
-            grams = GramIndex(build / GRAMS, units=skeleton_units(skeleton_column_path(searcher, build)))
+            grams = GramIndex(build / GRAMS, *skeleton_arrays(skeleton_column_path(searcher, build)))
             kinds = np.asarray(np.load(build / PARAGRAPH_KINDS, mmap_mode="r"))
             in_place = np.asarray(np.load(build / IN_PLACE, mmap_mode="r"))
             articles = ArticleTable(build)

@@ -184,8 +184,9 @@ class SkeletonColumn(columns.Column):
     of holding a copy, and the text that stored paragraphs are patches against
     (:mod:`search.text_patch`).
 
-    Layout: ``b"ZSK1"`` and 4 zero bytes; the code units; per document where its units start
-    (uint32, little-endian), and one more entry, the number of units; the patches' table of
+    Layout: ``b"ZSK1"`` and 4 zero bytes; the code units (and two zero bytes when they are odd in
+    number); per document where its units start (uint32, little-endian), and one more entry, the
+    number of units (the match index's ``bounds``); the patches' table of
     :class:`~search.text_patch.Patcher` (pairs of code points, uint32); a footer ``<QQI4s``: the
     number of units, of documents, of table pairs, ``b"ZSK1"``. A skeleton cannot hold the
     character 0."""
@@ -229,6 +230,8 @@ class SkeletonColumn(columns.Column):
 
         def finish(self, doccount):
             self.fill(doccount)
+            if self._units % 2:  # the starts that follow are mapped as uint32: aligned to 4 bytes
+                self._dbfile.write(b"\x00\x00")
             self._starts.append(self._units)
             self._dbfile.write(whoosh_blocks.little_endian(self._starts))
             pairs = array("I", [code for key, value in sorted(self.table.items()) for code in (key, ord(value))])
@@ -242,7 +245,7 @@ class SkeletonColumn(columns.Column):
             if magic != SKELETON_MAGIC or count != doccount:
                 raise ValueError(f"not a skeleton column of {doccount} documents")
             self._dbfile, self._basepos, self._doccount = dbfile, basepos, doccount
-            self._starts_at = basepos + len(SkeletonColumn._HEAD) + 2 * units
+            self._starts_at = basepos + _bounds_offset(units)
             table = array("I")
             table.frombytes(dbfile.get(self._starts_at + 4 * (doccount + 1), 8 * pairs))
             table = whoosh_blocks.little_endian(table, to_bytes=False)
@@ -274,18 +277,25 @@ def skeleton_column_path(searcher, folder: Path) -> Path:
     return Path(folder) / W3Codec.column_filename(searcher.reader().segment(), SKELETON_FIELD)
 
 
-def skeleton_units(path: Path) -> np.ndarray:
-    """The code units of the skeleton column file at ``path``, memory-mapped read-only (uint16)."""
+def _bounds_offset(units: int) -> int:
+    """Where the starts of a skeleton column of ``units`` code units begin, from its start."""
+    return len(SkeletonColumn._HEAD) + 2 * units + (2 if units % 2 else 0)
+
+
+def skeleton_arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The code units (uint16) and bounds (uint32: each document's start, then the number of
+    units) of the skeleton column file at ``path``, memory-mapped read-only."""
     with open(path, "rb") as file:
         file.seek(-_SKELETON_FOOTER.size, os.SEEK_END)
-        units, _, _, magic = _SKELETON_FOOTER.unpack(file.read(_SKELETON_FOOTER.size))
+        units, documents, _, magic = _SKELETON_FOOTER.unpack(file.read(_SKELETON_FOOTER.size))
         file.seek(0)
         head = file.read(len(SkeletonColumn._HEAD))
     if magic != SKELETON_MAGIC or head != SkeletonColumn._HEAD:
         raise ValueError(f"{path}: not a skeleton column")
+    bounds = np.asarray(np.memmap(path, dtype="<u4", mode="r", offset=_bounds_offset(units), shape=(documents + 1,)))
     if not units:
-        return np.empty(0, dtype=np.uint16)
-    return np.asarray(np.memmap(path, dtype="<u2", mode="r", offset=len(SkeletonColumn._HEAD), shape=(units,)))
+        return np.empty(0, dtype=np.uint16), bounds
+    return np.asarray(np.memmap(path, dtype="<u2", mode="r", offset=len(SkeletonColumn._HEAD), shape=(units,))), bounds
 
 
 class _PickleColumn(columns.PickleColumn):
@@ -309,8 +319,8 @@ class ZhPerDocWriter(W3PerDocWriter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._skeleton = None  # this document's
-        self._patcher = text_patch.Patcher()
-        self._held: list[tuple[dict, str | None]] = []  # stored fields and skeletons, while learning
+        self._patcher = text_patch.Patcher(text_patch.LEARN_CHARACTERS)
+        self._held: list[tuple[int, dict, str | None]] = []  # documents' numbers, stored fields, skeletons
 
     def _create_column(self, fieldname, column):
         super()._create_column(fieldname, STORED_COLUMN if fieldname == "_stored" else column)
@@ -328,27 +338,28 @@ class ZhPerDocWriter(W3PerDocWriter):
                 text = stored.get(PATCHED_FIELD)
                 if isinstance(text, str) and skeleton is not None:
                     self._patcher.observe(text, skeleton)
-                self._held.append((dict(stored), skeleton))
+                self._held.append((self._docnum, dict(stored), skeleton))
                 if not self._patcher.learning:
                     self._release()
             else:
-                self._add_stored(dict(stored), skeleton)
+                self._add_stored(self._docnum, dict(stored), skeleton)
             stored.clear()
         self._indoc = False
 
-    def _add_stored(self, stored: dict, skeleton: str | None) -> None:
+    def _add_stored(self, docnum: int, stored: dict, skeleton: str | None) -> None:
         text = stored.get(PATCHED_FIELD)
         if isinstance(text, str) and skeleton is not None:
             stored[PATCHED_FIELD] = self._patcher.make(text, skeleton)
-        self.add_column_value("_stored", STORED_COLUMN, stored)
+        # to the column itself: add_column_value would file it under the document being written
+        self._get_column("_stored").add(docnum, stored)
 
     def _release(self) -> None:
         """The table is learned: write the held documents' stored fields, and keep the table."""
         if SKELETON_FIELD in self._colwriters:
             self._colwriters[SKELETON_FIELD].table = self._patcher.table
         held, self._held = self._held, []
-        for stored, skeleton in held:
-            self._add_stored(stored, skeleton)
+        for docnum, stored, skeleton in held:
+            self._add_stored(docnum, stored, skeleton)
 
     def close(self):
         if self._indoc:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from whoosh import columns
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import RamStorage
 
@@ -20,7 +21,7 @@ from search.indexer import build_index
 from search.normalize import normalize, skeleton
 from search.paragraphs import read_articles
 from search.store import GRAMS, IndexLayout
-from search.whoosh_codec import SKELETON_COLUMN, STORED_COLUMN, skeleton_column_path, skeleton_units
+from search.whoosh_codec import SKELETON_COLUMN, STORED_COLUMN, skeleton_arrays, skeleton_column_path
 
 TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
 
@@ -99,7 +100,10 @@ def test_the_skeleton_column_reads_back_what_was_written_and_maps_as_units(tmp_p
     path = tmp_path_factory.mktemp("column") / "skeleton.col"
     path.write_bytes(storage.open_file("skeleton.col").read())
     units = "".join((value or "") + "\x00" for value in values).encode("utf-16-le")
-    assert skeleton_units(path).tobytes() == units
+    mapped_units, bounds = skeleton_arrays(path)
+    assert mapped_units.tobytes() == units
+    sizes = [len((value or "").encode("utf-16-le")) // 2 + 1 for value in values]  # code units and the 0
+    assert bounds.tolist() == np.cumsum([0] + sizes).tolist()
 
 
 def test_a_skeleton_cannot_hold_the_separator():
@@ -133,10 +137,36 @@ def test_a_build_stores_patches_and_holds_each_skeleton_once(build):
         skeletons = list(searcher.reader().column_reader("skeleton"))
         assert skeletons == [skeleton(normalize(text)) for text in texts]
         column = skeleton_column_path(searcher, build)
-    # the match index has no copy of the units: it maps the column
+    # the match index has no copy of the units or where they start: it maps the column
     assert not (build / GRAMS / "units.npy").exists()
-    grams = GramIndex(build / GRAMS, units=skeleton_units(column))
+    units, bounds = skeleton_arrays(column)
+    grams = GramIndex(build / GRAMS, units, bounds)
     assert [grams.skeletons[gid] for gid in range(grams.count)] == skeletons
+    assert not (build / GRAMS / "bounds.npy").exists()
     with pytest.raises(ValueError, match="do not agree"):
-        GramIndex(build / GRAMS, units=np.asarray(skeleton_units(column))[:-1])
+        GramIndex(build / GRAMS, units[:-1], bounds)
+    ix.close()
+
+
+@pytest.mark.parametrize("learn_characters", [1, 100, 300])
+def test_texts_held_back_while_the_table_is_learned_are_stored_under_their_own_numbers(tmp_path, monkeypatch,
+                                                                                        learn_characters):
+    monkeypatch.setattr(text_patch, "LEARN_CHARACTERS", learn_characters)  # learned after a few paragraphs
+    filed = tmp_path / "filed"  # the document numbers the stored values are filed under, in order
+    add = columns.VarBytesColumn.Writer.add  # (the only column of that kind in a build: the stored one's)
+
+    def filing(writer, docnum, value):  # (in the process that writes Whoosh's segment: a file, not a list)
+        with open(filed, "a") as out:
+            out.write(f"{docnum}\n")
+        return add(writer, docnum, value)
+
+    monkeypatch.setattr(columns.VarBytesColumn.Writer, "add", filing)
+    build_index(Settings(seeds_dir=TEST_ARTICLES, index_dir=tmp_path / "index"), jobs=1)
+    texts = [p.text for a in read_articles(TEST_ARTICLES, lambda problem: None) for p in a.paragraphs]
+    # Whoosh's reader forgives a value filed under a later number when nothing came between (it
+    # reads the last lengths); a large build did not (issue #11's reindex test): each under its own
+    assert list(map(int, filed.read_text().split())) == list(range(len(texts)))
+    ix = whoosh_index.open_dir(str(IndexLayout(tmp_path / "index").current()))
+    with ix.searcher() as searcher:
+        assert [searcher.stored_fields(gid).get("text") for gid in range(len(texts))] == texts
     ix.close()
