@@ -40,7 +40,7 @@ from .normalize import folds_in_place, skeleton
 from .paragraphs import KINDS, Article, InputProblem, read_articles
 from .postings import NpyAppender
 from .store import FORMAT, GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta, write_meta
-from .whoosh_codec import SKELETON_COLUMN
+from .whoosh_codec import SKELETON_COLUMN, RefNumericColumn
 from .whoosh_writer import CompactCharacters, DocumentBatch, Item, SortedSegmentWriter, field_items
 
 Document = tuple[dict, dict[str, list[Item]]]  # a Whoosh document: values, items (whoosh_writer)
@@ -60,7 +60,8 @@ def make_schema() -> Schema:
         words=words,
         title=TEXT(analyzer=analysis.ChineseAnalyzer(), phrase=False),  # the article title's words
         article_id=ID(stored=True),
-        paragraph=NUMERIC(int, bits=32, stored=True, sortable=True, shift_step=0),  # one term per number
+        # one term per number; sorted by a column of 1-byte references to the numbers there are
+        paragraph=NUMERIC(int, bits=32, stored=True, sortable=RefNumericColumn(), shift_step=0),
         kind=ID(stored=True),
         text=STORED,  # stored as a patch against the skeleton (search.text_patch); read back whole
         skeleton=COLUMN(SKELETON_COLUMN),  # the normalised text matched, also the match index's units

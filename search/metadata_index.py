@@ -36,6 +36,7 @@ from whoosh.fields import DATETIME, FieldType
 from .articles import JsonLines, JsonLinesWriter
 from .normalize import normalize, skeleton
 from .paragraphs.metadata import DATE_KEY, parse_date
+from .whoosh_codec import RefNumericColumn
 
 FOLDER = "metadata"
 NO_DATE = np.iinfo(np.int64).min
@@ -90,7 +91,8 @@ class METADATA(FieldType):
 
 #: Whoosh fields of the metadata: ``date`` sorts; any other key is a METADATA field of that name
 #: (``meta_`` before it when it is a name of the schema's own), through Whoosh's glob field ``*``.
-WHOOSH_FIELDS = {DATE_KEY: DATETIME(stored=True, sortable=True), "*": METADATA()}
+# the date sorts by a column of references to its distinct values: 1–2 bytes a paragraph, not 8
+WHOOSH_FIELDS = {DATE_KEY: DATETIME(stored=True, sortable=RefNumericColumn()), "*": METADATA()}
 
 
 def whoosh_field(key: str, schema_names: Iterable[str]) -> str:

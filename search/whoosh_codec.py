@@ -298,6 +298,88 @@ def skeleton_arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(np.memmap(path, dtype="<u2", mode="r", offset=len(SkeletonColumn._HEAD), shape=(units,))), bounds
 
 
+class RefNumericColumn(columns.Column):
+    """A sortable column of whole numbers (what ``NUMERIC`` and ``DATETIME`` fields put in one:
+    non-negative, at most 64 bits) that repeat: each distinct value once, and per document a
+    reference to it in 1, 2 or 4 bytes. Whoosh's ``NumericColumn`` spends 8 bytes a paragraph on
+    its article's date (xwlb: 1.05 MB for 7,231 dates) and 4 on its number.
+
+    Layout: the references (little-endian, as narrow as the distinct values allow), the distinct
+    values (uint64), a footer ``<IIc4s``: documents, distinct values, the references' typecode,
+    ``b"ZRN1"``."""
+
+    reversible = True
+    _FOOTER = struct.Struct("<IIc4s")
+    _MAGIC = b"ZRN1"
+
+    def __init__(self, default: int = 0):
+        self._default = default
+
+    def default_value(self, reverse=False):
+        return 0 - self._default if reverse else self._default
+
+    def writer(self, dbfile):
+        return self.Writer(dbfile, self._default)
+
+    def reader(self, dbfile, basepos, length, doccount):
+        return self.Reader(dbfile, basepos, length, doccount)
+
+    class Writer(columns.ColumnWriter):
+        def __init__(self, dbfile, default):
+            self._dbfile = dbfile
+            self._values = {default: 0}  # value → its reference
+            self._refs = array("I")
+
+        def __repr__(self):
+            return "<RefNumeric.Writer>"
+
+        def fill(self, docnum):
+            if docnum > len(self._refs):
+                self._refs.extend([0] * (docnum - len(self._refs)))  # the default's reference
+
+        def add(self, docnum, value):
+            if type(value) is not int or not 0 <= value < 1 << 64:
+                raise ValueError(f"document {docnum}: {value!r} is not a whole number of at most 64 bits")
+            self.fill(docnum)
+            self._refs.append(self._values.setdefault(value, len(self._values)))
+
+        def finish(self, doccount):
+            self.fill(doccount)
+            typecode = "B" if len(self._values) <= 1 << 8 else "H" if len(self._values) <= 1 << 16 else "I"
+            self._dbfile.write(whoosh_blocks.little_endian(array(typecode, self._refs[:doccount])))
+            self._dbfile.write(whoosh_blocks.little_endian(array("Q", self._values)))  # in reference order
+            self._dbfile.write(RefNumericColumn._FOOTER.pack(doccount, len(self._values), typecode.encode(),
+                                                             RefNumericColumn._MAGIC))
+
+    class Reader(columns.ColumnReader):
+        def __init__(self, dbfile, basepos, length, doccount):
+            footer = RefNumericColumn._FOOTER
+            count, distinct, typecode, magic = footer.unpack(dbfile.get(basepos + length - footer.size, footer.size))
+            if magic != RefNumericColumn._MAGIC or count != doccount:
+                raise ValueError(f"not a reference column of {doccount} documents")
+            self._dbfile, self._basepos, self._doccount = dbfile, basepos, doccount
+            self._ref = struct.Struct("<" + typecode.decode())
+            values = array("Q")
+            values.frombytes(dbfile.get(basepos + doccount * self._ref.size, 8 * distinct))
+            self._values = whoosh_blocks.little_endian(values, to_bytes=False).tolist()
+            self._reverse = False
+
+        def __repr__(self):
+            return "<RefNumeric.Reader>"
+
+        def __getitem__(self, docnum):
+            if not 0 <= docnum < self._doccount:
+                raise IndexError(docnum)
+            size = self._ref.size
+            return self._values[self._ref.unpack(self._dbfile.get(self._basepos + docnum * size, size))[0]]
+
+        def sort_key(self, docnum):
+            return 0 - self[docnum] if self._reverse else self[docnum]
+
+        def set_reverse(self):
+            self._reverse = True
+
+
 class _PickleColumn(columns.PickleColumn):
     """Whoosh's ``PickleColumn`` with pickle's current protocol instead of protocol 2, whose
     ``datetime`` takes a detour through ``copyreg`` (a stored paragraph unpickles in 1.7 µs, not 2.6)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
 import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,7 @@ from whoosh.fields import ID, NUMERIC, STORED, Schema
 from whoosh.filedb.filestore import FileStorage, RamStorage
 
 from search import whoosh_codec
-from search.whoosh_codec import DictionaryCompressedColumn, ZhCodec, stored_fields_reader
+from search.whoosh_codec import DictionaryCompressedColumn, RefNumericColumn, ZhCodec, stored_fields_reader
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_507e94cc0a3b8151.txt"
@@ -142,3 +143,33 @@ def test_whooshs_own_writer_extends_and_merges_a_build(tmp_path):
     with ix.searcher() as searcher:
         assert [f["text"] for f in searcher.all_stored_fields()] == [*texts, "后来加入的段落"]
         assert searcher.document(article_id="added")["text"] == "后来加入的段落"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from([0, 1, 7, 2**40, 2**64 - 1]), st.integers(0, 2**64 - 1)),
+                max_size=300))
+def test_a_reference_column_reads_back_its_numbers_and_sorts_them(values):
+    column = RefNumericColumn()
+    storage = RamStorage()
+    with storage.create_file("ref.col") as out:
+        writer = column.writer(out)
+        for docnum, value in enumerate(values):
+            if value is not None:  # a document without a value reads the default, 0
+                writer.add(docnum, value)
+        writer.finish(len(values))
+    size = storage.file_length("ref.col")
+    reader = column.reader(storage.open_file("ref.col"), 0, size, len(values))
+    expected = [value or 0 for value in values]
+    assert list(reader) == expected
+    distinct = len(set(expected) | {0})
+    assert size == len(values) * (1 if distinct <= 256 else 2) + 8 * distinct + 13  # references, values, footer
+    reader.set_reverse()
+    assert sorted(range(len(values)), key=reader.sort_key) == sorted(range(len(values)), key=lambda i: -expected[i])
+
+
+def test_a_reference_column_refuses_what_is_not_a_whole_number():
+    with RamStorage().create_file("ref.col") as out:
+        writer = RefNumericColumn().writer(out)
+        for bad in (-1, 2**64, 1.5, "3"):
+            with pytest.raises(ValueError, match="whole number"):
+                writer.add(0, bad)
