@@ -78,7 +78,7 @@ class _Live:
     stored_fields: object = None  # paragraph id → its stored fields (Whoosh's, read directly)
 
     def __post_init__(self):
-        self.stored_fields = stored_fields_reader(self.whoosh)
+        self.stored_fields = stored_fields_reader(self.whoosh, self.grams.units, self.grams.bounds)
         sizes = self.grams.article_ends - self.grams.article_starts
         self.article_index = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
         whoosh = self.whoosh  # not ``self``: the suggester must not keep the build alive (#14)

@@ -15,6 +15,8 @@ edit holding the whole original, and every patch is checked by applying it befor
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .normalize import ignorable_runs
@@ -66,6 +68,38 @@ class Patcher:
 def base(skeleton: str, table: dict[int, str] | None) -> str:
     """What a patch made with ``table`` applies to: ``skeleton`` with the table's characters put back."""
     return skeleton.translate(table) if table else skeleton
+
+
+class MappedBases:
+    """:func:`base` of each paragraph straight from the skeletons' code units (a build's match
+    index maps them: ``units``, ``bounds`` as in :mod:`search.grams`): the table applied to the
+    code units by one lookup in a 65,536-entry array (2.4 µs a paragraph of xwlb's), not by
+    ``str.translate`` (6.6 µs). A mapping to or from a character beyond the BMP is left to
+    ``str.translate``, in the paragraphs that hold one."""
+
+    def __init__(self, units: np.ndarray, bounds: np.ndarray, table: dict[int, str] | None):
+        self._units, self._bounds = units, memoryview(bounds)
+        self._lookup = None
+        self._rest: dict[int, str] = {}
+        self._has_rest = None
+        if table:
+            self._lookup = np.arange(1 << 16, dtype=np.uint16)
+            for key, value in table.items():
+                if key < 0xD800 or 0xE000 <= key < 0x10000:
+                    code = ord(value)
+                    if code < 0xD800 or 0xE000 <= code < 0x10000:
+                        self._lookup[key] = code
+                        continue
+                self._rest[key] = value
+            if self._rest:
+                self._has_rest = re.compile("[" + "".join(re.escape(chr(key)) for key in self._rest) + "]").search
+
+    def __call__(self, gid: int) -> str:
+        units = self._units[self._bounds[gid] : self._bounds[gid + 1] - 1]
+        if self._lookup is None:
+            return units.tobytes().decode("utf-16-le")
+        text = self._lookup[units].tobytes().decode("utf-16-le")
+        return text.translate(self._rest) if self._has_rest is not None and self._has_rest(text) else text
 
 
 class SkeletonPatch(bytes):

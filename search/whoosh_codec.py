@@ -457,15 +457,28 @@ class ZhPerDocWriter(W3PerDocWriter):
 class ZhPerDocReader(W3PerDocReader):
     """``W3PerDocReader`` that reads the stored fields from :data:`STORED_COLUMN`."""
 
+    _bases = None  # document number → the skeleton a patch applies to, when the skeletons are mapped
+
     def stored_fields(self, docnum):
         value = self._cached_reader("_stored", STORED_COLUMN)[docnum]
         if value is None:
             return {}
         text = value.get(PATCHED_FIELD)
         if isinstance(text, text_patch.SkeletonPatch):
-            skeletons = self._cached_reader(SKELETON_FIELD, SKELETON_COLUMN)
-            value[PATCHED_FIELD] = text_patch.apply(text_patch.base(skeletons[docnum], skeletons.table), text)
+            value[PATCHED_FIELD] = text_patch.apply(self._base(docnum), text)
         return value
+
+    def _base(self, docnum: int) -> str:
+        if self._bases is not None:
+            return self._bases(docnum)
+        skeletons = self._cached_reader(SKELETON_FIELD, SKELETON_COLUMN)
+        return text_patch.base(skeletons[docnum], skeletons.table)
+
+    def map_skeletons(self, units, bounds) -> None:
+        """Read the skeletons patches apply to from ``units`` and ``bounds`` (the skeleton
+        column's, mapped: :func:`skeleton_arrays`) instead of through the column reader."""
+        if self.has_column(SKELETON_FIELD):
+            self._bases = text_patch.MappedBases(units, bounds, self._cached_reader(SKELETON_FIELD, SKELETON_COLUMN).table)
 
 
 class ZhFieldWriter(W3FieldWriter):
@@ -556,12 +569,15 @@ class ZhLeafMatcher(W3LeafMatcher):
             super()._read_values()
 
 
-def stored_fields_reader(searcher) -> Callable[[int], dict]:
+def stored_fields_reader(searcher, units=None, bounds=None) -> Callable[[int], dict]:
     """``searcher.stored_fields`` for an index of one segment written with :class:`ZhCodec`,
     without the pass through the schema that Whoosh's ``SegmentReader`` makes on every call (a
-    build stores no field outside its schema): that pass cost as much as reading the fields."""
+    build stores no field outside its schema): that pass cost as much as reading the fields.
+    With the skeleton column's ``units`` and ``bounds`` mapped, patched texts are read from them."""
     reader = searcher.reader()
     perdoc = getattr(reader, "_perdoc", None)
     if isinstance(perdoc, ZhPerDocReader) and not reader.has_deletions():
+        if units is not None:
+            perdoc.map_skeletons(units, bounds)
         return perdoc.stored_fields
     return searcher.stored_fields

@@ -69,6 +69,21 @@ def test_patches_against_a_learned_table_bring_back_any_text(seen, texts):
         assert text_patch.apply(text_patch.base(skeleton_text, patcher.table), patcher.make(text, skeleton_text)) == text
 
 
+no_separator = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(no_separator, max_size=20), max_size=8),
+       st.dictionaries(st.one_of(no_separator, st.sampled_from(list(",a国𠀀"))), st.one_of(no_separator, st.just("𠀀")),
+                       max_size=8))
+def test_bases_from_mapped_units_are_the_skeletons_with_the_table_put_back(skeletons, table):
+    units = np.frombuffer("".join(s + "\x00" for s in skeletons).encode("utf-16-le"), dtype=np.uint16)
+    bounds = np.cumsum([0] + [len(s.encode("utf-16-le")) // 2 + 1 for s in skeletons]).astype(np.uint32)
+    table = {ord(key): value for key, value in table.items()}
+    bases = text_patch.MappedBases(units, bounds, table)
+    assert [bases(gid) for gid in range(len(skeletons))] == [text_patch.base(s, table) for s in skeletons]
+
+
 def test_a_patcher_learns_what_each_skeleton_character_most_often_stands_for():
     patcher = text_patch.Patcher(learn_characters=40)
     for text in ["臺灣，國家。", "國際，台灣", "ABC"]:
