@@ -27,7 +27,7 @@ from .config import Settings
 from .grams import GramIndex
 from .postings import contained
 from .mapped_whoosh import open_index
-from .whoosh_codec import skeleton_arrays, skeleton_column_path, stored_fields_reader
+from .whoosh_codec import skeleton_arrays, skeleton_column_path, text_reader
 from .explain import explain_hit
 from .highlight import highlight
 from .query import TITLE, BadQuery, DateRange, ParsedQuery, Unit, parse
@@ -75,10 +75,11 @@ class _Live:
     article_index: np.ndarray = None  # paragraph id → position in ``articles``
     suggester: Suggester = None  # did-you-mean, built on the first zero-hit query
     _alike: OrderedDict = field(default_factory=OrderedDict)  # article position → (key terms, related)
-    stored_fields: object = None  # paragraph id → its stored fields (Whoosh's, read directly)
+    build: Path = None
+    text: object = None  # paragraph id → its text (Whoosh's stored text, read directly)
 
     def __post_init__(self):
-        self.stored_fields = stored_fields_reader(self.whoosh, self.grams.units, self.grams.bounds)
+        self.text = text_reader(self.whoosh, self.build, self.grams.units, self.grams.bounds)
         sizes = self.grams.article_ends - self.grams.article_starts
         self.article_index = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
         whoosh = self.whoosh  # not ``self``: the suggester must not keep the build alive (#14)
@@ -105,7 +106,7 @@ class _Live:
         metadata = MetadataIndex(build, len(articles))
         synonyms = read_synonyms(build / SYNONYMS, lambda problem: None)  # reported when it was built
         analysis.add_user_words(read_user_dictionary(build / USERDICT, lambda problem: None))
-        return cls(searcher, grams, articles, kinds, in_place, meta, metadata, synonyms)
+        return cls(searcher, grams, articles, kinds, in_place, meta, metadata, synonyms, build=build)
 
     def paragraph(self, gid: int) -> dict:
         """Paragraph ``gid``: its article's id and title, its number in the article, kind, text."""
@@ -113,7 +114,7 @@ class _Live:
         article_id, title, _ = self.articles[position]
         return {"article_id": article_id, "article_title": title,
                 "n": gid - int(self.grams.article_starts[position]) + 1, "kind": KINDS[self.kinds[gid]],
-                "text": self.stored_fields(gid)["text"]}
+                "text": self.text(gid)}
 
     def alike(self, position: int) -> tuple[list[tuple[str, float]], list[tuple[int, float]]]:
         """The key terms of the ``position``-th article and the articles most like it (up to
@@ -125,7 +126,7 @@ class _Live:
             for gid in gids:
                 if length >= related.MAX_TEXT_CHARS:
                     break
-                texts.append(self.stored_fields(gid)["text"])
+                texts.append(self.text(gid))
                 length += len(texts[-1]) + 1
             terms = related.key_terms(self.whoosh, "\n".join(texts))
             found = terms, related.related_articles(self.whoosh, terms, gids, lambda gid: int(self.article_index[gid]),

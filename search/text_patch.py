@@ -4,9 +4,10 @@ Every build holds each paragraph's skeleton (its normalised text without white s
 matching compares) once, uncompressed, in the Whoosh column the match index maps. The original
 text differs from it in a few places — full-width punctuation, Traditional characters, upper
 case, spaces — so storing it whole a second time stored most of it twice. Whoosh's stored
-``text`` is instead a :class:`SkeletonPatch`: the edits, each ``(skeleton characters kept,
-skeleton characters replaced, text put in their place)``, against the skeleton with the
-characters a :class:`Patcher` learned put back.
+``text`` is instead a :class:`SkeletonPatch` in a column of its own
+(``search.whoosh_codec.PatchColumn``): the edits, each ``(skeleton characters kept, skeleton
+characters replaced, text put in their place)``, against the skeleton with the characters a
+:class:`Patcher` learned put back. Nine paragraphs in ten need no edit at all.
 
 :func:`make` never fails and never loses text: whatever it cannot express as such edits (a
 normalisation that changed a paragraph's length other than by dropping white space) becomes one
@@ -16,6 +17,7 @@ edit holding the whole original, and every patch is checked by applying it befor
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 import numpy as np
 
@@ -102,8 +104,25 @@ class MappedBases:
         return text.translate(self._rest) if self._has_rest is not None and self._has_rest(text) else text
 
 
+class MappedPatches:
+    """Each document's patch from a patch column's mapped arrays (``search.whoosh_codec.patch_arrays``):
+    the bytes of the non-empty ones, their documents (ascending) and where each starts."""
+
+    def __init__(self, data: np.ndarray, docnums: np.ndarray, starts: np.ndarray):
+        self._data = memoryview(data)
+        # (numpy exports an empty array in a format memoryview cannot index)
+        self._docnums = memoryview(docnums) if len(docnums) else ()
+        self._starts = memoryview(starts)
+
+    def __call__(self, docnum: int) -> bytes:
+        i = bisect_left(self._docnums, docnum)
+        if i == len(self._docnums) or self._docnums[i] != docnum:
+            return b""
+        return self._data[self._starts[i] : self._starts[i + 1]]
+
+
 class SkeletonPatch(bytes):
-    """The edits of :func:`make`, as Whoosh stores them in place of a paragraph's text:
+    """The edits of :func:`make`, as the patch column keeps them in place of a paragraph's text:
     per edit three varints (skeleton characters kept before it, skeleton characters it replaces,
     UTF-8 bytes of its text) and the text."""
 
@@ -133,7 +152,7 @@ def apply(skeleton: str, patch: bytes) -> str:
         replaced, i = _read_varint(patch, i)
         size, i = _read_varint(patch, i)
         pieces.append(skeleton[at : at + kept])
-        pieces.append(patch[i : i + size].decode("utf-8"))
+        pieces.append(str(patch[i : i + size], "utf-8"))
         at += kept + replaced
         i += size
     pieces.append(skeleton[at:])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -21,7 +22,8 @@ from search.indexer import build_index
 from search.normalize import normalize, skeleton
 from search.paragraphs import read_articles
 from search.store import GRAMS, IndexLayout
-from search.whoosh_codec import SKELETON_COLUMN, STORED_COLUMN, skeleton_arrays, skeleton_column_path
+from search.whoosh_codec import (PATCH_COLUMN, SKELETON_COLUMN, STORED_COLUMN, ZhPerDocReader, patch_arrays,
+                                 skeleton_arrays, skeleton_column_path, text_reader)
 
 TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
 
@@ -141,14 +143,17 @@ def test_a_build_stores_patches_and_holds_each_skeleton_once(build):
     with ix.searcher() as searcher:
         # plain Whoosh reads the whole texts back ...
         assert [searcher.stored_fields(gid)["text"] for gid in range(len(texts))] == texts
-        # ... stored as patches, against the skeleton column
+        # ... stored as patches against the skeleton column, in a column of their own
         perdoc = searcher.reader()._perdoc
         raw = perdoc._cached_reader("_stored", STORED_COLUMN)
-        assert all(isinstance(raw[gid]["text"], text_patch.SkeletonPatch) for gid in range(len(texts)))
+        assert all(raw[gid]["text"] is None for gid in range(len(texts)))
+        patches = perdoc._cached_reader("_patches", PATCH_COLUMN)
+        assert patches.patched == len(texts)
         # against the skeletons with the learned table put back, most paragraphs need no edit
         assert perdoc._cached_reader("skeleton", SKELETON_COLUMN).table[ord(",")] == "，"
         plain = sum(len(text_patch.make(text, skeleton(normalize(text)))) for text in texts)
-        assert sum(len(raw[gid]["text"]) for gid in range(len(texts))) < plain / 2
+        assert sum(len(patches[gid]) for gid in range(len(texts))) < plain / 2
+        assert sum(patches[gid] == b"" for gid in range(len(texts))) > 0
         skeletons = list(searcher.reader().column_reader("skeleton"))
         assert skeletons == [skeleton(normalize(text)) for text in texts]
         column = skeleton_column_path(searcher, build)
@@ -157,6 +162,11 @@ def test_a_build_stores_patches_and_holds_each_skeleton_once(build):
     units, bounds = skeleton_arrays(column)
     grams = GramIndex(build / GRAMS, units, bounds)
     assert [grams.skeletons[gid] for gid in range(grams.count)] == skeletons
+    # a hit's text is read from the mapped columns, not the stored fields, and is the same
+    with ix.searcher() as searcher:
+        text = text_reader(searcher, build, units, bounds)
+        with mock.patch.object(ZhPerDocReader, "stored_fields", side_effect=AssertionError("read the stored fields")):
+            assert [text(gid) for gid in range(len(texts))] == texts
     assert not (build / GRAMS / "bounds.npy").exists()
     with pytest.raises(ValueError, match="do not agree"):
         GramIndex(build / GRAMS, units[:-1], bounds)
@@ -185,3 +195,35 @@ def test_texts_held_back_while_the_table_is_learned_are_stored_under_their_own_n
     with ix.searcher() as searcher:
         assert [searcher.stored_fields(gid).get("text") for gid in range(len(texts))] == texts
     ix.close()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.binary(max_size=12)), max_size=40))
+def test_the_patch_column_keeps_the_non_empty_patches_and_counts_the_patched(tmp_path_factory, patches):
+    storage = RamStorage()
+    with storage.create_file("patches.col") as out:
+        writer = PATCH_COLUMN.writer(out)
+        for docnum, patch in enumerate(patches):
+            if patch is not None:  # a document without a patch reads back empty
+                writer.add(docnum, patch)
+        writer.finish(len(patches))
+    length = storage.file_length("patches.col")
+    reader = PATCH_COLUMN.reader(storage.open_file("patches.col"), 0, length, len(patches))
+    assert [reader[docnum] for docnum in range(len(patches))] == [patch or b"" for patch in patches]
+    assert reader.patched == sum(patch is not None for patch in patches)
+    data = sum(len(patch or b"") for patch in patches)
+    assert length == data + -data % 4 + 8 * sum(bool(patch) for patch in patches) + 4 + 16
+    path = tmp_path_factory.mktemp("patches") / "patches.col"
+    path.write_bytes(storage.open_file("patches.col").read())
+    data, docnums, starts, patched = patch_arrays(path)
+    mapped = text_patch.MappedPatches(data, docnums, starts)
+    assert [bytes(mapped(docnum)) for docnum in range(len(patches))] == [patch or b"" for patch in patches]
+    assert patched == reader.patched
+
+
+def test_patches_are_added_in_document_order():
+    with RamStorage().create_file("patches.col") as out:
+        writer = PATCH_COLUMN.writer(out)
+        writer.add(3, b"x")
+        with pytest.raises(ValueError, match="after document 3"):
+            writer.add(2, b"y")
