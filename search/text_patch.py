@@ -35,7 +35,9 @@ class Patcher:
 
     def __init__(self, learn_characters: int = LEARN_CHARACTERS):
         self._left = learn_characters
-        self._pairs: dict[tuple[str, str], int] = {}
+        # what was observed: the skeleton's code points, and (skeleton, original) pairs that differ
+        self._skeletons: list[np.ndarray] = []
+        self._changes: list[np.ndarray] = []
         self.table: dict[int, str] | None = None  # skeleton code point → original character
 
     @property
@@ -44,23 +46,37 @@ class Patcher:
 
     def observe(self, original: str, skeleton: str) -> None:
         """Count what each skeleton character stands for in ``original`` (a text that folds
-        character for character; others teach nothing); the table is learned once enough was seen."""
-        if len(original) == len(skeleton):
-            pairs = self._pairs
-            for pair in zip(skeleton, original):
-                pairs[pair] = pairs.get(pair, 0) + 1
+        character for character; others teach nothing); the table is learned once enough was seen.
+        In numpy: a character at a time in Python cost 53 µs a paragraph of the build's one process."""
+        if len(original) == len(skeleton) and skeleton:
+            kept = np.frombuffer(skeleton.encode("utf-32-le"), dtype=np.uint32)
+            was = np.frombuffer(original.encode("utf-32-le"), dtype=np.uint32)
+            self._skeletons.append(kept)
+            changed = kept != was
+            if changed.any():  # (skeleton, original) as one number: code points take 21 bits
+                self._changes.append(kept[changed].astype(np.uint64) << np.uint64(21) | was[changed])
         self._left -= len(original)
         if self._left <= 0:
             self.learn()
 
     def learn(self) -> None:
-        """Fix the table from what was observed."""
-        best: dict[str, tuple[int, str]] = {}
-        for (skeleton_char, original_char), count in self._pairs.items():
-            if count > best.get(skeleton_char, (0, ""))[0]:
-                best[skeleton_char] = (count, original_char)
-        self.table = {ord(s): o for s, (_, o) in best.items() if o != s}
-        self._pairs = {}
+        """Fix the table: each skeleton character's most frequent original, where that original is
+        another character and stands for it more often than the character itself does (among
+        equally frequent originals, the first in code point order)."""
+        table: dict[int, tuple[int, int]] = {}
+        if self._changes:
+            pairs, counts = np.unique(np.concatenate(self._changes), return_counts=True)
+            keys = (pairs >> np.uint64(21)).astype(np.int64)
+            originals = (pairs & np.uint64((1 << 21) - 1)).astype(np.int64)
+            seen, seen_counts = np.unique(np.concatenate(self._skeletons), return_counts=True)
+            _, which = np.unique(keys, return_inverse=True)
+            changed = np.bincount(which, weights=counts)[which]  # how often each key stood for another
+            kept = seen_counts[np.searchsorted(seen, keys)] - changed  # ... and for itself
+            for key, original, count, itself in zip(keys.tolist(), originals.tolist(), counts.tolist(), kept.tolist()):
+                if count > itself and count > table.get(key, (0, 0))[0]:
+                    table[key] = (count, original)
+        self.table = {key: chr(original) for key, (_, original) in table.items()}
+        self._skeletons, self._changes = [], []
 
     def make(self, original: str, skeleton: str) -> "SkeletonPatch":
         """:func:`make` against :func:`base` of ``skeleton`` with the learned table."""
