@@ -624,19 +624,25 @@ class ZhCodec(W3Codec):
 
 class ZhLeafMatcher(W3LeafMatcher):
     """``W3LeafMatcher`` that also reads blocks written column by column
-    (:mod:`search.whoosh_blocks`); the ids, weights and values of such a block are decoded only
-    when asked for, as Whoosh's are."""
+    (:mod:`search.whoosh_blocks`: ``CompactCharacters`` values, or values of one size); the ids,
+    weights and values of such a block are decoded only when asked for, as Whoosh's are."""
+
+    _BLOCKS = (whoosh_blocks.ColumnBlock, whoosh_blocks.FixedColumnBlock)
 
     def _read_data(self):
-        if self._compression != whoosh_blocks.COLUMNS:
-            return super()._read_data()
         length = self._nextoffset - self._dataoffset
-        self._data = whoosh_blocks.ColumnBlock(self._postfile.get(self._dataoffset, length), self._blocklength)
+        if self._compression == whoosh_blocks.COLUMNS:
+            self._data = whoosh_blocks.ColumnBlock(self._postfile.get(self._dataoffset, length), self._blocklength)
+        elif self._compression == whoosh_blocks.FIXED_COLUMNS:
+            self._data = whoosh_blocks.FixedColumnBlock(self._postfile.get(self._dataoffset, length),
+                                                        self._blocklength, self._fixedsize)
+        else:
+            super()._read_data()
 
     def _read_ids(self):
         if self._data is None:
             self._read_data()
-        if isinstance(self._data, whoosh_blocks.ColumnBlock):
+        if isinstance(self._data, self._BLOCKS):
             self._ids = self._data.ids()
         else:
             super()._read_ids()
@@ -644,7 +650,7 @@ class ZhLeafMatcher(W3LeafMatcher):
     def _read_weights(self):
         if self._data is None:
             self._read_data()
-        if isinstance(self._data, whoosh_blocks.ColumnBlock):
+        if isinstance(self._data, self._BLOCKS):
             self._weights = self._data.weights()
         else:
             super()._read_weights()
@@ -652,7 +658,7 @@ class ZhLeafMatcher(W3LeafMatcher):
     def _read_values(self):
         if self._data is None:
             self._read_data()
-        if isinstance(self._data, whoosh_blocks.ColumnBlock):
+        if isinstance(self._data, self._BLOCKS):
             self._values = self._data.values()
         else:
             super()._read_values()

@@ -433,13 +433,14 @@ class _TermWriter:
             else:
                 # a whole weight pickled as an int: 2 bytes, not a float's 9 (Whoosh scores either)
                 mini_weights = tuple(int(w) if w.is_integer() else w for w in block_weights)
-            data = None
+            data, end = None, min(start + limit, count)
             if columns:
-                end = min(start + limit, count)
                 data = whoosh_blocks.encode(ids, block_weights, joined[offsets[start]:offsets[end]], sizes[start:end])
-            if data is not None:
                 block_compression = whoosh_blocks.COLUMNS
-            else:
+            elif fixed_size and fixed_size > 0:  # e.g. title's frequencies: 4 bytes each
+                data = whoosh_blocks.encode_fixed(ids, block_weights, block_values, fixed_size)
+                block_compression = whoosh_blocks.FIXED_COLUMNS
+            if data is None:
                 block_compression = compression
                 deltas = [ids[0]]
                 deltas.extend(b - a for a, b in zip(ids, ids[1:]))

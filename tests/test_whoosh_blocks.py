@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from search import whoosh_blocks, whoosh_writer
 from search.whoosh_writer import CompactCharacters
+from whoosh.qparser import QueryParser
 
 from test_whoosh_index import everything, written
 
@@ -81,3 +82,45 @@ def test_words_blocks_are_columns_and_smaller_than_whooshs_pickled_blocks(tmp_pa
     assert size["columns"] < 0.8 * size["pickled"], size
     columns.close()
     pickled.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 8), st.lists(st.tuples(st.sampled_from([1.0, 1.0, 2.0, 3.0, 0.5, 1e9]), st.binary(min_size=8, max_size=8)),
+                                   min_size=1, max_size=60), st.data())
+def test_a_fixed_column_block_reads_back_the_ids_weights_and_values_it_was_given(size, postings, data):
+    weights = [w for w, _ in postings]
+    values = [v[:size] for _, v in postings]
+    ids = sorted(data.draw(st.sets(st.integers(0, (1 << 32) - 1), min_size=len(values), max_size=len(values))))
+    body = whoosh_blocks.encode_fixed(ids, weights, b"".join(values), size)
+    block = whoosh_blocks.FixedColumnBlock(body, len(ids), size)
+    assert block.ids() == ids
+    assert list(block.weights()) == list(np.asarray(weights, dtype=np.float32))
+    assert block.values() == tuple(values)
+    assert whoosh_blocks.encode_fixed(ids, weights, b"".join(values)[:-1], size) is None  # a value cut short
+
+
+def _blocks(ix, field: str) -> dict[str, list[int]]:
+    """Per term of ``field`` kept in blocks, each block's "compression" as its block info says."""
+    found = {}
+    with ix.reader() as reader:
+        for term in reader.lexicon(field):
+            if reader.term_info(field, term).is_inlined():
+                continue
+            matcher = reader.postings(field, term)
+            kinds = [matcher._compression]
+            while not matcher._lastblock:
+                matcher._next_block()
+                kinds.append(matcher._compression)
+            found[term.decode("utf-8")] = kinds
+    return found
+
+
+def test_title_blocks_are_fixed_columns_and_read_back(tmp_path):
+    titles = ["联合国大会" if n % 3 else "经济发展" for n in range(300)]
+    with mock.patch.object(whoosh_writer, "BLOCK_LIMIT", 128):
+        ix = written(tmp_path, TEXTS[: len(titles)], titles[: len(TEXTS)])
+    assert _blocks(ix, "title")["联合国"] == [whoosh_blocks.FIXED_COLUMNS] * 2  # 200 postings: 128, 72
+    with ix.searcher() as searcher:
+        found = searcher.search(QueryParser("title", ix.schema).parse("联合国"), limit=None)
+        assert sorted(hit.docnum for hit in found) == [n for n in range(min(300, len(TEXTS))) if n % 3]
+    ix.close()

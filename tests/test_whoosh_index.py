@@ -226,12 +226,17 @@ def test_short_posting_lists_are_inlined_and_blocks_pickle_bytes_natively(tmp_pa
 
 
 def test_whole_weights_in_a_block_are_pickled_as_ints(tmp_path):
-    """Weights of 1 and 2 in one pickled block (a field other than ``words``) are stored as ints
-    (2 bytes each, not a float's 9) and still read back as the weights Whoosh scores."""
-    titles = ["联合国" * (1 + n % 2) for n in range(INLINE_AT_MOST + 20)]
-    ix = written(tmp_path, ["经济"] * len(titles), titles)
+    """Weights of 1 and 2 in one pickled block (a field of Whoosh's ``Positions`` format: neither
+    ``words`` nor values of one size, which are written in columns) are stored as ints (2 bytes
+    each, not a float's 9) and still read back as the weights Whoosh scores."""
+    schema = Schema(body=TEXT(analyzer=ChineseAnalyzer()))
+    writer = SortedSegmentWriter(tmp_path, schema)
+    writer.add_batch(DocumentBatch.of(schema, 0, [({"body": "联合国" * (1 + n % 2)}, {})
+                                                  for n in range(INLINE_AT_MOST + 20)]))
+    writer.commit()
+    ix = whoosh_index.open_dir(str(tmp_path))
     with ix.reader() as reader:
-        matcher = reader.postings("title", "联合国")
+        matcher = reader.postings("body", "联合国")
         weights = []
         while matcher.is_active():
             weights.append(matcher.weight())
