@@ -7,7 +7,7 @@ the same pages of the page cache (Whoosh keeps the stored paragraphs):
 
 * ``units`` — all skeletons as UTF-16 code units, a 0 after each paragraph (0 never occurs in
   a skeleton: control characters are dropped by normalisation): in a build, the Whoosh index's
-  skeleton column (:class:`search.whoosh_codec.SkeletonColumn`), mapped, so the text is held once;
+  skeleton column (:class:`search.whoosh_columns.SkeletonColumn`), mapped, so the text is held once;
   a match index built on its own writes ``units.npy``;
 * ``bounds`` — where each paragraph starts in ``units`` (paragraph ids are ``gid`` 0…N-1), and
   one more entry, the number of units: paragraph ``gid`` is ``units[bounds[gid]:bounds[gid + 1] - 1]``
@@ -87,7 +87,7 @@ class GramIndexBuilder:
         self._block_chars_limit = block_chars
         self._merge_budget = merge_budget
         # without units.npy the units come from elsewhere when the index is opened (a build: the
-        # Whoosh skeleton column, search.whoosh_codec.SkeletonColumn, in this very layout)
+        # Whoosh skeleton column, search.whoosh_columns.SkeletonColumn, in this very layout)
         self._units = NpyAppender(self.folder / "units.npy", np.uint16) if write_units else None
         self._bounds = NpyAppender(self.folder / "bounds.npy", POSITION) if write_units else None
         self._unit_count = 0
@@ -344,7 +344,7 @@ class GramIndex:
     """Exact substring lookup and BM25 scoring over one build's paragraphs, mapped from ``folder``:
     opening it reads no array and allocates nothing that grows with the index. ``units`` and
     ``bounds``: the skeletons when ``folder`` does not hold them (a build's Whoosh skeleton column,
-    :func:`search.whoosh_codec.skeleton_arrays`)."""
+    :func:`search.whoosh_columns.skeleton_arrays`)."""
 
     def __init__(self, folder: Path, units: np.ndarray | None = None, bounds: np.ndarray | None = None):
         folder = Path(folder)

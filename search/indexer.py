@@ -40,7 +40,7 @@ from .normalize import folds_in_place, skeleton
 from .paragraphs import KINDS, Article, InputProblem, read_articles
 from .postings import NpyAppender
 from .store import FORMAT, GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta, write_meta
-from .whoosh_codec import SKELETON_COLUMN, RefNumericColumn
+from .whoosh_columns import SKELETON_COLUMN, RefNumericColumn
 from .whoosh_writer import CompactCharacters, DocumentBatch, Item, SortedSegmentWriter, field_items
 
 Document = tuple[dict, dict[str, list[Item]]]  # a Whoosh document: values, items (whoosh_writer)

@@ -36,7 +36,7 @@ from whoosh.fields import DATETIME, FieldType
 from .articles import JsonLines, JsonLinesWriter
 from .normalize import normalize, skeleton
 from .paragraphs.metadata import DATE_KEY, parse_date
-from .whoosh_codec import RefNumericColumn
+from .whoosh_columns import RefNumericColumn
 
 FOLDER = "metadata"
 NO_DATE = np.iinfo(np.int64).min

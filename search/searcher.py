@@ -27,7 +27,8 @@ from .config import Settings
 from .grams import GramIndex
 from .postings import contained
 from .mapped_whoosh import open_index
-from .whoosh_codec import skeleton_arrays, skeleton_column_path, text_reader
+from .whoosh_codec import skeleton_column_path, text_reader
+from .whoosh_columns import skeleton_arrays
 from .explain import explain_hit
 from .highlight import highlight
 from .query import TITLE, BadQuery, DateRange, ParsedQuery, Unit, parse

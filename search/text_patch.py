@@ -5,7 +5,7 @@ matching compares) once, uncompressed, in the Whoosh column the match index maps
 text differs from it in a few places — full-width punctuation, Traditional characters, upper
 case, spaces — so storing it whole a second time stored most of it twice. Whoosh's stored
 ``text`` is instead a :class:`SkeletonPatch` in a column of its own
-(``search.whoosh_codec.PatchColumn``): the edits, each ``(skeleton characters kept, skeleton
+(``search.whoosh_columns.PatchColumn``): the edits, each ``(skeleton characters kept, skeleton
 characters replaced, text put in their place)``, against the skeleton with the characters a
 :class:`Patcher` learned put back. Nine paragraphs in ten need no edit at all.
 
@@ -121,7 +121,7 @@ class MappedBases:
 
 
 class MappedPatches:
-    """Each document's patch from a patch column's mapped arrays (``search.whoosh_codec.patch_arrays``):
+    """Each document's patch from a patch column's mapped arrays (``search.whoosh_columns.patch_arrays``):
     the bytes of the non-empty ones, their documents (ascending) and where each starts."""
 
     def __init__(self, data: np.ndarray, docnums: np.ndarray, starts: np.ndarray):

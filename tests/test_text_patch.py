@@ -1,5 +1,5 @@
 """A paragraph's stored text is a patch against its skeleton (search.text_patch), and the skeletons
-are one Whoosh column that the match index maps (search.whoosh_codec.SkeletonColumn)."""
+are one Whoosh column that the match index maps (search.whoosh_columns.SkeletonColumn)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from search.indexer import build_index
 from search.normalize import normalize, skeleton
 from search.paragraphs import read_articles
 from search.store import GRAMS, IndexLayout
-from search.whoosh_codec import (PATCH_COLUMN, SKELETON_COLUMN, STORED_COLUMN, ZhPerDocReader, patch_arrays,
-                                 skeleton_arrays, skeleton_column_path, text_reader)
+from search.whoosh_codec import STORED_COLUMN, ZhPerDocReader, skeleton_column_path, text_reader
+from search.whoosh_columns import PATCH_COLUMN, SKELETON_COLUMN, patch_arrays, skeleton_arrays
 
 TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
 

@@ -16,7 +16,8 @@ from whoosh.fields import ID, NUMERIC, STORED, Schema
 from whoosh.filedb.filestore import FileStorage, RamStorage
 
 from search import whoosh_codec
-from search.whoosh_codec import DictionaryCompressedColumn, RefNumericColumn, ZhCodec, stored_fields_reader
+from search.whoosh_codec import DictionaryCompressedColumn, ZhCodec, stored_fields_reader
+from search.whoosh_columns import RefNumericColumn
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_507e94cc0a3b8151.txt"
