@@ -144,9 +144,6 @@ class SkeletonPatch(bytes):
 
     __slots__ = ()
 
-    def __reduce__(self):  # pickled as the class and its bytes (bytes subclasses otherwise pickle their dict)
-        return SkeletonPatch, (bytes(self),)
-
 
 def make(original: str, skeleton: str) -> SkeletonPatch:
     """The patch that turns ``skeleton`` into ``original`` (:func:`apply`)."""

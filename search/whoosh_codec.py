@@ -196,10 +196,11 @@ STORED_COLUMN = _PickleColumn(DictionaryCompressedColumn())
 
 
 class ZhPerDocWriter(W3PerDocWriter):
-    """``W3PerDocWriter`` whose stored-fields column is :data:`STORED_COLUMN`, and which stores a
+    """``W3PerDocWriter`` whose stored-fields column is :data:`STORED_COLUMN`, and which keeps a
     document's :data:`PATCHED_FIELD` text as a :class:`~search.text_patch.SkeletonPatch` against
-    its :data:`SKELETON_FIELD` column value. The patches' table is learned from the first
-    documents, held back meanwhile, and kept in the skeleton column."""
+    its :data:`SKELETON_FIELD` column value, in the :data:`PATCHES` column (``None`` in the stored
+    fields). The patches' table is learned from the first documents, held back meanwhile, and kept
+    in the skeleton column."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
