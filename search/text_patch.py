@@ -21,6 +21,7 @@ from bisect import bisect_left
 
 import numpy as np
 
+from . import varints
 from .normalize import ignorable_runs
 
 
@@ -161,9 +162,9 @@ def apply(skeleton: str, patch: bytes) -> str:
         return skeleton
     pieces, at, i, end = [], 0, 0, len(patch)
     while i < end:
-        kept, i = _read_varint(patch, i)
-        replaced, i = _read_varint(patch, i)
-        size, i = _read_varint(patch, i)
+        kept, i = varints.read(patch, i)
+        replaced, i = varints.read(patch, i)
+        size, i = varints.read(patch, i)
         pieces.append(skeleton[at : at + kept])
         pieces.append(str(patch[i : i + size], "utf-8"))
         at += kept + replaced
@@ -208,27 +209,10 @@ def _encode(edits: list[tuple[int, int, str]]) -> SkeletonPatch:
     at = 0
     for position, replaced, text in edits:
         data = text.encode("utf-8")
-        _varint(position - at, out)
-        _varint(replaced, out)
-        _varint(len(data), out)
+        varints.write(position - at, out)
+        varints.write(replaced, out)
+        varints.write(len(data), out)
         out += data
         at = position + replaced
     return SkeletonPatch(out)
 
-
-def _varint(n: int, out: bytearray) -> None:
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-
-
-def _read_varint(data: bytes, at: int) -> tuple[int, int]:
-    n = shift = 0
-    while True:
-        byte = data[at]
-        at += 1
-        n |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return n, at
-        shift += 7

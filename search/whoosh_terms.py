@@ -30,6 +30,8 @@ from whoosh.reading import TermNotFound
 from whoosh.system import pack_ushort, unpack_ushort
 from whoosh.util.numeric import byte_to_length
 
+from . import varints
+
 MAGIC = b"ZTT1"
 _FOOTER = struct.Struct("<QQQc4s")
 _W3_INFO = W3TermInfo._struct  # !BfIBBfII: inlined, weight, df, min/max length byte, max weight, min/max id
@@ -41,38 +43,20 @@ _NO_WEIGHTS, _WHOLE_WEIGHTS = 0, 1  # the weights of compact inlined postings
 _NO_VALUES, _BYTES_VALUES = 0, 1  # ... and their values (shifted by 2)
 
 
-def _varint(n: int, out: bytearray) -> None:
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-
-
-def _read_varint(data: bytes, at: int) -> tuple[int, int]:
-    n = shift = 0
-    while True:
-        byte = data[at]
-        at += 1
-        n |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return n, at
-        shift += 7
-
-
 def _whole(value: float) -> bool:
     return value >= 0 and value.is_integer() and value < 1 << 53
 
 
 def _write_weight(weight: float, whole: int, out: bytearray) -> None:
     if whole:
-        _varint(int(weight), out)
+        varints.write(int(weight), out)
     else:
         out += _F32.pack(weight)
 
 
 def _read_weight(data: bytes, at: int, whole: int) -> tuple[float, int]:
     if whole:
-        weight, at = _read_varint(data, at)
+        weight, at = varints.read(data, at)
         return float(weight), at
     return _F32.unpack_from(data, at)[0], at + 4
 
@@ -84,17 +68,17 @@ def pack_info(w3: bytes) -> bytes:
              | (_MAX_WEIGHT_WHOLE if _whole(max_weight) else 0) | (_NO_MIN_ID if min_id == _NO_ID else 0)
              | (_NO_MAX_ID if max_id == _NO_ID else 0))
     out = bytearray((flags,))
-    _varint(df, out)
+    varints.write(df, out)
     _write_weight(weight, flags & _WEIGHT_WHOLE, out)
     out += bytes((min_length, max_length))
     _write_weight(max_weight, flags & _MAX_WEIGHT_WHOLE, out)
     base = 0
     if not flags & _NO_MIN_ID:
-        _varint(min_id, out)
+        varints.write(min_id, out)
         base = min_id
     if not flags & _NO_MAX_ID:
         span = max_id - base  # zigzag: never negative in a real table, but any value reads back
-        _varint(span << 1 if span >= 0 else (-span << 1) - 1, out)
+        varints.write(varints.zigzag(span), out)
     rest = w3[_W3_INFO.size:]
     if inlined:
         compact = _compact_postings(pickle.loads(rest))
@@ -103,8 +87,8 @@ def pack_info(w3: bytes) -> bytes:
         out += rest if compact is None else compact
     else:
         offset, length = _EXTENT.unpack(rest)
-        _varint(offset, out)
-        _varint(length, out)
+        varints.write(offset, out)
+        varints.write(length, out)
     return bytes(out)
 
 
@@ -130,16 +114,16 @@ def _compact_postings(postings) -> bytes | None:
     else:
         return None
     out = bytearray((weights_kind | values_kind << 2,))
-    _varint(len(ids), out)
+    varints.write(len(ids), out)
     previous = 0
     for i in ids:  # ascending in a real table; zigzag keeps any order
         gap = i - previous
-        _varint(gap << 1 if gap >= 0 else (-gap << 1) - 1, out)
+        varints.write(varints.zigzag(gap), out)
         previous = i
     for weight in weights or ():
-        _varint(weight, out)
+        varints.write(weight, out)
     for value in values or ():
-        _varint(len(value), out)
+        varints.write(len(value), out)
         out += value
     return bytes(out)
 
@@ -147,23 +131,23 @@ def _compact_postings(postings) -> bytes | None:
 def _read_compact_postings(data: bytes, at: int) -> tuple:
     """What :func:`_compact_postings` wrote, from ``data[at:]``."""
     kinds = data[at]
-    count, at = _read_varint(data, at + 1)
+    count, at = varints.read(data, at + 1)
     ids, previous = [], 0
     for _ in range(count):
-        gap, at = _read_varint(data, at)
-        previous += gap >> 1 if not gap & 1 else -((gap + 1) >> 1)
+        gap, at = varints.read(data, at)
+        previous += varints.unzigzag(gap)
         ids.append(previous)
     weights = values = None
     if kinds & 3 == _WHOLE_WEIGHTS:
         weights = []
         for _ in range(count):
-            weight, at = _read_varint(data, at)
+            weight, at = varints.read(data, at)
             weights.append(weight)
         weights = tuple(weights)
     if kinds >> 2 == _BYTES_VALUES:
         values = []
         for _ in range(count):
-            size, at = _read_varint(data, at)
+            size, at = varints.read(data, at)
             values.append(bytes(data[at : at + size]))
             at += size
         values = tuple(values)
@@ -174,21 +158,21 @@ def unpack_info(packed: bytes) -> W3TermInfo:
     """The ``W3TermInfo`` that :func:`pack_info` packed (what ``W3TermInfo.from_bytes`` reads)."""
     flags = packed[0]
     info = W3TermInfo()
-    info._df, at = _read_varint(packed, 1)
+    info._df, at = varints.read(packed, 1)
     info._weight, at = _read_weight(packed, at, flags & _WEIGHT_WHOLE)
     info._minlength, info._maxlength = byte_to_length(packed[at]), byte_to_length(packed[at + 1])
     info._maxweight, at = _read_weight(packed, at + 2, flags & _MAX_WEIGHT_WHOLE)
     info._minid = info._maxid = None
     if not flags & _NO_MIN_ID:
-        info._minid, at = _read_varint(packed, at)
+        info._minid, at = varints.read(packed, at)
     if not flags & _NO_MAX_ID:
-        span, at = _read_varint(packed, at)
-        info._maxid = (info._minid or 0) + (span >> 1 if not span & 1 else -((span + 1) >> 1))
+        span, at = varints.read(packed, at)
+        info._maxid = (info._minid or 0) + varints.unzigzag(span)
     if flags & _INLINED:
         info._inlined = _read_compact_postings(packed, at) if flags & _COMPACT else pickle.loads(packed[at:])
     else:
-        info._offset, at = _read_varint(packed, at)
-        info._length, at = _read_varint(packed, at)
+        info._offset, at = varints.read(packed, at)
+        info._length, at = varints.read(packed, at)
     return info
 
 
@@ -329,7 +313,7 @@ class TermsReader(base.TermsReader):
         return unpack_info(self._packed(fieldname, tbytes)).weight()
 
     def doc_frequency(self, fieldname, tbytes):
-        return _read_varint(self._packed(fieldname, tbytes), 1)[0]  # the count follows the flags
+        return varints.read(self._packed(fieldname, tbytes), 1)[0]  # the count follows the flags
 
     def matcher(self, fieldname, tbytes, format_, scorer=None):
         return self._codec.postings_reader(self._postfile, self._info(fieldname, tbytes), format_,

@@ -15,6 +15,7 @@ from whoosh.qparser import QueryParser
 
 from search.mapped_whoosh import open_index
 from search.whoosh_codec import ZhCodec
+from search import varints
 from search.whoosh_terms import TermsReader, pack_info, unpack_info
 
 float32 = st.floats(width=32, allow_nan=False, allow_infinity=False)
@@ -193,3 +194,12 @@ def test_keys_must_increase(tmp_path):
         with pytest.raises(ValueError, match="keys must increase"):
             writer.add(b"\x00\x00a", info.to_bytes())
     assert struct.calcsize("<QQQc4s") == 29
+
+
+@given(st.integers(-(1 << 70), 1 << 70))
+def test_varints_and_zigzag_read_back_any_number(n):
+    out = bytearray(b"\x01")
+    varints.write(varints.zigzag(n), out)
+    value, end = varints.read(out, 1)
+    assert varints.unzigzag(value) == n and end == len(out)
+    assert varints.zigzag(n) >= 0
