@@ -25,6 +25,8 @@ from search.store import GRAMS, IndexLayout
 from search.whoosh_codec import STORED_COLUMN, ZhPerDocReader, skeleton_column_path, text_reader
 from search.whoosh_columns import PATCH_COLUMN, SKELETON_COLUMN, patch_arrays, skeleton_arrays
 
+from test_whoosh_codec import write_column
+
 TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
 
 chinese = st.text(alphabet=st.sampled_from(list("联合国臺灣經濟发展ＡＢａｂAbc１２，。：“” \u3000\t\n\u200bﬁ㈱")), max_size=60)
@@ -124,18 +126,11 @@ def test_a_patcher_learns_what_each_skeleton_character_most_often_stands_for():
 @given(st.lists(st.one_of(st.none(), st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
                                               max_size=20)), max_size=30))
 def test_the_skeleton_column_reads_back_what_was_written_and_maps_as_units(tmp_path_factory, values):
-    storage = RamStorage()
-    with storage.create_file("skeleton.col") as out:
-        writer = SKELETON_COLUMN.writer(out)
-        for docnum, value in enumerate(values):
-            if value is not None:  # a document without a value reads back empty
-                writer.add(docnum, value)
-        writer.finish(len(values))
-    length = storage.file_length("skeleton.col")
-    reader = SKELETON_COLUMN.reader(storage.open_file("skeleton.col"), 0, length, len(values))
+    storage, length = write_column(values, column=SKELETON_COLUMN)  # a document without a value reads back empty
+    reader = SKELETON_COLUMN.reader(storage.open_file("col"), 0, length, len(values))
     assert list(reader) == [value or "" for value in values]
     path = tmp_path_factory.mktemp("column") / "skeleton.col"
-    path.write_bytes(storage.open_file("skeleton.col").read())
+    path.write_bytes(storage.open_file("col").read())
     units = "".join((value or "") + "\x00" for value in values).encode("utf-16-le")
     mapped_units, bounds = skeleton_arrays(path)
     assert mapped_units.tobytes() == units
@@ -220,21 +215,14 @@ def test_texts_held_back_while_the_table_is_learned_are_stored_under_their_own_n
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.binary(max_size=12)), max_size=40))
 def test_the_patch_column_keeps_the_non_empty_patches_and_counts_the_patched(tmp_path_factory, patches):
-    storage = RamStorage()
-    with storage.create_file("patches.col") as out:
-        writer = PATCH_COLUMN.writer(out)
-        for docnum, patch in enumerate(patches):
-            if patch is not None:  # a document without a patch reads back empty
-                writer.add(docnum, patch)
-        writer.finish(len(patches))
-    length = storage.file_length("patches.col")
-    reader = PATCH_COLUMN.reader(storage.open_file("patches.col"), 0, length, len(patches))
+    storage, length = write_column(patches, column=PATCH_COLUMN)  # a document without a patch reads back empty
+    reader = PATCH_COLUMN.reader(storage.open_file("col"), 0, length, len(patches))
     assert [reader[docnum] for docnum in range(len(patches))] == [patch or b"" for patch in patches]
     assert reader.patched == sum(patch is not None for patch in patches)
     data = sum(len(patch or b"") for patch in patches)
     assert length == data + -data % 4 + 8 * sum(bool(patch) for patch in patches) + 4 + 16
     path = tmp_path_factory.mktemp("patches") / "patches.col"
-    path.write_bytes(storage.open_file("patches.col").read())
+    path.write_bytes(storage.open_file("col").read())
     data, docnums, starts, patched = patch_arrays(path)
     mapped = text_patch.MappedPatches(data, docnums, starts)
     assert [bytes(mapped(docnum)) for docnum in range(len(patches))] == [patch or b"" for patch in patches]

@@ -45,22 +45,6 @@ def test_values_that_are_not_compact_characters_are_left_to_whooshs_block():
     assert whoosh_blocks.encode([1, 2], [1.0, 1.0], b"\x01\x00\x00\x01\x00", [4, 1]) is None  # a triple cut short
 
 
-def _words_blocks(ix) -> dict[str, list[int]]:
-    """Per words term kept in blocks, each block's "compression" as its block info says."""
-    found = {}
-    with ix.reader() as reader:
-        for term in reader.lexicon("words"):
-            if reader.term_info("words", term).is_inlined():
-                continue
-            matcher = reader.postings("words", term)
-            kinds = [matcher._compression]
-            while not matcher._lastblock:
-                matcher._next_block()
-                kinds.append(matcher._compression)
-            found[term.decode("utf-8")] = kinds
-    return found
-
-
 SEED = next((Path(__file__).resolve().parent.parent / "seeds").glob("000_*.txt")).read_text(encoding="utf-8")
 # windows of 80 characters over the seed article, 7 apart, each with 联合国 at a varying place
 TEXTS = [(SEED * 2)[i : i + 80 - i % 11] + "联合国" + (SEED * 2)[i + 80 - i % 11 : i + 80] for i in range(0, len(SEED), 7)]
@@ -72,9 +56,9 @@ def test_words_blocks_are_columns_and_smaller_than_whooshs_pickled_blocks(tmp_pa
         with mock.patch.object(whoosh_writer, "_encoding",
                                lambda fieldobj: (fieldobj.format.fixed_value_size(), False)):
             pickled = written(tmp_path / "pickled", TEXTS)
-    blocks = _words_blocks(columns)
+    blocks = _blocks(columns, "words")
     assert len(TEXTS) > 2 * 128 and blocks["联合国"] == [whoosh_blocks.COLUMNS] * 3  # blocks of 128, 128, the rest
-    assert all(kind != whoosh_blocks.COLUMNS for kinds in _words_blocks(pickled).values() for kind in kinds)
+    assert all(kind != whoosh_blocks.COLUMNS for kinds in _blocks(pickled, "words").values() for kind in kinds)
     # the same index either way (a build written before the columns still reads) ...
     assert everything(columns) == everything(pickled)
     # ... in fewer bytes

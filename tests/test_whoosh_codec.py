@@ -23,10 +23,13 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_507e94cc0a3b8151.txt"
 
 
-def write_column(values: list[bytes], training_bytes: int = whoosh_codec.TRAINING_BYTES) -> tuple[RamStorage, int]:
+def write_column(values: list, training_bytes: int = whoosh_codec.TRAINING_BYTES,
+                 column=None) -> tuple[RamStorage, int]:
+    """``values`` (None: a document without one) written into a file "col" by ``column``'s writer
+    (default: a dictionary-compressed column); the storage and the file's length."""
     storage = RamStorage()
     with storage.create_file("col") as out:
-        writer = DictionaryCompressedColumn(training_bytes).writer(out)
+        writer = (column or DictionaryCompressedColumn(training_bytes)).writer(out)
         for docnum, value in enumerate(values):
             if value is not None:
                 writer.add(docnum, value)
@@ -151,15 +154,8 @@ def test_whooshs_own_writer_extends_and_merges_a_build(tmp_path):
                 max_size=300))
 def test_a_reference_column_reads_back_its_numbers_and_sorts_them(values):
     column = RefNumericColumn()
-    storage = RamStorage()
-    with storage.create_file("ref.col") as out:
-        writer = column.writer(out)
-        for docnum, value in enumerate(values):
-            if value is not None:  # a document without a value reads the default, 0
-                writer.add(docnum, value)
-        writer.finish(len(values))
-    size = storage.file_length("ref.col")
-    reader = column.reader(storage.open_file("ref.col"), 0, size, len(values))
+    storage, size = write_column(values, column=column)  # a document without a value reads the default, 0
+    reader = column.reader(storage.open_file("col"), 0, size, len(values))
     expected = [value or 0 for value in values]
     assert list(reader) == expected
     distinct = len(set(expected) | {0})
