@@ -62,13 +62,6 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 
 
-def intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The ids in both ``a`` and ``b`` (sorted and unique), sorted: the shorter looked up in the longer."""
-    if len(a) > len(b):
-        a, b = b, a
-    return a[contained(a, b)]
-
-
 def _units(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-16-le"), dtype=np.uint16)
 
@@ -379,30 +372,35 @@ class GramIndex:
         """Number of paragraphs."""
         return len(self.starts)
 
-    def _posting(self, code: int) -> Matches:
+    def _bigram_range(self, code: int) -> tuple[int, int]:
+        """Where the posting list of bigram ``code`` lies in the bigram stream (empty when absent)."""
         keys = self._bigram_keys
         i = bisect.bisect_left(keys, code)
         if i == len(keys) or keys[i] != code:
-            return Matches(np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.uint8))
-        lo, hi = self._bigram_offsets[i], self._bigram_offsets[i + 1]
-        return Matches(self.bigrams.span(lo, hi), self.bigram_tf.read(lo, hi))
+            return 0, 0
+        return self._bigram_offsets[i], self._bigram_offsets[i + 1]
 
     def find(self, key: str) -> Matches:
         """Every paragraph whose skeleton contains ``key``, with occurrence counts."""
-        units = _units(key)
-        if len(units) == 1:
+        encoded = key.encode("utf-16-le")
+        if len(encoded) == 2:
+            units = np.frombuffer(encoded, dtype=np.uint16)
             positions = np.flatnonzero(self.units == units[0])
             gids, tf = np.unique(np.searchsorted(self.starts, positions, side="right") - 1, return_counts=True)
             return Matches(gids.astype(np.uint32), tf)
-        codes = [int(a) << 16 | int(b) for a, b in zip(units[:-1], units[1:])]
-        postings = sorted((self._posting(code) for code in set(codes)), key=lambda m: len(m.gids))
-        if len(units) == 2:
-            return postings[0]
-        candidates = postings[0].gids
-        for posting in postings[1:]:
+        units = memoryview(encoded).cast("H")  # Python ints, no numpy call per unit
+        ranges = sorted({self._bigram_range(a << 16 | b) for a, b in zip(units[:-1], units[1:])},
+                        key=lambda r: r[1] - r[0])
+        lo, hi = ranges[0]
+        candidates = self.bigrams.span(lo, hi)
+        if len(units) == 2:  # one bigram: its list and stored counts are the answer
+            return Matches(candidates, self.bigram_tf.read(lo, hi))
+        # a longer key: the paragraphs holding all its bigrams (shortest list first), then each
+        # candidate's skeleton counts the key itself; the bigrams' own counts are not needed
+        for lo, hi in ranges[1:]:
             if not len(candidates):
                 break
-            candidates = intersect(candidates, posting.gids)
+            candidates = candidates[contained(candidates, self.bigrams.span(lo, hi))]
         counts = self.skeletons.count_in(candidates, key)
         found = counts > 0
         return Matches(candidates[found], counts[found])

@@ -135,6 +135,8 @@ def ignorable_runs(text: str):
 
 def skeleton(normalized: str) -> str:
     """``normalized`` without ignorable characters: the string that matching compares."""
+    if normalized.isalnum():  # letters and digits only (most query words): nothing to drop
+        return normalized
     return _ignorable().sub("", normalized)
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from .normalize import normalize, skeleton
 from .synonyms import Synonyms
@@ -81,7 +82,7 @@ class _Raw:
     field: str = TEXT
     filter_key: str | None = None  # a metadata key: this token is a filter, text its value
 
-    @property
+    @cached_property
     def op(self) -> str | None:
         """``OR``/``AND``/``NOT`` when this bare word could be an operator."""
         plain = not self.phrase and not self.negated and self.field == TEXT
@@ -99,7 +100,9 @@ def parse(query: str, *, max_chars: int = 256, max_terms: int = 16,
     """
     if len(query) > max_chars:
         raise BadQuery(f"query is {len(query)} characters long; the limit is {max_chars}")
-    cleaned = "".join(" " if unicodedata.category(c) in ("Cc", "Cf") else c for c in query)
+    # control and format characters are spaces (a printable query has none)
+    cleaned = query if query.isprintable() else "".join(
+        " " if unicodedata.category(c) in ("Cc", "Cf") else c for c in query)
     raws = _lex(cleaned, {key.casefold(): key for key in filter_keys})
     groups: list[list[Unit]] = []
     excluded: list[Unit] = []

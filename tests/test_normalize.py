@@ -68,6 +68,19 @@ def test_skeleton_drops_exactly_the_ignorable_characters(text):
     assert skeleton(text) == "".join(c for c in text if not is_ignorable(c))
 
 
+@given(st.text(st.characters(categories=("L", "N")), min_size=1))
+def test_a_skeleton_of_letters_and_digits_is_the_text_itself(text):
+    assert skeleton(text) == text
+
+
+def test_no_letter_or_digit_is_ignorable():
+    """skeleton() returns a text of letters and digits (str.isalnum) untouched: none is ignorable."""
+    import sys
+
+    assert [hex(code) for code in range(sys.maxunicode + 1)
+            if chr(code).isalnum() and is_ignorable(chr(code))] == []
+
+
 @given(text_strategy | st.text())
 def test_a_text_that_folds_in_place_needs_no_fold(text):
     """Where folds_in_place says so, the shortcut the searcher takes is exactly fold()."""

@@ -74,3 +74,18 @@ def test_any_text_parses_without_error(text):
     for group in parsed.groups:
         for unit in group:
             assert unit.key and " " not in unit.key
+
+
+def test_no_printable_character_is_a_control_or_format_character():
+    """parse() takes a printable query (str.isprintable) as it is: it has nothing to blank out."""
+    import sys
+    import unicodedata
+
+    assert [hex(code) for code in range(sys.maxunicode + 1)
+            if chr(code).isprintable() and unicodedata.category(chr(code)) in ("Cc", "Cf")] == []
+
+
+@given(st.text(st.characters(categories=("Cc", "Cf")), min_size=1), st.text(min_size=1))
+def test_control_and_format_characters_separate_words(separator, word):
+    """A control or format character between two words splits them, as a space does."""
+    assert keys(parse(f"{word}{separator}{word}")) == keys(parse(f"{word} {word}"))
