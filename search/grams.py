@@ -236,14 +236,12 @@ class MappedLines(Sequence):
     """The lines of a UTF-8 text file, mapped, each decoded when asked for: ``starts`` holds where
     each line starts, then one past the end of the last as if a newline followed it."""
 
-    _BLOCK = 64  # lines decoded together by :meth:`find`
-
     def __init__(self, path: Path, starts: np.ndarray):
         self.data = _map_bytes(path)
         self.starts = starts
         if len(starts) < 1 or int(starts[-1]) != len(self.data) + 1:
             raise ValueError(f"{path}: does not match its line starts")
-        self._firsts: list[str] | None = None  # each block's first line, read on the first find()
+        self._starts = memoryview(starts)  # bisected as Python ints, no numpy call per step
 
     def __len__(self) -> int:
         return len(self.starts) - 1
@@ -255,18 +253,17 @@ class MappedLines(Sequence):
         return self.data[int(self.starts[i]) : int(self.starts[i + 1]) - 1].decode("utf-8")
 
     def find(self, line: str) -> int:
-        """The position of ``line`` in these sorted lines, or -1: a bisection over the first line of
-        each block of :attr:`_BLOCK` (kept in memory: one line in 64), then within one block."""
-        if self._firsts is None:
-            self._firsts = [self[i] for i in range(0, len(self), self._BLOCK)]
-        block = bisect.bisect_right(self._firsts, line) - 1
-        if block < 0:
-            return -1
-        first = block * self._BLOCK
-        last = min(first + self._BLOCK, len(self))
-        lines = self.data[int(self.starts[first]) : int(self.starts[last]) - 1].decode("utf-8").split("\n")
-        i = bisect.bisect_left(lines, line)
-        return first + i if i < len(lines) and lines[i] == line else -1
+        """The position of ``line`` in these sorted lines, or -1: a bisection comparing the mapped
+        bytes (UTF-8 sorts as the code points do), which decodes and keeps nothing."""
+        target, data, starts = line.encode("utf-8", "surrogatepass"), self.data, self._starts
+        lo, hi = 0, len(starts) - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if data[starts[mid] : starts[mid + 1] - 1] < target:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo if lo < len(starts) - 1 and data[starts[lo] : starts[lo + 1] - 1] == target else -1
 
 
 class Skeletons(Sequence):
@@ -411,8 +408,9 @@ class GramIndex:
         lists = [self.words.find(word) for word in words]
         if not words or min(lists) < 0:
             return np.zeros(len(gids), dtype=bool)
-        found = np.ones(len(gids), dtype=bool)
-        for i in sorted(lists, key=self.word_lists.length):
+        shortest, *rest = sorted(lists, key=self.word_lists.length)
+        found = self.word_lists.contains(shortest, gids)
+        for i in rest:
             still = np.flatnonzero(found)
             if not len(still):
                 break
