@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from whoosh import columns
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import RamStorage
 
@@ -22,7 +21,8 @@ from search.indexer import build_index
 from search.normalize import normalize, skeleton
 from search.paragraphs import read_articles
 from search.store import GRAMS, IndexLayout
-from search.whoosh_codec import STORED_COLUMN, ZhPerDocReader, skeleton_column_path, text_reader
+from search.whoosh_codec import (STORED_COLUMN, DictionaryCompressedColumn, ZhPerDocReader, skeleton_column_path,
+                                 text_reader)
 from search.whoosh_columns import PATCH_COLUMN, SKELETON_COLUMN, patch_arrays, skeleton_arrays
 
 from test_whoosh_codec import write_column
@@ -193,14 +193,14 @@ def test_texts_held_back_while_the_table_is_learned_are_stored_under_their_own_n
                                                                                         learn_characters):
     monkeypatch.setattr(text_patch, "LEARN_CHARACTERS", learn_characters)  # learned after a few paragraphs
     filed = tmp_path / "filed"  # the document numbers the stored values are filed under, in order
-    add = columns.VarBytesColumn.Writer.add  # (the only column of that kind in a build: the stored one's)
+    add = DictionaryCompressedColumn.BlockWriter.add  # (the stored column's writer)
 
     def filing(writer, docnum, value):  # (in the process that writes Whoosh's segment: a file, not a list)
         with open(filed, "a") as out:
             out.write(f"{docnum}\n")
         return add(writer, docnum, value)
 
-    monkeypatch.setattr(columns.VarBytesColumn.Writer, "add", filing)
+    monkeypatch.setattr(DictionaryCompressedColumn.BlockWriter, "add", filing)
     build_index(Settings(seeds_dir=TEST_ARTICLES, index_dir=tmp_path / "index"), jobs=1)
     texts = [p.text for a in read_articles(TEST_ARTICLES, lambda problem: None) for p in a.paragraphs]
     # Whoosh's reader forgives a value filed under a later number when nothing came between (it

@@ -24,12 +24,13 @@ SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_507e94cc0a3b8151.txt
 
 
 def write_column(values: list, training_bytes: int = whoosh_codec.TRAINING_BYTES,
-                 column=None) -> tuple[RamStorage, int]:
+                 column=None, block_docs: int = 1) -> tuple[RamStorage, int]:
     """``values`` (None: a document without one) written into a file "col" by ``column``'s writer
-    (default: a dictionary-compressed column); the storage and the file's length."""
+    (default: a dictionary-compressed column, ``block_docs`` documents a block); the storage and
+    the file's length."""
     storage = RamStorage()
     with storage.create_file("col") as out:
-        writer = (column or DictionaryCompressedColumn(training_bytes)).writer(out)
+        writer = (column or DictionaryCompressedColumn(training_bytes, block_docs)).writer(out)
         for docnum, value in enumerate(values):
             if value is not None:
                 writer.add(docnum, value)
@@ -48,11 +49,57 @@ values = st.lists(st.one_of(st.none(), st.binary(max_size=300), st.text(max_size
 
 
 @settings(max_examples=60, deadline=None)
-@given(values, st.integers(1, 4000))
-def test_every_value_reads_back_as_written(values, training_bytes):
-    """Before, during and after the training buffer fills; gaps (None) read back empty."""
-    storage, length = write_column(values, training_bytes)
+@given(values, st.integers(1, 4000), st.sampled_from([1, 2, 3, 32]))
+def test_every_value_reads_back_as_written(values, training_bytes, block_docs):
+    """A value at a time or a block at a time; before, during and after the training buffer fills;
+    gaps (None) read back empty."""
+    storage, length = write_column(values, training_bytes, block_docs=block_docs)
     assert read_column(storage, length, len(values)) == [value or b"" for value in values]
+
+
+def stored_fields(count: int) -> list[bytes]:
+    """Pickled stored fields like a news archive's build: a day's articles of a few paragraphs
+    each, sharing their id, date and source."""
+    import datetime
+    import pickle
+
+    rng = random.Random(3)
+    fields, date, number, paragraph = [], datetime.datetime(2022, 9, 24), 0, 0
+    for _ in range(count):
+        if paragraph == 0 or rng.random() < 0.15:
+            paragraph, number = 0, number + 1
+            if rng.random() < 0.1:
+                date, number = date + datetime.timedelta(days=1), 1
+        paragraph += 1
+        fields.append(pickle.dumps({"article_id": f"{date:%Y%m%d}_{number:02d}", "date": date,
+                                    "kind": ["title", "lead"][paragraph - 1] if paragraph < 3 else "body",
+                                    "paragraph": paragraph, "source": "新闻联播", "text": None},
+                                   pickle.HIGHEST_PROTOCOL))
+    return fields
+
+
+def test_neighbouring_stored_fields_compressed_together_take_far_less_room():
+    values = stored_fields(20_000)
+    alone, _ = write_column(values, 256 << 10)
+    blocks, length = write_column(values, 256 << 10, block_docs=32)
+    header = blocks.open_file("col").read(12)
+    assert header[:4] == b"ZDC3" and int.from_bytes(header[8:], "little") == 32
+    assert read_column(blocks, length, len(values)) == values
+    assert length < 0.4 * alone.file_length("col")
+
+
+def test_a_block_column_takes_documents_in_order_and_reads_only_its_documents():
+    storage = RamStorage()
+    with storage.create_file("col") as out:
+        writer = DictionaryCompressedColumn(block_docs=4).writer(out)
+        writer.add(5, b"five")
+        with pytest.raises(ValueError, match="after document 5"):
+            writer.add(3, b"three")
+        writer.finish(7)
+    reader = DictionaryCompressedColumn().reader(storage.open_file("col"), 0, storage.file_length("col"), 7)
+    assert [reader[n] for n in range(7)] == [b""] * 5 + [b"five", b""]
+    with pytest.raises(IndexError):
+        reader[7]
 
 
 def paragraphs(count: int) -> list[str]:
