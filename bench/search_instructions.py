@@ -34,11 +34,40 @@ def query_pool(seeds: Path, count: int) -> list[str]:
     return [q for q in C.substring_pool(texts, count, seed=5) if q.strip()]
 
 
-def child(src: Path, index: Path, seeds: Path, pool_file: Path, count: int) -> None:
-    """In the measured process: open the index, answer WARM_UP + ``count`` requests."""
+def build_with(src: Path, seeds: Path, index: Path) -> None:
+    """A fresh index of ``seeds`` at ``index``, built by the code in ``src`` (natively)."""
+    shutil.rmtree(index, ignore_errors=True)
+    build = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+                            "from search.cli import main; main(['index', '--seeds', sys.argv[2], '--index', sys.argv[3]])",
+                            str(src), str(seeds), str(index)], capture_output=True, text=True)
+    if build.returncode:
+        raise SystemExit(f"building with {src} failed:\n{build.stderr[-2000:]}")
+
+
+def call_app(app, q: str) -> bytes:
+    """The body of ``GET /api/search?q=…`` answered by the WSGI ``app`` in this process (a 200, or exit)."""
     import io
     from urllib.parse import urlencode
 
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/api/search", "QUERY_STRING": urlencode({"q": q}),
+               "SERVER_NAME": "bench", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+               "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr}
+    statuses = []
+    body = b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    if not statuses[0].startswith("200"):
+        raise SystemExit(f"{q!r}: {statuses[0]}")
+    return body
+
+
+def add_child_arguments(ap: argparse.ArgumentParser) -> None:
+    """The hidden arguments with which a benchmark runs itself as the measured process."""
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    for name in ("--src", "--index", "--seeds", "--pool"):
+        ap.add_argument(name, type=Path, help=argparse.SUPPRESS)
+
+
+def child(src: Path, index: Path, seeds: Path, pool_file: Path, count: int) -> None:
+    """In the measured process: open the index, answer WARM_UP + ``count`` requests."""
     from search.config import Settings
     from search.searcher import Searcher
     from search.web import create_app
@@ -47,13 +76,7 @@ def child(src: Path, index: Path, seeds: Path, pool_file: Path, count: int) -> N
     settings = Settings(seeds_dir=seeds, index_dir=index)
     app = create_app(settings, searcher=Searcher(settings))
     for q in pool[: WARM_UP + count]:
-        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/api/search", "QUERY_STRING": urlencode({"q": q}),
-                   "SERVER_NAME": "bench", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
-                   "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr}
-        statuses = []
-        b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
-        if not statuses[0].startswith("200"):
-            raise SystemExit(f"{q!r}: {statuses[0]}")
+        call_app(app, q)
 
 
 def instructions(src: Path, index: Path, seeds: Path, pool_file: Path, count: int, out: Path) -> int:
@@ -77,11 +100,7 @@ def main(argv=None) -> int:
     ap.add_argument("--stories", type=int, default=300)
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--workdir", type=Path, default=C.DEFAULT_WORKDIR)
-    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--src", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--index", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--seeds", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--pool", type=Path, help=argparse.SUPPRESS)
+    add_child_arguments(ap)
     ap.add_argument("--count", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -104,12 +123,7 @@ def main(argv=None) -> int:
     rows = []
     for n, src in enumerate(args.srcs):
         index = args.workdir / f"ix-instr-{n}"
-        shutil.rmtree(index, ignore_errors=True)
-        build = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
-                                "from search.cli import main; main(['index', '--seeds', sys.argv[2], '--index', sys.argv[3]])",
-                                str(src), str(seeds), str(index)], capture_output=True, text=True)
-        if build.returncode:
-            raise SystemExit(f"building with {src} failed:\n{build.stderr[-2000:]}")
+        build_with(src, seeds, index)
         base = instructions(src, index, seeds, pool_file, 100, args.workdir / f"cg-{n}-base.out")
         more = instructions(src, index, seeds, pool_file, 100 + args.queries, args.workdir / f"cg-{n}-more.out")
         rows.append((src, (more - base) / args.queries))
