@@ -3,6 +3,7 @@
     python bench/http_throughput.py                    # seeds/ + 300 xwlb stories, 16 connections, 10 s
     python bench/http_throughput.py --stories 500 --duration 20 --connections 16
     python bench/http_throughput.py --variant fastwords      # a search-side prototype (see _prototypes.py)
+    python bench/http_throughput.py --compare /tmp/before    # and the code of a snapshot, in the same run
 
 Builds an index of the repo's ``seeds/`` plus the first ``--stories`` stories of the corpus (under
 ``--workdir``), starts real gunicorn with the project's config (``python:search.gunicorn_conf``,
@@ -10,12 +11,16 @@ Builds an index of the repo's ``seeds/`` plus the first ``--stories`` stories of
 below; drives each with ``wrk`` over a pool of thousands of distinct queries (random 2–6
 character substrings of the corpus, one picked at random per request by a Lua script). Falls back
 to a threaded Python client when ``wrk`` is not installed (``apt-get install -y wrk``).
-Everything listens on 127.0.0.1 only.
+With ``--compare DIR`` a third gunicorn serves the ``search`` package in DIR (say a ``git archive``
+of the code before a change) on an index that code builds, in the same alternating rounds, and the
+worker CPU per request of the two codes is compared round by round. Everything listens on
+127.0.0.1 only.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -31,6 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
+from search_instructions import build_with  # noqa: E402
 
 
 # -- the bare app (what gunicorn runs for the baseline) ---------------------------------------------
@@ -149,11 +155,13 @@ def run_python_client(base: str, paths: list[str], connections: int, duration: f
 class Gunicorn:
     """Real gunicorn with the project's config, on 127.0.0.1:<free port>."""
 
-    def __init__(self, app: str, index_dir: Path, seeds_dir: Path, workers: int, log: Path, variant: str = ""):
+    def __init__(self, app: str, index_dir: Path, seeds_dir: Path, workers: int, log: Path, variant: str = "",
+                 src: Path | None = None):
         self.port = C.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.src = Path(src or C.SRC)  # the folder whose `search` package this server runs
         env = dict(os.environ, ZHSEARCH_INDEX=str(index_dir), ZHSEARCH_SEEDS=str(seeds_dir),
-                   PYTHONPATH=os.pathsep.join([str(C.SRC), str(C.REPO / "bench")]))
+                   PYTHONPATH=os.pathsep.join([str(self.src), str(C.REPO / "bench")]))
         if variant:
             env["ZHSEARCH_BENCH_VARIANT"] = variant
         self.cmd = [sys.executable, "-m", "gunicorn", "--config", "python:search.gunicorn_conf",
@@ -164,7 +172,7 @@ class Gunicorn:
 
     def __enter__(self):
         self._log = open(self.log, "w")
-        self.proc = subprocess.Popen(self.cmd, cwd=C.SRC, env=self.env, stdout=self._log, stderr=self._log,
+        self.proc = subprocess.Popen(self.cmd, cwd=self.src, env=self.env, stdout=self._log, stderr=self._log,
                                      start_new_session=True)
         try:
             C.wait_http(self.base + "/api/search?q=%E4%B8%AD", timeout=120)
@@ -256,6 +264,8 @@ def main(argv=None) -> int:
     ap.add_argument("--wrk-threads", type=int, default=min(2, C.cores()))
     ap.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     ap.add_argument("--variant", default="", help="search-side prototypes for the zhsearch app (see _prototypes.py)")
+    ap.add_argument("--compare", type=Path, help="another `search` package (e.g. a snapshot of the code before a "
+                    "change) served in the same run, on its own index: worker CPU per request side by side")
     C.add_location_arguments(ap)
     args = ap.parse_args(argv)
 
@@ -274,14 +284,23 @@ def main(argv=None) -> int:
 
     apps = [("zhsearch /api/search", "http_throughput:variant_app" if args.variant else "search.wsgi:app"),
             ("bare Falcon route", "http_throughput:bare_app")]
+    compare_name = f"/api/search of {args.compare.name}" if args.compare else None
     rounds: list[dict] = []
-    # Both servers run at once; the load alternates between them round by round, so a neighbour's
-    # burst on this shared machine hits both sides alike. The median round is reported.
-    with Gunicorn(apps[0][1], index_dir, seeds, args.workers, args.workdir / "gunicorn-app.log",
-                  variant=args.variant) as app_server, \
-         Gunicorn(apps[1][1], index_dir, seeds, args.workers, args.workdir / "gunicorn-bare.log") as bare_server:
+    # The servers run at once; the load alternates between them round by round, so a neighbour's
+    # burst on this shared machine hits every side alike. The median round is reported.
+    with contextlib.ExitStack() as stack:
+        app_server = stack.enter_context(Gunicorn(apps[0][1], index_dir, seeds, args.workers,
+                                                  args.workdir / "gunicorn-app.log", variant=args.variant))
+        servers = {apps[0][0]: app_server}
+        if args.compare:
+            compare_index = args.workdir / f"ix-http-{args.stories}-compare"
+            build_with(args.compare.resolve(), seeds, compare_index)  # its own code builds its own format
+            servers[compare_name] = stack.enter_context(Gunicorn("search.wsgi:app", compare_index, seeds, args.workers,
+                                                                 args.workdir / "gunicorn-compare.log",
+                                                                 src=args.compare.resolve()))
+        servers[apps[1][0]] = stack.enter_context(Gunicorn(apps[1][1], index_dir, seeds, args.workers,
+                                                           args.workdir / "gunicorn-bare.log"))
         checked = verify(app_server.base, paths)
-        servers = {apps[0][0]: app_server, apps[1][0]: bare_server}
         for server in servers.values():  # warm every worker
             if client == "wrk":
                 run_wrk(server.base, pool_file, args.connections, 2, args.wrk_threads, args.workdir)
@@ -328,6 +347,13 @@ def main(argv=None) -> int:
           f"range {ratios[0]:.2f}–{ratios[-1]:.2f}×); /api/search non-2xx + socket errors: {non2xx}")
     print(f"requests per worker CPU-second: /api/search {m(app_name, 'req_per_cpu_s'):,.0f}, bare route "
           f"{m(bare_name, 'req_per_cpu_s'):,.0f}: {med(cpu_ratios):.2f}× (the same ratio, freer of the neighbours' load)")
+    if compare_name:
+        # worker CPU per request of this code against the compared code's, round by round
+        cpu_vs = sorted(this[compare_name]["req_per_cpu_s"] / this[app_name]["req_per_cpu_s"] for this in rounds)
+        print(f"{compare_name}: {m(compare_name, 'rps'):,.0f} req/s (p99 {m(compare_name, 'p99_ms'):.1f} ms), "
+              f"{med(sorted(this[compare_name]['rps'] / this[bare_name]['rps'] for this in rounds)):.2f}× the bare "
+              f"route; worker CPU per /api/search request, this code against {args.compare.name}: "
+              f"{med(cpu_vs):.2f}× (median of per-round ratios; range {cpu_vs[0]:.2f}–{cpu_vs[-1]:.2f}×)")
     print(f"pre-check of {n} pool queries: {bad} failed, {zero} with zero hits")
     results = {"rounds": rounds, "checked": checked}
     with open(args.workdir / "http_throughput.jsonl", "a", encoding="utf-8") as logf:
