@@ -265,9 +265,6 @@ class DictionaryCompressedColumn(columns.Column):
             for value in self._values:
                 yield self._decompress(value) if value else b""
 
-        def load(self):
-            return list(self)
-
     class BlockReader(columns.ColumnReader):
         """Reads the ``ZDC3`` layout, keeping the block read last (per thread) at hand."""
 
@@ -307,13 +304,6 @@ class DictionaryCompressedColumn(columns.Column):
             number, i = divmod(docnum, self._block_docs)
             data, starts = self._block(number)
             return data[starts[i] : starts[i + 1]]
-
-        def __iter__(self):
-            for docnum in range(self._doccount):
-                yield self[docnum]
-
-        def load(self):
-            return list(self)
 
 
 def skeleton_column_path(searcher, folder: Path) -> Path:
@@ -488,28 +478,26 @@ class ZhLeafMatcher(W3LeafMatcher):
         else:
             super()._read_data()
 
-    def _read_ids(self):
+    def _from_column_block(self, part: str) -> bool:
+        """Set ``self._<part>`` (ids, weights or values) from this block when it is a column block;
+        False when it is Whoosh's own, which the superclass reads."""
         if self._data is None:
             self._read_data()
-        if isinstance(self._data, self._BLOCKS):
-            self._ids = self._data.ids()
-        else:
+        if not isinstance(self._data, self._BLOCKS):
+            return False
+        setattr(self, f"_{part}", getattr(self._data, part)())
+        return True
+
+    def _read_ids(self):
+        if not self._from_column_block("ids"):
             super()._read_ids()
 
     def _read_weights(self):
-        if self._data is None:
-            self._read_data()
-        if isinstance(self._data, self._BLOCKS):
-            self._weights = self._data.weights()
-        else:
+        if not self._from_column_block("weights"):
             super()._read_weights()
 
     def _read_values(self):
-        if self._data is None:
-            self._read_data()
-        if isinstance(self._data, self._BLOCKS):
-            self._values = self._data.values()
-        else:
+        if not self._from_column_block("values"):
             super()._read_values()
 
 

@@ -1,5 +1,6 @@
 """The Whoosh column types of a build, beside Whoosh's own: each one written by its ``Writer`` and
-read back by its ``Reader`` through Whoosh, and the two the searcher maps with numpy.
+read back by its ``Reader`` through Whoosh (``columns.Column`` makes them, and ``ColumnReader``
+iterates a reader by its ``__getitem__``), and the two the searcher maps with numpy.
 
 * :class:`SkeletonColumn` — every paragraph's skeleton as UTF-16 code units, uncompressed: the
   match index's ``units`` (:func:`skeleton_arrays`) and what stored texts are patches against;
@@ -46,12 +47,6 @@ class SkeletonColumn(columns.Column):
 
     _default = ""
     _HEAD = SKELETON_MAGIC + bytes(4)
-
-    def writer(self, dbfile):
-        return self.Writer(dbfile)
-
-    def reader(self, dbfile, basepos, length, doccount):
-        return self.Reader(dbfile, basepos, length, doccount)
 
     class Writer(columns.ColumnWriter):
         def __init__(self, dbfile):
@@ -114,13 +109,6 @@ class SkeletonColumn(columns.Column):
             at = self._basepos + len(SkeletonColumn._HEAD) + 2 * start
             return self._dbfile.get(at, 2 * (end - start - 1)).decode("utf-16-le")
 
-        def __iter__(self):
-            for docnum in range(self._doccount):
-                yield self[docnum]
-
-        def load(self):
-            return list(self)
-
 
 SKELETON_COLUMN = SkeletonColumn()
 
@@ -158,12 +146,6 @@ class PatchColumn(columns.Column):
 
     _FOOTER = struct.Struct("<III4s")
     _MAGIC = b"ZPC1"
-
-    def writer(self, dbfile):
-        return self.Writer(dbfile)
-
-    def reader(self, dbfile, basepos, length, doccount):
-        return self.Reader(dbfile, basepos, length, doccount)
 
     class Writer(columns.ColumnWriter):
         def __init__(self, dbfile):
@@ -258,9 +240,6 @@ class RefNumericColumn(columns.Column):
 
     def writer(self, dbfile):
         return self.Writer(dbfile, self._default)
-
-    def reader(self, dbfile, basepos, length, doccount):
-        return self.Reader(dbfile, basepos, length, doccount)
 
     class Writer(columns.ColumnWriter):
         def __init__(self, dbfile, default):
