@@ -16,8 +16,8 @@ the replacement drawn from the corpus's common characters (in ``--common`` or mo
 words) with that reading in the word (pypinyin, phrase-aware). A typo that occurs anywhere in the
 corpus is drawn again: it finds something, so it gets no suggestion. Each typo goes through
 ``Searcher.search`` as the whole query; a typo counts as corrected when the intended word is among
-the first three suggestions. Also printed: the time of the first zero-hit search (it builds the
-pinyin index) and of the others.
+the first three suggestions. Also printed: the time of the first zero-hit search of a fresh
+process and the private memory it adds, and the time of the others.
 """
 
 from __future__ import annotations
@@ -51,17 +51,22 @@ def build(seeds: Path, index_dir: Path, jobs: int):
     return settings
 
 
-def first_zero_hit_ms(settings) -> float:
+def first_zero_hit(settings) -> tuple[float, float]:
     """Milliseconds of the first zero-hit search in a fresh process with jieba loaded (as in a
-    gunicorn worker): it imports pypinyin, reads the lexicon and builds the pinyin index."""
-    code = ("import sys, time; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
+    gunicorn worker), and the private dirty memory it adds (MiB): it imports pypinyin and maps the
+    build's pinyin index (before the index was built with the build: reads the lexicon and builds
+    the pinyin index)."""
+    code = ("import re, sys, time; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
             "from search.analysis import warm_up; from search.config import Settings;"
             "from search.searcher import Searcher; warm_up();"
-            "s = Searcher(Settings(index_dir=Path(sys.argv[2]))); s.search('港口');"
-            "t = time.perf_counter(); s.search('䶵䶴䶳'); print((time.perf_counter() - t) * 1000)")
+            "dirty = lambda: int(re.search(r'Private_Dirty:\\s+(\\d+)', open('/proc/self/smaps_rollup').read())[1]);"
+            "s = Searcher(Settings(index_dir=Path(sys.argv[2]))); s.search('港口'); d = dirty();"
+            "t = time.perf_counter(); s.search('䶵䶴䶳'); ms = (time.perf_counter() - t) * 1000;"
+            "print(ms, (dirty() - d) / 1024)")
     out = subprocess.run([sys.executable, "-c", code, str(C.SRC), str(settings.index_dir)], capture_output=True,
                          text=True, check=True).stdout
-    return float(out.split()[-1])
+    ms, mib = out.split()[-2:]
+    return float(ms), float(mib)
 
 
 def make_typos(vocabulary, finds, count: int, min_df: int, common: int, seed: int) -> list[tuple[str, str, str]]:
@@ -75,14 +80,14 @@ def make_typos(vocabulary, finds, count: int, min_df: int, common: int, seed: in
     for word in vocabulary.words:
         if all(readings(c)[0] for c in word):
             df = vocabulary.frequency(word)
-            for c in set(word):
+            for c in dict.fromkeys(word):  # in order: the typos must not depend on the process's string hashing
                 char_df[c] += df
             if 2 <= len(word) <= 4 and df >= min_df:
                 eligible.append(word)
     by_toned: dict[str, list[str]] = defaultdict(list)  # "guo2" → common characters read so
     for c, df in char_df.items():
         if df >= common:
-            for toned in readings(c)[1]:
+            for toned in sorted(readings(c)[1]):
                 by_toned[toned].append(c)
     by_toneless: dict[str, list[str]] = defaultdict(list)
     for toned, chars in by_toned.items():
@@ -138,7 +143,7 @@ def main(argv=None) -> int:
     from search.store import IndexLayout
     from search.suggest import Vocabulary
 
-    first_ms = first_zero_hit_ms(settings)
+    first_ms, first_mib = first_zero_hit(settings)
     import pypinyin  # noqa: F401  with its phrase dictionary: each word's reading in context, to make typos
 
     searcher = Searcher(settings)
@@ -176,7 +181,7 @@ def main(argv=None) -> int:
                  f"{all_ms['p50']:.1f}", f"{all_ms['p99']:.1f}"])
     print(f"corpus {args.corpus.name}: {len(vocabulary.words):,} words; intended words: Chinese, 2–4 characters, "
           f"a word in ≥ {args.min_df} paragraphs; first zero-hit search of a fresh worker (imports pypinyin, "
-          f"reads the lexicon, builds the pinyin index): {first_ms:.0f} ms")
+          f"maps the pinyin index): {first_ms:.0f} ms, private dirty memory +{first_mib:.1f} MiB")
     print(C.table(rows, ["typo", "typos", "with a suggestion", "top 1", f"top {TOP}", "search p50 ms",
                          "search p99 ms"]))
     print(f"\nintended word in the top {TOP}: {top3 / total:.3f} of {total} typos")

@@ -21,7 +21,9 @@ the same pages of the page cache (Whoosh keeps the stored paragraphs):
   article's paragraphs have consecutive ids), for ``title:`` queries;
 * ``words.txt`` / ``word_starts.npy`` / ``word_offsets.npy`` / ``word_{low,high_at,high}.npy``
   — the sorted vocabulary of jieba words (with dictionary sub-words; UTF-8, one a line, where each
-  starts) and, per word, the sorted paragraph ids where it is a word.
+  starts) and, per word, the sorted paragraph ids where it is a word. In a build the same list
+  is Whoosh's ``words`` lexicon, and ``pinyin_{keys,words}.npy`` beside it say how each word sounds
+  (:class:`search.suggest.PinyinIndex`, for did-you-mean).
 
 A key of one code unit is found by scanning ``units``; a key of two is one posting list; a longer
 key intersects the posting lists of its bigrams and then checks each candidate paragraph's
@@ -55,7 +57,7 @@ from .postings import (POSITION, DocIdsWriter, NpyAppender, PostingLists, Postin
 SEPARATOR = 0
 SEPARATOR_CHAR = chr(SEPARATOR)
 _DECODE_AT_MOST = 32  # candidates verified by decoding their skeletons rather than in numpy
-_FILES = ("bigram_keys", "article_starts", "title_starts", "word_starts")
+_FILES = ("bigram_keys", "article_starts", "title_starts")
 _MAX_POSITION = int(np.iinfo(POSITION).max)  # positions into units, titles.txt and words.txt are uint32
 _VERIFY_BATCH = 4096  # candidate paragraphs gathered at a time
 BM25_K1 = 1.2
@@ -322,6 +324,11 @@ class Skeletons(Sequence):
         return counts
 
 
+def mapped_words(folder: Path) -> MappedLines:
+    """The vocabulary of the match index in ``folder``: every word, sorted, mapped."""
+    return MappedLines(Path(folder) / "words.txt", mapped(Path(folder) / "word_starts.npy"))
+
+
 def _map_bytes(path: Path) -> bytes | mmap.mmap:
     """The file's bytes, mapped read-only (an empty file cannot be mapped: then ``b""``)."""
     with open(path, "rb") as file:
@@ -350,7 +357,7 @@ class GramIndex:
         self.bigram_tf = SparseCountsReader(folder, "bigram_tf")
         self.article_starts = arrays["article_starts"]
         self.titles = MappedLines(folder / "titles.txt", arrays["title_starts"])
-        self.words = MappedLines(folder / "words.txt", arrays["word_starts"])
+        self.words = mapped_words(folder)
         self.word_lists = PostingLists(folder, "word")
         if (len(self.bigrams) != len(self.bigram_keys) or not len(self.bounds)
                 or len(self.units) != int(self.bounds[-1])

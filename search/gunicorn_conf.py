@@ -37,10 +37,12 @@ proc_name = "zhsearch"
 
 
 def on_starting(server):
-    """Load jieba's dictionary in the master so workers inherit it."""
-    from search.analysis import warm_up
+    """Load jieba's dictionary and pypinyin's readings (did-you-mean) in the master so workers
+    inherit them."""
+    from search import analysis, suggest
 
-    warm_up()
+    analysis.warm_up()
+    suggest.warm_up()
 
 
 def _return_large_blocks_to_the_system() -> None:

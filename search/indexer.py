@@ -32,7 +32,7 @@ from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 from . import analysis
 from .articles import ArticleTableWriter
 from .config import Settings
-from .grams import GramIndexBuilder
+from .grams import GramIndexBuilder, mapped_words
 from .metadata_index import WHOOSH_FIELDS, MetadataIndexBuilder, whoosh_values
 from .synonyms import FILE_NAME as SYNONYMS, read_synonyms
 from .userdict import FILE_NAME as USERDICT, read_user_dictionary
@@ -40,6 +40,7 @@ from .normalize import folds_in_place, skeleton
 from .paragraphs import KINDS, Article, InputProblem, read_articles
 from .postings import NpyAppender
 from .store import FORMAT, GRAMS, IN_PLACE, PARAGRAPH_KINDS, IndexLayout, is_current_format, read_meta, write_meta
+from .suggest import PinyinIndex
 from .whoosh_columns import SKELETON_COLUMN, RefNumericColumn
 from .whoosh_writer import CompactCharacters, DocumentBatch, Item, SortedSegmentWriter, field_items
 
@@ -220,7 +221,7 @@ def build_index(
                 raise BuildFailed(f"no articles found in {settings.seeds_dir}")
             metadata.finish()
             # the two indexes' last steps, side by side: Whoosh's terms in a child process
-            _beside(writer.commit, grams.finish)
+            _beside(writer.commit, lambda: _finish_match_index(grams, build / GRAMS))
             writer = None
             meta = {
                 "format": FORMAT,
@@ -269,6 +270,13 @@ def _add_articles(writer: SortedSegmentWriter, grams: GramIndexBuilder, metadata
     kinds.close()
     in_place.close()
     return n_articles, n_paragraphs, n_chars
+
+
+def _finish_match_index(grams: GramIndexBuilder, folder: Path) -> None:
+    """Merge the match index, then work out the pinyin of its words for did-you-mean (the words of
+    Whoosh's ``words`` lexicon, in the same order)."""
+    grams.finish()
+    PinyinIndex.of_words(mapped_words(folder)).save(folder)
 
 
 def _dictionaries(seeds: Path, build: Path, on_problem: Callable[[InputProblem], None]) -> None:

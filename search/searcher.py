@@ -34,7 +34,7 @@ from .highlight import highlight
 from .query import TITLE, BadQuery, DateRange, ParsedQuery, Unit, parse
 from .paragraphs import KINDS
 from .normalize import Folded
-from .suggest import Suggester, Vocabulary
+from .suggest import PinyinCorrector, PinyinIndex, Suggester, Vocabulary
 from .metadata_index import MetadataIndex
 from .synonyms import FILE_NAME as SYNONYMS, Synonyms, read_synonyms
 from .userdict import FILE_NAME as USERDICT, read_user_dictionary
@@ -74,7 +74,8 @@ class _Live:
     metadata: MetadataIndex = None  # per-article metadata arrays: filters, dates, facets
     synonyms: Synonyms = field(default_factory=Synonyms)  # the build's synonym groups
     article_index: np.ndarray = None  # paragraph id → position in ``articles``
-    suggester: Suggester = None  # did-you-mean, built on the first zero-hit query
+    pinyin: PinyinIndex = None  # how the words sound (mapped), for did-you-mean
+    suggester: Suggester = None  # did-you-mean, made on the first zero-hit query
     _alike: OrderedDict = field(default_factory=OrderedDict)  # article position → (key terms, related)
     build: Path = None
     text: object = None  # paragraph id → its text (Whoosh's stored text, read directly)
@@ -83,8 +84,11 @@ class _Live:
         self.text = text_reader(self.whoosh, self.build, self.grams.units, self.grams.bounds)
         sizes = self.grams.article_ends - self.grams.article_starts
         self.article_index = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
-        whoosh = self.whoosh  # not ``self``: the suggester must not keep the build alive (#14)
-        self.suggester = Suggester(lambda: Vocabulary.from_whoosh(whoosh.reader()))
+        # not ``self``: the suggester must not keep the build alive (#14). The match index maps the
+        # words of Whoosh's ``words`` lexicon (the same sorted list), and the build their pinyin
+        whoosh, lexicon, pinyin = self.whoosh, self.grams.words, self.pinyin
+        self.suggester = Suggester(lambda: PinyinCorrector(Vocabulary.from_whoosh(whoosh.reader(), lexicon=lexicon),
+                                                           pinyin))
 
     @classmethod
     def open(cls, build: Path) -> "_Live":
@@ -97,6 +101,7 @@ class _Live:
             kinds = np.asarray(np.load(build / PARAGRAPH_KINDS, mmap_mode="r"))
             in_place = np.asarray(np.load(build / IN_PLACE, mmap_mode="r"))
             articles = ArticleTable(build)
+            pinyin = PinyinIndex.load(build / GRAMS)
         except BaseException:
             searcher.close()
             raise
@@ -107,7 +112,7 @@ class _Live:
         metadata = MetadataIndex(build, len(articles))
         synonyms = read_synonyms(build / SYNONYMS, lambda problem: None)  # reported when it was built
         analysis.add_user_words(read_user_dictionary(build / USERDICT, lambda problem: None))
-        return cls(searcher, grams, articles, kinds, in_place, meta, metadata, synonyms, build=build)
+        return cls(searcher, grams, articles, kinds, in_place, meta, metadata, synonyms, pinyin=pinyin, build=build)
 
     def paragraph(self, gid: int) -> dict:
         """Paragraph ``gid``: its article's id and title, its number in the article, kind, text."""

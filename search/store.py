@@ -37,7 +37,7 @@ IN_PLACE = "in_place.npy"  # per paragraph id: 1 when its text folds in place (n
 GRAMS = "grams"  # the match index (search.grams)
 # What a build folder holds changes now and then; meta.json records the version it was built
 # with, and a build of another version is rebuilt rather than misread.
-FORMAT = 13  # 13: stored fields compressed 32 documents at a time; 12: column types in search.whoosh_columns; 11: texts as patches; 9: words postings in column blocks
+FORMAT = 14  # 14: the pinyin of the words for did-you-mean (search.suggest.PinyinIndex); 13: stored fields compressed 32 documents at a time; 12: column types in search.whoosh_columns; 11: texts as patches; 9: words postings in column blocks
 
 
 class BuildLocked(RuntimeError):

@@ -3,13 +3,19 @@ the index's own words; every suggestion finds something; a query that finds thin
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search.query import parse
-from search.searcher import Searcher
-from search.suggest import PinyinCorrector, Suggester, Vocabulary, WordList, _replace_term, correct_term, readings
+from search.searcher import IndexMissing, Searcher
+from search.store import GRAMS
+from search.suggest import (MAX_SPAN, PinyinCorrector, PinyinIndex, Suggester, Vocabulary, WordList, _replace_term,
+                            _spellings, correct_term, readings, spelling_key)
 
 from conftest import index_articles
 
@@ -175,16 +181,74 @@ def test_the_pinyin_index_is_built_only_for_a_query_that_finds_nothing(tmp_path)
     found.close()
 
 
-def test_the_suggester_asks_for_its_vocabulary_once():
+def test_the_suggester_makes_its_corrector_once():
     calls = []
 
-    def vocabulary_once():
+    def corrector_once():
         calls.append(1)
-        return SMALL
+        return PinyinCorrector(SMALL)
 
-    suggester = Suggester(vocabulary_once)
+    suggester = Suggester(corrector_once)
     for typo in ("联和国", "平果"):
         suggestions = suggester.suggest(typo, parse(typo), unit_finds=lambda unit: unit.key in SMALL.words,
                                         query_finds=lambda q: q in SMALL.words)
         assert suggestions and suggestions[0] in SMALL.words
     assert calls == [1]
+
+
+# -- the pinyin index, built with the index ------------------------------------------------------
+
+def test_the_pinyin_index_is_built_with_the_index_and_mapped_by_the_searcher(tmp_path, monkeypatch):
+    settings = index_articles(tmp_path, ARTICLES)
+    found = Searcher(settings)
+    live = found._current()
+    folder = live.build / GRAMS
+    assert (folder / PinyinIndex.KEYS).is_file() and (folder / PinyinIndex.WORDS).is_file()
+
+    def no_building(words):
+        raise AssertionError("the searcher worked out the vocabulary's pinyin itself")
+
+    monkeypatch.setattr(PinyinIndex, "of_words", no_building)
+    assert found.search("联和国")["suggestions"] == ["联合国"]
+    index = live.suggester.corrector.index
+    for array in (index.keys, index.words):  # views of the mapped files, shared by every worker
+        assert not array.flags.writeable and not array.flags.owndata
+    reader = live.whoosh.reader()
+    assert list(live.suggester.corrector.vocabulary.words) == [t.decode("utf-8") for t in reader.lexicon("words")]
+    found.close()
+
+
+def test_a_build_without_its_pinyin_index_is_not_opened(tmp_path):
+    settings = index_articles(tmp_path, ARTICLES)
+    first = Searcher(settings)
+    build = first._current().build
+    first.close()
+    (build / GRAMS / PinyinIndex.KEYS).unlink()
+    with pytest.raises(IndexMissing, match="cannot be opened"):
+        Searcher(settings).search("联和国")
+
+
+def test_spelling_keys_are_the_same_in_every_process():
+    """The keys are written with the index and looked up by other processes: Python's salted
+    ``hash`` of a string would differ from one process to the next."""
+    script = "from search.suggest import spelling_key; print(spelling_key(('lian', 'he', 'guo')), hash('lian'))"
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout.split() for seed in ("1", "2")]
+    assert runs[0][1] != runs[1][1]  # the processes' own string hashes differ...
+    assert runs[0][0] == runs[1][0] == str(spelling_key(("lian", "he", "guo")))  # ...the keys do not
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x4E80) | st.sampled_from("ab1"),
+                        min_size=1, max_size=MAX_SPAN + 1), max_size=12, unique=True))
+def test_a_saved_pinyin_index_finds_what_the_one_in_memory_finds(tmp_path_factory, words):
+    words = sorted(words)
+    built = PinyinIndex.of_words(words)
+    folder = tmp_path_factory.mktemp("pinyin")
+    built.save(folder)
+    loaded = PinyinIndex.load(folder)
+    for i, word in enumerate(words):
+        spellings = list(_spellings(word))
+        assert loaded.spelled(spellings) == built.spelled(spellings)
+        if spellings and len(word) <= MAX_SPAN:  # a word with a reading is found by its own spelling
+            assert i in loaded.spelled(spellings[:1])

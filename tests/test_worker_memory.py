@@ -1,4 +1,5 @@
-"""A gunicorn worker gives freed index-sized arrays back to the system (search/gunicorn_conf.py)."""
+"""A gunicorn worker gives freed index-sized arrays back to the system, and shares the master's
+pinyin readings (search/gunicorn_conf.py)."""
 
 from __future__ import annotations
 
@@ -41,3 +42,36 @@ def test_freed_large_arrays_do_not_stay_resident_in_a_worker() -> None:
     if untuned < 10:
         pytest.skip(f"this allocator returns freed arrays by itself ({untuned} MiB kept)")
     assert retained_mib("tuned") < 5, untuned
+
+
+FORKED = """
+import os, re, sys
+from search import gunicorn_conf, suggest
+
+def private_dirty_kib():
+    return int(re.search(r"Private_Dirty:\\s+(\\d+)", open("/proc/self/smaps_rollup").read())[1])
+
+if sys.argv[1] == "master":
+    gunicorn_conf.on_starting(None)
+reader, writer = os.pipe()
+if os.fork() == 0:  # a worker: its first query that finds nothing looks up readings
+    start = private_dirty_kib()
+    suggest.readings("国")
+    os.write(writer, str((private_dirty_kib() - start) // 1024).encode())
+    os._exit(0)
+os.wait()
+print(os.read(reader, 64).decode())
+"""
+
+
+def worker_mib_for_readings(mode: str) -> int:
+    done = subprocess.run([sys.executable, "-c", FORKED, mode], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.strip())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork and /proc/self/smaps_rollup only")
+def test_a_worker_shares_the_pinyin_readings_the_master_loaded() -> None:
+    alone = worker_mib_for_readings("alone")
+    assert alone >= 4  # pypinyin's tables, copied into the worker that loads them
+    assert worker_mib_for_readings("master") <= alone / 4
