@@ -221,7 +221,7 @@ def build_index(
                 raise BuildFailed(f"no articles found in {settings.seeds_dir}")
             metadata.finish()
             # the two indexes' last steps, side by side: Whoosh's terms in a child process
-            _beside(writer.commit, lambda: _finish_match_index(grams, build / GRAMS))
+            _beside(writer.commit, lambda: _finish_match_index(grams, build / GRAMS, on_problem))
             writer = None
             meta = {
                 "format": FORMAT,
@@ -272,11 +272,17 @@ def _add_articles(writer: SortedSegmentWriter, grams: GramIndexBuilder, metadata
     return n_articles, n_paragraphs, n_chars
 
 
-def _finish_match_index(grams: GramIndexBuilder, folder: Path) -> None:
+def _finish_match_index(grams: GramIndexBuilder, folder: Path, on_problem: Callable[[InputProblem], None]) -> None:
     """Merge the match index, then work out the pinyin of its words for did-you-mean (the words of
-    Whoosh's ``words`` lexicon, in the same order)."""
+    Whoosh's ``words`` lexicon, in the same order); a word that fails is reported at its line of
+    ``words.txt`` and left out."""
     grams.finish()
-    PinyinIndex.of_words(mapped_words(folder)).save(folder)
+
+    def failed(number: int, word: str, exc: Exception) -> None:
+        on_problem(InputProblem(str(folder / "words.txt"), number + 1, f"no pinyin for {word!r} "
+                                f"({type(exc).__name__}: {exc}); it is searched but not suggested", fatal=False))
+
+    PinyinIndex.of_words(mapped_words(folder), failed).save(folder)
 
 
 def _dictionaries(seeds: Path, build: Path, on_problem: Callable[[InputProblem], None]) -> None:
