@@ -4,6 +4,7 @@
     python bench/http_throughput.py --stories 500 --duration 20 --connections 16
     python bench/http_throughput.py --variant fastwords      # a search-side prototype (see _prototypes.py)
     python bench/http_throughput.py --compare /tmp/before    # and the code of a snapshot, in the same run
+    python bench/http_throughput.py --pin --workers 1        # servers on one core, wrk on the other
 
 Builds an index of the repo's ``seeds/`` plus the first ``--stories`` stories of the corpus (under
 ``--workdir``), starts real gunicorn with the project's config (``python:search.gunicorn_conf``,
@@ -95,10 +96,11 @@ end
 """
 
 
-def run_wrk(base: str, pool_file: Path, connections: int, duration: float, threads: int, workdir: Path) -> dict:
+def run_wrk(base: str, pool_file: Path, connections: int, duration: float, threads: int, workdir: Path,
+            pin: tuple[str, ...] = ()) -> dict:
     script = workdir / "pool.lua"
     script.write_text(LUA % {"pool": str(pool_file), "seed": 5}, encoding="utf-8")
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{int(duration)}s", "--timeout", "10s",
+    cmd = [*pin, "wrk", f"-t{threads}", f"-c{connections}", f"-d{int(duration)}s", "--timeout", "10s",
            "-s", str(script), base]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     line = next(line for line in out.splitlines() if line.startswith("WRKJSON "))
@@ -156,7 +158,7 @@ class Gunicorn:
     """Real gunicorn with the project's config, on 127.0.0.1:<free port>."""
 
     def __init__(self, app: str, index_dir: Path, seeds_dir: Path, workers: int, log: Path, variant: str = "",
-                 src: Path | None = None):
+                 src: Path | None = None, pin: tuple[str, ...] = ()):
         self.port = C.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.src = Path(src or C.SRC)  # the folder whose `search` package this server runs
@@ -164,7 +166,7 @@ class Gunicorn:
                    PYTHONPATH=os.pathsep.join([str(self.src), str(C.REPO / "bench")]))
         if variant:
             env["ZHSEARCH_BENCH_VARIANT"] = variant
-        self.cmd = [sys.executable, "-m", "gunicorn", "--config", "python:search.gunicorn_conf",
+        self.cmd = [*pin, sys.executable, "-m", "gunicorn", "--config", "python:search.gunicorn_conf",
                     "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), app]
         self.env = env
         self.log = log
@@ -264,6 +266,8 @@ def main(argv=None) -> int:
     ap.add_argument("--wrk-threads", type=int, default=min(2, C.cores()))
     ap.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     ap.add_argument("--variant", default="", help="search-side prototypes for the zhsearch app (see _prototypes.py)")
+    ap.add_argument("--pin", action="store_true", help="servers on the first core, wrk on the last (taskset): "
+                    "the client no longer shares the workers' core and cache, as a remote client would not")
     ap.add_argument("--compare", type=Path, help="another `search` package (e.g. a snapshot of the code before a "
                     "change) served in the same run, on its own index: worker CPU per request side by side")
     C.add_location_arguments(ap)
@@ -279,8 +283,16 @@ def main(argv=None) -> int:
     client = args.client
     if client == "auto":
         client = "wrk" if shutil.which("wrk") else "python"
+    server_pin: tuple[str, ...] = ()
+    client_pin: tuple[str, ...] = ()
+    if args.pin:
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2 or not shutil.which("taskset") or client != "wrk":
+            ap.error("--pin needs two cores, taskset and wrk")
+        server_pin, client_pin = ("taskset", "-c", str(cpus[0])), ("taskset", "-c", str(cpus[-1]))
     print(f"pool: {len(paths):,} distinct queries · client {client} · {args.connections} connections · "
-          f"{args.duration:.0f} s each · gunicorn --workers {args.workers}")
+          f"{args.duration:.0f} s each · gunicorn --workers {args.workers}"
+          + (f" · servers on core {server_pin[-1]}, wrk on core {client_pin[-1]}" if args.pin else ""))
 
     apps = [("zhsearch /api/search", "http_throughput:variant_app" if args.variant else "search.wsgi:app"),
             ("bare Falcon route", "http_throughput:bare_app")]
@@ -290,20 +302,21 @@ def main(argv=None) -> int:
     # burst on this shared machine hits every side alike. The median round is reported.
     with contextlib.ExitStack() as stack:
         app_server = stack.enter_context(Gunicorn(apps[0][1], index_dir, seeds, args.workers,
-                                                  args.workdir / "gunicorn-app.log", variant=args.variant))
+                                                  args.workdir / "gunicorn-app.log", variant=args.variant,
+                                                  pin=server_pin))
         servers = {apps[0][0]: app_server}
         if args.compare:
             compare_index = args.workdir / f"ix-http-{args.stories}-compare"
             build_with(args.compare.resolve(), seeds, compare_index)  # its own code builds its own format
             servers[compare_name] = stack.enter_context(Gunicorn("search.wsgi:app", compare_index, seeds, args.workers,
                                                                  args.workdir / "gunicorn-compare.log",
-                                                                 src=args.compare.resolve()))
+                                                                 src=args.compare.resolve(), pin=server_pin))
         servers[apps[1][0]] = stack.enter_context(Gunicorn(apps[1][1], index_dir, seeds, args.workers,
-                                                           args.workdir / "gunicorn-bare.log"))
+                                                           args.workdir / "gunicorn-bare.log", pin=server_pin))
         checked = verify(app_server.base, paths)
         for server in servers.values():  # warm every worker
             if client == "wrk":
-                run_wrk(server.base, pool_file, args.connections, 2, args.wrk_threads, args.workdir)
+                run_wrk(server.base, pool_file, args.connections, 2, args.wrk_threads, args.workdir, client_pin)
             else:
                 run_python_client(server.base, paths, args.connections, 2)
         for i in range(args.rounds):
@@ -312,7 +325,7 @@ def main(argv=None) -> int:
                 cpu0 = server.cpu_seconds()
                 if client == "wrk":
                     r = run_wrk(server.base, pool_file, args.connections, args.duration, args.wrk_threads,
-                                args.workdir)
+                                args.workdir, client_pin)
                 else:
                     r = run_python_client(server.base, paths, args.connections, args.duration)
                 r["worker_cpu_s"] = server.cpu_seconds() - cpu0
