@@ -10,7 +10,8 @@ corpus index with the project's gunicorn config, and reads ``/proc/<pid>/smaps_r
 master and every worker:
 
   started       the workers have opened the index (post_worker_init); one warm-up request served
-  searched      after ``--searches`` random 2–6 character substrings of the corpus
+  searched      after ``--searches`` random 2–6 character substrings of the corpus (``--typos``: a
+                share of them reversed, mostly zero-hit queries that ask for did-you-mean)
   during swap   the largest figures sampled while ``zhsearch index`` rebuilds the corpus into a new
                 build and swaps it in, searches continuing (the indexer's own memory not counted);
                 only at the ``--swap-at`` worker counts (default 4: a rebuild takes minutes)
@@ -168,8 +169,14 @@ def search_ms(base: str, q: str) -> float:
     return elapsed
 
 
-def searches(base: str, pool: list[str], count: int, rng: random.Random) -> list[float]:
-    return [search_ms(base, rng.choice(pool)) for _ in range(count)]
+def searches(base: str, pool: list[str], count: int, rng: random.Random, typos: float = 0.0) -> list[float]:
+    """``count`` searches of pool substrings; a share ``typos`` of them reversed (mostly found
+    nowhere: each worker then loads what did-you-mean needs)."""
+    def query() -> str:
+        q = rng.choice(pool)
+        return q[::-1] if rng.random() < typos else q
+
+    return [search_ms(base, query()) for _ in range(count)]
 
 
 # -- the runs ---------------------------------------------------------------------------------------
@@ -185,7 +192,7 @@ def serve_and_measure(index: Path, seeds: Path, workers: int, pool: list[str], a
         time.sleep(1.0)  # let every worker finish post_worker_init (the index is opened there)
         master = server.proc.pid
         out["started"] = tree(master)
-        latencies = searches(server.base, pool, args.searches, rng)
+        latencies = searches(server.base, pool, args.searches, rng, args.typos)
         out["searched"] = tree(master)
         out["median_ms"] = statistics.median(latencies)
         if not swap:
@@ -210,7 +217,7 @@ def serve_and_measure(index: Path, seeds: Path, workers: int, pool: list[str], a
         assert (index / "CURRENT").read_text().strip() != before, "the build was not swapped in"
         out["after_swap_first_ms"] = after_swap
         out["swap_seconds"] = time.perf_counter() - swapped_at
-        out["median_after_ms"] = statistics.median(searches(server.base, pool, args.searches, rng))
+        out["median_after_ms"] = statistics.median(searches(server.base, pool, args.searches, rng, args.typos))
         out["after swap"] = tree(master)
     return out
 
@@ -242,6 +249,8 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="first N stories of each corpus")
     ap.add_argument("--workers", default="1,2,4", help="worker counts to measure")
     ap.add_argument("--searches", type=int, default=300, help="searches per phase")
+    ap.add_argument("--typos", type=float, default=0.0, help="share of searches reversed (zero-hit queries that "
+                    "ask for did-you-mean)")
     ap.add_argument("--repeat", type=int, default=3, help="`zhsearch query` runs per index")
     ap.add_argument("--swap-at", default="4", help="worker counts at which to hot-swap (each rebuilds the corpus; "
                                                    "'' for none)")
