@@ -30,10 +30,15 @@ print(anonymous_mib() - start)
 """
 
 
-def retained_mib(mode: str) -> int:
-    done = subprocess.run([sys.executable, "-c", PROBE, mode], capture_output=True, text=True, timeout=60)
+def run_probe(probe: str, mode: str) -> int:
+    """The number a probe script prints, run in a fresh interpreter with ``mode`` as its argument."""
+    done = subprocess.run([sys.executable, "-c", probe, mode], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return int(done.stdout.strip())
+
+
+def retained_mib(mode: str) -> int:
+    return run_probe(PROBE, mode)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and /proc/self/status only")
@@ -64,14 +69,8 @@ print(os.read(reader, 64).decode())
 """
 
 
-def worker_mib_for_readings(mode: str) -> int:
-    done = subprocess.run([sys.executable, "-c", FORKED, mode], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return int(done.stdout.strip())
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork and /proc/self/smaps_rollup only")
 def test_a_worker_shares_the_pinyin_readings_the_master_loaded() -> None:
-    alone = worker_mib_for_readings("alone")
+    alone = run_probe(FORKED, "alone")
     assert alone >= 4  # pypinyin's tables, copied into the worker that loads them
-    assert worker_mib_for_readings("master") <= alone / 4
+    assert run_probe(FORKED, "master") <= alone / 4
