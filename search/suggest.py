@@ -8,10 +8,10 @@ candidate scores the log-probability of its words (their paragraph frequency) mi
 changed character. A term without Chinese characters goes through Whoosh's edit-distance
 corrector instead. The caller checks that each suggestion, a whole query, finds something.
 
-The pinyin of the vocabulary is worked out once per build, when it is built
-(:class:`PinyinIndex`, two arrays beside the match index's words), and mapped by each worker on the
-first query that needs it (:class:`Suggester` is lazy): the normal search path never pays for it,
-and the workers share it.
+The pinyin of the vocabulary is worked out when the index is built (:class:`PinyinIndex`, two
+arrays beside the match index's words) and mapped by each worker with the build, so the workers
+share it; the corrector over it is made on the first query that finds nothing (:class:`Suggester`
+is lazy): the normal search path never pays for it.
 """
 
 from __future__ import annotations

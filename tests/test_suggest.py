@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from itertools import islice
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -174,7 +175,7 @@ def test_every_suggestion_for_any_query_finds_something(searcher, q):
         assert searcher.search(suggestion)["total"] > 0
 
 
-def test_the_pinyin_index_is_built_only_for_a_query_that_finds_nothing(tmp_path):
+def test_the_corrector_is_made_only_for_a_query_that_finds_nothing(tmp_path):
     found = Searcher(index_articles(tmp_path, ARTICLES))
     assert found.search("联合国")["total"]
     live = found._current()
@@ -280,7 +281,7 @@ def test_a_saved_pinyin_index_finds_what_the_one_in_memory_finds(tmp_path_factor
     built.save(folder)
     loaded = PinyinIndex.load(folder)
     for i, word in enumerate(words):
-        spellings = list(_spellings(word))
+        spellings = list(islice(_spellings(word), 64))  # heteronyms multiply: a few are enough
         assert loaded.spelled(spellings) == built.spelled(spellings)
         if spellings and len(word) <= MAX_SPAN:  # a word with a reading is found by its own spelling
             assert i in loaded.spelled(spellings[:1])
