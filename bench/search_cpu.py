@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
-from search_instructions import WARM_UP, add_child_arguments, build_with, call_app, query_pool  # noqa: E402
+from search_instructions import WARM_UP, add_child_arguments, build_with, call_app, comparison_inputs  # noqa: E402
 
 
 def child(index: Path, seeds: Path, pool_file: Path, count: int, pollute_kib: int) -> None:
@@ -84,13 +84,7 @@ def main(argv=None) -> int:
         return 0
     if not args.srcs:
         ap.error("--srcs is required")
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    print(C.machine_line())
-    seeds = C.prepare_seeds(args.corpus, args.workdir / f"seeds-instr-{args.stories}", args.stories,
-                            extra_seeds=C.REPO / "seeds")
-    pool_file = args.workdir / "cpu-pool.txt"
-    pool = query_pool(seeds, WARM_UP + 5000)
-    pool_file.write_text("\n".join(pool), encoding="utf-8")
+    seeds, _, pool_file = comparison_inputs(args, "cpu-pool.txt", WARM_UP + 5000)
     indexes = []
     for n, src in enumerate(args.srcs):
         indexes.append(args.workdir / f"ix-cpu-{n}")

@@ -34,6 +34,20 @@ def query_pool(seeds: Path, count: int) -> list[str]:
     return [q for q in C.substring_pool(texts, count, seed=5) if q.strip()]
 
 
+def comparison_inputs(args: argparse.Namespace, pool_name: str, size: int) -> tuple[Path, list[str], Path]:
+    """What a run comparing snapshots measures them on, under ``args.workdir`` (created; the
+    machine line printed first): the seeds (the repo's ``seeds/`` plus ``args.stories`` stories of
+    ``args.corpus``), and a pool of up to ``size`` distinct queries, also written to ``pool_name``."""
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    print(C.machine_line())
+    seeds = C.prepare_seeds(args.corpus, args.workdir / f"seeds-instr-{args.stories}", args.stories,
+                            extra_seeds=C.REPO / "seeds")
+    pool = query_pool(seeds, size)
+    pool_file = args.workdir / pool_name
+    pool_file.write_text("\n".join(pool), encoding="utf-8")
+    return seeds, pool, pool_file
+
+
 def build_with(src: Path, seeds: Path, index: Path) -> None:
     """A fresh index of ``seeds`` at ``index``, built by the code in ``src`` (natively)."""
     shutil.rmtree(index, ignore_errors=True)
@@ -111,15 +125,9 @@ def main(argv=None) -> int:
         ap.error("--srcs is required")
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install -y valgrind)")
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    print(C.machine_line())
-    seeds = C.prepare_seeds(args.corpus, args.workdir / f"seeds-instr-{args.stories}", args.stories,
-                            extra_seeds=C.REPO / "seeds")
-    pool_file = args.workdir / "instr-pool.txt"
-    pool = query_pool(seeds, WARM_UP + 100 + args.queries)
+    seeds, pool, pool_file = comparison_inputs(args, "instr-pool.txt", WARM_UP + 100 + args.queries)
     if len(pool) < WARM_UP + 100 + args.queries:
         raise SystemExit("too few distinct queries in the stories")
-    pool_file.write_text("\n".join(pool), encoding="utf-8")
     rows = []
     for n, src in enumerate(args.srcs):
         index = args.workdir / f"ix-instr-{n}"
