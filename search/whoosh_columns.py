@@ -182,7 +182,7 @@ class PatchColumn(columns.Column):
             if magic != PatchColumn._MAGIC or count != doccount:
                 raise ValueError(f"not a patch column of {doccount} documents")
             self._dbfile, self._basepos, self._doccount = dbfile, basepos, doccount
-            at = basepos + length - footer.size - 4 * (2 * stored + 1)
+            at = basepos + _patch_numbers_offset(length, stored)
             numbers = array("I")
             numbers.frombytes(dbfile.get(at, 4 * (2 * stored + 1)))
             numbers = little_endian(numbers, to_bytes=False)
@@ -201,6 +201,12 @@ class PatchColumn(columns.Column):
 PATCH_COLUMN = PatchColumn()
 
 
+def _patch_numbers_offset(length: int, stored: int) -> int:
+    """Where the documents' numbers and starts of a patch column of ``length`` bytes holding
+    ``stored`` patches begin, from its start (its bytes end there)."""
+    return length - PatchColumn._FOOTER.size - 4 * (2 * stored + 1)
+
+
 def patch_arrays(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """The patch column file at ``path``, memory-mapped read-only: its bytes (uint8), the
     documents with a non-empty patch and where each starts (uint32), and how many documents were
@@ -212,7 +218,7 @@ def patch_arrays(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         size = os.fstat(file.fileno()).st_size
     if magic != PatchColumn._MAGIC:
         raise ValueError(f"{path}: not a patch column")
-    at = size - footer.size - 4 * (2 * stored + 1)
+    at = _patch_numbers_offset(size, stored)
     numbers = np.asarray(np.memmap(path, dtype="<u4", mode="r", offset=at, shape=(2 * stored + 1,)))
     data = np.asarray(np.memmap(path, dtype=np.uint8, mode="r", shape=(at,))) if at else np.empty(0, np.uint8)
     return data, numbers[:stored], numbers[stored:], patched

@@ -433,8 +433,9 @@ class _TermWriter:
             else:
                 # a whole weight pickled as an int: 2 bytes, not a float's 9 (Whoosh scores either)
                 mini_weights = tuple(int(w) if w.is_integer() else w for w in block_weights)
-            data, end = None, min(start + limit, count)
+            data = None
             if columns:
+                end = min(start + limit, count)
                 data = whoosh_blocks.encode(ids, block_weights, joined[offsets[start]:offsets[end]], sizes[start:end])
                 block_compression = whoosh_blocks.COLUMNS
             elif fixed_size and fixed_size > 0:  # e.g. title's frequencies: 4 bytes each
