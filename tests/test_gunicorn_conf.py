@@ -1,0 +1,141 @@
+"""How gunicorn's master and workers start and stop (search/gunicorn_conf.py): what the master
+loaded is frozen out of the cyclic collector, a worker leaving cleanly skips the interpreter's
+teardown, and workers recycled by ``max_requests`` keep answering."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
+
+# What gunicorn's Arbiter.spawn_worker does around a worker's life: its body ends in sys.exit
+# (0 when it leaves cleanly, another status on an error) and `finally` calls the worker_exit hook.
+LEAVING_WORKER = """
+import atexit, sys
+from search import gunicorn_conf
+
+atexit.register(lambda: print("teardown ran", flush=True))
+print("served", end="")  # buffered: must still reach the parent
+how = sys.argv[1]
+try:
+    if how == "error":
+        raise RuntimeError("a worker's bug")
+    sys.exit(int(how))
+except SystemExit:
+    raise
+finally:
+    gunicorn_conf.worker_exit(None, None)
+"""
+
+
+def leave(how: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", LEAVING_WORKER, how], capture_output=True, text=True,
+                          timeout=60, cwd=REPO)
+
+
+def test_a_worker_leaving_cleanly_skips_the_interpreters_teardown() -> None:
+    done = leave("0")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "served"  # flushed, and no atexit handler (nor anything else) ran
+
+
+@pytest.mark.parametrize("how, status", [("3", 3), ("error", 1)])
+def test_a_worker_leaving_with_an_error_keeps_its_status_and_the_ordinary_exit(how: str, status: int) -> None:
+    done = leave(how)
+    assert done.returncode == status  # gunicorn's master stops on a boot error (3): it must see it
+    assert done.stdout == "servedteardown ran\n"
+
+
+FREEZE_PROBE = """
+import gc, os, re
+from search import gunicorn_conf
+
+def private_dirty_kib():
+    return int(re.search(r"Private_Dirty:\\s+(\\d+)", open("/proc/self/smaps_rollup").read())[1])
+
+gunicorn_conf.on_starting(None)
+print(gc.get_freeze_count(), len(gc.get_objects()))
+reader, writer = os.pipe()
+if os.fork() == 0:  # a worker's full collection
+    start = private_dirty_kib()
+    gc.collect()
+    os.write(writer, str(private_dirty_kib() - start).encode())
+    os._exit(0)
+os.wait()
+print(os.read(reader, 64).decode())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork and /proc/self/smaps_rollup only")
+def test_a_workers_full_collection_does_not_copy_what_the_master_loaded() -> None:
+    done = subprocess.run([sys.executable, "-c", FREEZE_PROBE], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    counts, dirtied_kib = done.stdout.split("\n")[:2]
+    frozen, tracked = map(int, counts.split())
+    assert frozen > 10_000 and tracked < frozen / 10  # jieba's and pypinyin's objects among the frozen
+    # unfrozen, that collection writes to the header of every object the master made: ~17 MiB
+    # copied into each worker (jieba, pypinyin, the app)
+    assert int(dirtied_kib) < 4 * 1024
+
+
+def get(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        response.read()
+        return response.status
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gunicorn's fork-based workers")
+def test_workers_recycled_by_max_requests_keep_answering(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(TEST_ARTICLES, seeds)
+    env = dict(os.environ, ZHSEARCH_SEEDS=str(seeds), ZHSEARCH_INDEX=str(tmp_path / "index"))
+    subprocess.run([sys.executable, "-m", "search", "index"], env=env, cwd=REPO, check=True, capture_output=True,
+                   timeout=300)
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "python:search.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
+             "--workers", "1", "--max-requests", "2", "--max-requests-jitter", "0", "search.wsgi:app"],
+            env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            url = f"http://127.0.0.1:{port}/api/search?" + urllib.parse.urlencode({"q": "港口"})
+            statuses = [request_when_up(url, proc) for _ in range(9)]
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+    text = log.read_text(errors="replace")
+    assert statuses == [200] * 9, text
+    assert text.count("Booting worker") >= 4, text  # the worker left after every 2 requests
+    assert "Traceback" not in text and "Exception during worker exit" not in text, text
+    assert proc.returncode == 0, text
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def request_when_up(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> int:
+    """The status of GET ``url``, retried while no worker listens yet (the first boot, a recycle)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return get(url)
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
