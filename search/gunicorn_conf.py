@@ -39,12 +39,14 @@ proc_name = "zhsearch"
 
 
 def on_starting(server):
-    """Load jieba's dictionary and pypinyin's readings (did-you-mean) in the master so workers
-    inherit them."""
-    from search import analysis, suggest
+    """Load jieba's dictionary, pypinyin's readings (did-you-mean), the modules a worker uses and
+    the page's templates in the master, so that workers inherit them."""
+    from search import analysis, page, searcher, suggest
 
     analysis.warm_up()
     suggest.warm_up()
+    searcher.warm_up()
+    page.warm_up()
     # What the master holds now (the app, jieba's dictionary, pypinyin's readings) lives as long
     # as it does: out of the cyclic collector's reach, so that no worker's collection writes to
     # those objects' pages and copies them (the gc module's advice for forking servers).

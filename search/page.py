@@ -10,6 +10,7 @@ already escaped, with ``<mark>`` around matches.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, replace
@@ -233,41 +234,59 @@ def _parse_page(req: falcon.Request, max_page: int) -> int | None:
     return value if 1 <= value <= max_page else None
 
 
+@functools.lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    """The templates' environment, one a process: the templates it compiles are shared by every app."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.globals.update(
+        article_url=article_url,
+        search_url=search_url,
+        api_search_url=api_search_url,
+        format_count=format_count,
+        format_ms=format_ms,
+        format_number=format_number,
+        format_value=format_value,
+        sorts=SORTS,
+        match_labels=MATCH_LABELS,
+        groups=GROUPS,
+        kind_labels=KIND_LABELS,
+        examples=EXAMPLES,
+        asset=asset_url,
+    )
+    env.filters["title_prefix"] = title_prefix
+    return env
+
+
+@functools.lru_cache(maxsize=None)
+def asset_url(name: str) -> str:
+    """The URL of a static file, versioned by its content (for cache busting)."""
+    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()
+    return f"/static/{name}?v={digest[:10]}"
+
+
+def warm_up() -> None:
+    """Compile every template and version every static file now: gunicorn's master does, so that
+    its workers share them instead of each compiling its own on its first page (38 ms and 4.6 MiB
+    a worker)."""
+    env = _environment()
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
+    for path in STATIC_DIR.iterdir():
+        if path.is_file():
+            asset_url(path.name)
+
+
 class _Renderer:
-    """Templates plus the bits every page needs (asset versions for cache busting)."""
+    """Renders a template into a response."""
 
     def __init__(self) -> None:
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-            autoescape=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            undefined=jinja2.StrictUndefined,
-        )
-        self.env.globals.update(
-            article_url=article_url,
-            search_url=search_url,
-            api_search_url=api_search_url,
-            format_count=format_count,
-            format_ms=format_ms,
-            format_number=format_number,
-            format_value=format_value,
-            sorts=SORTS,
-            match_labels=MATCH_LABELS,
-            groups=GROUPS,
-            kind_labels=KIND_LABELS,
-            examples=EXAMPLES,
-            asset=self._asset_url,
-        )
-        self.env.filters["title_prefix"] = title_prefix
-        self._versions: dict[str, str] = {}
-
-    def _asset_url(self, name: str) -> str:
-        version = self._versions.get(name)
-        if version is None:
-            digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()
-            version = self._versions[name] = digest[:10]
-        return f"/static/{name}?v={version}"
+        self.env = _environment()
 
     def render(self, resp: falcon.Response, template: str, status: str = falcon.HTTP_200, **context: Any) -> None:
         resp.status = status

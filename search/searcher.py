@@ -12,6 +12,7 @@ related articles (more-like-this, :mod:`search.related`).
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 from collections import OrderedDict
@@ -50,6 +51,13 @@ RELATED_CACHE = 256  # articles whose key terms and related articles a build kee
 # Added once per term whose match in a paragraph is one of jieba's words there, so whole-word
 # matches always rank above sub-word matches; BM25 on the characters orders within each group.
 WHOLE_WORD_BONUS = 1000.0
+
+# What opening a build and answering import on first use: Whoosh's searcher and what
+# more-like-this collects with, the words field's format (unpickled from the schema), numpy.ma
+# (np.unique loads it), the codecs of the stored texts and of the page.
+IMPORTED_ON_FIRST_USE = ("whoosh.searching", "whoosh.scoring", "whoosh.classify", "whoosh.collectors",
+                         "whoosh.sorting", "search.whoosh_writer", "numpy.ma", "encodings.utf_16_le",
+                         "encodings.unicode_escape")
 
 
 class IndexMissing(RuntimeError):
@@ -375,6 +383,13 @@ class Searcher:
 # -- matching and ranking ------------------------------------------------------------------------
 
 Scored = tuple[np.ndarray, np.ndarray]  # (sorted unique paragraph gids, their scores)
+
+
+def warm_up() -> None:
+    """Import now the modules that opening a build and answering would import on first use
+    (gunicorn's master does, so that its workers share them instead of each compiling its own)."""
+    for name in IMPORTED_ON_FIRST_USE:
+        importlib.import_module(name)
 
 
 def match_unit(live: _Live, unit: Unit) -> Scored:

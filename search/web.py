@@ -148,12 +148,14 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> falcon.A
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.keep_blank_qs_values = True  # `page=` is a bad page, not a missing one
     app.set_error_serializer(_serialize_error)
+    add_page_routes(app, searcher)
     app.add_route("/api/search", SearchResource(searcher, settings))
     app.add_route("/api/articles/{article_id}", ArticleResource(searcher))
     app.add_route("/api/articles/{article_id}/related", RelatedResource(searcher))
     app.add_route("/healthz", HealthResource(searcher))
-    app.add_route("/openapi.json", OpenApiResource(settings))
-    add_page_routes(app, searcher)
+    # the last route: Falcon compiles its router now, not on the first request (in gunicorn's
+    # master, once, rather than in every worker)
+    app.add_route("/openapi.json", OpenApiResource(settings), compile=True)
     app.add_error_handler(BadQuery, _bad_query)
     app.add_error_handler(ArticleNotFound, _not_found)
     app.add_error_handler(IndexMissing, _index_missing)

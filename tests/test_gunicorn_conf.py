@@ -139,3 +139,60 @@ def request_when_up(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> 
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+WORKER_IMPORTS = """
+import io, os, sys, urllib.parse
+from search import gunicorn_conf
+
+gunicorn_conf.on_starting(None)
+from search.wsgi import app  # gunicorn's preload_app
+
+def get(path, query=""):
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "x",
+               "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "x", "wsgi.url_scheme": "http",
+               "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr}
+    statuses = []
+    b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    assert statuses[0].startswith("200"), (path, query, statuses)
+
+import ast, builtins
+compiled = []
+real_compile = builtins.compile
+
+def compile(source, filename, mode, flags=0, *args, **kwargs):
+    if not flags & ast.PyCF_ONLY_AST:  # code, not a syntax tree (numpy reads .npy headers so)
+        compiled.append(str(filename))
+    return real_compile(source, filename, mode, flags, *args, **kwargs)
+
+builtins.compile = compile
+before = set(sys.modules)
+gunicorn_conf.post_worker_init(None)
+for q in ["港口", "港口 -城市", '"城市夜读"', "title:港口", "港囗", "港口 OR 夜读"]:
+    get("/api/search", urllib.parse.urlencode({"q": q}))
+get("/api/search", "q=%E6%B8%AF%E5%8F%A3&explain=1&group=article&sort=newest")
+get("/", "q=%E6%B8%AF%E5%8F%A3")
+article = sorted(os.listdir(os.environ["ZHSEARCH_SEEDS"]))[0].rsplit(".", 1)[0]
+get(f"/api/articles/{article}/related")
+get(f"/api/articles/{article}", "q=%E6%B8%AF%E5%8F%A3")
+get("/healthz")
+print(" ".join(sorted(set(sys.modules) - before)))
+print(" ".join(compiled))
+"""
+
+
+def test_a_worker_neither_imports_nor_compiles_what_the_master_could_have(tmp_path: Path) -> None:
+    """Every module a worker needs to open the index and answer, and every page template, is
+    loaded once, in the master, and shared: one a worker loads is compiled, executed and kept in
+    each worker's private memory, again after every recycle."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(TEST_ARTICLES, seeds)
+    env = dict(os.environ, ZHSEARCH_SEEDS=str(seeds), ZHSEARCH_INDEX=str(tmp_path / "index"))
+    subprocess.run([sys.executable, "-m", "search", "index"], env=env, cwd=REPO, check=True, capture_output=True,
+                   timeout=300)
+    done = subprocess.run([sys.executable, "-c", WORKER_IMPORTS], env=env, cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    imported, compiled = done.stdout.split("\n")[:2]
+    assert imported.split() == []
+    assert compiled.split() == []  # what a worker would compile: templates, modules without a .pyc
