@@ -155,10 +155,10 @@ def run_python_client(base: str, paths: list[str], connections: int, duration: f
 
 
 class Gunicorn:
-    """Real gunicorn with the project's config, on 127.0.0.1:<free port>."""
+    """Real gunicorn with the project's config, on 127.0.0.1:<free port> (``extra``: more of its options)."""
 
     def __init__(self, app: str, index_dir: Path, seeds_dir: Path, workers: int, log: Path, variant: str = "",
-                 src: Path | None = None, pin: tuple[str, ...] = ()):
+                 src: Path | None = None, pin: tuple[str, ...] = (), extra: tuple[str, ...] = ()):
         self.port = C.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.src = Path(src or C.SRC)  # the folder whose `search` package this server runs
@@ -167,7 +167,7 @@ class Gunicorn:
         if variant:
             env["ZHSEARCH_BENCH_VARIANT"] = variant
         self.cmd = [*pin, sys.executable, "-m", "gunicorn", "--config", "python:search.gunicorn_conf",
-                    "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), app]
+                    "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), *extra, app]
         self.env = env
         self.log = log
         self.proc = None
