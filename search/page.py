@@ -149,9 +149,8 @@ class View:
         return replace(self, explain=explain)
 
 
-# A query token: a run of non-spaces, or one holding a quoted part (``source:"a b"``).
-_TOKEN = re.compile(r'\S*?"[^"]*"\S*|\S+')
 _SPACE = re.compile(r"\s")
+# a filter's token as the query parser finds it: ``-`` (without), its key, ``:`` and its value
 _FILTER = re.compile(r"-?([^\W\d][\w-]{0,63})[:：](.*)", re.DOTALL)
 
 
@@ -172,26 +171,18 @@ def remove_span(q: str, start: int, end: int) -> str:
 
 
 def active_filters(q: str, keys: frozenset[str]) -> list[dict[str, Any]]:
-    """The metadata filters of ``q`` (tokens that parse as exactly one filter), each with its
-    token, its label and the query without it."""
-    from search.query import BadQuery, parse
+    """The metadata filters of ``q``, as the search reads them, each with its token, its label and
+    the query without it."""
+    from search.query import filters_with_spans
 
     chips = []
-    for m in _TOKEN.finditer(q):
-        try:
-            parsed = parse(m[0], filter_keys=keys)
-        except (BadQuery, ValueError):
-            continue
-        if parsed.groups or parsed.excluded or len(parsed.filters) != 1:
-            continue
-        written = _FILTER.fullmatch(m[0])
-        if written is None:
-            continue
-        key, value = written.groups()
+    for found, start, end in filters_with_spans(q, keys):
+        token = q[start:end]
+        key, value = _FILTER.fullmatch(token).groups()
         value = value[1:-1] if len(value) > 1 and value[0] == value[-1] == '"' else value
         label = FACET_LABELS.get(key.casefold(), key) + "：" + value
-        chips.append({"token": m[0], "label": ("不含 " if parsed.filters[0].negated else "") + label,
-                      "without": remove_span(q, m.start(), m.end())})
+        chips.append({"token": token, "label": ("不含 " if found.negated else "") + label,
+                      "without": remove_span(q, start, end)})
     return chips
 
 

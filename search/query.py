@@ -14,6 +14,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from functools import cached_property
 
 from .normalize import normalize, skeleton
@@ -81,6 +82,7 @@ class _Raw:
     negated: bool = False
     field: str = TEXT
     filter_key: str | None = None  # a metadata key: this token is a filter, text its value
+    span: tuple[int, int] = dataclass_field(default=(0, 0), compare=False)  # where the token is in the query
 
     @cached_property
     def op(self) -> str | None:
@@ -100,10 +102,7 @@ def parse(query: str, *, max_chars: int = 256, max_terms: int = 16,
     """
     if len(query) > max_chars:
         raise BadQuery(f"query is {len(query)} characters long; the limit is {max_chars}")
-    # control and format characters are spaces (a printable query has none)
-    cleaned = query if query.isprintable() else "".join(
-        " " if unicodedata.category(c) in ("Cc", "Cf") else c for c in query)
-    raws = _lex(cleaned, {key.casefold(): key for key in filter_keys})
+    raws = _lex(_cleaned(query), {key.casefold(): key for key in filter_keys})
     groups: list[list[Unit]] = []
     excluded: list[Unit] = []
     filters: list[Filter | DateRange] = []
@@ -144,6 +143,21 @@ def parse(query: str, *, max_chars: int = 256, max_terms: int = 16,
     if count > max_terms:
         raise BadQuery(f"query has {count} terms; the limit is {max_terms}")
     return _with_synonyms(parsed, synonyms) if synonyms else parsed
+
+
+def filters_with_spans(query: str, filter_keys: frozenset[str]) -> list[tuple[Filter | DateRange, int, int]]:
+    """The filters :func:`parse` finds in ``query``, each with where its token (``-`` included)
+    starts and ends in ``query``."""
+    raws = _lex(_cleaned(query), {key.casefold(): key for key in filter_keys})
+    return [(_filter(raw), *raw.span) for raw in raws if raw.filter_key is not None]
+
+
+def _cleaned(query: str) -> str:
+    """``query`` with its control and format characters as spaces (a printable query has none);
+    as long as ``query``, so a token's place in it is its place in ``query``."""
+    if query.isprintable():
+        return query
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Cf") else c for c in query)
 
 
 def _with_synonyms(parsed: ParsedQuery, synonyms: Synonyms) -> ParsedQuery:
@@ -229,6 +243,7 @@ def _lex(query: str, filter_keys: dict[str, str] | None = None) -> list[_Raw]:
         if query[i].isspace():
             i += 1
             continue
+        begin = i
         negated = False
         field = TEXT
         if query[i] == "-" and i + 1 < n and not query[i + 1].isspace():
@@ -245,20 +260,20 @@ def _lex(query: str, filter_keys: dict[str, str] | None = None) -> list[_Raw]:
         if key and key[1].casefold() in filter_keys:
             token = _filter_token(query, i + len(key[0]), negated, filter_keys[key[1].casefold()])
             if token is not None:
-                tokens.append(token[0])
                 i = token[1]
+                tokens.append(replace(token[0], span=(begin, i)))
                 continue
         if query[i] == '"':
             close = query.find('"', i + 1)
             if close != -1:
-                tokens.append(_Raw(query[i + 1 : close], True, negated, field))
+                tokens.append(_Raw(query[i + 1 : close], True, negated, field, span=(begin, close + 1)))
                 i = close + 1
                 continue
         end = i
         while end < n and not query[end].isspace():
             end += 1
         word = query[i:end]
-        tokens.append(_Raw(word, False, negated, field))
+        tokens.append(_Raw(word, False, negated, field, span=(begin, end)))
         i = end
     return tokens
 

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, quote, unquote_plus, urlsplit
 import falcon
 import falcon.testing
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
@@ -683,6 +683,7 @@ def test_a_facet_value_becomes_a_filter_for_exactly_that_value(value):
 @given(st.lists(st.one_of(st.text(max_size=8), st.sampled_from(["source:新闻联播", "-source:x", "date:2024",
                                                                   'source:"a b"', "date:2023..", "date:99", '"', "-"])),
                 max_size=6).map(" ".join))
+@example('" source:"a b" " source:"a b"')  # the search reads quoted phrases there, and no filter
 def test_chips_are_the_filters_of_any_query_and_each_removes_one(q):
     found = page_mod.active_filters(q, KEYS)
     filters = set(parse_query(q, filter_keys=KEYS).filters)

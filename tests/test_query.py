@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from search.query import TITLE, BadQuery, parse
+from search.query import TITLE, BadQuery, filters_with_spans, parse
 
 
 def keys(parsed):
@@ -97,3 +97,25 @@ def test_control_and_format_characters_separate_words(separator, word):
             return str(refused)
 
     assert outcome(f"{word}{separator}{word}") == outcome(f"{word} {word}")
+
+
+FILTER_KEYS = frozenset({"source", "date"})
+QUERY_PIECES = st.one_of(st.text(max_size=8), st.sampled_from(
+    ['source:"a b"', "-source:x", "date:2024", "date:2023..", "date:99", '"', "-", "NOT", "title:", "\x00", "Source：y"]))
+
+
+@given(st.lists(QUERY_PIECES, max_size=8).map(" ".join))
+def test_the_spans_of_filters_are_the_filters_the_search_reads(q):
+    """What the page shows as the query's filters (and removes one by one) is what the search
+    applies: the same filters, each at a span of the query that parses as that filter alone."""
+    found = filters_with_spans(q, FILTER_KEYS)
+    assert tuple(dict.fromkeys(f for f, _, _ in found)) == parse(q, filter_keys=FILTER_KEYS, max_chars=10**6).filters
+    for f, start, end in found:
+        assert parse(q[start:end], filter_keys=FILTER_KEYS).filters == (f,)
+
+
+def test_a_filter_inside_a_quoted_phrase_is_no_filter():
+    q = '" source:"a b" " source:"a b"'  # the quotes pair up as '" source:"' and '" "'
+    assert filters_with_spans(q, FILTER_KEYS) == [] and parse(q, filter_keys=FILTER_KEYS).filters == ()
+    q = '新闻 -source:"a b" date:2023..'
+    assert [q[start:end] for _, start, end in filters_with_spans(q, FILTER_KEYS)] == ['-source:"a b"', "date:2023.."]
