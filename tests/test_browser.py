@@ -548,6 +548,8 @@ def test_javascript_renders_facets_chips_grouping_and_explain_as_the_server_does
         ("芯片", "group=article&explain=1"),
         ("芯片 date:2019", ""),
         ("芯片 source:<script>alert(1)</script>", ""),
+        ('" source:"晚间 新闻" " source:"晚间 新闻"', ""),  # the quotes pair up as phrases: no filter
+        ('芯片 -source:"晚间 新闻" title:date:2024', ""),
     ]
     _, nojs, watch = _new_page(browser, news_url, java_script_enabled=False)
     try:

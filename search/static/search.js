@@ -75,7 +75,7 @@
   }
 
   // --- filter chips and facet links: the same rules as search/page.py ---
-  var TOKEN_RE = /\S*?"[^"]*"\S*|\S+/g;
+  var KEY_RE = /([\p{L}\p{M}_][\p{L}\p{M}\p{N}_-]{0,63})[:：]/uy;
   var FILTER_RE = /^(-?)([\p{L}\p{M}_][\p{L}\p{M}\p{N}_-]{0,63})[:：]([\s\S]*)$/u;
   var DATE_RE = /^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$/;
 
@@ -94,36 +94,63 @@
     var low = text.slice(0, at), high = text.slice(at + 2);
     return (low || high) && (!low || isDate(low)) && (!high || isDate(high));
   }
-  // The filter a query token stands for ({key, value, negated}), or null when it is no lone filter.
-  function tokenFilter(token) {
-    var m = FILTER_RE.exec(token);
-    if (!m || !filterKeys[m[2].toLowerCase()] || m[2].normalize("NFKC").toLowerCase() === "title") return null;
-    var value = m[3];
-    if (!value || /^\s/.test(value)) return null;
-    var close = value.charAt(0) === '"' ? value.indexOf('"', 1) : -1;
-    var inner = value;
-    if (close > 1) {
-      if (close !== value.length - 1) return null;  // a quoted value followed by more text
-      inner = value.slice(1, -1);
+  function isSpace(c) { return /\s/.test(c); }
+  // Where a filter's value that starts at `start` ends, or -1 when it is no value (or no date).
+  function filterEnd(q, start, key) {
+    if (start >= q.length || isSpace(q.charAt(start))) return -1;
+    var close = q.charAt(start) === '"' ? q.indexOf('"', start + 1) : -1;
+    var end = close + 1, value;
+    if (close > start + 1) {
+      value = q.slice(start + 1, close);
+    } else {
+      for (end = start; end < q.length && !isSpace(q.charAt(end)); end++) {}
+      value = q.slice(start, end);
     }
-    if (m[2].toLowerCase() === "date" && !isDateFilter(inner)) return null;
-    return { key: m[2], value: value, negated: m[1] === "-" };
+    return key.toLowerCase() === "date" && !isDateFilter(value) ? -1 : end;
+  }
+  // The spans of the filters of a query, found as the search's own lexer (search/query.py _lex)
+  // finds them: a quoted phrase or a title: term is no filter, whatever it holds.
+  function filterSpans(q) {
+    q = q.replace(/[\p{Cc}\p{Cf}]/gu, " ");  // as the parser does; the length stays the same
+    var spans = [], i = 0, n = q.length;
+    while (i < n) {
+      if (isSpace(q.charAt(i))) { i++; continue; }
+      var begin = i, title = false;
+      if (q.charAt(i) === "-" && i + 1 < n && !isSpace(q.charAt(i + 1))) i++;
+      var after = q.charAt(i + 6);
+      if (after && !isSpace(after) && q.slice(i, i + 6).normalize("NFKC").toLowerCase() === "title:") {
+        title = true;
+        i += 6;
+      }
+      KEY_RE.lastIndex = i;
+      var key = title ? null : KEY_RE.exec(q);
+      if (key && filterKeys[key[1].toLowerCase()]) {
+        var end = filterEnd(q, i + key[0].length, key[1]);
+        if (end > 0) {
+          spans.push([begin, end]);
+          i = end;
+          continue;
+        }
+      }
+      var close = q.charAt(i) === '"' ? q.indexOf('"', i + 1) : -1;
+      if (close !== -1) {
+        i = close + 1;
+        continue;
+      }
+      while (i < n && !isSpace(q.charAt(i))) i++;
+    }
+    return spans;
   }
   function removeSpan(q, start, end) {
     return (q.slice(0, start).replace(/\s+$/, "") + " " + q.slice(end).replace(/^\s+/, "")).trim();
   }
   function activeFilters(q) {
-    var chips = [], m;
-    TOKEN_RE.lastIndex = 0;
-    while ((m = TOKEN_RE.exec(q)) !== null) {
-      var f = tokenFilter(m[0]);
-      if (!f) continue;
-      var value = f.value.length > 1 && f.value.charAt(0) === '"' && f.value.slice(-1) === '"' ? f.value.slice(1, -1) : f.value;
-      var label = (FACET_LABELS[f.key.toLowerCase()] || f.key) + "：" + value;
-      chips.push({ token: m[0], label: (f.negated ? "不含 " : "") + label,
-                   without: removeSpan(q, m.index, m.index + m[0].length) });
-    }
-    return chips;
+    return filterSpans(q).map(function (span) {
+      var token = q.slice(span[0], span[1]), m = FILTER_RE.exec(token);
+      var value = m[3].length > 1 && m[3].charAt(0) === '"' && m[3].slice(-1) === '"' ? m[3].slice(1, -1) : m[3];
+      var label = (FACET_LABELS[m[2].toLowerCase()] || m[2]) + "：" + value;
+      return { token: token, label: (m[1] === "-" ? "不含 " : "") + label, without: removeSpan(q, span[0], span[1]) };
+    });
   }
   function formatValue(v) { return Array.isArray(v) ? v.map(String).join("、") : String(v); }
   function filterToken(key, value) {
