@@ -152,6 +152,19 @@ def filters_with_spans(query: str, filter_keys: frozenset[str]) -> list[tuple[Fi
     return [(_filter(raw), *raw.span) for raw in raws if raw.filter_key is not None]
 
 
+def term_spans(query: str) -> list[tuple[Unit, int, int]]:
+    """The terms and phrases :func:`parse` reads in ``query`` (operators among them, as words;
+    ``KEY:VALUE`` too, no filter keys being given), each with where its text is in ``query``:
+    inside a phrase's quotes, after a term's ``-`` and ``title:``."""
+    found = []
+    for raw in _lex(_cleaned(query)):
+        unit = _unit(raw)
+        if unit is not None:
+            end = raw.span[1] - 1 if raw.phrase else raw.span[1]
+            found.append((unit, end - len(raw.text), end))
+    return found
+
+
 def _cleaned(query: str) -> str:
     """``query`` with its control and format characters as spaces (a printable query has none);
     as long as ``query``, so a token's place in it is its place in ``query``."""

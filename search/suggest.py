@@ -22,7 +22,6 @@ import hashlib
 import heapq
 import math
 import os
-import re
 import threading
 from array import array
 from itertools import combinations, islice, product
@@ -33,8 +32,7 @@ import numpy as np
 from whoosh.spelling import Corrector, ListCorrector
 from whoosh.support.levenshtein import distance
 
-from .normalize import normalize, skeleton
-from .query import ParsedQuery, Unit
+from .query import ParsedQuery, Unit, term_spans
 
 __all__ = ["PinyinCorrector", "PinyinIndex", "Suggester", "Vocabulary", "WordList", "correct_term", "readings"]
 
@@ -345,24 +343,15 @@ def correct_term(text: str, corrector: PinyinCorrector, limit: int = PER_TERM) -
 
 # -- whole queries ---------------------------------------------------------------------------------
 
-# A query token as search.query lexes it: an optional "-", an optional "title:", then a quoted
-# phrase (with its closing quote) or a run of non-space characters.
-_TOKEN = re.compile(r'(?P<prefix>-?(?:title[:：])?)(?:"(?P<phrase>[^"]*)"|(?P<word>\S+))', re.IGNORECASE)
-
-
 def _replace_term(q: str, unit: Unit, replacement: str) -> str | None:
-    """``q`` with the token whose text is ``unit`` replaced by ``replacement`` (None when no token is)."""
-    pieces, at, found = [], 0, False
-    for match in _TOKEN.finditer(q):
-        if match.start() and not q[match.start() - 1].isspace():
-            continue  # not at a token start: part of the token before
-        group = "phrase" if match.group("phrase") is not None else "word"
-        inner = match.group(group)
-        if skeleton(normalize(inner)) == unit.key and (group == "phrase") == unit.phrase:
-            pieces.append(q[at : match.start(group)] + replacement)
-            at = match.end(group)
-            found = True
-    return "".join(pieces) + q[at:] if found else None
+    """``q`` with the text of each of its terms that is ``unit`` replaced by ``replacement`` (None
+    when no term is); the terms as the search's parser finds them."""
+    pieces, at = [], 0
+    for term, start, end in term_spans(q):
+        if (term.key, term.phrase, term.field) == (unit.key, unit.phrase, unit.field):
+            pieces.append(q[at:start] + replacement)
+            at = end
+    return "".join(pieces) + q[at:] if pieces else None
 
 
 class Suggester:

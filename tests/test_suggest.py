@@ -285,3 +285,22 @@ def test_a_saved_pinyin_index_finds_what_the_one_in_memory_finds(tmp_path_factor
         assert loaded.spelled(spellings) == built.spelled(spellings)
         if spellings and len(word) <= MAX_SPAN:  # a word with a reading is found by its own spelling
             assert i in loaded.spelled(spellings[:1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=6), st.sampled_from(['"', "-", "title:", "OR", "NOT", '"联和国"', "联和国",
+                                                                 'a"b', "\x1b", "title:联和国"])),
+                max_size=6).map(" ".join))
+@example("0\x1b0")  # a control character separates two terms, as the parser reads it
+@example('a" 联和国 "b')
+def test_a_suggestion_replaces_the_term_the_parser_read(q):
+    """Each term of any query can be replaced in its text, and the query then reads the
+    replacement where the term was."""
+    for group in parse(q).groups:
+        for unit in group:
+            if unit.key in ("or", "and", "not"):
+                continue  # an operator's word read as a term: replacing it changes how its neighbours read
+            replaced = suggest._replace_term(q, unit, "替换")
+            assert replaced is not None, unit
+            units = [u for g in parse(replaced).groups for u in g]
+            assert any((u.key, u.phrase, u.field) == ("替换", unit.phrase, unit.field) for u in units), (replaced, units)
