@@ -85,9 +85,9 @@ def worker_exit(server, worker):
     interpreter's teardown.
 
     That teardown frees every object the worker inherited from the master, writing to each one's
-    pages and so copying them: ~125 ms of CPU and ~19,000 page faults a worker, paid every
-    ``max_requests`` requests (bench/http_throughput.py). A worker leaving with an error keeps
-    Python's ordinary exit, and its exit status, which the master acts on."""
+    pages and so copying them: ~125 ms of CPU and ~19,000 page faults a worker on the bench's
+    index (bench/worker_lifecycle.py), paid every ``max_requests`` requests. A worker leaving with
+    an error keeps Python's ordinary exit, and its exit status, which the master acts on."""
     _, leaving, _ = sys.exc_info()
     if isinstance(leaving, SystemExit) and leaving.code in (0, None):
         import logging

@@ -550,6 +550,7 @@ def test_javascript_renders_facets_chips_grouping_and_explain_as_the_server_does
         ("芯片 source:<script>alert(1)</script>", ""),
         ('" source:"晚间 新闻" " source:"晚间 新闻"', ""),  # the quotes pair up as phrases: no filter
         ('芯片 -source:"晚间 新闻" title:date:2024', ""),
+        ("芯片\U000e0001source:新闻联播 date:2024", ""),  # a format character two UTF-16 units long
     ]
     _, nojs, watch = _new_page(browser, news_url, java_script_enabled=False)
     try:

@@ -111,7 +111,8 @@
   // The spans of the filters of a query, found as the search's own lexer (search/query.py _lex)
   // finds them: a quoted phrase or a title: term is no filter, whatever it holds.
   function filterSpans(q) {
-    q = q.replace(/[\p{Cc}\p{Cf}]/gu, " ");  // as the parser does; the length stays the same
+    // as the parser does, a space for each unit of each one: the positions stay those of q
+    q = q.replace(/[\p{Cc}\p{Cf}]/gu, function (c) { return " ".repeat(c.length); });
     var spans = [], i = 0, n = q.length;
     while (i < n) {
       if (isSpace(q.charAt(i))) { i++; continue; }
