@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,13 @@ class Corpus:
     def containing(self, *keys: str) -> set[tuple[str, int]]:
         """Paragraphs whose normalised skeleton contains every key (the oracle for search)."""
         return {(aid, n) for aid, n, _, skel in self.paragraphs if all(k in skel for k in keys)}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 free a moment ago, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def traced(action):

@@ -14,13 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import free_port
+
 TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 90.0) -> None:

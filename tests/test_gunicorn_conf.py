@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from conftest import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
@@ -97,12 +98,19 @@ def get(url: str) -> int:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gunicorn's fork-based workers")
-def test_workers_recycled_by_max_requests_keep_answering(tmp_path: Path) -> None:
-    seeds = tmp_path / "seeds"
-    shutil.copytree(TEST_ARTICLES, seeds)
-    env = dict(os.environ, ZHSEARCH_SEEDS=str(seeds), ZHSEARCH_INDEX=str(tmp_path / "index"))
+@pytest.fixture(scope="module")
+def indexed_env(tmp_path_factory) -> dict[str, str]:
+    """The environment of a server (or worker) of an index of the test articles, built by the CLI."""
+    root = tmp_path_factory.mktemp("gunicorn-conf")
+    shutil.copytree(TEST_ARTICLES, root / "seeds")
+    env = dict(os.environ, ZHSEARCH_SEEDS=str(root / "seeds"), ZHSEARCH_INDEX=str(root / "index"))
     subprocess.run([sys.executable, "-m", "search", "index"], env=env, cwd=REPO, check=True, capture_output=True,
                    timeout=300)
+    return env
+
+
+def test_workers_recycled_by_max_requests_keep_answering(indexed_env: dict[str, str], tmp_path: Path) -> None:
+    env = indexed_env
     port = free_port()
     log = tmp_path / "gunicorn.log"
     with open(log, "wb") as out:
@@ -121,12 +129,6 @@ def test_workers_recycled_by_max_requests_keep_answering(tmp_path: Path) -> None
     assert text.count("Booting worker") >= 4, text  # the worker left after every 2 requests
     assert "Traceback" not in text and "Exception during worker exit" not in text, text
     assert proc.returncode == 0, text
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def request_when_up(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> int:
@@ -181,17 +183,12 @@ print(" ".join(compiled))
 """
 
 
-def test_a_worker_neither_imports_nor_compiles_what_the_master_could_have(tmp_path: Path) -> None:
+def test_a_worker_neither_imports_nor_compiles_what_the_master_could_have(indexed_env: dict[str, str]) -> None:
     """Every module a worker needs to open the index and answer, and every page template, is
     loaded once, in the master, and shared: one a worker loads is compiled, executed and kept in
     each worker's private memory, again after every recycle."""
-    seeds = tmp_path / "seeds"
-    shutil.copytree(TEST_ARTICLES, seeds)
-    env = dict(os.environ, ZHSEARCH_SEEDS=str(seeds), ZHSEARCH_INDEX=str(tmp_path / "index"))
-    subprocess.run([sys.executable, "-m", "search", "index"], env=env, cwd=REPO, check=True, capture_output=True,
-                   timeout=300)
-    done = subprocess.run([sys.executable, "-c", WORKER_IMPORTS], env=env, cwd=REPO, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run([sys.executable, "-c", WORKER_IMPORTS], env=indexed_env, cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     imported, compiled = done.stdout.split("\n")[:2]
     assert imported.split() == []

@@ -26,7 +26,7 @@ from search.query import BadQuery, parse
 from search.searcher import Searcher
 from search.web import create_app
 
-from conftest import index_articles
+from conftest import free_port, index_articles
 
 ARTICLES = {
     "un": "联合国宪章生效八十周年\n联合国成员国代表周五在纽约集会，纪念《联合国宪章》生效八十周年。\n"
@@ -355,12 +355,6 @@ def test_worst_case_query_time(bigger_settings, capsys):
 # --- malformed HTTP against a real gunicorn (127.0.0.1 only) ----------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _exchange(port: int, payload: bytes, timeout: float = 10.0) -> bytes:
     """Send raw bytes, read until the server closes (or the timeout); b"" when it just hangs up."""
     chunks = []
@@ -380,7 +374,7 @@ def _exchange(port: int, payload: bytes, timeout: float = 10.0) -> bytes:
 
 @pytest.fixture(scope="module")
 def gunicorn(app_settings, tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     env = dict(os.environ, ZHSEARCH_INDEX=str(app_settings.index_dir), ZHSEARCH_SEEDS=str(app_settings.seeds_dir))
     env.pop("WEB_CONCURRENCY", None)

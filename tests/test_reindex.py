@@ -15,7 +15,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +29,8 @@ from search.config import Settings
 from search.indexer import build_index
 from search.searcher import Searcher
 from search.store import IndexLayout
+
+from conftest import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -102,12 +103,6 @@ def processes_mentioning(text: str) -> list[int]:
 
 
 # --- a real gunicorn --------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(port: int, path: str, timeout: float = 10.0) -> tuple[int, bytes]:
