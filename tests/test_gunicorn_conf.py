@@ -97,7 +97,6 @@ def get(url: str) -> int:
         return response.status
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gunicorn's fork-based workers")
 @pytest.fixture(scope="module")
 def indexed_env(tmp_path_factory) -> dict[str, str]:
     """The environment of a server (or worker) of an index of the test articles, built by the CLI."""
@@ -109,6 +108,7 @@ def indexed_env(tmp_path_factory) -> dict[str, str]:
     return env
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gunicorn's fork-based workers")
 def test_workers_recycled_by_max_requests_keep_answering(indexed_env: dict[str, str], tmp_path: Path) -> None:
     env = indexed_env
     port = free_port()
