@@ -7,6 +7,7 @@ background thread by ``wsgiref``. Screenshots go to ``artifacts/screenshots/``.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from pathlib import Path
@@ -17,6 +18,10 @@ import pytest
 
 pytest.importorskip("playwright", reason="the browser tests need the playwright package (pip install playwright)")
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from search import page as page_mod  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -675,3 +680,24 @@ def test_desktop_shows_the_sidebar_open_without_javascript(browser, news_url):
     finally:
         context.close()
     assert watch.problems == []
+
+
+QUERY_PIECES = st.one_of(st.text(max_size=6), st.sampled_from([
+    'source:"晚间 新闻"', "-source:新闻联播", "date:2024", "date:2023..", "date:2024-02-30", '"', "-", "title:", "NOT",
+    "SOURCE：x", "ｓｏｕｒｃｅ:y", "ſource:z", "DATE:2024", "\u00a0", "\x1c", "\u200b", "\U000e0001", "\u3000"]))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=st.lists(QUERY_PIECES, max_size=6).map(lambda pieces: "".join(p + " " * (i % 2) for i, p in enumerate(pieces))))
+@example(q='" source:"晚间 新闻" " source:"晚间 新闻"')
+@example(q="芯片\U000e0001source:新闻联播 date:2024")
+@example(q='ſource:"晚间 新闻" 芯片\x1f')  # ſ casefolds to s; U+001F is white space to Python
+def test_the_scripts_chips_are_the_servers_for_any_query(news_page, q):
+    """search.js finds a query's filters by the rules of search/query.py's lexer, ported: the
+    chips it draws while typing are those the server renders, for any query."""
+    if news_page.url == "about:blank":  # the first example: load the search page once
+        news_page.goto("/")
+    keys = frozenset(json.loads(news_page.get_attribute("#results", "data-filter-keys")))
+    assert keys
+    script = news_page.evaluate("q => window.zhsearchActiveFilters(q)", q)
+    assert script == page_mod.active_filters(q, keys)

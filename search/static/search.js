@@ -33,8 +33,11 @@
     try { return JSON.parse(results.getAttribute(name) || "null") || fallback; } catch (e) { return fallback; }
   }
   var kinds = dataJson("data-kinds", {});
+  // Python's str.casefold, near enough for metadata keys: upper then lower case folds ſ, ß, ς
+  // and ligatures as casefold does, where toLowerCase alone keeps them
+  function casefold(text) { return text.toUpperCase().toLowerCase(); }
   var filterKeys = {};  // casefolded metadata key -> true: what a KEY:VALUE filter may name
-  dataJson("data-filter-keys", []).forEach(function (k) { filterKeys[k.toLowerCase()] = true; });
+  dataJson("data-filter-keys", []).forEach(function (k) { filterKeys[casefold(k)] = true; });
   var facetKeys = dataJson("data-facet-keys", []);
 
   // --- the same tables as search/page.py ---
@@ -75,6 +78,12 @@
   }
 
   // --- filter chips and facet links: the same rules as search/page.py ---
+  // White space as Python's str.isspace() has it, which the server's parser splits by and strips:
+  // JavaScript's \s lacks U+001C-U+001F and U+0085, and has U+FEFF.
+  var SPACE = "\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+  var SPACE_RE = new RegExp("[" + SPACE + "]"), EDGE_SPACES_RE = new RegExp("^[" + SPACE + "]+|[" + SPACE + "]+$", "g");
+  function isSpace(c) { return SPACE_RE.test(c); }
+  function strip(text) { return text.replace(EDGE_SPACES_RE, ""); }
   var KEY_RE = /([\p{L}\p{M}_][\p{L}\p{M}\p{N}_-]{0,63})[:：]/uy;
   var FILTER_RE = /^(-?)([\p{L}\p{M}_][\p{L}\p{M}\p{N}_-]{0,63})[:：]([\s\S]*)$/u;
   var DATE_RE = /^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$/;
@@ -88,13 +97,12 @@
     return y >= 1 && day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d;
   }
   function isDateFilter(text) {
-    text = text.normalize("NFKC").trim();
+    text = strip(text.normalize("NFKC"));
     var at = text.indexOf("..");
     if (at < 0) return isDate(text);
     var low = text.slice(0, at), high = text.slice(at + 2);
     return (low || high) && (!low || isDate(low)) && (!high || isDate(high));
   }
-  function isSpace(c) { return /\s/.test(c); }
   // Where a filter's value that starts at `start` ends, or -1 when it is no value (or no date).
   function filterEnd(q, start, key) {
     if (start >= q.length || isSpace(q.charAt(start))) return -1;
@@ -106,7 +114,7 @@
       for (end = start; end < q.length && !isSpace(q.charAt(end)); end++) {}
       value = q.slice(start, end);
     }
-    return key.toLowerCase() === "date" && !isDateFilter(value) ? -1 : end;
+    return casefold(key) === "date" && !isDateFilter(value) ? -1 : end;
   }
   // The spans of the filters of a query, found as the search's own lexer (search/query.py _lex)
   // finds them: a quoted phrase or a title: term is no filter, whatever it holds.
@@ -125,7 +133,7 @@
       }
       KEY_RE.lastIndex = i;
       var key = title ? null : KEY_RE.exec(q);
-      if (key && filterKeys[key[1].toLowerCase()]) {
+      if (key && filterKeys[casefold(key[1])]) {
         var end = filterEnd(q, i + key[0].length, key[1]);
         if (end > 0) {
           spans.push([begin, end]);
@@ -143,20 +151,22 @@
     return spans;
   }
   function removeSpan(q, start, end) {
-    return (q.slice(0, start).replace(/\s+$/, "") + " " + q.slice(end).replace(/^\s+/, "")).trim();
+    return strip(strip(q.slice(0, start)) + " " + strip(q.slice(end)));
   }
   function activeFilters(q) {
     return filterSpans(q).map(function (span) {
       var token = q.slice(span[0], span[1]), m = FILTER_RE.exec(token);
       var value = m[3].length > 1 && m[3].charAt(0) === '"' && m[3].slice(-1) === '"' ? m[3].slice(1, -1) : m[3];
-      var label = (FACET_LABELS[m[2].toLowerCase()] || m[2]) + "：" + value;
+      var label = (FACET_LABELS[casefold(m[2])] || m[2]) + "：" + value;
       return { token: token, label: (m[1] === "-" ? "不含 " : "") + label, without: removeSpan(q, span[0], span[1]) };
     });
   }
+  // for tests/test_browser.py, which holds it to search/page.py's active_filters over any query
+  window.zhsearchActiveFilters = activeFilters;
   function formatValue(v) { return Array.isArray(v) ? v.map(String).join("、") : String(v); }
   function filterToken(key, value) {
     value = String(value);
-    if (/\s/.test(value) || value.charAt(0) === '"') value = '"' + value.replace(/"/g, "") + '"';
+    if (SPACE_RE.test(value) || value.charAt(0) === '"') value = '"' + value.replace(/"/g, "") + '"';
     return (key === "year" || key === "month" ? "date" : key) + ":" + value;
   }
   function facetBlocks(q, facets, chips) {
@@ -168,7 +178,7 @@
         var token = filterToken(key, row.value);
         var on = Object.prototype.hasOwnProperty.call(active, token);
         return { value: formatValue(row.value), count: row.count, active: on,
-                 q: on ? active[token] : (q.trim() + " " + token).trim() };
+                 q: on ? active[token] : strip(strip(q) + " " + token) };
       });
       if (rows.length) blocks.push({ key: key, label: FACET_LABELS[key] || key, values: rows });
     });
@@ -428,8 +438,8 @@
     var mine = ++seq;
     if (controller) controller.abort();
     controller = null;
-    syncUrl(q.trim() ? q : "", page);
-    if (!q.trim()) {
+    syncUrl(strip(q) ? q : "", page);
+    if (!strip(q)) {  // as the server's page: a query of white space is no query
       results.removeAttribute("aria-busy");
       renderEmpty();
       return;
