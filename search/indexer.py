@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import collections
 import functools
+import gc
+import itertools
 import multiprocessing
 import os
 import shutil
@@ -47,6 +49,8 @@ from .whoosh_writer import CompactCharacters, DocumentBatch, Item, SortedSegment
 Document = tuple[dict, dict[str, list[Item]]]  # a Whoosh document: values, items (whoosh_writer)
 
 _BATCH = 256  # articles per job sent to a worker process (fewer, larger batches: fewer terms to pass on)
+_COLLECT_EVERY = 32  # batches a process handles between two collections while the collector is paused
+_batches_handled = itertools.count(1)  # in this process
 
 
 class BuildFailed(RuntimeError):
@@ -138,7 +142,33 @@ def analyse_batch(articles: list[Article], first: int) -> tuple[list[Analysed], 
         analysed_article, article_documents = analyse(article)
         analyses.append(analysed_article)
         documents.extend(article_documents)
-    return analyses, DocumentBatch.of(_schema(), first, documents)
+    batch = DocumentBatch.of(_schema(), first, documents)
+    _collect_now_and_then()
+    return analyses, batch
+
+
+@contextmanager
+def _cyclic_collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a build, in this process and in the processes it
+    forks, which inherit the pause; restore it after.
+
+    A build allocates millions of short-lived tuples and lists (postings, tokens) and makes no
+    reference cycles that grow with the corpus (a test checks): the collector's passes over those
+    objects found nothing and cost ~11 % of the build's CPU (xwlb: 57 → 51 s). Each process still
+    collects every ``_COLLECT_EVERY`` batches, so that a cycle some input might make cannot pile up."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _collect_now_and_then() -> None:
+    """While the collector is paused, collect in this process every ``_COLLECT_EVERY`` batches."""
+    if next(_batches_handled) % _COLLECT_EVERY == 0 and not gc.isenabled():
+        gc.collect()
 
 
 Batch = tuple[list[Article], list[Analysed], DocumentBatch]
@@ -204,7 +234,7 @@ def build_index(
                 where = f"{problem.path}:{problem.line}"
                 raise BuildFailed(f"--strict: stopped at the bad input reported above ({where})")
 
-    with layout.build_lock(), _workers_die_with_builder():
+    with layout.build_lock(), _workers_die_with_builder(), _cyclic_collector_paused():
         previous = layout.current()
         layout.remove_stale(keep_previous=previous)
         build = layout.new_build()
@@ -266,6 +296,7 @@ def _add_articles(writer: SortedSegmentWriter, grams: GramIndexBuilder, metadata
             if progress is not None:
                 progress(size)
         writer.add_batch(documents)
+        _collect_now_and_then()
     table.close()
     kinds.close()
     in_place.close()
