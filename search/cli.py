@@ -14,6 +14,7 @@ from .config import Settings
 
 EXIT_FAILED = 1
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another build is running; try again later
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a tool stopped by a closed pipe
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,7 +60,15 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     overrides = {"seeds_dir": getattr(args, "seeds", None), "index_dir": args.index}
     settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     command = {"index": _index, "serve": _serve, "query": _query}[args.command]
-    return command(args, settings)
+    try:
+        code = command(args, settings)
+        sys.stdout.flush()  # a reader gone away shows here when the output was still buffered
+    except BrokenPipeError:
+        # the reader stopped reading (`zhsearch query … | head`): end quietly, not with a traceback,
+        # as the signal module's note on SIGPIPE advises
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    return code
 
 
 def _index(args, settings: Settings) -> int:

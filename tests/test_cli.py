@@ -140,3 +140,47 @@ def test_serve_builds_a_missing_index_and_rebuilds_one_of_another_format(seeds, 
 
     assert main(serve) == 0  # a current index is served as it is
     assert "building it" not in capsys.readouterr().err
+
+
+QUERY_PROBE = """
+import sys
+from search import analysis
+from search.cli import main
+code = main(["query", "--index", sys.argv[1], sys.argv[2]])
+print(code, analysis.segmenter.cache_info().currsize, file=sys.stderr)
+"""
+
+
+def test_a_query_on_a_build_without_a_user_dictionary_does_not_load_jiebas_own(seeds, tmp_path):
+    """rjieba cuts a plain query; jieba's own dictionary (half a second of a one-off
+    `zhsearch query`) is loaded only for a build's user words or a query rjieba does not cut alone."""
+    import subprocess
+    import sys
+
+    index = tmp_path / "index"
+    assert main(["index", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"]) == 0
+    for query, loads_jieba in (("港口", 0), ("6.8%", 1)):
+        done = subprocess.run([sys.executable, "-c", QUERY_PROBE, str(index), query], capture_output=True, text=True,
+                              timeout=120)
+        assert done.stderr.split()[-2:] == ["0", str(loads_jieba)], done.stderr
+    (seeds / "userdict.txt").write_text("城市夜读 50\n", encoding="utf-8")
+    assert main(["index", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"]) == 0
+    done = subprocess.run([sys.executable, "-c", QUERY_PROBE, str(index), "港口"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.stderr.split()[-2:] == ["0", "1"], done.stderr  # the user words go to both segmenters
+
+
+def test_a_reader_that_stops_reading_ends_the_query_quietly(seeds, tmp_path):
+    """`zhsearch query … | head`: no traceback when the pipe closes, and the shell's status for it."""
+    import subprocess
+    import sys
+
+    from search.cli import EXIT_BROKEN_PIPE
+
+    index = tmp_path / "index"
+    assert main(["index", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"]) == 0
+    proc = subprocess.Popen([sys.executable, "-m", "search", "query", "--index", str(index), "港口"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first line
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == EXIT_BROKEN_PIPE and b"Traceback" not in err and b"Exception" not in err, err
