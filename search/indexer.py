@@ -110,7 +110,10 @@ class Analysed:
     """What the match index needs of one article (computed in a worker process)."""
 
     title: str  # the title's skeleton
-    paragraphs: list[tuple[str, list[str], bool]]  # skeleton, words (with sub-words), folds in place
+    # skeleton, its words (with sub-words) a line each, folds in place: one string is passed back
+    # from a worker far faster than a list of them, and words.txt cannot hold a word with a line
+    # break anyway
+    paragraphs: list[tuple[str, str, bool]]
 
 
 def analyse(article: Article) -> tuple[Analysed, list[Document]]:
@@ -126,8 +129,8 @@ def analyse(article: Article) -> tuple[Analysed, list[Document]]:
     for n, paragraph in enumerate(article.paragraphs, start=1):
         normalized, spans = analysis.original_word_spans(paragraph.text, subwords=True)
         skeleton_text = skeleton(normalized)
-        paragraphs.append((skeleton_text, sorted({word for word, _, _, _ in spans}),
-                           folds_in_place(paragraph.text, skeleton_text)))
+        words = "\n".join(sorted({word for word, _, _, _ in spans if "\n" not in word}))
+        paragraphs.append((skeleton_text, words, folds_in_place(paragraph.text, skeleton_text)))
         documents.append(({"article_id": article.id, "paragraph": n, "kind": paragraph.kind,
                            "text": paragraph.text, "skeleton": skeleton_text,  # the codec stores the text as a patch
                            **meta_values},
@@ -287,7 +290,7 @@ def _add_articles(writer: SortedSegmentWriter, grams: GramIndexBuilder, metadata
             for n, (paragraph, (skeleton_text, words, _)) in enumerate(zip(article.paragraphs, paragraphs), start=1):
                 if paragraph.n != n:  # the searcher numbers paragraphs by their position
                     raise BuildFailed(f"{article.source}: paragraph {paragraph.n} is in position {n}")
-                grams.add_paragraph(skeleton_text, words)
+                grams.add_paragraph(skeleton_text, words.split("\n") if words else ())
                 n_paragraphs += 1
                 n_chars += len(paragraph.text)
                 size += len(paragraph.text.encode("utf-8"))
