@@ -102,7 +102,7 @@ def parse(query: str, *, max_chars: int = 256, max_terms: int = 16,
     """
     if len(query) > max_chars:
         raise BadQuery(f"query is {len(query)} characters long; the limit is {max_chars}")
-    raws = _lex(_cleaned(query), {key.casefold(): key for key in filter_keys})
+    raws = _lex(query, filter_keys)
     groups: list[list[Unit]] = []
     excluded: list[Unit] = []
     filters: list[Filter | DateRange] = []
@@ -148,8 +148,7 @@ def parse(query: str, *, max_chars: int = 256, max_terms: int = 16,
 def filters_with_spans(query: str, filter_keys: frozenset[str]) -> list[tuple[Filter | DateRange, int, int]]:
     """The filters :func:`parse` finds in ``query``, each with where its token (``-`` included)
     starts and ends in ``query``."""
-    raws = _lex(_cleaned(query), {key.casefold(): key for key in filter_keys})
-    return [(_filter(raw), *raw.span) for raw in raws if raw.filter_key is not None]
+    return [(_filter(raw), *raw.span) for raw in _lex(query, filter_keys) if raw.filter_key is not None]
 
 
 def term_spans(query: str) -> list[tuple[Unit, int, int]]:
@@ -157,7 +156,7 @@ def term_spans(query: str) -> list[tuple[Unit, int, int]]:
     ``KEY:VALUE`` too, no filter keys being given), each with where its text is in ``query``:
     inside a phrase's quotes, after a term's ``-`` and ``title:``."""
     found = []
-    for raw in _lex(_cleaned(query)):
+    for raw in _lex(query):
         unit = _unit(raw)
         if unit is not None:
             end = raw.span[1] - 1 if raw.phrase else raw.span[1]
@@ -243,13 +242,16 @@ def date_bounds(text: str) -> tuple[int | None, int | None]:
     return first, last
 
 
-def _lex(query: str, filter_keys: dict[str, str] | None = None) -> list[_Raw]:
+def _lex(query: str, filter_keys: frozenset[str] = frozenset()) -> list[_Raw]:
     """Split into raw tokens: words, quoted phrases, each with its ``-`` and ``field:`` prefixes;
-    ``KEY:VALUE`` with KEY in ``filter_keys`` (casefolded → as in the index) is a filter token.
+    ``KEY:VALUE`` with KEY one of ``filter_keys`` (in any case) is a filter token. Control and
+    format characters separate tokens as spaces do; each token's ``span`` is its place in ``query``.
 
     Only the ASCII ``-`` and ``"`` are syntax: their full-width forms (common in Chinese text,
     e.g. ``ＡＢＣ－１２３``) are searched for like any other character.
     """
+    keys = {key.casefold(): key for key in filter_keys}  # casefolded → as in the index
+    query = _cleaned(query)
     tokens: list[_Raw] = []
     i, n = 0, len(query)
     while i < n:
@@ -269,9 +271,9 @@ def _lex(query: str, filter_keys: dict[str, str] | None = None) -> list[_Raw]:
                 field = name
                 i += len(prefix)
                 break
-        key = _KEY.match(query, i, i + 66) if filter_keys and field == TEXT else None
-        if key and key[1].casefold() in filter_keys:
-            token = _filter_token(query, i + len(key[0]), negated, filter_keys[key[1].casefold()])
+        key = _KEY.match(query, i, i + 66) if keys and field == TEXT else None
+        if key and key[1].casefold() in keys:
+            token = _filter_token(query, i + len(key[0]), negated, keys[key[1].casefold()])
             if token is not None:
                 i = token[1]
                 tokens.append(replace(token[0], span=(begin, i)))
