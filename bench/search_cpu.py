@@ -31,7 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
-from search_instructions import WARM_UP, add_child_arguments, build_with, call_app, comparison_inputs  # noqa: E402
+from search_instructions import (WARM_UP, add_child_arguments, add_comparison_arguments, build_with,  # noqa: E402
+                                 call_app, comparison_inputs)
 
 
 def child(index: Path, seeds: Path, pool_file: Path, count: int, pollute_kib: int) -> None:
@@ -69,13 +70,10 @@ def child(index: Path, seeds: Path, pool_file: Path, count: int, pollute_kib: in
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--srcs", type=Path, nargs="+", help="folders holding the `search` package to compare")
-    ap.add_argument("--corpus", type=Path, default=C.DEFAULT_CORPUS)
-    ap.add_argument("--stories", type=int, default=300)
+    add_comparison_arguments(ap)
     ap.add_argument("--queries", type=int, default=3000, help="requests per side, warm and cold each")
     ap.add_argument("--pollute", type=int, default=2048, help="KiB touched before each cold request")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds (a, b, a, b, …)")
-    ap.add_argument("--workdir", type=Path, default=C.DEFAULT_WORKDIR)
     add_child_arguments(ap)
     args = ap.parse_args(argv)
     if args.child:

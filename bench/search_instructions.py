@@ -34,14 +34,28 @@ def query_pool(seeds: Path, count: int) -> list[str]:
     return [q for q in C.substring_pool(texts, count, seed=5) if q.strip()]
 
 
-def comparison_inputs(args: argparse.Namespace, pool_name: str, size: int) -> tuple[Path, list[str], Path]:
-    """What a run comparing snapshots measures them on, under ``args.workdir`` (created; the
-    machine line printed first): the seeds (the repo's ``seeds/`` plus ``args.stories`` stories of
-    ``args.corpus``), and a pool of up to ``size`` distinct queries, also written to ``pool_name``."""
+def add_comparison_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options of a run comparing snapshots: ``--srcs``, and what :func:`comparison_seeds` reads."""
+    ap.add_argument("--srcs", type=Path, nargs="+", help="folders holding the `search` package to compare")
+    ap.add_argument("--corpus", type=Path, default=C.DEFAULT_CORPUS)
+    ap.add_argument("--stories", type=int, default=300)
+    ap.add_argument("--workdir", type=Path, default=C.DEFAULT_WORKDIR)
+
+
+def comparison_seeds(args: argparse.Namespace) -> Path:
+    """The seeds a run comparing snapshots builds each one's index of, under ``args.workdir``
+    (created; the machine line printed first): the repo's ``seeds/`` plus ``args.stories`` stories
+    of ``args.corpus``."""
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(C.machine_line())
-    seeds = C.prepare_seeds(args.corpus, args.workdir / f"seeds-instr-{args.stories}", args.stories,
-                            extra_seeds=C.REPO / "seeds")
+    return C.prepare_seeds(args.corpus, args.workdir / f"seeds-instr-{args.stories}", args.stories,
+                           extra_seeds=C.REPO / "seeds")
+
+
+def comparison_inputs(args: argparse.Namespace, pool_name: str, size: int) -> tuple[Path, list[str], Path]:
+    """:func:`comparison_seeds`, and a pool of up to ``size`` distinct queries of them, also written
+    to ``pool_name``."""
+    seeds = comparison_seeds(args)
     pool = query_pool(seeds, size)
     pool_file = args.workdir / pool_name
     pool_file.write_text("\n".join(pool), encoding="utf-8")
@@ -109,11 +123,8 @@ def instructions(src: Path, index: Path, seeds: Path, pool_file: Path, count: in
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--srcs", type=Path, nargs="+", help="folders holding the `search` package to compare")
-    ap.add_argument("--corpus", type=Path, default=C.DEFAULT_CORPUS)
-    ap.add_argument("--stories", type=int, default=300)
+    add_comparison_arguments(ap)
     ap.add_argument("--queries", type=int, default=1000)
-    ap.add_argument("--workdir", type=Path, default=C.DEFAULT_WORKDIR)
     add_child_arguments(ap)
     ap.add_argument("--count", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

@@ -37,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 from http_throughput import Gunicorn, run_wrk, write_pool  # noqa: E402
-from search_instructions import build_with  # noqa: E402
+from search_instructions import add_comparison_arguments, build_with, comparison_seeds  # noqa: E402
 
 FIRST_REQUESTS = r"""
 import io, os, re, resource, sys, time, urllib.parse
@@ -115,20 +115,16 @@ def first_requests(src: Path, index: Path, seeds: Path) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--srcs", type=Path, nargs="+", required=True, help="folders holding the `search` package")
-    ap.add_argument("--corpus", type=Path, default=C.DEFAULT_CORPUS)
-    ap.add_argument("--stories", type=int, default=300)
+    add_comparison_arguments(ap)
     ap.add_argument("--max-requests", type=int, default=1000, help="a worker's life, in requests")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds of load per server per round")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds (a, b, a, b, …)")
-    ap.add_argument("--workdir", type=Path, default=C.DEFAULT_WORKDIR)
     args = ap.parse_args(argv)
+    if not args.srcs:
+        ap.error("--srcs is required")
     if not shutil.which("wrk"):
         ap.error("needs wrk (apt-get install -y wrk)")
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    print(C.machine_line())
-    seeds = C.prepare_seeds(args.corpus, args.workdir / f"seeds-life-{args.stories}", args.stories,
-                            extra_seeds=C.REPO / "seeds")
+    seeds = comparison_seeds(args)
     pool_file = args.workdir / "life-pool.txt"
     write_pool(seeds, pool_file, 5000)
     indexes = []
