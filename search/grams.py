@@ -57,6 +57,10 @@ from .postings import (POSITION, DocIdsWriter, NpyAppender, PostingLists, Postin
 SEPARATOR = 0
 SEPARATOR_CHAR = chr(SEPARATOR)
 _DECODE_AT_MOST = 32  # candidates verified by decoding their skeletons rather than in numpy
+# this few paragraphs are handled one by one in Python, not by numpy (about a microsecond a call):
+# a key's candidates are checked against the key itself rather than intersected with more
+# bigram lists, their BM25 computed a paragraph at a time
+_FEW_CANDIDATES = 8
 _FILES = ("bigram_keys", "article_starts", "title_starts")
 _MAX_POSITION = int(np.iinfo(POSITION).max)  # positions into units, titles.txt and words.txt are uint32
 _VERIFY_BATCH = 4096  # candidate paragraphs gathered at a time
@@ -349,6 +353,7 @@ class GramIndex:
         self.units = mapped(folder / "units.npy") if units is None else units
         self.bounds = mapped(folder / "bounds.npy") if bounds is None else bounds
         self.starts = self.bounds[:-1]
+        self._bounds = memoryview(self.bounds)
         self.skeletons = Skeletons(self.units, self.bounds)
         self.bigram_keys = arrays["bigram_keys"]
         self._bigram_keys = memoryview(self.bigram_keys)  # bisected as Python ints, no numpy call
@@ -400,9 +405,10 @@ class GramIndex:
         if len(units) == 2:  # one bigram: its list and stored counts are the answer
             return Matches(candidates, self.bigram_tf.read(lo, hi))
         # a longer key: the paragraphs holding all its bigrams (shortest list first), then each
-        # candidate's skeleton counts the key itself; the bigrams' own counts are not needed
+        # candidate's skeleton counts the key itself; the bigrams' own counts are not needed. Once
+        # a few candidates are left, decoding them costs less than intersecting another list.
         for lo, hi in ranges[1:]:
-            if not len(candidates):
+            if len(candidates) <= _FEW_CANDIDATES:
                 break
             candidates = candidates[contained(candidates, self.bigrams.span(lo, hi))]
         counts = self.skeletons.count_in(candidates, key)
@@ -449,6 +455,12 @@ class GramIndex:
         if not df:
             return np.empty(0)
         idf = math.log(1 + (self.count - df + 0.5) / (df + 0.5))
+        if df <= _FEW_CANDIDATES:  # the same operations in the same order: the same floats
+            bounds, scores = self._bounds, []
+            for gid, tf in zip(matches.gids.tolist(), matches.tf.tolist()):
+                norm = BM25_K1 * (1 - BM25_B + BM25_B * (bounds[gid + 1] - bounds[gid] - 1) / self.avg_length)
+                scores.append(idf * tf * (BM25_K1 + 1) / (tf + norm))
+            return np.array(scores)
         tf = matches.tf.astype(np.float64)
         lengths = self.bounds[matches.gids + 1] - self.bounds[matches.gids] - 1
         norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / self.avg_length)

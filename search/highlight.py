@@ -18,15 +18,26 @@ def match_spans(text: str, keys: Iterable[str], folded: Folded | None = None) ->
     """Sorted, non-overlapping original-character spans covering every occurrence of every key.
     ``folded`` is ``fold(text)`` when the caller has it."""
     folded = folded or fold(text)
+    return _merge([folded.original_span(start, end) for start, end in _occurrences(folded.skeleton, keys)])
+
+
+def skeleton_spans(skeleton: str, keys: Iterable[str]) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping spans of ``skeleton`` covering every occurrence of every key: the
+    text's own spans when it folds in place (:func:`search.normalize.folds_in_place`)."""
+    return _merge(_occurrences(skeleton, keys))
+
+
+def _occurrences(skeleton: str, keys: Iterable[str]) -> list[tuple[int, int]]:
     spans = []
     for key in keys:
         if not key:
             continue
-        at = folded.skeleton.find(key)
+        size = len(key)
+        at = skeleton.find(key)
         while at != -1:
-            spans.append(folded.original_span(at, at + len(key)))
-            at = folded.skeleton.find(key, at + 1)
-    return _merge(spans)
+            spans.append((at, at + size))
+            at = skeleton.find(key, at + 1)
+    return spans
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -42,11 +53,15 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def highlight(text: str, keys: Iterable[str], folded: Folded | None = None) -> str:
     """``text`` HTML-escaped with every occurrence of ``keys`` in ``<mark>`` (``folded``: as in
     :func:`match_spans`)."""
+    return mark(text, match_spans(text, keys, folded))
+
+
+def mark(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` HTML-escaped with each of ``spans`` (sorted, non-overlapping) in ``<mark>``."""
     out = []
     done = 0
-    for start, end in match_spans(text, keys, folded):
-        out.append(escape(text[done:start]))
-        out.append("<mark>" + escape(text[start:end]) + "</mark>")
+    for start, end in spans:
+        out += (escape(text[done:start]), "<mark>", escape(text[start:end]), "</mark>")
         done = end
     out.append(escape(text[done:]))
     return "".join(out)

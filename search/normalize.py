@@ -17,6 +17,7 @@ import functools
 import re
 import sys
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -153,16 +154,37 @@ class Folded:
         """The original characters behind skeleton characters ``[start, end)``."""
         return self.starts[start], self.ends[end - 1]
 
-    @classmethod
-    def in_place(cls, text: str, skeleton_text: str) -> "Folded":
-        """``fold(text)`` for a text that :func:`folds_in_place`, given its skeleton: no work."""
-        return cls(text, skeleton_text, range(len(text)), range(1, len(text) + 1))
+
+class _KeptOffsets(Sequence):
+    """Offsets in a text that folds one character for one (some of them dropped), per kept
+    character: where it starts (``shift`` 0) or ends (1), from the runs of kept characters, not a
+    list as long as the text."""
+
+    def __init__(self, runs: list[tuple[int, int]], shift: int):
+        self._run_starts, self._kept_before, kept = [], [], 0
+        for start, end in runs:
+            self._run_starts.append(start)
+            self._kept_before.append(kept)
+            kept += end - start
+        self._length, self._shift = kept, shift
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, i: int) -> int:
+        if i < 0:
+            i += self._length
+        if not 0 <= i < self._length:
+            raise IndexError(i)
+        run = bisect_right(self._kept_before, i) - 1
+        return self._run_starts[run] + i - self._kept_before[run] + self._shift
 
 
 def folds_in_place(text: str, skeleton_text: str) -> bool:
     """Whether ``text`` folds character for character into ``skeleton_text`` (its
     ``skeleton(normalize(text))``): already NFC, no character widened into several, none dropped.
-    Most paragraphs do; their highlights then need no :func:`fold`."""
+    Its skeleton's characters are then its own, at the same offsets: most paragraphs fold so, and
+    their highlights need no :func:`fold`."""
     return (len(skeleton_text) == len(text) and unicodedata.is_normalized("NFC", text)
             and len(text.translate(_FOLD)) == len(text))
 
@@ -173,6 +195,9 @@ def fold(text: str) -> Folded:
     simplified = _to_simplified(width_case)
     if not _ignorable().search(simplified):
         return Folded(text, simplified, starts, ends)
+    if isinstance(starts, range):  # one character for one, some dropped: the kept runs map it
+        runs = [run.span() for run in _kept_runs().finditer(simplified)]
+        return Folded(text, "".join(simplified[a:b] for a, b in runs), _KeptOffsets(runs, 0), _KeptOffsets(runs, 1))
     keep = [i for run in _kept_runs().finditer(simplified) for i in range(run.start(), run.end())]
     return Folded(
         original=text,

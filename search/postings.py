@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 _SAMPLE_STEP = 1024  # one key in this many is read to cut the key space into ranges
+_BISECTED_AT_MOST = 8  # PostingLists.contains looks this few ids up one by one
 
 
 POSITION = np.dtype(np.uint32)  # a position in the posting space (list offsets, change positions)
@@ -78,6 +79,7 @@ class IdStream:
         self.low, self.high_at, self.high = low, high_at, high
         # the same pages as Python sequences (a Python int per item, no numpy call per lookup)
         self._high_at, self._high = memoryview(high_at), memoryview(high)
+        self._low = memoryview(low)
 
     @staticmethod
     def arrays(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -128,8 +130,11 @@ class PostingLists(IdStream):
 
     def contains(self, i: int, ids: np.ndarray) -> np.ndarray:
         """For each of ``ids`` (sorted, unique), whether list ``i`` holds it. A long list is not
-        decoded: each id's low half is looked up in the stretch of the list under its high half."""
+        decoded: each id's low half is looked up in the stretch of the list under its high half
+        (for a few ids, by bisecting the mapped low halves: no numpy call per step)."""
         lo, hi = self._offsets[i], self._offsets[i + 1]
+        if len(ids) <= _BISECTED_AT_MOST:
+            return np.array(self._holds(lo, hi, ids.tolist()), dtype=bool)
         if hi - lo <= 8 * len(ids):
             return contained(ids, self.span(lo, hi))
         found = np.zeros(len(ids), dtype=bool)
@@ -146,6 +151,21 @@ class PostingLists(IdStream):
             lows = (ids[begin:stop] & np.uint32(0xFFFF)).astype(np.uint16)
             at = np.minimum(np.searchsorted(stretch, lows), len(stretch) - 1)
             found[begin:stop] = stretch[at] == lows
+        return found
+
+    def _holds(self, lo: int, hi: int, ids: list[int]) -> list[bool]:
+        """For each of ``ids``, whether the stream holds it at positions ``lo:hi`` (one list)."""
+        stretches, low = self._stretches(lo, hi), self._low
+        found = []
+        for doc in ids:
+            high, want = doc >> _LOW_BITS, doc & 0xFFFF
+            for start, end, stretch_high in stretches:
+                if stretch_high == high:
+                    at = bisect.bisect_left(low, want, start, end)
+                    found.append(at < end and low[at] == want)
+                    break
+            else:
+                found.append(False)
         return found
 
     def all(self) -> np.ndarray:
@@ -230,7 +250,7 @@ class SparseCountsReader:
         if len(self.positions.low) != len(self.value):
             raise ValueError(f"{folder}: the {name} count files do not agree")
         # bisected as Python ints: no numpy call per bound
-        self._low = memoryview(self.positions.low)
+        self._low = self.positions._low
 
     def _below(self, position: int) -> int:
         """How many of the stored positions are below ``position``. The positions are sorted, so

@@ -31,10 +31,9 @@ from .mapped_whoosh import open_index
 from .whoosh_codec import skeleton_column_path, text_reader
 from .whoosh_columns import skeleton_arrays
 from .explain import explain_hit
-from .highlight import highlight
+from .highlight import highlight, mark, skeleton_spans
 from .query import TITLE, BadQuery, DateRange, ParsedQuery, Unit, parse
 from .paragraphs import KINDS
-from .normalize import Folded
 from .suggest import PinyinCorrector, PinyinIndex, Suggester, Vocabulary
 from .metadata_index import MetadataIndex
 from .synonyms import FILE_NAME as SYNONYMS, Synonyms, read_synonyms
@@ -154,9 +153,11 @@ class _Live:
 
     def highlight(self, gid: int, text: str, keys: list[str]) -> str:
         """Paragraph ``gid``'s text with ``keys`` marked; its skeleton is at hand in the match index,
-        so a text that folds in place is not folded again."""
-        folded = Folded.in_place(text, self.grams.skeletons[gid]) if self.in_place[gid] else None
-        return highlight(text, keys, folded)
+        so a text that folds in place is not folded again: the keys' spans in its skeleton are
+        its own."""
+        if self.in_place[gid]:
+            return mark(text, skeleton_spans(self.grams.skeletons[gid], keys))
+        return highlight(text, keys)
 
     def close(self) -> None:
         self.whoosh.close()

@@ -29,6 +29,16 @@ def test_find_returns_paragraphs_and_counts(tmp_path):
         assert dict(zip(found.gids.tolist(), found.tf.tolist())) == expected, key
 
 
+def test_a_key_whose_bigrams_many_paragraphs_hold_is_found_only_where_it_occurs(tmp_path):
+    """More candidates than are checked at once: the bigram lists are intersected first."""
+    skeletons = ["联合国"] * 12 + ["联合合国"] * 12 + ["联合"] * 12 + ["国联合国宪"] * 3
+    index = build(tmp_path, skeletons)
+    found = index.find("联合国")
+    assert found.gids.tolist() == list(range(12)) + [36, 37, 38]
+    assert found.tf.tolist() == [1] * 15
+    assert index.find("合国宪").gids.tolist() == [36, 37, 38]
+
+
 def test_keys_never_match_across_paragraph_boundaries(tmp_path):
     index = build(tmp_path, ["ab", "cd"])
     assert len(index.find("bc").gids) == 0
@@ -52,6 +62,22 @@ def test_have_words_tells_the_paragraphs_holding_every_word(tmp_path):
     assert index.have_words(every, []).tolist() == [False] * 4
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=ALPHABET, max_size=40), min_size=1, max_size=30), st.text(alphabet=ALPHABET,
+       min_size=1, max_size=3))
+def test_bm25_a_paragraph_at_a_time_gives_numpys_very_floats(tmp_path_factory, skeletons, key):
+    index = build(tmp_path_factory.mktemp("s"), skeletons)
+    found = index.find(key)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(grams, "_FEW_CANDIDATES", 0)
+        by_numpy = index.bm25(found)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(grams, "_FEW_CANDIDATES", len(found.gids))
+        one_by_one = index.bm25(found)
+    assert by_numpy.dtype == one_by_one.dtype == np.float64
+    assert by_numpy.tobytes() == one_by_one.tobytes()
+
+
 def test_bm25_prefers_more_occurrences_in_shorter_paragraphs(tmp_path):
     index = build(tmp_path, ["国", "国国", "国" + "。" * 50])
     found = index.find("国")
@@ -60,9 +86,10 @@ def test_bm25_prefers_more_occurrences_in_shorter_paragraphs(tmp_path):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.text(alphabet=ALPHABET, max_size=12), min_size=1, max_size=8), st.text(alphabet=ALPHABET,
+@given(st.lists(st.text(alphabet=ALPHABET, max_size=12), min_size=1, max_size=30), st.text(alphabet=ALPHABET,
        min_size=1, max_size=5))
 def test_find_agrees_with_brute_force(tmp_path_factory, skeletons, key):
+    """(Up to 30 paragraphs: a key's candidates are more than the few checked at once, or not.)"""
     index = build(tmp_path_factory.mktemp("g"), skeletons)
     found = index.find(key)
     expected = {i: s.count(key) for i, s in enumerate(skeletons) if key in s}

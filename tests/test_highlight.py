@@ -6,8 +6,8 @@ from html import unescape
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from search.highlight import highlight, match_spans
-from search.normalize import is_ignorable, normalize, skeleton
+from search.highlight import highlight, mark, match_spans, skeleton_spans
+from search.normalize import folds_in_place, is_ignorable, normalize, skeleton
 
 MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
@@ -85,3 +85,19 @@ def test_every_plain_occurrence_is_inside_a_mark(text, needle):
     html = highlight(text, [key])
     assert (html.count("<mark>") > 0) == (key in folded_text)
     assert strip_marks(html) == text
+
+
+@given(texts | st.text(), st.lists(texts | st.text(max_size=4), max_size=3))
+def test_a_text_that_folds_in_place_is_marked_from_its_skeleton_alone(text, needles):
+    """The searcher's shortcut for such a text (most paragraphs): the keys' spans in the skeleton,
+    marked on the text, are exactly its highlight."""
+    skeleton_text = skeleton(normalize(text))
+    assume(folds_in_place(text, skeleton_text))
+    keys = [skeleton(normalize(needle)) for needle in needles]
+    keys += [skeleton_text[i: i + 2] for i in range(0, len(skeleton_text), 3)]  # keys that occur
+    assert mark(text, skeleton_spans(skeleton_text, keys)) == highlight(text, keys)
+
+
+def test_mark_escapes_outside_and_inside_the_spans():
+    assert mark("a<b>&c", [(1, 4)]) == "a<mark>&lt;b&gt;</mark>&amp;c"
+    assert mark("", []) == ""

@@ -1,5 +1,8 @@
 """Normalisation: width, case and script folding, with offsets back to the original."""
 
+import unicodedata
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -63,6 +66,26 @@ def test_offsets_are_monotonic_and_inside_the_original(text):
             assert start >= folded.starts[i - 1]
 
 
+@given(text_strategy | st.text())
+def test_a_text_folding_one_character_for_one_maps_each_kept_character_to_its_own_offset(text):
+    normalized = normalize(text)
+    kept = [i for i, c in enumerate(normalized) if not is_ignorable(c)]
+    if len(normalized) == len(text) and unicodedata.is_normalized("NFC", text):
+        folded = fold(text)
+        assert folded.skeleton == "".join(normalized[i] for i in kept)
+        assert (list(folded.starts), list(folded.ends)) == (kept, [i + 1 for i in kept])
+        assert [folded.original_span(i, i + 1) for i in range(len(kept))] == [(i, i + 1) for i in kept]
+
+
+def test_offsets_of_kept_runs_are_a_sequence_with_bounds():
+    folded = fold("联合 国\u200b宪章")
+    assert folded.skeleton == "联合国宪章"
+    assert list(folded.starts) == [0, 1, 3, 5, 6] and list(folded.ends) == [1, 2, 4, 6, 7]
+    assert folded.starts[-1] == 6 and len(folded.starts) == 5
+    with pytest.raises(IndexError):
+        folded.starts[5]
+
+
 @given(st.text())
 def test_skeleton_drops_exactly_the_ignorable_characters(text):
     assert skeleton(text) == "".join(c for c in text if not is_ignorable(c))
@@ -83,15 +106,15 @@ def test_no_letter_or_digit_is_ignorable():
 
 @given(text_strategy | st.text())
 def test_a_text_that_folds_in_place_needs_no_fold(text):
-    """Where folds_in_place says so, the shortcut the searcher takes is exactly fold()."""
-    from search.normalize import Folded, folds_in_place
+    """Where folds_in_place says so, fold() maps each skeleton character to the text's character
+    at the same offset: the shortcut the searcher's highlights take."""
+    from search.normalize import folds_in_place
 
     skeleton_text = skeleton(normalize(text))
     if folds_in_place(text, skeleton_text):
         expected = fold(text)
-        shortcut = Folded.in_place(text, skeleton_text)
-        assert (shortcut.skeleton, list(shortcut.starts), list(shortcut.ends)) == (
-            expected.skeleton, list(expected.starts), list(expected.ends))
+        assert (expected.skeleton, list(expected.starts), list(expected.ends)) == (
+            skeleton_text, list(range(len(text))), list(range(1, len(text) + 1)))
 
 
 def test_plain_news_text_folds_in_place_and_changed_text_does_not():
