@@ -250,7 +250,7 @@ class SparseCountsReader:
         if len(self.positions.low) != len(self.value):
             raise ValueError(f"{folder}: the {name} count files do not agree")
         # bisected as Python ints: no numpy call per bound
-        self._low = self.positions._low
+        self._low = memoryview(self.positions.low)
 
     def _below(self, position: int) -> int:
         """How many of the stored positions are below ``position``. The positions are sorted, so
