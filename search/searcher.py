@@ -81,6 +81,7 @@ class _Live:
     metadata: MetadataIndex = None  # per-article metadata arrays: filters, dates, facets
     synonyms: Synonyms = field(default_factory=Synonyms)  # the build's synonym groups
     article_index: np.ndarray = None  # paragraph id → position in ``articles``
+    article_of: memoryview = None  # the same, as Python ints
     pinyin: PinyinIndex = None  # how the words sound (mapped), for did-you-mean
     suggester: Suggester = None  # did-you-mean, made on the first zero-hit query
     _alike: OrderedDict = field(default_factory=OrderedDict)  # article position → (key terms, related)
@@ -91,6 +92,11 @@ class _Live:
         self.text = text_reader(self.whoosh, self.build, self.grams.units, self.grams.bounds)
         sizes = self.grams.article_ends - self.grams.article_starts
         self.article_index = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+        # the same arrays as Python sequences, for a hit's few lookups: a Python int each, without
+        # numpy's scalar machinery
+        self.article_of = memoryview(self.article_index)
+        self._kinds, self._in_place = memoryview(self.kinds), memoryview(self.in_place)
+        self._article_starts = memoryview(self.grams.article_starts)
         # not ``self``: the suggester must not keep the build alive (#14). The match index maps the
         # words of Whoosh's ``words`` lexicon (the same sorted list), and the build their pinyin
         whoosh, lexicon, pinyin = self.whoosh, self.grams.words, self.pinyin
@@ -123,10 +129,10 @@ class _Live:
 
     def paragraph(self, gid: int) -> dict:
         """Paragraph ``gid``: its article's id and title, its number in the article, kind, text."""
-        position = int(self.article_index[gid])
+        position = self.article_of[gid]
         article_id, title, _ = self.articles[position]
         return {"article_id": article_id, "article_title": title,
-                "n": gid - int(self.grams.article_starts[position]) + 1, "kind": KINDS[self.kinds[gid]],
+                "n": gid - self._article_starts[position] + 1, "kind": KINDS[self._kinds[gid]],
                 "text": self.text(gid)}
 
     def alike(self, position: int) -> tuple[list[tuple[str, float]], list[tuple[int, float]]]:
@@ -142,7 +148,7 @@ class _Live:
                 texts.append(self.text(gid))
                 length += len(texts[-1]) + 1
             terms = related.key_terms(self.whoosh, "\n".join(texts))
-            found = terms, related.related_articles(self.whoosh, terms, gids, lambda gid: int(self.article_index[gid]),
+            found = terms, related.related_articles(self.whoosh, terms, gids, self.article_of.__getitem__,
                                                     related.MAX_RELATED)
             self._alike[position] = found
             if len(self._alike) > RELATED_CACHE:
@@ -155,7 +161,7 @@ class _Live:
         """Paragraph ``gid``'s text with ``keys`` marked; its skeleton is at hand in the match index,
         so a text that folds in place is not folded again: the keys' spans in its skeleton are
         its own."""
-        if self.in_place[gid]:
+        if self._in_place[gid]:
             return mark(text, skeleton_spans(self.grams.skeletons[gid], keys))
         return highlight(text, keys)
 
@@ -428,7 +434,7 @@ class _HitMaker:
         """The hit of ``gids[i]``."""
         live, gid = self.live, int(self.gids[i])
         paragraph = live.paragraph(gid)
-        position = int(live.article_index[gid])
+        position = live.article_of[gid]
         hit = {
             "article_id": paragraph["article_id"],
             "article_title": paragraph["article_title"],
