@@ -62,9 +62,17 @@ def test_have_words_tells_the_paragraphs_holding_every_word(tmp_path):
     assert index.have_words(every, []).tolist() == [False] * 4
 
 
+def skeleton_lists(longest: int):
+    """Up to 30 paragraphs: a key's candidates are more than the few handled one by one, or not."""
+    return st.lists(st.text(alphabet=ALPHABET, max_size=longest), min_size=1, max_size=30)
+
+
+def keys(longest: int):
+    return st.text(alphabet=ALPHABET, min_size=1, max_size=longest)
+
+
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.text(alphabet=ALPHABET, max_size=40), min_size=1, max_size=30), st.text(alphabet=ALPHABET,
-       min_size=1, max_size=3))
+@given(skeleton_lists(40), keys(3))
 def test_bm25_a_paragraph_at_a_time_gives_numpys_very_floats(tmp_path_factory, skeletons, key):
     index = build(tmp_path_factory.mktemp("s"), skeletons)
     found = index.find(key)
@@ -86,10 +94,8 @@ def test_bm25_prefers_more_occurrences_in_shorter_paragraphs(tmp_path):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.text(alphabet=ALPHABET, max_size=12), min_size=1, max_size=30), st.text(alphabet=ALPHABET,
-       min_size=1, max_size=5))
+@given(skeleton_lists(12), keys(5))
 def test_find_agrees_with_brute_force(tmp_path_factory, skeletons, key):
-    """(Up to 30 paragraphs: a key's candidates are more than the few checked at once, or not.)"""
     index = build(tmp_path_factory.mktemp("g"), skeletons)
     found = index.find(key)
     expected = {i: s.count(key) for i, s in enumerate(skeletons) if key in s}
