@@ -328,6 +328,16 @@ class Skeletons(Sequence):
         return counts
 
 
+def _runs(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(ids, return_counts=True)`` for sorted ``ids``, without sorting them again (a
+    common character's ~400,000 occurrences in 30 M characters: 10 → 6 ms)."""
+    if not len(ids):
+        return ids, np.zeros(0, dtype=np.intp)
+    starts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+    starts = np.concatenate(([0], starts))
+    return ids[starts], np.diff(np.append(starts, len(ids)))
+
+
 def mapped_words(folder: Path) -> MappedLines:
     """The vocabulary of the match index in ``folder``: every word, sorted, mapped."""
     return MappedLines(Path(folder) / "words.txt", mapped(Path(folder) / "word_starts.npy"))
@@ -395,7 +405,7 @@ class GramIndex:
         if len(encoded) == 2:
             units = np.frombuffer(encoded, dtype=np.uint16)
             positions = np.flatnonzero(self.units == units[0])
-            gids, tf = np.unique(np.searchsorted(self.starts, positions, side="right") - 1, return_counts=True)
+            gids, tf = _runs(np.searchsorted(self.starts, positions, side="right") - 1)
             return Matches(gids.astype(np.uint32), tf)
         units = memoryview(encoded).cast("H")  # Python ints, no numpy call per unit
         ranges = sorted({self._bigram_range(a << 16 | b) for a, b in zip(units[:-1], units[1:])},
