@@ -249,20 +249,19 @@ class SparseCountsReader:
             self._low_bits = _LOW_BITS
         if len(self.positions.low) != len(self.value):
             raise ValueError(f"{folder}: the {name} count files do not agree")
-        # bisected as Python ints: no numpy call per bound
-        self._low = memoryview(self.positions.low)
 
     def _below(self, position: int) -> int:
         """How many of the stored positions are below ``position``. The positions are sorted, so
         their high halves only grow: one stretch per high half, found by bisecting the halves."""
-        high_at, highs = self.positions._high_at, self.positions._high
+        # the stream's own memoryviews: bisected as Python ints, no numpy call per bound
+        high_at, highs, lows = self.positions._high_at, self.positions._high, self.positions._low
         high, low = position >> self._low_bits, position & ((1 << self._low_bits) - 1)
         stretch = bisect.bisect_right(highs, high)  # 0: the stretch before any change (high half 0)
         start = high_at[stretch - 1] if stretch else 0
-        end = high_at[stretch] if stretch < len(high_at) else len(self._low)
+        end = high_at[stretch] if stretch < len(high_at) else len(lows)
         if (highs[stretch - 1] if stretch else 0) < high:
             return end  # every position of the stretch is below
-        return bisect.bisect_left(self._low, low, start, end)
+        return bisect.bisect_left(lows, low, start, end)
 
     def read(self, lo: int, hi: int) -> np.ndarray:
         """The counts of pairs ``lo:hi``."""
