@@ -143,7 +143,7 @@ def substring_pool(texts: list[str], count: int, seed: int = 5, min_len: int = 2
     Only substrings made of letters/digits/CJK (no punctuation or spaces), so each is one search
     term whose normalised form occurs in the corpus: none may have zero hits.
     """
-    from search.normalize import normalize, skeleton
+    from search.text.normalize import normalize, skeleton
 
     rng = random.Random(seed)
     pool: dict[str, None] = {}

@@ -48,7 +48,7 @@ def parse(spec: str | None) -> list[str]:
 
 
 class RJiebaSegmenter:
-    """Quacks like the ``jieba.Tokenizer`` that :func:`search.analysis.segmenter` returns."""
+    """Quacks like the ``jieba.Tokenizer`` that :func:`search.text.analysis.segmenter` returns."""
 
     def __init__(self, jieba_tokenizer):
         import rjieba
@@ -61,7 +61,7 @@ class RJiebaSegmenter:
 
 
 def use_rjieba() -> None:
-    from search import analysis
+    from search.text import analysis
 
     original = analysis.segmenter()
     proxy = RJiebaSegmenter(original)
@@ -160,7 +160,8 @@ def patch_schema(names: list[str]) -> None:
         return
     from whoosh import columns, fields
 
-    from search import analysis, indexer
+    from search.build import indexer
+    from search.text import analysis
 
     original = indexer.make_schema
 
@@ -224,11 +225,12 @@ def apply_search(names: list[str]) -> None:
     if "fastwords" in names or "rjieba" in names:
         use_rjieba()
     if "nohl" in names:
-        from search import searcher
+        from search.query import searcher
 
         searcher.highlight = lambda text, keys: text
     if "fastfold" in names:
-        from search import highlight, normalize
+        from search.query import highlight
+        from search.text import normalize
 
         slow_fold = normalize.fold
 
@@ -243,6 +245,6 @@ def apply_search(names: list[str]) -> None:
     if "nowords" in names:
         import numpy as np
 
-        from search import searcher
+        from search.query import searcher
 
         searcher.whole_word_gids = lambda live, unit: np.empty(0, dtype=np.int64)

@@ -38,8 +38,8 @@ TOP = 3
 
 
 def build(seeds: Path, index_dir: Path, jobs: int):
+    from search.build.indexer import build_index, has_index
     from search.config import Settings
-    from search.indexer import build_index, has_index
 
     settings = Settings(seeds_dir=seeds, index_dir=index_dir)
     stamp = index_dir / ".bench-source"
@@ -57,8 +57,8 @@ def first_zero_hit(settings) -> tuple[float, float]:
     build's pinyin index (before the index was built with the build: reads the lexicon and builds
     the pinyin index)."""
     code = ("import re, sys, time; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
-            "from search.analysis import warm_up; from search.config import Settings;"
-            "from search.searcher import Searcher; warm_up();"
+            "from search.text.analysis import warm_up; from search.config import Settings;"
+            "from search.query.searcher import Searcher; warm_up();"
             "dirty = lambda: int(re.search(r'Private_Dirty:\\s+(\\d+)', open('/proc/self/smaps_rollup').read())[1]);"
             "s = Searcher(Settings(index_dir=Path(sys.argv[2]))); s.search('港口'); d = dirty();"
             "t = time.perf_counter(); s.search('䶵䶴䶳'); ms = (time.perf_counter() - t) * 1000;"
@@ -73,7 +73,7 @@ def make_typos(vocabulary, finds, count: int, min_df: int, common: int, seed: in
     """``count`` (kind, intended word, typo) of each kind."""
     from pypinyin import Style, lazy_pinyin
 
-    from search.suggest import readings
+    from search.query.suggest import readings
 
     char_df: dict[str, int] = defaultdict(int)
     eligible = []
@@ -139,9 +139,9 @@ def main(argv=None) -> int:
 
     from whoosh.index import open_dir
 
-    from search.searcher import Searcher
-    from search.store import IndexLayout
-    from search.suggest import Vocabulary
+    from search.formats.layout import IndexLayout
+    from search.query.searcher import Searcher
+    from search.query.suggest import Vocabulary
 
     first_ms, first_mib = first_zero_hit(settings)
     import pypinyin  # noqa: F401  with its phrase dictionary: each word's reading in context, to make typos

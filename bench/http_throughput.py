@@ -39,7 +39,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 from search_instructions import build_with  # noqa: E402
 
-
 # -- the bare app (what gunicorn runs for the baseline) ---------------------------------------------
 
 
@@ -64,7 +63,7 @@ def _variant_app():
 
     P.apply_search(P.parse(os.environ.get("ZHSEARCH_BENCH_VARIANT", "")))
     from search.config import Settings
-    from search.web import create_app
+    from search.web.app import create_app
 
     return create_app(Settings.from_env())
 
@@ -214,8 +213,8 @@ class Gunicorn:
 
 
 def build(seeds: Path, index_dir: Path, jobs: int) -> None:
+    from search.build.indexer import build_index, has_index
     from search.config import Settings
-    from search.indexer import build_index, has_index
 
     settings = Settings(seeds_dir=seeds, index_dir=index_dir)
     stamp = index_dir / ".bench-source"

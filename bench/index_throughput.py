@@ -28,15 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 import _prototypes as P  # noqa: E402
 
-
 # -- the two sides (each run in a child process) ----------------------------------------------------
 
 
 def side_zhsearch(args) -> dict:
+    from search.build.indexer import build_index
     from search.config import Settings
-    from search.indexer import build_index
-
-    from search import analysis
+    from search.text import analysis
 
     names = P.parse(args.variant)
     P.apply_index(names, args.jobs)
@@ -73,8 +71,8 @@ def side_zhsearch(args) -> dict:
 def side_tantivy(args) -> dict:
     import tantivy
 
-    from search.analysis import segmenter
     from search.paragraphs import read_articles
+    from search.text.analysis import segmenter
 
     jieba_tk = segmenter()  # jieba 0.42.1, dictionary loaded once (same cache as zhsearch)
     index_dir = Path(args.index)
@@ -119,8 +117,8 @@ def check_rjieba(seeds: Path, limit_paragraphs: int | None = None) -> dict:
     """Token-for-token comparison of rjieba and jieba on the normalised paragraphs."""
     import rjieba
 
-    from search.analysis import segmenter
-    from search.normalize import normalize
+    from search.text.analysis import segmenter
+    from search.text.normalize import normalize
 
     tk = segmenter()
     paras = [normalize(t) for *_, t in C.read_paragraph_texts(seeds)][:limit_paragraphs]

@@ -85,8 +85,8 @@ def zhsearch(*args: str, env: dict | None = None, **kwargs) -> subprocess.Comple
 
 
 def ensure_index(seeds: Path, index: Path) -> None:
+    from search.build.indexer import has_index
     from search.config import Settings
-    from search.indexer import has_index
 
     if not has_index(Settings(seeds_dir=seeds, index_dir=index)):
         started = time.perf_counter()
@@ -100,7 +100,7 @@ def ensure_index(seeds: Path, index: Path) -> None:
 
 
 def build_size(index: Path) -> int:
-    from search.store import IndexLayout
+    from search.formats.layout import IndexLayout
 
     return C.dir_size(IndexLayout(index).current())
 

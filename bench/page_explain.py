@@ -34,9 +34,9 @@ def main() -> None:
 
     from falcon import testing
 
+    from search.build.indexer import build_index, has_index
     from search.config import Settings
-    from search.indexer import build_index, has_index
-    from search.web import create_app
+    from search.web.app import create_app
 
     work = args.workdir / f"page_explain-{args.corpus.name.split('.')[0]}"
     seeds = C.prepare_seeds(args.corpus, work / "seeds")

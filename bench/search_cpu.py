@@ -31,16 +31,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
-from search_instructions import (WARM_UP, add_child_arguments, add_comparison_arguments, build_with,  # noqa: E402
-                                 call_app, comparison_inputs)
+from search_instructions import (  # noqa: E402
+    WARM_UP,
+    add_child_arguments,
+    add_comparison_arguments,
+    build_with,
+    call_app,
+    comparison_inputs,
+)
 
 
 def child(index: Path, seeds: Path, pool_file: Path, count: int, pollute_kib: int) -> None:
     """In the measured process: µs of thread CPU per request, warm and polluted, and the answers' hash."""
     import numpy as np
+
     from search.config import Settings
-    from search.searcher import Searcher
-    from search.web import create_app
+    from search.query.searcher import Searcher
+    from search.web.app import create_app
 
     pool = pool_file.read_text(encoding="utf-8").split("\n")
     settings = Settings(seeds_dir=seeds, index_dir=index)

@@ -2,12 +2,12 @@
 
     python bench/whoosh_writers.py --limit 500        # first 500 stories of xwlb
 
-Each way indexes the same paragraphs into the schema of ``search.indexer.make_schema`` (words
+Each way indexes the same paragraphs into the schema of ``search.segment.schema.make_schema`` (words
 with positions and offsets, title, article_id, paragraph, kind, stored text), analysis included:
 
 * ``add_document``: Whoosh's ``SegmentWriter`` (its posting pool), one process;
 * ``MpWriter procs=2``: Whoosh's multi-process writer, two sub-writers, segments merged;
-* ``sorted codec``: zhsearch's ``search.whoosh_writer`` — documents analysed and grouped by term
+* ``sorted codec``: zhsearch's ``search.segment.writer`` — documents analysed and grouped by term
   in batches (here in this process: ``jobs=1``), postings spilled as sorted runs and written
   through the codec's field writer, the upper half of the terms by a second process.
 
@@ -45,7 +45,7 @@ def documents(seeds: Path) -> list[tuple]:
 def whoosh_add_document(folder: Path, docs, procs: int) -> None:
     from whoosh import index
 
-    from search.indexer import make_schema
+    from search.segment.schema import make_schema
 
     ix = index.create_in(str(folder), make_schema())
     writer = ix.writer(procs=procs, limitmb=128) if procs > 1 else ix.writer(limitmb=128)
@@ -56,8 +56,8 @@ def whoosh_add_document(folder: Path, docs, procs: int) -> None:
 
 
 def sorted_codec(folder: Path, docs) -> None:
-    from search import indexer
-    from search.whoosh_writer import DocumentBatch, SortedSegmentWriter
+    from search.build import indexer
+    from search.segment.writer import DocumentBatch, SortedSegmentWriter
 
     schema = indexer.make_schema()
     writer = SortedSegmentWriter(folder, schema)
@@ -84,7 +84,7 @@ def main(argv=None) -> int:
     C.add_location_arguments(ap)
     args = ap.parse_args(argv)
     C.begin(args)
-    from search import analysis
+    from search.text import analysis
 
     analysis.warm_up()
     seeds = C.prepare_seeds(args.corpus, args.workdir / f"seeds-writers-{args.limit}", args.limit)

@@ -72,9 +72,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 
 
 def _index(args, settings: Settings) -> int:
-    from .indexer import BuildFailed, build_index, default_jobs
+    from .build.indexer import BuildFailed, build_index, default_jobs
+    from .build.store import BuildLocked
     from .paragraphs import SeedsMissing
-    from .store import BuildLocked
 
     def report(problem) -> None:
         print(str(problem) if problem.fatal else f"{problem} (ignored)", file=sys.stderr)
@@ -116,8 +116,8 @@ class _progress_bar:
 
 
 def _serve(args, settings: Settings) -> int:
-    from .indexer import has_index
-    from .store import IndexLayout
+    from .build.indexer import has_index
+    from .formats.layout import IndexLayout
 
     if not has_index(settings):
         why = ("was built by another version of zhsearch" if IndexLayout(Path(settings.index_dir)).current()
@@ -139,7 +139,8 @@ def _serve(args, settings: Settings) -> int:
 
 
 def _query(args, settings: Settings) -> int:
-    from .searcher import BadQuery, IndexMissing, Searcher
+    from .query.live import IndexMissing
+    from .query.searcher import BadQuery, Searcher
 
     searcher = Searcher(settings)
     try:

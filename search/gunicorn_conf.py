@@ -41,10 +41,12 @@ proc_name = "zhsearch"
 def on_starting(server):
     """Load jieba's dictionary, pypinyin's readings (did-you-mean), the modules a worker uses and
     the page's templates in the master, so that workers inherit them."""
-    from search import analysis, page, searcher, suggest
+    from .query import searcher
+    from .text import analysis, pinyin
+    from .web import page
 
     analysis.warm_up()
-    suggest.warm_up()
+    pinyin.warm_up()
     searcher.warm_up()
     page.warm_up()
     # What the master holds now (the app, jieba's dictionary, pypinyin's readings) lives as long

@@ -1,8 +1,8 @@
 """What gunicorn runs: ``gunicorn search.wsgi:app`` (settings from the environment)."""
 
 from .config import Settings
-from .searcher import Searcher
-from .web import create_app
+from .query.searcher import Searcher
+from .web.app import create_app
 
 settings = Settings.from_env()
 searcher = Searcher(settings)

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from falcon import testing
 
+from search.build.indexer import build_index
 from search.config import Settings
-from search.indexer import build_index
-from search.normalize import normalize, skeleton
 from search.paragraphs import read_articles
-from search.searcher import Searcher
-from search.web import create_app
+from search.query.searcher import Searcher
+from search.text.normalize import normalize, skeleton
+from search.web.app import create_app
 
 REPO = Path(__file__).resolve().parent.parent
 REPO_SEEDS = REPO / "seeds"

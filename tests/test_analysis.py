@@ -3,12 +3,11 @@
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from search import analysis
-from search.normalize import normalize
 from search.paragraphs import read_articles
+from search.text import analysis
+from search.text.normalize import normalize
 
 REPO = Path(__file__).resolve().parent.parent
 TEXT_FOLDERS = [REPO / "seeds", REPO / "tests" / "data" / "articles", REPO / "tests" / "fixtures"]
@@ -79,7 +78,7 @@ from whoosh.fields import TEXT, Schema  # noqa: E402
 from whoosh.filedb.filestore import RamStorage  # noqa: E402
 from whoosh.query import Phrase, Term  # noqa: E402
 
-from search.analysis import ChineseAnalyzer  # noqa: E402
+from search.text.analysis import ChineseAnalyzer
 
 # Chinese (Traditional and Simplified), Latin of both cases, full-width and expanding forms, spaces
 words_and_more = st.text(

@@ -84,7 +84,7 @@ def test_missing_index_is_503_not_a_crash(tmp_path):
     from falcon import testing
 
     from search.config import Settings
-    from search.web import create_app
+    from search.web.app import create_app
 
     app = create_app(Settings(seeds_dir=tmp_path, index_dir=tmp_path / "index"))
     result = testing.TestClient(app).simulate_get("/api/search", params={"q": "国"})

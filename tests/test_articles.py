@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from search.articles import ArticleTable, ArticleTableWriter
+from search.formats.articles import ArticleTable, ArticleTableWriter
 
 IDS = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
 

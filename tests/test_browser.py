@@ -17,11 +17,16 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 
 pytest.importorskip("playwright", reason="the browser tests need the playwright package (pip install playwright)")
+from hypothesis import (  # noqa: E402
+    HealthCheck,
+    example,
+    given,
+    settings,
+    strategies as st,  # noqa: E402
+)
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
-from hypothesis import HealthCheck, example, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
-from search import page as page_mod  # noqa: E402
+from search.web import page as page_mod
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -77,7 +82,7 @@ class _QuietServer(WSGIServer):
 
 def _served(settings):
     """Yields the base URL of the app over ``settings``, served on loopback for the module."""
-    from search.web import create_app
+    from search.web.app import create_app
 
     server = make_server("127.0.0.1", 0, create_app(settings), server_class=_QuietServer, handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

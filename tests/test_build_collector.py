@@ -1,4 +1,4 @@
-"""A build pauses Python's cyclic garbage collector (search/indexer.py): it is paused while the
+"""A build pauses Python's cyclic garbage collector (search/build/processes.py): it is paused while the
 articles are analysed and written, restored after, and a build makes no reference cycles that grow
 with the corpus, which is what makes the pause safe."""
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from search import indexer
+from search.build import analyse as analysis_stage
+from search.build.indexer import build_index
 from search.config import Settings
-from search.indexer import build_index
 
 SEED = (Path(__file__).resolve().parent.parent / "seeds" / "000_507e94cc0a3b8151.txt").read_text(encoding="utf-8")
 
@@ -28,8 +28,8 @@ def seeds_of(root: Path, count: int) -> Settings:
 @pytest.mark.parametrize("enabled", [True, False])
 def test_the_collector_is_paused_while_analysing_and_restored_after(tmp_path, monkeypatch, enabled) -> None:
     seen = []
-    analyse = indexer.analyse
-    monkeypatch.setattr(indexer, "analyse", lambda article: (seen.append(gc.isenabled()), analyse(article))[1])
+    analyse = analysis_stage.analyse
+    monkeypatch.setattr(analysis_stage, "analyse", lambda article: (seen.append(gc.isenabled()), analyse(article))[1])
     was = gc.isenabled()
     (gc.enable if enabled else gc.disable)()
     try:

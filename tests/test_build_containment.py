@@ -11,7 +11,7 @@ import pytest
 from conftest import break_reconstruction
 from search import cli
 from search.config import Settings
-from search.searcher import Searcher
+from search.query.searcher import Searcher
 
 ARTICLES = {
     "a_ok.txt": "原标题：市图书馆新馆开放（本报讯）市图书馆新馆今天正式开放。馆内藏书五十万册。",

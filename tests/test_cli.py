@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from search.build.store import BuildStore
 from search.cli import EXIT_FAILED, EXIT_LOCKED, main
-from search.store import IndexLayout
+from search.formats.layout import IndexLayout
 
 TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
 
@@ -96,7 +97,7 @@ def test_bad_files_are_reported_and_skipped_strict_refuses(seeds, tmp_path, caps
 
 def test_a_second_concurrent_build_is_refused_with_one_line(seeds, tmp_path, capsys):
     index = tmp_path / "index"
-    with IndexLayout(index).build_lock():
+    with BuildStore(index).build_lock():
         code = main(["index", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"])
     assert code == EXIT_LOCKED
     err = capsys.readouterr().err.strip()
@@ -120,7 +121,7 @@ def test_python_dash_m_runs_the_cli(seeds, tmp_path):
 def test_serve_builds_a_missing_index_and_rebuilds_one_of_another_format(seeds, tmp_path, capsys, monkeypatch):
     """`zhsearch serve` hands over to gunicorn only once an index this version reads is live."""
     from search import cli
-    from search.store import META, read_meta
+    from search.formats.layout import META, read_meta
 
     started = []
     monkeypatch.setattr(cli.os, "execve", lambda path, argv, env: started.append((argv, env)))
@@ -144,7 +145,7 @@ def test_serve_builds_a_missing_index_and_rebuilds_one_of_another_format(seeds, 
 
 QUERY_PROBE = """
 import sys
-from search import analysis
+from search.text import analysis
 from search.cli import main
 code = main(["query", "--index", sys.argv[1], sys.argv[2]])
 print(code, analysis.segmenter.cache_info().currsize, file=sys.stderr)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from search import analysis
+from search.build.indexer import build_index
 from search.config import Settings
-from search.indexer import build_index
-from search.normalize import normalize
 from search.paragraphs import read_articles
-from search.searcher import Searcher
-from search.userdict import parse_user_dictionary
+from search.query.searcher import Searcher
+from search.text import analysis
+from search.text.normalize import normalize
+from search.text.userdict import parse_user_dictionary
 
 REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from search import grams
-from search.grams import GramIndex, GramIndexBuilder
+from search.match import builder as builder_module, grams
+from search.match.builder import GramIndexBuilder
+from search.match.grams import GramIndex
 
 ALPHABET = "联合国宪章ab1𠀀，"  # includes an astral character (two UTF-16 code units)
 
@@ -148,7 +148,7 @@ def test_small_blocks_and_merge_ranges_give_the_same_index(tmp_path_factory, ske
 def test_merged_runs_are_every_keys_sorted_list(tmp_path_factory, runs, budget, sample_step):
     """Runs of (key, doc) pairs, docs rising from run to run, merge into one sorted list per key,
     however the key space is cut into ranges (every ``sample_step``-th key of a run may cut)."""
-    from search import postings
+    from search.match import postings
 
     folder = tmp_path_factory.mktemp("runs")
     postings._SAMPLE_STEP, step = sample_step, postings._SAMPLE_STEP
@@ -183,7 +183,7 @@ def test_merged_runs_are_every_keys_sorted_list(tmp_path_factory, runs, budget, 
 def test_posting_lists_round_trip(tmp_path_factory, lists):
     """Lists of any ids (the full uint32 range, around the 16-bit halves' carry too) come back as
     they went in, each on its own and all together, empty lists included."""
-    from search import postings
+    from search.match import postings
 
     folder = tmp_path_factory.mktemp("p")
     runs = postings.PostingRuns(folder, "t", counts=False)
@@ -198,7 +198,7 @@ def test_posting_lists_round_trip(tmp_path_factory, lists):
 
 def test_posting_lists_are_mapped_not_decoded(tmp_path):
     """The stored ids are mapped from their files (shared by every process that maps them)."""
-    from search import postings
+    from search.match import postings
 
     runs = postings.PostingRuns(tmp_path, "t", counts=False)
     runs.add_run(np.zeros(3, dtype=np.uint32), np.array([1, 70_000, 140_000], dtype=np.uint32))
@@ -246,7 +246,7 @@ def test_block_vocabularies_are_read_back_line_by_line_across_chunk_ends(tmp_pat
     read's end comes back whole."""
     import os
 
-    from search.grams import _lines
+    from search.match.builder import _lines
 
     path = tmp_path_factory.mktemp("w") / "words.runs"
     listed = "".join(w + "\n" for w in words).encode("utf-8")
@@ -264,8 +264,8 @@ def test_block_vocabularies_are_read_back_line_by_line_across_chunk_ends(tmp_pat
 def test_mapped_lines_find_every_line_and_nothing_else(tmp_path_factory, lines, probe):
     """``find`` agrees with a search of the sorted list, for any characters (the bisection compares
     UTF-8 bytes, the list is sorted as strings)."""
-    from search.grams import MappedLines
-    from search.postings import NpyAppender
+    from search.match.grams import MappedLines
+    from search.match.postings import NpyAppender
 
     folder = tmp_path_factory.mktemp("lines")
     lines = sorted(line for line in lines if "\n" not in line)
@@ -300,7 +300,7 @@ sorted_ids = st.sets(st.integers(0, 300)).map(lambda ids: np.array(sorted(ids), 
 
 @given(sorted_ids, sorted_ids)
 def test_containment_and_intersection_of_sorted_ids_agree_with_numpys(a, b):
-    from search.grams import contained  # search.postings'
+    from search.match.grams import contained
 
     assert contained(a, b).tolist() == np.isin(a, b).tolist()
     assert a[contained(a, b)].tolist() == np.intersect1d(a, b).tolist() == b[contained(b, a)].tolist()
@@ -311,7 +311,7 @@ def test_containment_and_intersection_of_sorted_ids_agree_with_numpys(a, b):
        st.lists(st.integers(0, 2**18) | st.integers(65_530, 65_540), unique=True, max_size=60).map(sorted))
 def test_a_posting_list_tells_which_ids_it_holds_without_decoding_a_long_list(tmp_path_factory, docs, probe):
     """Short probes against long lists take the lookup by high half; the answer is membership."""
-    from search import postings
+    from search.match import postings
 
     folder = tmp_path_factory.mktemp("c")
     runs = postings.PostingRuns(folder, "t", counts=False)
@@ -328,7 +328,7 @@ def test_a_posting_list_tells_which_ids_it_holds_without_decoding_a_long_list(tm
 
 def test_a_long_list_under_the_last_high_half_tells_its_ids(tmp_path):
     """Ids under the high half 0xFFFF: the stretch's upper bound, 2**32, is past uint32."""
-    from search import postings
+    from search.match import postings
 
     top = 2**32 - 1
     docs = np.arange(top - 999, top + 1, dtype=np.uint32)
@@ -343,7 +343,7 @@ def test_a_long_list_under_the_last_high_half_tells_its_ids(tmp_path):
 def test_a_match_index_past_its_uint32_positions_is_refused_not_wrapped(tmp_path, monkeypatch):
     """Paragraph starts are uint32 positions into the units: a build that would pass 2**32 - 1
     stops with a clear error instead of writing starts that wrap around."""
-    monkeypatch.setattr(grams, "_MAX_POSITION", 50)
+    monkeypatch.setattr(builder_module, "_MAX_POSITION", 50)
     builder = GramIndexBuilder(tmp_path, block_chars=10)
     builder.start_article("标题")
     for _ in range(4):
@@ -363,7 +363,7 @@ def test_sparse_counts_read_back_any_range(tmp_path_factory, others, ranges, chu
     """Counts other than 1 at any positions (across the 16-bit halves' carries too), appended in
     chunks, read back over any range as the dense counts; so do the uint32 positions of earlier
     builds."""
-    from search import postings
+    from search.match import postings
 
     size = 300_002
     dense = np.ones(size, dtype=np.uint8)

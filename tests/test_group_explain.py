@@ -6,10 +6,9 @@ from collections import Counter
 
 import pytest
 
-from search import analysis
-from search.normalize import normalize
-
 from conftest import fetch_all
+from search.text import analysis
+from search.text.normalize import normalize
 
 
 def test_grouped_totals_equal_flat_totals(corpus) -> None:
@@ -64,7 +63,7 @@ def test_explain_agrees_with_jiebas_own_cut(corpus) -> None:
 
 def test_a_substring_match_is_explained_as_one(tmp_path) -> None:
     from conftest import index_articles
-    from search.searcher import Searcher
+    from search.query.searcher import Searcher
 
     settings = index_articles(tmp_path, {"a": "联合国宪章是国际法的基础文件。", "b": "各国联合起来应对挑战。"})
     searcher = Searcher(settings)

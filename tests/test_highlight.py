@@ -3,11 +3,10 @@
 import re
 from html import unescape
 
-from hypothesis import assume, given
-from hypothesis import strategies as st
+from hypothesis import assume, given, strategies as st
 
-from search.highlight import highlight, mark, match_spans, skeleton_spans
-from search.normalize import folds_in_place, is_ignorable, normalize, skeleton
+from search.query.highlight import highlight, mark, match_spans, skeleton_spans
+from search.text.normalize import folds_in_place, is_ignorable, normalize, skeleton
 
 MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 

@@ -17,16 +17,14 @@ import time
 
 import falcon.testing
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from search.config import Settings
-from search.indexer import build_index
-from search.query import BadQuery, parse
-from search.searcher import Searcher
-from search.web import create_app
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import free_port, index_articles
+from search.build.indexer import build_index
+from search.config import Settings
+from search.query.parser import BadQuery, parse
+from search.query.searcher import Searcher
+from search.web.app import create_app
 
 ARTICLES = {
     "un": "联合国宪章生效八十周年\n联合国成员国代表周五在纽约集会，纪念《联合国宪章》生效八十周年。\n"

@@ -10,13 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import traced
 
+from conftest import traced
+from search.build.indexer import build_index
 from search.config import Settings
-from search.grams import GramIndex, GramIndexBuilder
-from search.indexer import build_index
-from search.searcher import Searcher, _Live
-from search.store import IndexLayout
+from search.formats.layout import IndexLayout
+from search.match.builder import GramIndexBuilder
+from search.match.grams import GramIndex
+from search.query.live import LiveBuild
+from search.query.searcher import Searcher
 
 ALPHABET = [chr(0x4E00 + i) for i in range(600)] + list("ab12，。")
 
@@ -83,7 +85,7 @@ def test_a_worker_opening_a_build_allocates_far_less_than_the_build_holds(builds
 
     def served(build):
         def action():
-            live = _Live.open(build)
+            live = LiveBuild.open(build)
             assert live.paragraph(live.grams.count - 1)["text"]
             return live
         return action
@@ -97,7 +99,7 @@ def test_a_worker_opening_a_build_allocates_far_less_than_the_build_holds(builds
 def test_the_mapped_whoosh_index_reads_what_whoosh_wrote(builds):
     from whoosh import index as whoosh_index
 
-    from search.mapped_whoosh import open_index
+    from search.segment.mapped import open_index
 
     build = builds[0]
     with whoosh_index.open_dir(str(build)).searcher() as plain, open_index(build).searcher() as mapped:
@@ -111,7 +113,7 @@ def test_searches_on_a_mapped_build_match_a_brute_force_scan(builds):
     settings = Settings(seeds_dir=small.parent.parent / "seeds", index_dir=small.parent)
     searcher = Searcher(settings)
     try:
-        live = _Live.open(small)
+        live = LiveBuild.open(small)
         skeletons = list(live.grams.skeletons)
         for key in (skeletons[3][10:13], skeletons[-1][:2], skeletons[0][5:9]):
             expected = [gid for gid, text in enumerate(skeletons) if key in text]

@@ -6,8 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from search.paragraphs import read_articles
 from search.paragraphs.metadata import clean, parse_date, split_front_matter

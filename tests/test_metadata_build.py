@@ -11,10 +11,10 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.qparser import QueryParser
 
+from search.build.indexer import build_index
 from search.config import Settings
-from search.indexer import build_index
-from search.metadata_index import MetadataIndex
-from search.store import IndexLayout
+from search.formats.layout import IndexLayout
+from search.formats.metadata import MetadataIndex
 
 RECORDS = [
     {"id": "x1", "title": "芯片产业", "text": "芯片产业发展迅速。\n芯片出口增长。", "date": "2024-03-05", "source": "新闻联播",

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from search.metadata_index import MetadataIndex, MetadataIndexBuilder
-from search.query import DateRange, Filter, date_bounds, parse
+from search.formats.metadata import MetadataIndex, MetadataIndexBuilder
+from search.query.parser import DateRange, Filter, date_bounds, parse
 
 KEYS = frozenset({"source", "date", "tags"})
 

@@ -9,13 +9,13 @@ from collections import Counter
 import pytest
 from falcon import testing
 
+from search.build.indexer import build_index
 from search.config import Settings
-from search.indexer import build_index
-from search.normalize import normalize, skeleton
 from search.paragraphs import read_articles
-from search.query import date_bounds
-from search.searcher import Searcher
-from search.web import create_app
+from search.query.parser import date_bounds
+from search.query.searcher import Searcher
+from search.text.normalize import normalize, skeleton
+from search.web.app import create_app
 
 SOURCES = ["新闻联播", "總統府新聞", "本报"]
 WORDS = ["芯片", "经济", "碳中和", "會議", "港口"]

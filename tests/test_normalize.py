@@ -3,10 +3,9 @@
 import unicodedata
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
-from search.normalize import fold, is_ignorable, normalize, skeleton
+from search.text.normalize import fold, is_ignorable, normalize, skeleton
 
 
 def test_full_width_latin_and_digits_fold_to_ascii_lowercase():
@@ -108,7 +107,7 @@ def test_no_letter_or_digit_is_ignorable():
 def test_a_text_that_folds_in_place_needs_no_fold(text):
     """Where folds_in_place says so, fold() maps each skeleton character to the text's character
     at the same offset: the shortcut the searcher's highlights take."""
-    from search.normalize import folds_in_place
+    from search.text.normalize import folds_in_place
 
     skeleton_text = skeleton(normalize(text))
     if folds_in_place(text, skeleton_text):
@@ -118,7 +117,7 @@ def test_a_text_that_folds_in_place_needs_no_fold(text):
 
 
 def test_plain_news_text_folds_in_place_and_changed_text_does_not():
-    from search.normalize import folds_in_place
+    from search.text.normalize import folds_in_place
 
     def in_place(text):
         return folds_in_place(text, skeleton(normalize(text)))

@@ -5,19 +5,17 @@ data rejected) finds nothing against the real app over a small real index.
 
 from __future__ import annotations
 
-
 import falcon.testing
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
-
-from search.config import Settings
-from search.openapi import openapi_document
-from search.web import create_app
+from schemathesis import GenerationMode
 
 from conftest import index_articles
+from search.config import Settings
+from search.web.app import create_app
+from search.web.openapi import openapi_document
 
 MAX_EXAMPLES = 40  # per operation and mode; the whole module stays well under 30 s
 

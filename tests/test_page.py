@@ -15,14 +15,12 @@ from urllib.parse import parse_qs, quote, unquote_plus, urlsplit
 import falcon
 import falcon.testing
 import pytest
-from hypothesis import example, given
-from hypothesis import settings as hyp_settings
-from hypothesis import strategies as st
+from hypothesis import example, given, settings as hyp_settings, strategies as st
 
-from search import page as page_mod
-from search.query import Filter
-from search.query import parse as parse_query
-from search.searcher import ArticleNotFound, BadQuery, IndexMissing
+from search.query.live import IndexMissing
+from search.query.parser import Filter, parse as parse_query
+from search.query.searcher import ArticleNotFound, BadQuery
+from search.web import page as page_mod
 
 # --- fixture articles ------------------------------------------------------------------
 
@@ -60,7 +58,7 @@ ARTICLES = {
 @pytest.fixture(scope="module")
 def client(tmp_path_factory) -> falcon.testing.TestClient:
     from conftest import index_articles
-    from search.web import create_app
+    from search.web.app import create_app
 
     return falcon.testing.TestClient(create_app(index_articles(tmp_path_factory.mktemp("page"), ARTICLES)))
 
@@ -472,8 +470,8 @@ NEWS = Path(__file__).resolve().parent / "fixtures" / "metadata" / "news.jsonl"
 def news(tmp_path_factory):
     """(client, searcher) over an index of dated articles from several sources, one of them `<script>`."""
     from conftest import index_seed_files
-    from search.searcher import Searcher
-    from search.web import create_app
+    from search.query.searcher import Searcher
+    from search.web.app import create_app
 
     settings = index_seed_files(tmp_path_factory.mktemp("news"), NEWS)
     searcher = Searcher(settings)

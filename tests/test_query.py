@@ -1,10 +1,9 @@
 """The query language: AND, OR, NOT/-, phrases, title:, and literal fallbacks."""
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
-from search.query import TITLE, BadQuery, filters_with_spans, parse
+from search.query.parser import TITLE, BadQuery, filters_with_spans, parse
 
 
 def keys(parsed):

@@ -24,13 +24,12 @@ from urllib.parse import quote
 
 import pytest
 
-from search import cli
-from search.config import Settings
-from search.indexer import build_index
-from search.searcher import Searcher
-from search.store import IndexLayout
-
 from conftest import free_port
+from search import cli
+from search.build.indexer import build_index
+from search.config import Settings
+from search.formats.layout import IndexLayout
+from search.query.searcher import Searcher
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import falcon.testing
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 from whoosh import query
 
-from search import related
-from search.searcher import ArticleNotFound, BadQuery, Searcher
-from search.web import create_app
-
 from conftest import index_articles
+from search.query import related
+from search.query.searcher import ArticleNotFound, BadQuery, Searcher
+from search.web.app import create_app
 
 ARTICLES = {
     "quake-1": "强烈地震袭击山区\n强烈地震袭击山区县城，救援队连夜赶到震中，搜救被困群众。\n"

@@ -1,12 +1,11 @@
-"""searcher._order: a page near the top is sorted from its candidates only, in the same order."""
+"""searcher.result_order: a page near the top is sorted from its candidates only, in the same order."""
 
 from types import SimpleNamespace
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from search.searcher import _order
+from search.query.evaluate import result_order
 
 
 @settings(max_examples=200, deadline=None)
@@ -22,9 +21,9 @@ def test_the_first_results_are_those_of_the_whole_order(scores, first, sort, dat
     live = SimpleNamespace(article_index=np.zeros(count * 3, dtype=np.int64),
                            metadata=SimpleNamespace(date_order=lambda newest: dates if newest else -dates))
     live.article_index[gids] = articles
-    whole = _order(live, gids, scores, sort)
+    whole = result_order(live, gids, scores, sort)
     assert sorted(whole.tolist()) == list(range(count))
-    assert _order(live, gids, scores, sort, first)[:first].tolist() == whole[:first].tolist()
+    assert result_order(live, gids, scores, sort, first)[:first].tolist() == whole[:first].tolist()
 
 
 def test_a_top_page_of_many_results_is_sorted_from_its_candidates_only():
@@ -34,6 +33,6 @@ def test_a_top_page_of_many_results_is_sorted_from_its_candidates_only():
     scores = rng.integers(0, 20, 1000) / 4  # many ties
     live = SimpleNamespace(article_index=np.zeros(1000, dtype=np.int64),
                            metadata=SimpleNamespace(date_order=lambda newest: np.zeros(1)))
-    partial = _order(live, gids, scores, "relevance", 10)
+    partial = result_order(live, gids, scores, "relevance", 10)
     assert len(partial) < 1000
     assert partial[:10].tolist() == np.lexsort((gids, -scores))[:10].tolist()

@@ -5,13 +5,13 @@ from html import unescape
 
 import opencc
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
-
-from search.normalize import normalize, skeleton
-from search.searcher import WHOLE_WORD_BONUS, ArticleNotFound, BadQuery, IndexMissing, Searcher
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from conftest import fetch_all
+from search.query.evaluate import WHOLE_WORD_BONUS
+from search.query.live import IndexMissing
+from search.query.searcher import ArticleNotFound, BadQuery, Searcher
+from search.text.normalize import normalize, skeleton
 
 S2T = opencc.OpenCC("s2t")
 OPERATOR_WORDS = {"or", "and", "not"}
@@ -173,7 +173,7 @@ def test_total_is_exact_when_whole_and_sub_word_matches_mix(tmp_path):
 
 def test_warm_opens_the_index_when_there_is_one(tmp_path, corpus):
     from search.config import Settings
-    from search.searcher import Searcher
+    from search.query.searcher import Searcher
 
     assert Searcher(Settings(index_dir=tmp_path / "none")).warm() is False
     fresh = Searcher(corpus.settings)
@@ -182,15 +182,15 @@ def test_warm_opens_the_index_when_there_is_one(tmp_path, corpus):
 
 
 def test_a_build_that_cannot_be_opened_leaves_the_open_one_serving(tmp_path):
-    from search.store import GRAMS, IndexLayout
-
     from conftest import index_articles
+    from search.build.store import BuildStore
+    from search.formats.layout import GRAMS
 
     settings = index_articles(tmp_path, {"a": "联合国大会\n联合国大会今日开幕。\n"})
     settings = type(settings)(seeds_dir=settings.seeds_dir, index_dir=settings.index_dir, refresh_interval=0)
     searcher = Searcher(settings)
     before = searcher.search("联合国")["total"]
-    layout = IndexLayout(settings.index_dir)
+    layout = BuildStore(settings.index_dir)
     broken = layout.new_build()
     (broken / GRAMS).mkdir()
     layout.swap_in(broken)  # a pointer to a folder without a complete index
@@ -219,10 +219,9 @@ def test_every_article_and_hit_carries_its_paragraphs_number_kind_and_text(corpu
 def test_an_index_built_by_another_version_is_rebuilt_not_misread(tmp_path):
     import json
 
-    from search.indexer import has_index
-    from search.store import META, IndexLayout
-
     from conftest import index_articles
+    from search.build.indexer import has_index
+    from search.formats.layout import META, IndexLayout
 
     settings = index_articles(tmp_path, {"a": "联合国大会\n联合国大会今日开幕。\n"})
     assert has_index(settings)

@@ -9,19 +9,20 @@ import sys
 from itertools import islice
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
-
-from search import suggest
-from search.config import Settings
-from search.indexer import build_index
-from search.query import parse
-from search.searcher import IndexMissing, Searcher
-from search.store import GRAMS
-from search.suggest import (MAX_SPAN, PinyinCorrector, PinyinIndex, Suggester, Vocabulary, WordList, _replace_term,
-                            _spellings, correct_term, readings, spelling_key)
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from conftest import index_articles
+from search.build.indexer import build_index
+from search.config import Settings
+from search.formats import pinyin_index
+from search.formats.layout import GRAMS
+from search.formats.pinyin_index import MAX_SPAN, PinyinIndex
+from search.query import suggest
+from search.query.live import IndexMissing
+from search.query.parser import parse
+from search.query.searcher import Searcher
+from search.query.suggest import PinyinCorrector, Suggester, Vocabulary, WordList, _replace_term, correct_term
+from search.text.pinyin import readings, spelling_key, spellings as _spellings
 
 ARTICLES = {
     "un": "联合国安理会召开会议\n联合国安理会今天召开紧急会议，讨论地区局势。\n多个大型国际组织派代表出席。\n",
@@ -223,14 +224,14 @@ def test_the_pinyin_index_is_built_with_the_index_and_mapped_by_the_searcher(tmp
 
 
 def test_a_word_whose_pinyin_fails_is_reported_and_the_build_goes_on(tmp_path, monkeypatch):
-    real = suggest._spellings
+    real = pinyin_index.spellings
 
     def failing(text):
         if "银" in text:
             raise RuntimeError("a bug in the readings")
         return real(text)
 
-    monkeypatch.setattr(suggest, "_spellings", failing)
+    monkeypatch.setattr(pinyin_index, "spellings", failing)
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     for article_id, text in ARTICLES.items():
@@ -239,7 +240,7 @@ def test_a_word_whose_pinyin_fails_is_reported_and_the_build_goes_on(tmp_path, m
     settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
     build_index(settings, jobs=1, strict=True, report=problems.append)
     assert problems and all("银" in p.reason and not p.fatal and p.path.endswith("words.txt") for p in problems)
-    monkeypatch.setattr(suggest, "_spellings", real)
+    monkeypatch.setattr(pinyin_index, "spellings", real)
     found = Searcher(settings)
     assert found.search("银行")["total"] and found.search("联和国")["suggestions"] == ["联合国"]
     assert found.search("银航")["suggestions"] == []  # 银行 was left out of the pinyin index
@@ -261,7 +262,7 @@ def test_a_build_without_its_pinyin_index_is_not_opened(tmp_path):
 def test_spelling_keys_are_the_same_in_every_process():
     """The keys are written with the index and looked up by other processes: Python's salted
     ``hash`` of a string would differ from one process to the next."""
-    script = "from search.suggest import spelling_key; print(spelling_key(('lian', 'he', 'guo')), hash('lian'))"
+    script = "from search.text.pinyin import spelling_key; print(spelling_key(('lian', 'he', 'guo')), hash('lian'))"
     runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout.split() for seed in ("1", "2")]
     assert runs[0][1] != runs[1][1]  # the processes' own string hashes differ...

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from search.query import parse
-from search.synonyms import Synonyms, read_synonyms
+from search.query.parser import parse
+from search.text.synonyms import Synonyms, read_synonyms
 
 
 def read(tmp_path: Path, text: str | bytes):

@@ -1,5 +1,5 @@
-"""A paragraph's stored text is a patch against its skeleton (search.text_patch), and the skeletons
-are one Whoosh column that the match index maps (search.whoosh_columns.SkeletonColumn)."""
+"""A paragraph's stored text is a patch against its skeleton (search.segment.text_patch), and the skeletons
+are one Whoosh column that the match index maps (search.segment.columns.SkeletonColumn)."""
 
 from __future__ import annotations
 
@@ -9,23 +9,21 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
+from test_whoosh_codec import write_column
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import RamStorage
 
-from search import text_patch
+from search.build.indexer import build_index
 from search.config import Settings
-from search.grams import GramIndex
-from search.indexer import build_index
-from search.normalize import normalize, skeleton
+from search.formats.layout import GRAMS, IndexLayout
+from search.match.grams import GramIndex
 from search.paragraphs import read_articles
-from search.store import GRAMS, IndexLayout
-from search.whoosh_codec import (STORED_COLUMN, DictionaryCompressedColumn, ZhPerDocReader, skeleton_column_path,
-                                 text_reader)
-from search.whoosh_columns import PATCH_COLUMN, SKELETON_COLUMN, patch_arrays, skeleton_arrays
-
-from test_whoosh_codec import write_column
+from search.segment import text_patch
+from search.segment.codec import STORED_COLUMN, ZhPerDocReader, skeleton_column_path, text_reader
+from search.segment.columns import PATCH_COLUMN, SKELETON_COLUMN, patch_arrays, skeleton_arrays
+from search.segment.stored import DictionaryCompressedColumn
+from search.text.normalize import normalize, skeleton
 
 TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
 

@@ -1,4 +1,4 @@
-"""Posting blocks written column by column (search.whoosh_blocks) read back as Whoosh wrote them."""
+"""Posting blocks written column by column (search.segment.blocks) read back as Whoosh wrote them."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ from pathlib import Path
 from unittest import mock
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from search import whoosh_blocks, whoosh_writer
-from search.whoosh_writer import CompactCharacters
+from hypothesis import given, settings, strategies as st
+from test_whoosh_index import everything, written
 from whoosh.qparser import QueryParser
 
-from test_whoosh_index import everything, written
+from search.segment import blocks as whoosh_blocks, term_writer
+from search.segment.words_format import CompactCharacters
 
 # one occurrence: (position, start, end); a posting: its occurrences (Whoosh's Characters format).
 # Any numbers whose differences the 4-byte form holds: not only what the analyzer produces
@@ -51,9 +49,9 @@ TEXTS = [(SEED * 2)[i : i + 80 - i % 11] + "联合国" + (SEED * 2)[i + 80 - i %
 
 
 def test_words_blocks_are_columns_and_smaller_than_whooshs_pickled_blocks(tmp_path):
-    with mock.patch.object(whoosh_writer, "BLOCK_LIMIT", 128):
+    with mock.patch.object(term_writer, "BLOCK_LIMIT", 128):
         columns = written(tmp_path / "columns", TEXTS)
-        with mock.patch.object(whoosh_writer, "_encoding",
+        with mock.patch.object(term_writer, "field_encoding",
                                lambda fieldobj: (fieldobj.format.fixed_value_size(), False)):
             pickled = written(tmp_path / "pickled", TEXTS)
     blocks = _blocks(columns, "words")
@@ -101,7 +99,7 @@ def _blocks(ix, field: str) -> dict[str, list[int]]:
 
 def test_title_blocks_are_fixed_columns_and_read_back(tmp_path):
     titles = ["联合国大会" if n % 3 else "经济发展" for n in range(300)]
-    with mock.patch.object(whoosh_writer, "BLOCK_LIMIT", 128):
+    with mock.patch.object(term_writer, "BLOCK_LIMIT", 128):
         ix = written(tmp_path, TEXTS[: len(titles)], titles[: len(TEXTS)])
     assert _blocks(ix, "title")["联合国"] == [whoosh_blocks.FIXED_COLUMNS] * 2  # 200 postings: 128, 72
     with ix.searcher() as searcher:

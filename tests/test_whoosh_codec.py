@@ -1,4 +1,4 @@
-"""search.whoosh_codec: Whoosh 3's format with stored fields compressed against a trained dictionary."""
+"""search.segment.codec: Whoosh 3's format with stored fields compressed against a trained dictionary."""
 
 from __future__ import annotations
 
@@ -7,23 +7,22 @@ from pathlib import Path
 
 import pytest
 import zstandard
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from whoosh import columns
-from whoosh import index as whoosh_index
+from hypothesis import given, settings, strategies as st
+from whoosh import columns, index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
-from whoosh.fields import ID, NUMERIC, STORED, Schema
+from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage, RamStorage
 
-from search import whoosh_codec
-from search.whoosh_codec import DictionaryCompressedColumn, ZhCodec, stored_fields_reader
-from search.whoosh_columns import RefNumericColumn
+from search.segment import stored
+from search.segment.codec import ZhCodec, stored_fields_reader
+from search.segment.columns import RefNumericColumn
+from search.segment.stored import DictionaryCompressedColumn
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_507e94cc0a3b8151.txt"
 
 
-def write_column(values: list, training_bytes: int = whoosh_codec.TRAINING_BYTES,
+def write_column(values: list, training_bytes: int = stored.TRAINING_BYTES,
                  column=None, block_docs: int = 1) -> tuple[RamStorage, int]:
     """``values`` (None: a document without one) written into a file "col" by ``column``'s writer
     (default: a dictionary-compressed column, ``block_docs`` documents a block); the storage and
@@ -194,6 +193,23 @@ def test_whooshs_own_writer_extends_and_merges_a_build(tmp_path):
     with ix.searcher() as searcher:
         assert [f["text"] for f in searcher.all_stored_fields()] == [*texts, "后来加入的段落"]
         assert searcher.document(article_id="added")["text"] == "后来加入的段落"
+
+
+@pytest.mark.parametrize("skeleton_field", [ID(stored=True, sortable=True), NUMERIC(int, stored=True, sortable=True),
+                                            STORED()])
+def test_fields_named_text_and_skeleton_of_ordinary_types_are_stored_as_any_other(tmp_path, skeleton_field):
+    """Only a skeleton field whose column is the codec's own SkeletonColumn makes the stored text a
+    patch: someone else's schema that happens to use the names ``text`` and ``skeleton`` (with a
+    column of another type, or none) reads back what it stored."""
+    schema = Schema(text=TEXT(stored=True), skeleton=skeleton_field)
+    ix = whoosh_index.create_in(str(tmp_path), schema)
+    documents = [{"text": f"第{n}段 Paragraph {n}，聯合國", "skeleton": n if isinstance(skeleton_field, NUMERIC) else f"s{n}"}
+                 for n in range(300)]
+    with ix.writer(codec=ZhCodec()) as writer:
+        for document in documents:
+            writer.add_document(**document)
+    with whoosh_index.open_dir(str(tmp_path)).searcher() as searcher:
+        assert list(searcher.all_stored_fields()) == documents
 
 
 @settings(max_examples=150, deadline=None)

@@ -1,14 +1,13 @@
-"""Every build is a complete Whoosh index (SPEC.md, "The index"), written by search.whoosh_writer."""
+"""Every build is a complete Whoosh index (SPEC.md, "The index"), written by search.segment.writer."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from unittest import mock
 from pathlib import Path
+from unittest import mock
 
 import pytest
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
+from hypothesis import example, given, settings, strategies as st
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
@@ -16,13 +15,16 @@ from whoosh.formats import Characters
 from whoosh.qparser import QueryParser
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from search.analysis import ChineseAnalyzer
+from search.build.indexer import build_index
 from search.config import Settings
-from search.indexer import build_index, make_schema
+from search.formats.layout import IndexLayout
 from search.paragraphs import read_articles
-from search.store import IndexLayout
-from search import whoosh_writer
-from search.whoosh_writer import INLINE_AT_MOST, CompactCharacters, DocumentBatch, SortedSegmentWriter, field_items
+from search.segment import term_writer
+from search.segment.schema import make_schema
+from search.segment.term_writer import INLINE_AT_MOST
+from search.segment.words_format import CompactCharacters, field_items
+from search.segment.writer import DocumentBatch, SortedSegmentWriter
+from search.text.analysis import ChineseAnalyzer
 
 TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
 
@@ -177,10 +179,10 @@ def everything(ix) -> tuple:
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(document, min_size=1, max_size=12), st.integers(1, 30), st.integers(1, 400), st.integers(1, 40),
-       st.sampled_from([whoosh_writer.BLOCK_LIMIT, 128, 20]))
+       st.sampled_from([term_writer.BLOCK_LIMIT, 128, 20]))
 def test_the_sorted_writer_writes_what_add_document_writes(tmp_path_factory, docs, copies, budget, batch_size,
                                                            block_limit):
-    with mock.patch.object(whoosh_writer, "BLOCK_LIMIT", block_limit):
+    with mock.patch.object(term_writer, "BLOCK_LIMIT", block_limit):
         sorted_writer_writes_what_add_document_writes(tmp_path_factory, docs, copies, budget, batch_size)
 
 

@@ -1,22 +1,21 @@
-"""search.whoosh_terms: ZhCodec's term table answers what Whoosh's own W3 term table answers."""
+"""search.segment.terms: ZhCodec's term table answers what Whoosh's own W3 term table answers."""
 
 from __future__ import annotations
 
 import struct
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec, W3TermInfo, W3TermsReader
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.qparser import QueryParser
 
-from search.mapped_whoosh import open_index
-from search.whoosh_codec import ZhCodec
-from search import varints
-from search.whoosh_terms import TermsReader, pack_info, unpack_info
+from search.segment import varints
+from search.segment.codec import ZhCodec
+from search.segment.mapped import open_index
+from search.segment.terms import TermsReader, pack_info, unpack_info
 
 float32 = st.floats(width=32, allow_nan=False, allow_infinity=False)
 ids = st.integers(0, 0xFFFFFFFE)
@@ -182,7 +181,7 @@ def test_a_damaged_table_is_refused_with_a_clear_error(tmp_path, damage):
 
 
 def test_keys_must_increase(tmp_path):
-    from search.whoosh_terms import TermTableWriter
+    from search.segment.terms import TermTableWriter
 
     with open(tmp_path / "t", "wb") as file:
         from whoosh.filedb.structfile import StructFile

@@ -51,7 +51,8 @@ def test_freed_large_arrays_do_not_stay_resident_in_a_worker() -> None:
 
 FORKED = """
 import os, re, sys
-from search import gunicorn_conf, suggest
+from search import gunicorn_conf
+from search.text import pinyin as suggest
 
 def private_dirty_kib():
     return int(re.search(r"Private_Dirty:\\s+(\\d+)", open("/proc/self/smaps_rollup").read())[1])

@@ -12,11 +12,13 @@ heading, caption, body, byline). One job per module, data flowing down the list:
 * :mod:`.gaps` — the gap model: features of the break between two body sentences;
 * :mod:`.decoder` — body sentences grouped into paragraphs from the gap scores;
 * :mod:`.weights` — the fitted weights, data in ``weights.json`` written by the fit script;
-* :mod:`.model` — the data types and limits.
+* :mod:`.model` — the data types and limits (:class:`~search.problems.InputProblem`, shared by
+  every stage, lives below them all).
 """
 
+from ..problems import InputProblem
 from .lines import sentence_paragraphs, split_text
-from .model import KINDS, MAX_BODY, MAX_QUOTE, Article, InputProblem, Paragraph, SeedsMissing
+from .model import KINDS, MAX_BODY, MAX_QUOTE, Article, Paragraph, SeedsMissing
 from .reading import read_articles
 
 __all__ = [

@@ -15,7 +15,17 @@ from bisect import bisect_right
 from collections import Counter
 
 from .cues import (
-    _ANNOUNCE, _BULLETS, _CLAUSE_END, _ENUMERATION, _DATE_START, _FIRST_WORD, _PLACE_START, _SAID_END, _SOURCE_START, _SPEAKER, _TIME_WORD,
+    _ANNOUNCE,
+    _BULLETS,
+    _CLAUSE_END,
+    _DATE_START,
+    _ENUMERATION,
+    _FIRST_WORD,
+    _PLACE_START,
+    _SAID_END,
+    _SOURCE_START,
+    _SPEAKER,
+    _TIME_WORD,
 )
 from .script import simplified_view
 from .weights import fitted

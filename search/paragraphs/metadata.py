@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .model import InputProblem
+from ..problems import InputProblem
 
 DATE_KEY = "date"
 #: Keys that are the article itself, never metadata.

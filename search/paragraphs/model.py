@@ -47,18 +47,5 @@ class Article:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class InputProblem:
-    """Bad or ignored input, reported as ``path:line: reason``."""
-
-    path: str
-    line: int
-    reason: str
-    fatal: bool = True
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.reason}"
-
-
 class SeedsMissing(Exception):
     """The seeds directory does not exist or is not a directory."""

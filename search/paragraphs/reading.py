@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ..problems import InputProblem
 from .cues import _TITLE_PREFIX
 from .lines import sentence_paragraphs, split_text
 from .metadata import clean, split_front_matter
-from .model import ARTICLE_SUFFIXES, JSONL_SUFFIX, Article, InputProblem, Paragraph, SeedsMissing
+from .model import ARTICLE_SUFFIXES, JSONL_SUFFIX, Article, Paragraph, SeedsMissing
 
-#: Files at the top of the seeds folder that are dictionaries (search.userdict, search.synonyms).
+#: Files at the top of the seeds folder that are dictionaries (search.text.userdict, search.text.synonyms).
 DICTIONARIES = frozenset({"userdict.txt", "synonyms.txt"})
 
 def read_articles(seeds_dir: Path, report: Callable[[InputProblem], None]) -> Iterator[Article]:

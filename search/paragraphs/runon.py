@@ -6,14 +6,36 @@ from __future__ import annotations
 import re
 
 from .cues import (
-    _BYLINE, _CAPTION_END, _CAPTION_SOURCE, _CAPTION_START, _CLAUSE_END, _DATELINE, _DATELINE_AT_START,
-    _ENDED_AT, _FRONTED_TIME, _HEADLINE_END, _LOCAL_TIME, _NOT_FIRST, _OPENER, _OPENER_AT, _PUNCT_START,
-    _QUOTED_HEADING, _SENTENCE_PUNCT, _SOURCE_OPENER, _SPACE, _SPEECH, _TIME_WORD, _TITLE_PREFIX, _UNFINISHED, _UNIT_CHARS,
+    _BYLINE,
+    _CAPTION_END,
+    _CAPTION_SOURCE,
+    _CAPTION_START,
+    _CLAUSE_END,
+    _DATELINE,
+    _DATELINE_AT_START,
+    _ENDED_AT,
+    _FRONTED_TIME,
+    _HEADLINE_END,
+    _LOCAL_TIME,
+    _NOT_FIRST,
+    _OPENER,
+    _OPENER_AT,
+    _PUNCT_START,
+    _QUOTED_HEADING,
+    _SENTENCE_PUNCT,
+    _SOURCE_OPENER,
+    _SPACE,
+    _SPEECH,
+    _TIME_WORD,
+    _TITLE_PREFIX,
+    _UNFINISHED,
+    _UNIT_CHARS,
     _looks_like_title,
 )
 from .decoder import _group
 from .model import MAX_CAPTION, MAX_GLUED, MAX_HEADING, MAX_TITLE, MIN_GLUED
 from .sentences import _SENTENCE_END, _blocked, _sentences, _strip_span
+
 
 def _runon_spans(
     text: str, lo: int, hi: int, *, find_title: bool, lead: bool = True

@@ -1,0 +1,11 @@
+"""The small tables of a build folder: written by :mod:`search.build`, read by :mod:`search.query`.
+
+* :mod:`.layout` — an index folder: ``CURRENT``, the build folders, their file names, ``meta.json``;
+* :mod:`.arrays` — one-dimensional ``.npy`` files appended to and mapped;
+* :mod:`.articles` — each article's id, title and source, by position, and the position of an id;
+* :mod:`.metadata` — per-article metadata arrays: filters, dates, facets;
+* :mod:`.pinyin_index` — which vocabulary words sound how (did-you-mean).
+
+Imports :mod:`search.text` and :mod:`search.paragraphs` (the date rules); imported by
+:mod:`search.segment`, :mod:`search.match`, :mod:`search.build` and :mod:`search.query`.
+"""

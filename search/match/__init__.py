@@ -1,0 +1,10 @@
+"""The match index, Whoosh's accelerator: every substring found with exact totals, the whole-word
+test and BM25, from numpy arrays memory-mapped and shared by the workers.
+
+* :mod:`.grams` — lookups: a key's paragraphs and frequencies, titles, whole words, BM25;
+* :mod:`.skeletons` — the paragraphs' normalised texts as mapped UTF-16 units; sorted word lines;
+* :mod:`.postings` — posting lists of paragraph ids on disk, built in bounded memory;
+* :mod:`.builder` — writing the index block by block.
+
+Imports :mod:`search.formats`; imported by :mod:`search.build` and :mod:`search.query`.
+"""

@@ -1,0 +1,16 @@
+"""Answering queries, as plain data shaped like the JSON API (nothing here knows HTTP).
+
+* :mod:`.parser` — the query language: terms, phrases, OR, exclusions, ``title:``, filters;
+* :mod:`.searcher` — the :class:`~.searcher.Searcher`: the live build, followed across swaps, and
+  the search, article, related and health answers;
+* :mod:`.live` — one open build and what it holds;
+* :mod:`.evaluate` — matching and ranking on the match index, filters, the order of results;
+* :mod:`.hits` — a page's hits and grouped articles;
+* :mod:`.highlight`, :mod:`.explain` — marks mapped back to the original characters; why a hit
+  matched and scored as it did;
+* :mod:`.suggest` — did-you-mean from the index's own words;
+* :mod:`.related` — related articles and key terms (Whoosh's more-like-this).
+
+Imports :mod:`search.text`, :mod:`search.paragraphs`, :mod:`search.formats`,
+:mod:`search.segment` and :mod:`search.match`; imported by :mod:`search.web` and :mod:`search.cli`.
+"""
