@@ -1,45 +1,33 @@
-"""The search page in real headless Chromium (issue #6).
+"""The search page in real headless Chromium.
 
-Drives Debian's ``/usr/bin/chromium`` through the ``playwright`` package (never a
-downloaded browser) against the real app over a small real index, served from a
-background thread by ``wsgiref``. Screenshots go to ``artifacts/screenshots/``.
+Drives Debian's ``/usr/bin/chromium`` through the ``playwright`` package (never a downloaded
+browser) against the real app over a small real index (:mod:`browser_support`). Screenshots go to
+``artifacts/screenshots/``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
 from pathlib import Path
-from urllib.parse import parse_qs, quote_plus, urlsplit
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from urllib.parse import quote_plus
 
 import pytest
+from browser_support import require_browser
 
-pytest.importorskip("playwright", reason="the browser tests need the playwright package (pip install playwright)")
+require_browser()
+from browser_support import base_url_for, browser, new_page, page, page_and_watch, query_of, served, shot  # noqa: E402, F401
 from hypothesis import (  # noqa: E402
     HealthCheck,
     example,
     given,
     settings,
-    strategies as st,  # noqa: E402
+    strategies as st,
 )
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
-from search.web import page as page_mod
+from search.web import page as page_mod  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(
-        "Debian's chromium is not installed (apt-get install -y chromium fonts-noto-cjk)",
-        allow_module_level=True,
-    )
-
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
 
 ARTICLES = {
     "un_charter": "\n".join([
@@ -70,102 +58,9 @@ ARTICLES = {
 }
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
-        pass
-
-
-class _QuietServer(WSGIServer):
-    def handle_error(self, request, client_address):
-        pass  # a browser closing a connection early (an aborted fetch) is not a test failure
-
-
-def _served(settings):
-    """Yields the base URL of the app over ``settings``, served on loopback for the module."""
-    from search.web.app import create_app
-
-    server = make_server("127.0.0.1", 0, create_app(settings), server_class=_QuietServer, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-
-
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory):
-    from conftest import index_articles
-
-    yield from _served(index_articles(tmp_path_factory.mktemp("browser"), ARTICLES))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-class Watch:
-    """Console errors, failed requests and error responses seen by a page."""
-
-    def __init__(self, page):
-        self.problems: list[str] = []
-        self.allowed: list[re.Pattern] = []
-        page.on("console", lambda msg: msg.type == "error" and self._add(f"console: {msg.text}"))
-        page.on("pageerror", lambda exc: self._add(f"pageerror: {exc}"))
-        page.on("requestfailed", lambda req: self._failed(req))
-        page.on("response", lambda resp: resp.status >= 400 and self._add(f"HTTP {resp.status} {resp.url}"))
-        page.on("dialog", lambda dialog: (self._add(f"dialog: {dialog.message}"), dialog.dismiss()))
-
-    def _failed(self, req):
-        # A stale search request aborted on purpose by the page is not a failure, nor is the
-        # favicon, which the browser fetches after load and cancels when the test navigates on.
-        if req.failure == "net::ERR_ABORTED" and ("/api/search?" in req.url or "/favicon." in req.url):
-            return
-        self._add(f"request failed: {req.url} {req.failure}")
-
-    def _add(self, problem: str) -> None:
-        if not any(p.search(problem) for p in self.allowed):
-            self.problems.append(problem)
-
-    def allow(self, pattern: str) -> None:
-        self.allowed.append(re.compile(pattern))
-
-
-def _new_page(browser, base_url, **context_options):
-    context = browser.new_context(base_url=base_url, locale="zh-CN", **context_options)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    return context, page, Watch(page)
-
-
-@pytest.fixture
-def page_and_watch(browser, base_url):
-    context, page, watch = _new_page(browser, base_url, viewport={"width": 1200, "height": 800})
-    yield page, watch
-    context.close()
-    assert watch.problems == []
-
-
-@pytest.fixture
-def page(page_and_watch):
-    return page_and_watch[0]
-
-
-def shot(page, name: str, full_page: bool = True) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
-
-
-def query_of(url: str) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(url).query)
+    yield from base_url_for(tmp_path_factory.mktemp("browser"), ARTICLES)
 
 
 # JSON-able structure of an element, whitespace-only text dropped, the time taken blanked.
@@ -364,7 +259,7 @@ def test_paging_with_rel_links(page):
 
 
 def test_javascript_renders_the_same_markup_as_the_server(browser, base_url, page):
-    _, nojs, watch = _new_page(browser, base_url, java_script_enabled=False)
+    _, nojs, watch = new_page(browser, base_url, java_script_enabled=False)
     try:
         server = {}
         for q in ("气候", "联合国", "评论", "没有这个词组合", "联和国宪章"):
@@ -482,7 +377,7 @@ def test_keyboard_reaches_hits_with_a_visible_focus_ring(page):
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_phone_width_has_no_horizontal_scroll(browser, base_url, scheme):
-    context, page, watch = _new_page(
+    context, page, watch = new_page(
         browser, base_url, viewport={"width": 375, "height": 740}, device_scale_factor=2,
         is_mobile=True, has_touch=True, color_scheme=scheme,
     )
@@ -506,7 +401,7 @@ def test_phone_width_has_no_horizontal_scroll(browser, base_url, scheme):
 
 
 def test_without_javascript_the_server_renders_marked_results(browser, base_url):
-    context, page, watch = _new_page(browser, base_url, java_script_enabled=False)
+    context, page, watch = new_page(browser, base_url, java_script_enabled=False)
     try:
         page.goto("/?q=%E8%81%94%E5%90%88%E5%9B%BD")
         expect(page.locator("#results .hit-text mark").first).to_have_text(re.compile("联合国|聯合國"))
@@ -532,12 +427,12 @@ def news_url(tmp_path_factory):
     """A server over dated articles from several sources (tests/fixtures/metadata/news.jsonl)."""
     from conftest import index_seed_files
 
-    yield from _served(index_seed_files(tmp_path_factory.mktemp("news-browser"), NEWS))
+    yield from served(index_seed_files(tmp_path_factory.mktemp("news-browser"), NEWS))
 
 
 @pytest.fixture
 def news_page(browser, news_url):
-    context, page, watch = _new_page(browser, news_url, viewport={"width": 1280, "height": 900})
+    context, page, watch = new_page(browser, news_url, viewport={"width": 1280, "height": 900})
     yield page
     context.close()
     assert watch.problems == []
@@ -562,7 +457,7 @@ def test_javascript_renders_facets_chips_grouping_and_explain_as_the_server_does
         ('芯片 -source:"晚间 新闻" title:date:2024', ""),
         ("芯片\U000e0001source:新闻联播 date:2024", ""),  # a format character two UTF-16 units long
     ]
-    _, nojs, watch = _new_page(browser, news_url, java_script_enabled=False)
+    _, nojs, watch = new_page(browser, news_url, java_script_enabled=False)
     try:
         server = {}
         for q, view in cases:
@@ -655,7 +550,7 @@ def test_explain_toggle_opens_with_match_kinds_and_word_boxes(news_page):
 
 
 def test_phone_width_shows_the_sidebar_collapsed(browser, news_url):
-    context, page, watch = _new_page(browser, news_url, viewport={"width": 375, "height": 740}, device_scale_factor=2,
+    context, page, watch = new_page(browser, news_url, viewport={"width": 375, "height": 740}, device_scale_factor=2,
                                      is_mobile=True, has_touch=True)
     try:
         page.goto("/?q=" + quote_plus("芯片 date:2024"))
@@ -674,7 +569,7 @@ def test_phone_width_shows_the_sidebar_collapsed(browser, news_url):
 
 
 def test_desktop_shows_the_sidebar_open_without_javascript(browser, news_url):
-    context, page, watch = _new_page(browser, news_url, viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+    context, page, watch = new_page(browser, news_url, viewport={"width": 1280, "height": 900}, java_script_enabled=False)
     try:
         page.goto("/?q=" + quote_plus("芯片"))
         expect(page.locator("details.facets .facet").first).to_be_visible()
