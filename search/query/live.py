@@ -44,7 +44,7 @@ from . import related
 from .highlight import highlight, mark, skeleton_spans
 from .segmented import SegmentedIndex, open_segments
 from .suggest import PinyinCorrector, Suggester, Vocabulary
-from .whoosh_live import LiveStatsReader
+from .whoosh_live import LiveBM25F, LiveStatsReader
 
 RELATED_CACHE = 256  # articles whose key terms and related articles a build keeps at hand
 
@@ -113,7 +113,7 @@ class LiveBuild:
                 or len(articles) != len(grams.article_starts) or len(article_rank) != len(articles)):
             reader.close()
             raise IndexMissing(f"the index at {build} is incomplete; run `zhsearch index`")
-        whoosh = WhooshSearcher(LiveStatsReader(reader, deleted) if grams.has_deletions else reader)
+        whoosh = WhooshSearcher(LiveStatsReader(reader, deleted) if grams.has_deletions else reader, weighting=LiveBM25F)
         metadata = MetadataIndex(build, len(articles))
         synonyms = read_synonyms(build / SYNONYMS, lambda problem: None)  # reported when it was built
         analysis.add_user_words(read_user_dictionary(build / USERDICT, lambda problem: None))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Callable, Iterable
 
-from whoosh import query
+from whoosh import classify, query
 
 FIELD = "words"
 KEY_TERMS = 12  # words searched for, at most
@@ -29,7 +29,11 @@ def key_terms(searcher, text: str, count: int = KEY_TERMS) -> list[tuple[str, fl
     """The ``count`` words most characteristic of ``text`` against the index, with their weights
     (1.0 for the first), best first. Single characters and numbers are left out, and so is a word
     inside one already taken (``二十`` after ``二十大``: the analyzer indexes sub-words)."""
-    terms = searcher.key_terms_from_text(FIELD, text[:MAX_TEXT_CHARS], numterms=4 * count, normalize=False)
+    reader = searcher.reader()
+    # Whoosh's key_terms_from_text, with the live documents (doc_count) as the collection
+    expander = classify.Expander(reader, FIELD, model=classify.Bo1Model(reader.doc_count(), reader.field_length(FIELD)))
+    expander.add_text(text[:MAX_TEXT_CHARS])
+    terms = expander.expanded_terms(4 * count, normalize=False)
     kept: list[tuple[str, float]] = []
     for word, weight in terms:
         if len(word) > 1 and not word.isdigit() and not any(word in w for w, _ in kept):

@@ -1,15 +1,20 @@
 """Whoosh's reader of a generation, with the statistics of its live documents.
 
 Whoosh keeps a deleted document's postings until its segment is merged away and counts them in its
-document, term and field statistics. More-like-this and did-you-mean ask Whoosh for those
-statistics and must see what a whole build of the live articles would hold: :class:`LiveStatsReader`
-answers them without what the deleted documents add (recorded with the generation,
-:mod:`search.build.deleted`), and leaves everything else — postings, which already skip deleted
-documents, stored fields, the lexicon — to Whoosh's reader.
+term and field statistics. More-like-this and did-you-mean ask Whoosh for those statistics and must
+see what a whole build of the live articles would hold: :class:`LiveStatsReader` answers them
+without what the deleted documents add (recorded with the generation, :mod:`search.build.deleted`),
+and leaves everything else — postings, which already skip deleted documents, stored fields, the
+lexicon, ``doc_count_all`` (Whoosh sizes its document sets by it) — to Whoosh's reader;
+:class:`LiveBM25F` is Whoosh's BM25F with the live document count (``doc_count``) where BM25F takes
+``doc_count_all``. Without deletions both give exactly what Whoosh's own give.
 """
 
 from __future__ import annotations
 
+from math import log
+
+from whoosh import scoring
 from whoosh.spelling import ReaderCorrector
 
 
@@ -26,7 +31,8 @@ class LiveStatsReader:
         return getattr(self._reader, name)
 
     def __contains__(self, term) -> bool:
-        return term in self._reader
+        """Whether a live document holds ``(fieldname, text)``."""
+        return term in self._reader and (term[0] not in self._fields or self.doc_frequency(*term) > 0)
 
     def _deleted(self, fieldname: str, text) -> tuple[int, float]:
         found = self._fields.get(fieldname)
@@ -34,9 +40,6 @@ class LiveStatsReader:
             return 0, 0.0
         word = text.decode("utf-8") if isinstance(text, bytes) else text
         return tuple(found["terms"].get(word, (0, 0.0)))
-
-    def doc_count_all(self) -> int:
-        return self._reader.doc_count()
 
     def doc_frequency(self, fieldname: str, text) -> int:
         return self._reader.doc_frequency(fieldname, text) - self._deleted(fieldname, text)[0]
@@ -56,3 +59,26 @@ class LiveStatsReader:
 
     def corrector(self, fieldname: str) -> ReaderCorrector:
         return ReaderCorrector(self, fieldname, self._reader.schema[fieldname])
+
+
+class LiveBM25F(scoring.BM25F):
+    """Whoosh's BM25F whose collection is the live documents: the idf and the average field length
+    divide by ``doc_count`` where Whoosh's divide by ``doc_count_all``."""
+
+    def idf(self, searcher, fieldname, text):
+        parent = searcher.get_parent()
+        return log(parent.doc_count() / (parent.doc_frequency(fieldname, text) + 1)) + 1
+
+    def scorer(self, searcher, fieldname, text, qf=1):
+        if not searcher.schema[fieldname].scorable:
+            return scoring.WeightScorer.for_(searcher, fieldname, text)
+        return _LiveBM25FScorer(searcher, fieldname, text, self._field_B.get(fieldname, self.B), self.K1, qf=qf)
+
+
+class _LiveBM25FScorer(scoring.BM25FScorer):
+    def __init__(self, searcher, fieldname, text, B, K1, qf=1):
+        parent = searcher.get_parent()
+        self.idf = parent.idf(fieldname, text)
+        self.avgfl = parent.field_length(fieldname) / (parent.doc_count() or 1) or 1
+        self.B, self.K1, self.qf = B, K1, qf
+        self.setup(searcher, fieldname, text)
