@@ -133,7 +133,7 @@ def _serve(args, settings: Settings) -> int:
         why = ("was built by another version of zhsearch" if IndexLayout(Path(settings.index_dir)).current()
                else "does not exist yet")
         print(f"the index at {settings.index_dir} {why}: building it from {settings.seeds_dir} first", file=sys.stderr)
-        code = _index(argparse.Namespace(jobs=None, strict=False), settings)
+        code = _index(argparse.Namespace(jobs=None, strict=False, full=False, watch=None), settings)
         if code != 0:
             return code
     env = dict(os.environ, ZHSEARCH_SEEDS=str(settings.seeds_dir), ZHSEARCH_INDEX=str(settings.index_dir))

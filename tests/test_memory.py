@@ -144,7 +144,7 @@ def test_a_swapped_out_build_is_unmapped_at_once(tmp_path):
     try:
         assert searcher.search("河道")["total"] == 1
         assert str(old) in maps.read_text()
-        build_index(settings, jobs=1)
+        build_index(settings, jobs=1, full=True)
         assert IndexLayout(settings.index_dir).current() != old
         assert searcher.search("河道")["total"] == 1  # reopens on the new build
         assert str(old) not in maps.read_text()

@@ -47,7 +47,7 @@ class BuildStore(IndexLayout):
         """Note that ``build`` stopped being live now (see :meth:`remove_stale`)."""
         (build / RETIRED).touch()
 
-    def remove_stale(self, keep_previous: Path | None = None, grace: float = RETIRED_GRACE) -> list[Path]:
+    def remove_stale(self, keep_previous: Path | None = None, grace: float | None = None) -> list[Path]:
         """Delete build folders that are neither live nor ``keep_previous``, nor retired less than
         ``grace`` seconds ago: a worker may still be reading one it opened before the swap (it
         follows ``CURRENT`` within half a second), and files it has not opened yet must still be
@@ -55,6 +55,7 @@ class BuildStore(IndexLayout):
         live = self.current()
         removed = []
         now = time.time()
+        grace = RETIRED_GRACE if grace is None else grace
         for folder in self.root.glob(f"{BUILD_PREFIX}*"):
             if not folder.is_dir() or folder in (live, keep_previous):
                 continue

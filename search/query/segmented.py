@@ -42,12 +42,7 @@ class SegmentedIndex:
         starts = [segment.article_starts.astype(np.int64) + base for segment, base in zip(segments, self.bases)]
         self.article_starts = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
         self._article_starts = memoryview(self.article_starts)
-        self.skeletons = _Skeletons(self)
-
-    def segment_of(self, gid: int) -> tuple[GramIndex, int]:
-        """The segment holding paragraph ``gid`` and the paragraph's id in it."""
-        n = bisect.bisect_right(self.bases, gid) - 1
-        return self.segments[n], gid - self.bases[n]
+        self.skeletons = _Skeletons(segments, self.bases)
 
     def live_gids(self) -> np.ndarray:
         """Every live paragraph's id."""
@@ -115,14 +110,16 @@ class SegmentedIndex:
 
 
 class _Skeletons:
-    """Each paragraph's skeleton by its id in the generation."""
+    """Each paragraph's skeleton by its id in the generation (no reference back to the index: a
+    generation swapped out is unmapped as soon as the last reference to it goes, with no cycle
+    left for the collector)."""
 
-    def __init__(self, index: SegmentedIndex):
-        self._index = index
+    def __init__(self, segments: list[GramIndex], bases: list[int]):
+        self._segments, self._bases = segments, bases
 
     def __getitem__(self, gid: int) -> str:
-        segment, local = self._index.segment_of(gid)
-        return segment.skeletons[local]
+        n = bisect.bisect_right(self._bases, gid) - 1
+        return self._segments[n].skeletons[gid - self._bases[n]]
 
 
 def open_segments(folders: list[Path], arrays: list[tuple[np.ndarray, np.ndarray]], live: np.ndarray) -> SegmentedIndex:
