@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from search.paragraphs import split_text
 from search.paragraphs.decoder import _split_at_colons
@@ -335,6 +335,7 @@ NEW_CUE_ATOMS = st.one_of(
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(NEW_CUE_ATOMS, max_size=120).map("".join))
+@example("滨江大桥主体工程完工滨江大桥主体工程完工滨江大桥主体工程完工（央视网消息（新闻联播）：）")  # a dateline in brackets
 def test_reconstruction_over_the_new_cues_is_total_and_keeps_the_rules(text: str) -> None:
     paragraphs = split_text(text)
     assert "".join(re.sub(r"\s+", "", p.text) for p in paragraphs) == re.sub(r"\s+", "", text)
