@@ -102,7 +102,7 @@ def scan_seeds(seeds_dir: Path, report: Report, known: Mapping[str, tuple[Stamp,
             if previous is not None and tuple(previous[0]) == stamp:
                 entries = list(previous[1])
             else:
-                entries = _entries_of(path, name, report, scan)
+                entries = _entries_of(path, name, report, scan, previous[1] if previous else ())
         except OSError as exc:
             report(InputProblem(name, 1, f"cannot read file: {exc.strerror or exc}"))
             scan.troubled.add(name)
@@ -113,8 +113,9 @@ def scan_seeds(seeds_dir: Path, report: Report, known: Mapping[str, tuple[Stamp,
     return scan
 
 
-def _entries_of(path: Path, name: str, report: Report, scan: Scan) -> list[Entry]:
-    """The valid entries of one file, read but not reconstructed; bad input reported."""
+def _entries_of(path: Path, name: str, report: Report, scan: Scan, before: Iterable[Entry] = ()) -> list[Entry]:
+    """The valid entries of one file, read but not reconstructed; bad input reported. A JSONL line
+    whose bytes are those of an entry the file held ``before`` is not parsed again."""
     with open(path, "rb") as file:
         if not name.lower().endswith(JSONL_SUFFIX):
             data = file.read()
@@ -125,13 +126,18 @@ def _entries_of(path: Path, name: str, report: Report, scan: Scan) -> list[Entry
                 scan.troubled.add(name)
                 return []
             return [Entry(path.stem, name, 1, digest(data))]
+        known = {entry.digest: entry.id for entry in before}
         entries = []
         for number, raw in jsonl_lines(file):
-            record = jsonl_record(name, number, raw, report)
-            if record is None:
-                scan.troubled.add(name)
-            else:
-                entries.append(Entry(record["id"], name, number, digest(raw)))
+            found = digest(raw)
+            article_id = known.get(found)
+            if article_id is None:
+                record = jsonl_record(name, number, raw, report)
+                if record is None:
+                    scan.troubled.add(name)
+                    continue
+                article_id = record["id"]
+            entries.append(Entry(article_id, name, number, found))
         if not entries and name not in scan.troubled:
             report(InputProblem(name, 1, "empty file"))
             scan.troubled.add(name)
