@@ -42,6 +42,7 @@ from .store import BuildStore
 __all__ = ["BuildFailed", "BuildSummary", "WouldShrink", "build_index", "default_jobs", "has_index"]
 
 UNREAD = (-1, -1, -1)  # the stamp recorded for a file with bad input: it is read again next time
+PARALLEL_FROM = 512  # articles to analyse from which an update starts worker processes
 
 
 class WouldShrink(BuildFailed):
@@ -113,7 +114,6 @@ def build_index(settings: Settings, *, jobs: int = 1, strict: bool = False, full
         layout.remove_stale(keep_previous=live)
         folder = layout.new_build()
         try:
-            analysis.warm_up()  # before the workers fork, so they share the dictionaries
             _dictionaries(seeds, folder, on_problem)
             meta = {"seeds": str(seeds), "userdict": userdict}
             if previous is None:
@@ -140,6 +140,7 @@ def build_index(settings: Settings, *, jobs: int = 1, strict: bool = False, full
 
 def _rebuild(folder: Path, seeds: Path, meta: dict, jobs: int, on_problem, progress) -> tuple[dict, dict]:
     """One segment of every article of the seeds."""
+    analysis.warm_up()  # before the workers fork, so they share the dictionaries
     scan = Scan()
     segment = write_segment(folder, read_all(seeds, on_problem, scan), jobs=jobs, on_problem=on_problem,
                             progress=progress)
@@ -180,6 +181,10 @@ def _update(folder: Path, seeds: Path, previous: Previous, meta: dict, jobs: int
     merging = merged_segments([int(mask.sum()) for mask in live], [len(positions) for positions in deleted],
                               len(read))
     keep = len(previous.segments) - merging
+    if len(read) + sum(int(mask.sum()) for mask in live[keep:]) >= PARALLEL_FROM and jobs > 1:
+        analysis.warm_up()  # before the workers fork, so they share the dictionaries
+    else:
+        jobs = 1  # a few articles: no worker processes to start, the dictionaries loaded as needed
     parts = []
     for number, segment in enumerate(previous.segments[:keep]):
         link_segment(previous.folder, folder, segment.segid)
