@@ -63,10 +63,6 @@ class Previous:
                        for name, (stamp, entries) in state["files"].items()}
         return found
 
-    def live_count(self, segment: int) -> int:
-        """How many articles of segment number ``segment`` are live."""
-        return int(self.live_articles[segment].sum())
-
 
 def updatable(folder: Path | None, userdict_digest: str) -> bool:
     """Whether the generation in ``folder`` can be brought up to date rather than rebuilt: written in

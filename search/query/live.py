@@ -133,10 +133,6 @@ class LiveBuild:
                 "n": gid - self._article_starts[position] + 1, "kind": KINDS[self._kinds[gid]],
                 "text": self.text(gid)}
 
-    def paragraph_key(self, gid: int) -> tuple[int, int]:
-        """What orders paragraphs of equal score: their article's rank by id, then their number."""
-        return self._rank[self.article_of[gid]], gid
-
     def alike(self, position: int) -> tuple[list[tuple[str, float]], list[tuple[int, float]]]:
         """The key terms of the ``position``-th article and the articles most like it (up to
         ``related.MAX_RELATED``, best first), kept for the most recently asked articles."""
