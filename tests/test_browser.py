@@ -28,7 +28,6 @@ from playwright.sync_api import expect  # noqa: E402
 
 from search.web import page as page_mod  # noqa: E402
 
-
 ARTICLES = {
     "un_charter": "\n".join([
         "原标题：联合国宪章生效八十周年",

@@ -15,7 +15,7 @@ from conftest import index_articles
 from search.build.indexer import build_index
 from search.config import Settings
 from search.formats import pinyin_index
-from search.formats.layout import GRAMS
+from search.formats.layout import VOCABULARY
 from search.formats.pinyin_index import MAX_SPAN, PinyinIndex
 from search.query import suggest
 from search.query.live import IndexMissing
@@ -207,7 +207,7 @@ def test_the_pinyin_index_is_built_with_the_index_and_mapped_by_the_searcher(tmp
     settings = index_articles(tmp_path, ARTICLES)
     found = Searcher(settings)
     live = found._current()
-    folder = live.build / GRAMS
+    folder = live.build / VOCABULARY
     assert (folder / PinyinIndex.KEYS).is_file() and (folder / PinyinIndex.WORDS).is_file()
 
     def no_building(words):
@@ -244,7 +244,7 @@ def test_a_word_whose_pinyin_fails_is_reported_and_the_build_goes_on(tmp_path, m
     found = Searcher(settings)
     assert found.search("银行")["total"] and found.search("联和国")["suggestions"] == ["联合国"]
     assert found.search("银航")["suggestions"] == []  # 银行 was left out of the pinyin index
-    words = found._current().grams.words
+    words = found._current().lexicon
     assert all("银" in words[problem.line - 1] for problem in problems)  # the line of words.txt named
     found.close()
 
@@ -254,7 +254,7 @@ def test_a_build_without_its_pinyin_index_is_not_opened(tmp_path):
     first = Searcher(settings)
     build = first._current().build
     first.close()
-    (build / GRAMS / PinyinIndex.KEYS).unlink()
+    (build / VOCABULARY / PinyinIndex.KEYS).unlink()
     with pytest.raises(IndexMissing, match="cannot be opened"):
         Searcher(settings).search("联和国")
 

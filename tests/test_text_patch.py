@@ -16,7 +16,7 @@ from whoosh.filedb.filestore import RamStorage
 
 from search.build.indexer import build_index
 from search.config import Settings
-from search.formats.layout import GRAMS, IndexLayout
+from search.formats.layout import GRAMS, IndexLayout, segment_folder
 from search.match.grams import GramIndex
 from search.paragraphs import read_articles
 from search.segment import text_patch
@@ -170,19 +170,20 @@ def test_a_build_stores_patches_and_holds_each_skeleton_once(build):
         skeletons = list(searcher.reader().column_reader("skeleton"))
         assert skeletons == [skeleton(normalize(text)) for text in texts]
         column = skeleton_column_path(searcher, build)
+        grams_folder = segment_folder(build, searcher.reader().segment().segid) / GRAMS
     # the match index has no copy of the units or where they start: it maps the column
-    assert not (build / GRAMS / "units.npy").exists()
+    assert not (grams_folder / "units.npy").exists()
     units, bounds = skeleton_arrays(column)
-    grams = GramIndex(build / GRAMS, units, bounds)
+    grams = GramIndex(grams_folder, units, bounds)
     assert [grams.skeletons[gid] for gid in range(grams.count)] == skeletons
     # a hit's text is read from the mapped columns, not the stored fields, and is the same
     with ix.searcher() as searcher:
         text = text_reader(searcher, build, units, bounds)
         with mock.patch.object(ZhPerDocReader, "stored_fields", side_effect=AssertionError("read the stored fields")):
             assert [text(gid) for gid in range(len(texts))] == texts
-    assert not (build / GRAMS / "bounds.npy").exists()
+    assert not (grams_folder / "bounds.npy").exists()
     with pytest.raises(ValueError, match="do not agree"):
-        GramIndex(build / GRAMS, units[:-1], bounds)
+        GramIndex(grams_folder, units[:-1], bounds)
     ix.close()
 
 

@@ -63,7 +63,8 @@ def evaluate(live: LiveBuild, parsed: ParsedQuery) -> Scored:
         if not len(result[0]):
             return result
     if result is None:
-        result = (np.arange(live.grams.count, dtype=np.uint32), np.zeros(live.grams.count))
+        every = live.grams.live_gids()
+        result = (every, np.zeros(len(every)))
     for unit in parsed.excluded:
         excluded = match_unit(live, unit)[0]
         keep = ~contained(result[0], excluded)
@@ -88,11 +89,15 @@ def _articles_kept(live: LiveBuild, parsed: ParsedQuery) -> np.ndarray:
 
 def result_order(live: LiveBuild, gids: np.ndarray, scores: np.ndarray, sort: str, first: int | None = None) -> np.ndarray:
     """Positions of ``gids`` in result order: best first, or by their article's date (undated last),
-    ties by score; index order last. With ``first``, only (at least) the first ``first`` of them."""
+    ties by score; then by article id and paragraph number, whatever the build history (an
+    article's paragraphs have consecutive ids, in order). With ``first``, only (at least) the first
+    ``first`` of them."""
+    articles = live.article_index[gids]
     if sort == "relevance":
-        keys = (gids, -scores)
+        keys = (gids, live.article_rank[articles], -scores)
     else:
-        keys = (gids, -scores, live.metadata.date_order(newest=sort == "newest")[live.article_index[gids]])
+        keys = (gids, live.article_rank[articles], -scores,
+                live.metadata.date_order(newest=sort == "newest")[articles])
     if first is not None and 0 < first < len(gids) // 8:
         # a page near the top of many matches: sort only those that can be on it (every tie of the
         # last one included), not all of them

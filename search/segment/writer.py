@@ -61,6 +61,11 @@ class SortedSegmentWriter:
         self._buffered = 0
         self._runs: list[tuple[Path, list[tuple[Key, int]]]] = []  # each run's file and chunk index
 
+    @property
+    def segment(self):
+        """Whoosh's segment object of what is being written (its id names the segment's files)."""
+        return self._segment
+
     def add_document(self, values: Mapping[str, object], items: Mapping[str, Sequence[Item]] = {}) -> int:
         """Add the next document (see :meth:`DocumentBatch.of`); returns its number."""
         self.add_batch(DocumentBatch.of(self.schema, self.doc_count, [(values, items)]))
