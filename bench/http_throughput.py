@@ -366,6 +366,9 @@ def main(argv=None) -> int:
               f"{med(sorted(this[compare_name]['rps'] / this[bare_name]['rps'] for this in rounds)):.2f}× the bare "
               f"route; worker CPU per /api/search request, this code against {args.compare.name}: "
               f"{med(cpu_vs):.2f}× (median of per-round ratios; range {cpu_vs[0]:.2f}–{cpu_vs[-1]:.2f}×)")
+        rps_vs = sorted(this[app_name]["rps"] / this[compare_name]["rps"] for this in rounds)
+        print(f"/api/search req/s, this code against {args.compare.name}: {med(rps_vs):.2f}× (median of per-round "
+              f"ratios; range {rps_vs[0]:.2f}–{rps_vs[-1]:.2f}×)")
     print(f"pre-check of {n} pool queries: {bad} failed, {zero} with zero hits")
     results = {"rounds": rounds, "checked": checked}
     with open(args.workdir / "http_throughput.jsonl", "a", encoding="utf-8") as logf:

@@ -108,3 +108,25 @@ def test_connections_over_the_cap_are_refused_with_503(port):
     finally:
         for conn in held:
             conn.close()
+
+
+def test_a_stopping_server_answers_a_request_already_on_its_way_then_closes():
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, http=Quick, loop="uvloop",
+                                           lifespan="off", log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive()
+        time.sleep(0.05)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert conn.recv(65536).startswith(b"HTTP/1.1 200")  # kept alive
+        server.should_exit = True  # as max_requests or SIGTERM does
+        time.sleep(0.3)  # the server is stopping; the client, not knowing, sends its next request
+        conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        reply = read_all(conn)
+    assert reply.startswith(b"HTTP/1.1 200") and b"connection: close" in reply.lower(), reply[:300]
+    thread.join(timeout=30)
+    assert not thread.is_alive()

@@ -11,7 +11,10 @@ without end for a client that stops reading a response. Here each connection get
   byte at a time, and the unread rest of a body.
 * ``write_timeout`` seconds to take a response off the server's write buffer once it is full (a
   client that asked for a large page and does not read it); then the connection is dropped.
-* a cap of ``max_connections`` connections a worker; one more is refused with a ``503``.
+* a cap of ``max_connections`` connections a worker; one more is refused with a ``503``;
+* when the worker stops (recycled after ``max_requests``, or told to), ``shutdown_linger`` seconds in
+  which a request already on its way on a kept-alive connection is still answered (with
+  ``Connection: close``), rather than lost with the connection as uvicorn would close it at once.
 
 Requests are stamped with the time their headers were complete (``ARRIVED``) for
 :class:`~search.web.inline_asgi.InlineASGI`, which turns away those that queued too long.
@@ -34,6 +37,7 @@ from .inline_asgi import ARRIVED, InlineASGI, is_asgi
 REQUEST_TIMEOUT = 10.0
 WRITE_TIMEOUT = 10.0
 MAX_CONNECTIONS = 1000
+SHUTDOWN_LINGER = 1.0
 
 
 def _error(status: bytes, title: str, description: str) -> bytes:
@@ -57,12 +61,14 @@ class GuardedProtocol(HttpToolsProtocol):
     request_timeout = REQUEST_TIMEOUT
     write_timeout = WRITE_TIMEOUT
     max_connections = MAX_CONNECTIONS
+    shutdown_linger = SHUTDOWN_LINGER
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._request_deadline: asyncio.TimerHandle | None = None
         self._write_deadline: asyncio.TimerHandle | None = None
         self._begun = False  # bytes of a request have arrived
+        self._stopping = False
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -88,11 +94,22 @@ class GuardedProtocol(HttpToolsProtocol):
         self._begun = False
         self.scope.setdefault("extensions", {})[ARRIVED] = time.monotonic()
         super().on_headers_complete()
+        if self._stopping:
+            self.cycle.keep_alive = False
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if not self.transport.is_closing():
             self._arm_request_deadline()
+
+    def shutdown(self) -> None:
+        """The worker is stopping: answer what arrives within the linger, then close."""
+        if self.cycle is None or self.cycle.response_complete:
+            self._stopping = True
+            self._cancel(self._request_deadline)
+            self._request_deadline = self.loop.call_later(self.shutdown_linger, self._request_timed_out)
+        else:
+            self.cycle.keep_alive = False
 
     def pause_writing(self) -> None:
         super().pause_writing()
