@@ -30,8 +30,8 @@ async def app(scope, receive, send):
     await send({"type": "http.response.body", "body": b"x" * size})
 
 
-@pytest.fixture(scope="module")
-def port():
+def start_server() -> tuple[int, uvicorn.Server, threading.Thread]:
+    """A uvicorn server of ``app`` speaking through :class:`Quick`, on a free port, in a thread."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, http=Quick, loop="uvloop",
                                            lifespan="off", log_level="warning"))
@@ -41,6 +41,12 @@ def port():
     while not server.started:
         assert time.monotonic() < deadline and thread.is_alive()
         time.sleep(0.05)
+    return port, server, thread
+
+
+@pytest.fixture(scope="module")
+def port():
+    port, server, thread = start_server()
     yield port
     server.should_exit = True
     thread.join(timeout=30)
@@ -111,15 +117,7 @@ def test_connections_over_the_cap_are_refused_with_503(port):
 
 
 def test_a_stopping_server_answers_a_request_already_on_its_way_then_closes():
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, http=Quick, loop="uvloop",
-                                           lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive()
-        time.sleep(0.05)
+    port, server, thread = start_server()
     with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
         conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert conn.recv(65536).startswith(b"HTTP/1.1 200")  # kept alive
