@@ -6,7 +6,8 @@ Used by ``tests/test_slow_clients.py`` and ``bench/slow_clients.py``:
   and headers a byte at a time and never finish them, *idle* ones that send nothing, and
   *non-reading* ones that ask for a large answer over a small receive buffer and never read it.
   One the server closes is opened again at once, so the pressure stays; how long the server let
-  each live is recorded.
+  each live is recorded. ``AttackProcess`` runs them in a child process, so that they take no GIL
+  from the client being measured (``python hostile_clients.py PORT SLOW IDLE NONREADING PATH…``).
 * ``timed_get`` / ``normal_searches``: what a normal client sees, one new connection a request.
 * ``HealthWatch`` asks ``/healthz`` every few tenths of a second while it runs.
 * ``burst``: many concurrent clients at once.
@@ -28,6 +29,14 @@ from dataclasses import dataclass, field
 
 SLOW_REQUEST = b"GET /api/search?q=%E6%B8%AF%E5%8F%A3 HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow\r\n"
 SLOW_HEADER_LINE = b"X-Trickle: a\r\n"  # repeated a byte at a time after the request's start, never the blank line
+
+
+def _slow_byte(i: int) -> bytes:
+    """The ``i``-th byte a slow connection sends: its request's start, then a header line over and over."""
+    if i < len(SLOW_REQUEST):
+        return SLOW_REQUEST[i:i + 1]
+    i = (i - len(SLOW_REQUEST)) % len(SLOW_HEADER_LINE)
+    return SLOW_HEADER_LINE[i:i + 1]
 
 
 @dataclass
@@ -141,12 +150,9 @@ class Attackers:
             now = time.monotonic()
             if now >= next_trickle:  # one more byte on every slow connection
                 next_trickle = now + self.trickle
-                stream = SLOW_REQUEST
                 for conn in [c for c in self._conns if c.kind == "slow"]:
-                    i = conn.sent
-                    byte = stream[i:i + 1] if i < len(stream) else SLOW_HEADER_LINE[(i - len(stream)) % len(SLOW_HEADER_LINE):][:1]
                     try:
-                        conn.sock.send(byte)
+                        conn.sock.send(_slow_byte(conn.sent))
                         conn.sent += 1
                     except OSError:
                         self._closed(conn)
@@ -260,6 +266,7 @@ class AttackProcess:
         line = self.proc.stdout.readline()  # "holding" once every connection was opened
         if not line.startswith("holding"):
             self.proc.kill()
+            self.proc.wait()
             raise RuntimeError(f"the attackers did not start: {line!r}")
         return self
 
