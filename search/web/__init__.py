@@ -2,9 +2,12 @@
 
 * :mod:`.app` — the app factory, errors as JSON, security headers;
 * :mod:`.page` — the server-rendered pages (Jinja templates in ``templates/``, assets in ``static/``);
-* :mod:`.openapi` — the OpenAPI document of the API.
+* :mod:`.openapi` — the OpenAPI document of the API;
+* :mod:`.inline_asgi` — the WSGI app served over ASGI, inline on the event loop, with a bounded queue;
+* :mod:`.guarded` — uvicorn's HTTP protocol with deadlines for slow, idle and non-reading clients, and
+  the gunicorn worker class ``zhsearch serve`` runs.
 
 Imports :mod:`search.query`, :mod:`search.config` and :mod:`search.paragraphs` (the kinds);
 imported by :mod:`search.wsgi` and
-:mod:`search.gunicorn_conf`.
+:mod:`search.gunicorn_conf` (which names :class:`.guarded.Worker` as gunicorn's worker class).
 """
