@@ -31,6 +31,9 @@ class SegmentedIndex:
         self.live = live
         self._live = memoryview(live)
         self.has_deletions = not bool(np.asarray(live).all())
+        # per segment: whether any of its paragraphs is deleted
+        self._deleted_in = [self.has_deletions and not bool(np.asarray(live[base: base + size]).all())
+                            for base, size in zip(self.bases, sizes)]
         self.live_count = int(np.count_nonzero(live)) if self.has_deletions else self.count
         total = sum(segment.total_length for segment in segments)
         if self.has_deletions:
@@ -54,9 +57,21 @@ class SegmentedIndex:
         """Every live paragraph whose skeleton contains ``key``, with occurrence counts."""
         if self.single is not None:
             return self.single.find(key)
-        parts = [(segment.find(key), base) for segment, base in zip(self.segments, self.bases)]
-        return self._live_only(Matches(np.concatenate([m.gids.astype(np.uint32) + np.uint32(base) for m, base in parts]),
-                                       np.concatenate([m.tf for m, _ in parts])))
+        parts = []
+        for n, (segment, base) in enumerate(zip(self.segments, self.bases)):
+            found = segment.find(key)
+            if len(found.gids):
+                gids = found.gids.astype(np.uint32, copy=False)
+                parts.append((n, Matches(gids + np.uint32(base) if base else gids, found.tf)))
+        if not parts:
+            return Matches(np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64))
+        if len(parts) == 1:
+            matches = parts[0][1]
+        else:
+            matches = Matches(np.concatenate([m.gids for _, m in parts]), np.concatenate([m.tf for _, m in parts]))
+        if any(self._deleted_in[n] for n, _ in parts):
+            matches = self._live_only(matches)
+        return matches
 
     def find_in_titles(self, key: str) -> np.ndarray:
         """Ids of the live paragraphs of every article whose title skeleton contains ``key``."""
@@ -101,6 +116,13 @@ class SegmentedIndex:
     def _split(self, gids: np.ndarray):
         """Per segment holding some of ``gids`` (sorted): the segment, and (their ids in it, where
         they are in ``gids``)."""
+        if not len(gids):
+            return
+        first = bisect.bisect_right(self.bases, int(gids[0])) - 1
+        if int(gids[-1]) < (self.bases[first + 1] if first + 1 < len(self.bases) else self.count):
+            base = self.bases[first]  # all in one segment: the common case
+            yield self.segments[first], (gids - np.uint32(base) if base else gids, slice(0, len(gids)))
+            return
         bounds = np.searchsorted(gids, np.array(self.bases[1:] + [self.count], dtype=np.int64))
         start = 0
         for segment, base, end in zip(self.segments, self.bases, bounds.tolist()):
