@@ -9,6 +9,8 @@ import numpy as np
 from ..match.postings import contained
 from ..text import analysis
 from .live import LiveBuild
+from .near import Near
+from .operators import special_matches
 from .parser import TITLE, DateRange, ParsedQuery, Unit
 
 # Added once per term whose match in a paragraph is one of jieba's words there, so whole-word
@@ -25,9 +27,14 @@ def match_unit(live: LiveBuild, unit: Unit) -> Scored:
     return gids, bm25 + WHOLE_WORD_BONUS * whole if whole is not None else bm25
 
 
-def unit_scores(live: LiveBuild, unit: Unit) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Paragraphs containing one term or phrase, their BM25, and whether it is a whole word there
-    (None when it is not looked at: a title term, or no paragraph holds it)."""
+def unit_scores(live: LiveBuild, unit: Unit | Near) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Paragraphs containing one term or phrase (or matching a pattern or a NEAR), their BM25, and
+    whether it is a whole word there (None when it is not looked at: a title term, a pattern, a
+    NEAR, or no paragraph holds it)."""
+    special = special_matches(live.grams, unit)
+    if special is not None:
+        scores = np.zeros(len(special.gids)) if unit.field == TITLE else live.grams.bm25(special)
+        return special.gids, scores, None
     if unit.field == TITLE:
         gids = live.grams.find_in_titles(unit.key)
         return gids, np.zeros(len(gids)), None
@@ -69,12 +76,12 @@ def evaluate(live: LiveBuild, parsed: ParsedQuery) -> Scored:
         keep = ~contained(result[0], excluded)
         result = (result[0][keep], result[1][keep])
     if parsed.filters and len(result[0]):
-        keep = _articles_kept(live, parsed)[live.article_index[result[0]]]
+        keep = articles_kept(live, parsed)[live.article_index[result[0]]]
         result = (result[0][keep], result[1][keep])
     return result
 
 
-def _articles_kept(live: LiveBuild, parsed: ParsedQuery) -> np.ndarray:
+def articles_kept(live: LiveBuild, parsed: ParsedQuery) -> np.ndarray:
     """Boolean mask over articles: those every filter of ``parsed`` keeps."""
     kept = np.ones(len(live.articles), dtype=bool)
     for f in parsed.filters:

@@ -26,6 +26,7 @@ from . import related
 from .evaluate import evaluate, match_unit, result_order
 from .hits import HitMaker, articles_ranked
 from .live import IndexMissing, LiveBuild
+from .operators import is_plain
 from .parser import BadQuery, ParsedQuery, parse
 
 __all__ = ["ArticleNotFound", "BadQuery", "IndexMissing", "Searcher"]
@@ -195,7 +196,8 @@ class Searcher:
         suggester = live.suggester
         if suggester is None:  # the build was closed under us (swapped out): nothing to draw on
             return []
-        return suggester.suggest(q, parsed, unit_finds=lambda unit: len(match_unit(live, unit)[0]) > 0,
+        # a pattern or a NEAR is no word to correct: it counts as finding something
+        return suggester.suggest(q, parsed, unit_finds=lambda unit: not is_plain(unit) or len(match_unit(live, unit)[0]) > 0,
                                  query_finds=query_finds)
 
     def article(self, article_id: str, q: str | None = None) -> dict:
