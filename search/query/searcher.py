@@ -28,6 +28,7 @@ from .hits import HitMaker, articles_ranked
 from .live import IndexMissing, LiveBuild
 from .operators import is_plain
 from .parser import BadQuery, ParsedQuery, parse
+from .research import ResearchViews
 
 __all__ = ["ArticleNotFound", "BadQuery", "IndexMissing", "Searcher"]
 
@@ -47,8 +48,9 @@ class ArticleNotFound(LookupError):
     """No article has that id."""
 
 
-class Searcher:
-    """Searches the live index under ``settings.index_dir``."""
+class Searcher(ResearchViews):
+    """Searches the live index under ``settings.index_dir``; the research views (timeline,
+    concordance, export) come from :class:`~.research.ResearchViews`."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
