@@ -336,6 +336,10 @@ class SearchPage:
         chips = active_filters(q, filter_keys)
         ctx.update(result=result, state=state, pages=pages, chips=chips, filter_keys=sorted(filter_keys),
                    facet_keys=list(facet_keys), facets=facet_blocks(q, result.get("facets", {}), chips))
+        if state == "results":  # the timeline above the results, the export links beside the total
+            from .research_page import ChartView, research_block
+
+            ctx.update(research=research_block(self.searcher, q, view, ChartView.from_request(req)))
         self.renderer.render(resp, "search.html", **ctx)
 
     on_head = on_get  # the same headers, no body (Falcon drops it)
