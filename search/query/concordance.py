@@ -77,7 +77,7 @@ class Concordance:
             if _self_overlapping(key):  # the index counts as str.count does: not overlapping
                 within = gids[has]
                 texts = skeleton_texts(grams, within)
-                counts[has] += [len(occurrences_of(text, key)) for text in texts]
+                counts[has] += np.array([len(occurrences_of(text, key)) for text in texts], dtype=np.int64)
             else:
                 counts[has] += found.tf[at[has]]
         return counts

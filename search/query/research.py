@@ -8,7 +8,7 @@ import numpy as np
 
 from .concordance import MAX_SIZE, MAX_WIDTH, SORTS as CONCORDANCE_SORTS, Concordance
 from .evaluate import evaluate
-from .export import MAX_ROWS, Export
+from . import export as exports
 from .parser import BadQuery
 from .timeline import INTERVALS, MAX_QUERIES, timeline
 
@@ -44,13 +44,13 @@ class ResearchViews:
         live, parsed, gids, scores = self._research_result(q)
         return Concordance(live, parsed.highlight_keys(), gids, scores, width, sort)
 
-    def export(self, q: str, *, sort: str = "relevance", limit: int | None = None) -> Export:
+    def export(self, q: str, *, sort: str = "relevance", limit: int | None = None) -> exports.Export:
         """Every matching paragraph of ``q`` in the search's order, as rows to write."""
         if sort not in SEARCH_SORTS:
             raise BadQuery(f"sort must be one of {', '.join(SEARCH_SORTS)}, not {sort!r}")
         live, _, gids, scores = self._research_result(q)
         keys = tuple(sorted(live.metadata.metadata_keys()))
-        return Export(live, gids, scores, sort, keys, MAX_ROWS if limit is None else limit)
+        return exports.Export(live, gids, scores, sort, keys, exports.MAX_ROWS if limit is None else limit)
 
     def _research_result(self, q: str):
         live = self._current()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 MODES = {"share": "占比", "count": "篇数"}
 MAX_DOTS = 90  # points drawn as dots (with a tooltip) when a line has at most this many
+LABEL_EM = 12  # the labels' font size in user units (static/research.css)
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Frame:
     height: int
     labels: int
     ticks: int
-    left: int = 8
+    left: int = 46  # the y labels, right-aligned, end 6 units before the plot
     right: int = 10
     top: int = 14
     bottom: int = 28
@@ -69,14 +70,18 @@ def _frame(frame: Frame, series: list[dict], periods: list[str], values: list[li
         })
     ticks = [{"y": y(step * k), "label": format_tick(step * k, mode, step)}
              for k in range(int(round(ceiling / step)) + 1)] if step else []
-    every = max(1, math.ceil(n / frame.labels))
-    labels = [{"x": x(i), "text": periods[i], "anchor": "start" if i == 0 else "end" if i == n - 1 and n > 1
-               else "middle"} for i in range(0, n, every)]
-    if n > 1 and labels[-1]["text"] != periods[-1] and (n - 1) % every > every // 2:
-        labels.append({"x": x(n - 1), "text": periods[-1], "anchor": "end"})
+    every = max(1, math.ceil(n / frame.labels))  # a label every so many periods, the first one first
+    labels = [{"x": x(i), "text": periods[i], "anchor": _anchor(x(i), periods[i], frame.width)}
+              for i in range(0, n, every)]
     return {"name": frame.name, "width": frame.width, "height": frame.height, "lines": lines, "ticks": ticks,
             "labels": labels, "left": frame.left, "right": frame.width - frame.right,
             "baseline": y(0), "label_y": frame.height - 8}
+
+
+def _anchor(x: float, text: str, width: int) -> str:
+    """Centred under its point, unless that would run off the drawing (digits are ~0.55 em)."""
+    half = len(text) * LABEL_EM * 0.55 / 2
+    return "end" if x + half > width else "start" if x - half < 0 else "middle"
 
 
 def nice_scale(top: float, ticks: int, whole: bool) -> tuple[float, float]:

@@ -7,12 +7,12 @@ import falcon
 
 from ..config import Settings
 from ..query import concordance, timeline
-from ..query.export import FORMATS as EXPORT_FORMATS, MEDIA_TYPES, MAX_ROWS
+from ..query import export as exports
 from ..query.research import SEARCH_SORTS
 from ..query.searcher import Searcher
 from ..query.tabular import csv_chunks
 
-CSV = MEDIA_TYPES["csv"]
+CSV = exports.MEDIA_TYPES["csv"]
 
 
 def _choice(req: falcon.Request, name: str, choices, default: str) -> str:
@@ -78,9 +78,10 @@ class ConcordanceResource:
 
 
 def _at_most(lines, total: int):
-    if total <= MAX_ROWS:
+    most = exports.MAX_ROWS
+    if total <= most:
         return lines, None
-    return (line for _, line in zip(range(MAX_ROWS), lines)), f"truncated at {MAX_ROWS} of {total}"
+    return (line for _, line in zip(range(most), lines)), f"truncated at {most} of {total}"
 
 
 class ExportResource:
@@ -91,10 +92,10 @@ class ExportResource:
 
     def on_get(self, req, resp):
         q = req.get_param("q", required=True)
-        fmt = _choice(req, "format", EXPORT_FORMATS, "csv")
+        fmt = _choice(req, "format", exports.FORMATS, "csv")
         sort = _choice(req, "sort", SEARCH_SORTS, "relevance")
         export = self.searcher.export(q, sort=sort)
-        resp.content_type = MEDIA_TYPES[fmt]
+        resp.content_type = exports.MEDIA_TYPES[fmt]
         resp.downloadable_as = f"zhsearch-export.{fmt}"
         resp.set_header("X-Total-Count", str(export.total))
         resp.stream = export.chunks(fmt)

@@ -64,6 +64,8 @@ def research_block(searcher: Any, q: str, view: View, chart_view: ChartView) -> 
             return None
     except IndexMissing:
         return None
+    if not timeline["series"][0]["total"]:  # nothing matches: no chart, no links (as the page's results)
+        return None
     if chart_view.interval == "auto" and len(timeline["series"][0]["points"]) > AUTO_MOST:
         timeline, interval = by_year(timeline), "year"
     base = search_url(q, 1, view)

@@ -43,19 +43,21 @@
     });
   }
 
-  var timer = null, controller = null, seq = 0;
+  // XMLHttpRequest, not fetch: a stale answer is dropped rather than aborted, and the search's own
+  // requests (fetch, in search.js) stay the only ones of their kind
+  var timer = null, seq = 0;
   function refresh(q) {
     var mine = ++seq;
-    if (controller) controller.abort();
-    controller = typeof AbortController === "function" ? new AbortController() : null;
     if (!q) {
       research.textContent = "";
       return;
     }
-    fetch("/research?q=" + encPlus(q) + viewParams() + chartParams, { signal: controller ? controller.signal : undefined })
-      .then(function (resp) { return resp.ok ? resp.text() : ""; })
-      .then(function (html) { if (mine === seq) research.innerHTML = html; })  // rendered and escaped by the server
-      .catch(function () {});
+    var xhr = new XMLHttpRequest();
+    xhr.open("GET", "/research?q=" + encPlus(q) + viewParams() + chartParams);
+    xhr.onload = function () {
+      if (mine === seq && xhr.status === 200) research.innerHTML = xhr.responseText;  // rendered and escaped by the server
+    };
+    xhr.send();
   }
 
   document.addEventListener("zhsearch:query", function (event) {
