@@ -141,6 +141,7 @@ def _index_missing(req, resp, ex, params):
 def create_app(settings: Settings, searcher: Searcher | None = None) -> falcon.App:
     """The WSGI app for ``settings``; pass ``searcher`` to share or replace the index reader."""
     from .page import add_page_routes
+    from .research_page import research_extra
 
     searcher = searcher or Searcher(settings)
     app = falcon.App(middleware=[SecurityHeaders()])
@@ -150,7 +151,7 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> falcon.A
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.keep_blank_qs_values = True  # `page=` is a bad page, not a missing one
     app.set_error_serializer(_serialize_error)
-    add_page_routes(app, searcher)
+    add_page_routes(app, searcher, results_extra=research_extra)  # the timeline above a page's results
     app.add_route("/api/search", SearchResource(searcher, settings))
     app.add_route("/api/articles/{article_id}", ArticleResource(searcher))
     app.add_route("/api/articles/{article_id}/related", RelatedResource(searcher))

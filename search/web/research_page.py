@@ -82,6 +82,11 @@ def research_block(searcher: Any, q: str, view: View, chart_view: ChartView) -> 
     }
 
 
+def research_extra(searcher: Any, q: str, view: View, req: falcon.Request) -> dict:
+    """The search page's context for the research block above its results."""
+    return {"research": research_block(searcher, q, view, ChartView.from_request(req))}
+
+
 def by_year(timeline: dict) -> dict:
     """A month timeline summed into years (months nest in years, so the counts stay exact)."""
     series = []
