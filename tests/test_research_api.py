@@ -126,3 +126,18 @@ def test_no_query_or_parameter_gives_a_server_error(client, q, interval, sort):
         assert response.status_code < 500, (path, params, response.text[:200])
         if path.startswith("/api/") and response.status_code >= 400:
             assert set(response.json) == {"title", "description"}
+
+
+def test_the_command_line_writes_the_same_export(tmp_path_factory, capsysbinary):
+    from search.cli import EXIT_FAILED, main
+
+    settings_ = index_articles(tmp_path_factory.mktemp("cli-export"), dict(list(ARTICLES.items())[:5]))
+    client = falcon.testing.TestClient(create_app(settings_))
+    for fmt in ("csv", "jsonl"):
+        assert main(["query", "--index", str(settings_.index_dir), "--all", "--format", fmt, "--sort", "newest",
+                     "经济 OR 第2条"]) == 0
+        served = client.simulate_get("/api/export", params={"q": "经济 OR 第2条", "format": fmt, "sort": "newest"})
+        assert capsysbinary.readouterr().out == served.content and served.content.count(b"\n") > 30
+    assert main(["query", "--index", str(settings_.index_dir), "--format", "csv", "经济"]) == EXIT_FAILED
+    assert b"--all" in capsysbinary.readouterr().err
+    assert main(["query", "--index", str(settings_.index_dir), "--all", '"?"']) == EXIT_FAILED
