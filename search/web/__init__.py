@@ -2,7 +2,10 @@
 
 * :mod:`.app` — the app factory, errors as JSON, security headers;
 * :mod:`.page` — the server-rendered pages (Jinja templates in ``templates/``, assets in ``static/``);
-* :mod:`.openapi` — the OpenAPI document of the API.
+* :mod:`.openapi` — the OpenAPI document of the API (:mod:`.openapi_research`: the research API's);
+* :mod:`.research` — ``/api/timeline``, ``/api/concordance``, ``/api/export``;
+  :mod:`.research_page` — the timeline above a search's results and the 语境 page, drawn by
+  :mod:`.chart`.
 
 Imports :mod:`search.query`, :mod:`search.config` and :mod:`search.paragraphs` (the kinds);
 imported by :mod:`search.wsgi` and
