@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import random
 import re
 
@@ -18,32 +17,26 @@ require_browser()
 from browser_support import browser, new_page, served, shot  # noqa: E402, F401
 from playwright.sync_api import expect  # noqa: E402
 
-from search.build.indexer import build_index  # noqa: E402
-from search.config import Settings  # noqa: E402
 
 WORDS = ["芯片", "产业", "合作", "出口", "增长", "，", "。", "的", "国产芯片", "研发", "美国", "中国"]
 
 
-def _feed() -> str:
+def _feed() -> list[dict]:
     rng = random.Random(5)
-    lines = []
+    records = []
     for i in range(80):
         day = dt.date(2023, 1, 1) + dt.timedelta(days=rng.randint(0, 700))
         text = "\n".join("".join(rng.choice(WORDS) for _ in range(rng.randint(4, 24))) for _ in range(rng.randint(1, 4)))
-        lines.append(json.dumps({"id": f"n{i:02d}", "title": f"新闻{i}：{rng.choice(WORDS)}{rng.choice(WORDS)}",
-                                 "text": text, "date": day.isoformat(), "source": rng.choice(["甲报", "乙台"])},
-                                ensure_ascii=False))
-    return "\n".join(lines) + "\n"
+        records.append({"id": f"n{i:02d}", "title": f"新闻{i}：{rng.choice(WORDS)}{rng.choice(WORDS)}", "text": text,
+                        "date": day.isoformat(), "source": rng.choice(["甲报", "乙台"])})
+    return records
 
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory):
-    root = tmp_path_factory.mktemp("research-browser")
-    (root / "seeds").mkdir()
-    (root / "seeds" / "feed.jsonl").write_text(_feed(), encoding="utf-8")
-    settings = Settings(seeds_dir=root / "seeds", index_dir=root / "index", refresh_interval=0)
-    build_index(settings, jobs=1)
-    yield from served(settings)
+    from conftest import index_records
+
+    yield from served(index_records(tmp_path_factory.mktemp("research-browser"), _feed()))
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from search.paragraphs import read_articles
 from search.query.highlight import mark
 from search.query.near import Near, paired
 from search.query.parser import BadQuery, Unit, parse
-from search.query.patterns import NoLiteral, Pattern, read_pattern
+from search.query.patterns import NoLiteral, read_pattern
 from search.query.searcher import Searcher
 from search.text.normalize import fold
 

@@ -13,9 +13,7 @@ import re
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from conftest import fetch_all
-from search.build.indexer import build_index
-from search.config import Settings
+from conftest import fetch_all, index_records
 from search.paragraphs import read_articles
 from search.query.concordance import cut
 from search.query.parser import BadQuery
@@ -44,17 +42,12 @@ def _articles() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("research")
-    seeds = root / "seeds"
-    seeds.mkdir()
     articles = _articles()
-    (seeds / "feed.jsonl").write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in articles) + "\n", "utf-8")
-    settings_ = Settings(seeds_dir=seeds, index_dir=root / "index", refresh_interval=0)
-    build_index(settings_, jobs=1)
+    settings_ = index_records(tmp_path_factory.mktemp("research"), articles)
     searcher = Searcher(settings_)
     meta = {a["id"]: a for a in articles}
     paragraphs = [(article.id, p.n, p.text, fold(p.text).skeleton)
-                  for article in read_articles(seeds, lambda problem: None) for p in article.paragraphs]
+                  for article in read_articles(settings_.seeds_dir, lambda problem: None) for p in article.paragraphs]
     yield searcher, meta, paragraphs
     searcher.close()
 
