@@ -305,3 +305,40 @@ def test_export_stops_at_its_limit_with_a_note(corpus):
     assert len(list(csv.reader(io.StringIO(text)))) == 1 + 5 + 1
     lines = b"".join(export.chunks("jsonl")).decode().splitlines()
     assert len(lines) == 6 and json.loads(lines[-1]) == {"truncated": {"rows": 5, "total": export.total}}
+
+
+def test_months_summed_into_years_are_the_year_timeline(corpus):
+    from search.web.research_page import by_year
+
+    queries = ["中国", "合作 source:乙台", "发展 date:2022-05..2023-02"]
+    assert by_year(corpus[0].timeline(queries, "month")) == corpus[0].timeline(queries, "year")
+
+
+counts = st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)), min_size=1, max_size=200)
+
+
+@given(series=st.lists(counts, min_size=1, max_size=5), mode=st.sampled_from(["share", "count"]))
+@settings(max_examples=200, deadline=None)
+@example(series=[[(0, 0)]], mode="share")
+@example(series=[[(3, 3), (1, 7)]], mode="count")
+def test_the_chart_keeps_every_point_and_label_inside_its_frame(series, mode):
+    from search.web import chart
+
+    length = min(map(len, series))
+    timeline_ = {"interval": "month", "series": [
+        {"query": f"q{n}", "total": 0, "undated": 0, "points": [
+            {"period": f"{2000 + i // 12:04d}-{i % 12 + 1:02d}", "matches": min(m, a), "articles": a,
+             "share": min(m, a) / a if a else 0.0} for i, (m, a) in enumerate(points[:length])]}
+        for n, points in enumerate(series)]}
+    layout = chart.layout(timeline_, mode)
+    top = max(p["share"] if mode == "share" else p["matches"] for s in timeline_["series"] for p in s["points"])
+    for frame, spec in zip(layout["frames"], chart.FRAMES):
+        for line in frame["lines"]:
+            xy = [tuple(map(float, pair.split(","))) for pair in line["points"].split()]
+            assert len(xy) == length
+            assert all(spec.left <= x <= spec.width - spec.right and spec.top <= y <= spec.height - spec.bottom
+                       for x, y in xy)
+        assert len(frame["labels"]) <= spec.labels and frame["labels"][0]["text"] == timeline_["series"][0][
+            "points"][0]["period"]
+        tick_values = [t["y"] for t in frame["ticks"]]
+        assert len(tick_values) <= spec.ticks + 1 and min(tick_values) <= spec.top + 1e-9 or top == 0

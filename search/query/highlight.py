@@ -1,8 +1,9 @@
 """Marking matches on the original characters of a paragraph.
 
 The contract: the result is the whole paragraph, HTML-escaped, with every occurrence of every
-key (a skeleton; or a pattern or a NEAR, which find their own occurrences) wrapped in ``<mark>…</mark>`` and nothing else marked; removing the tags and unescaping
-gives back the paragraph exactly. Occurrences are found in the normalised skeleton (so a
+key (a skeleton; or a pattern or a NEAR, which find their own occurrences) wrapped in
+``<mark>…</mark>`` and nothing else marked; removing the tags and unescaping gives back the
+paragraph exactly. Occurrences are found in the normalised skeleton (so a
 Simplified key marks Traditional text and ``联合 国`` is one match) and mapped back.
 """
 

@@ -199,8 +199,8 @@ class Searcher(ResearchViews):
         if suggester is None:  # the build was closed under us (swapped out): nothing to draw on
             return []
         # a pattern or a NEAR is no word to correct: it counts as finding something
-        return suggester.suggest(q, parsed, unit_finds=lambda unit: not is_plain(unit) or len(match_unit(live, unit)[0]) > 0,
-                                 query_finds=query_finds)
+        return suggester.suggest(q, parsed, query_finds=query_finds,
+                                 unit_finds=lambda unit: not is_plain(unit) or len(match_unit(live, unit)[0]) > 0)
 
     def article(self, article_id: str, q: str | None = None) -> dict:
         """A whole article's paragraphs in order; with ``q``, each with its highlight."""

@@ -67,7 +67,8 @@ def research_schemas(settings: Settings) -> dict:
                            "description": "2024, 2024-03, 2024-W09 (ISO week) or 2024-03-05"},
                 "matches": {**count, "description": "dated articles of the period with a matching paragraph"},
                 "articles": {**count, "description": "dated articles of the period the query's filters admit"},
-                "share": {"type": "number", "minimum": 0, "maximum": 1, "description": "matches / articles, 0 when none"},
+                "share": {"type": "number", "minimum": 0, "maximum": 1,
+                          "description": "matches / articles, 0 when none"},
             },
             "additionalProperties": False,
         },
@@ -107,7 +108,8 @@ def research_paths(settings: Settings, query_param) -> dict:
     """The three paths; ``query_param(description)`` is the search's ``q`` parameter."""
     q = {**query_param("the query, as for /api/search"), "required": True}
     unavailable = _error("no index has been built yet (retry later)")
-    bad = f"a parameter out of range, or a query longer than {settings.max_query_chars} characters or with too many terms"
+    bad = (f"a parameter out of range, or a query longer than {settings.max_query_chars} characters or with too "
+           "many terms")
     fmt = _enum("format", ("json", "csv"), "json", "JSON, or CSV")
     return {
         "/api/timeline": {"get": {

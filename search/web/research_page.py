@@ -17,7 +17,8 @@ from .page import View, _Renderer, _searcher_errors, search_url
 
 INTERVALS = {"auto": "自动", "year": "年", "month": "月", "week": "周", "day": "日"}
 AUTO_MOST = 120  # periods a month axis may have before the automatic interval is the year
-CONCORDANCE_SORTS = {"relevance": "相关度", "left": "按左侧", "right": "按右侧", "newest": "最新", "oldest": "最早"}
+CONCORDANCE_SORTS = {"relevance": "相关度", "left": "按左侧", "right": "按右侧", "newest": "最新",
+                     "oldest": "最早"}
 WIDTHS = (10, 20, 40)
 CONCORDANCE_PAGE = 50
 
@@ -73,7 +74,8 @@ def research_block(searcher: Any, q: str, view: View, chart_view: ChartView) -> 
         "q": q, "view": view, "chart_view": chart_view, "interval": interval,
         "timeline": timeline, "chart": chart.layout(timeline, chart_view.mode),
         "modes": [(key, label, base + replace(chart_view, mode=key).params()) for key, label in chart.MODES.items()],
-        "intervals": [(key, label, base + replace(chart_view, interval=key).params()) for key, label in INTERVALS.items()],
+        "intervals": [(key, label, base + replace(chart_view, interval=key).params())
+                      for key, label in INTERVALS.items()],
         "without_vs": base + replace(chart_view, vs="").params(),
         "csv_url": "/api/timeline?" + "&".join(f"q={_q(x)}" for x in queries) + f"&interval={interval}&format=csv",
         "concordance_url": concordance_url(q),
