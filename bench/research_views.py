@@ -103,17 +103,17 @@ def rss(pid: int) -> int:
 
 def export_memory(index: Path, seeds: Path, q: str, workdir: Path) -> dict:
     """Stream /api/export?q= through one gunicorn worker; its RSS before, at peak and after."""
-    import psutil
     from http_throughput import Gunicorn
 
     with Gunicorn("search.wsgi:app", index, seeds, 1, workdir / "gunicorn-research.log") as server:
         time.sleep(1.0)
-        (worker,) = psutil.Process(server.proc.pid).children()
+        master = server.proc.pid
+        (worker,) = map(int, Path(f"/proc/{master}/task/{master}/children").read_text().split())
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
         path = "/api/export?" + urllib.parse.urlencode({"q": q, "format": "csv"})
         conn.request("GET", "/api/search?" + urllib.parse.urlencode({"q": q}))  # the worker warm for q
         conn.getresponse().read()
-        before = rss(worker.pid)
+        before = rss(worker)
         samples: list[tuple[float, int, int]] = []  # (seconds, bytes read so far, worker RSS)
         read = [0]
         stop = threading.Event()
@@ -121,7 +121,7 @@ def export_memory(index: Path, seeds: Path, q: str, workdir: Path) -> dict:
         def sample():
             started = time.perf_counter()
             while not stop.is_set():
-                samples.append((time.perf_counter() - started, read[0], rss(worker.pid)))
+                samples.append((time.perf_counter() - started, read[0], rss(worker)))
                 stop.wait(0.01)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -136,7 +136,7 @@ def export_memory(index: Path, seeds: Path, q: str, workdir: Path) -> dict:
         seconds = time.perf_counter() - started
         stop.set()
         sampler.join()
-        after = rss(worker.pid)
+        after = rss(worker)
         conn.close()
     peak = max(s[2] for s in samples)
     # RSS over the second half of the stream against the first: flat means no growth with rows

@@ -46,10 +46,17 @@ def spans_in(skeleton: str, markers) -> Spans:
 class Concordance:
     """The lines of one query: ``markers`` are what its hits mark, ``gids``/``scores`` its result."""
 
-    def __init__(self, live: LiveBuild, markers, gids: np.ndarray, scores: np.ndarray, width: int, sort: str):
+    def __init__(self, live: LiveBuild, markers, gids: np.ndarray, scores: np.ndarray, width: int, sort: str,
+                 counts: np.ndarray | None = None):
+        """``counts``: the matches of the one marker in each paragraph, when the caller has them
+        from the match index (the number of lines, unless the marker is a key that can overlap
+        itself: the index counts as ``str.count`` does)."""
         self.live, self.markers, self.gids, self.scores = live, tuple(markers), gids, scores
         self.width, self.sort = width, sort
-        self._counts: np.ndarray | None = None
+        known = counts is not None and len(self.markers) == 1 and not (
+            isinstance(self.markers[0], str) and _self_overlapping(self.markers[0]))
+        self._counts: np.ndarray | None = np.asarray(counts, dtype=np.int64) if known else None
+        self._last: tuple = (None, None, None)  # (position, its line's fields, its fold): lines come in runs
 
     # -- counting ------------------------------------------------------------------------------
 
@@ -92,7 +99,7 @@ class Concordance:
         """The lines of one page (1-based) of ``size`` lines."""
         offset = (page - 1) * size
         if self.sort in ("left", "right"):
-            return [self._line(*place) for place in heapq.nsmallest(offset + size, self._keyed())[offset:]]
+            return [self._line(*place[2:]) for place in heapq.nsmallest(offset + size, self._keyed())[offset:]]
         order = result_order(self.live, self.gids, self.scores, self.sort, offset + size)
         ends = np.cumsum(self.counts()[order])
         first = int(np.searchsorted(ends, offset, side="right"))
@@ -100,7 +107,7 @@ class Concordance:
         skip = offset - (int(ends[first - 1]) if first else 0)
         for position in order[first:].tolist():
             for start, end in self._spans(position)[skip:]:
-                lines.append(self._line(None, None, position, start, end))
+                lines.append(self._line(position, start, end))
                 if len(lines) == size:
                     return lines
             skip = 0
@@ -109,11 +116,11 @@ class Concordance:
     def lines(self) -> Iterator[dict]:
         """Every line, in order."""
         if self.sort in ("left", "right"):
-            yield from (self._line(*place) for place in sorted(self._keyed()))
+            yield from (self._line(*place[2:]) for place in sorted(self._keyed()))
             return
         for position in result_order(self.live, self.gids, self.scores, self.sort).tolist():
             for start, end in self._spans(position):
-                yield self._line(None, None, position, start, end)
+                yield self._line(position, start, end)
 
     def _spans(self, position: int) -> Spans:
         return spans_in(self.live.grams.skeletons[int(self.gids[position])], self.markers)
@@ -135,24 +142,30 @@ class Concordance:
                         key = _context_key(folded, start, end, width, left)
                     yield key, rank, position, start, end
 
-    def _line(self, _key, _rank, position: int, start: int, end: int) -> dict:
+    def _line(self, position: int, start: int, end: int) -> dict:
         """The line of the occurrence ``[start, end)`` of the skeleton of ``gids[position]``."""
-        live, width = self.live, self.width
-        gid = int(self.gids[position])
-        paragraph = live.paragraph(gid)
-        left, match, right = cut(paragraph["text"], start, end, width, in_place=bool(live.in_place[gid]))
-        date = live.metadata.of_article(live.article_of[gid]).get(DATE_KEY)
-        return {"article_id": paragraph["article_id"], "article_title": paragraph["article_title"],
-                "paragraph": paragraph["n"], "date": None if date is None else str(date),
-                "left": left, "match": match, "right": right}
+        live = self.live
+        last, fields, folded = self._last
+        if last != position:  # the paragraph read once for its run of lines
+            gid = int(self.gids[position])
+            paragraph = live.paragraph(gid)
+            date = live.metadata.of_article(live.article_of[gid]).get(DATE_KEY)
+            fields = {"article_id": paragraph["article_id"], "article_title": paragraph["article_title"],
+                      "paragraph": paragraph["n"], "date": None if date is None else str(date), "text": paragraph["text"]}
+            folded = None if live.in_place[gid] else fold(paragraph["text"])
+            self._last = (position, fields, folded)
+        left, match, right = cut(fields["text"], start, end, self.width, folded)
+        line = {key: value for key, value in fields.items() if key != "text"}
+        line.update(left=left, match=match, right=right)
+        return line
 
 
-def cut(text: str, start: int, end: int, width: int, in_place: bool = False) -> tuple[str, str, str]:
+def cut(text: str, start: int, end: int, width: int, folded=None) -> tuple[str, str, str]:
     """The original characters of the skeleton span ``[start, end)`` of ``text`` and up to
-    ``width`` original characters on each side (``in_place``: the text folds in place, its
-    skeleton's places are its own)."""
-    if not in_place:
-        start, end = fold(text).original_span(start, end)
+    ``width`` original characters on each side. ``folded``: ``fold(text)``, or None when the text
+    folds in place (its skeleton's places are its own)."""
+    if folded is not None:
+        start, end = folded.original_span(start, end)
     return text[max(0, start - width):start], text[start:end], text[end:end + width]
 
 

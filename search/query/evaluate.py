@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..match.grams import Matches
 from ..match.postings import contained
 from ..text import analysis
 from .live import LiveBuild
@@ -21,13 +22,15 @@ WHOLE_WORD_BONUS = 1000.0
 Scored = tuple[np.ndarray, np.ndarray]  # (sorted unique paragraph gids, their scores)
 
 
-def match_unit(live: LiveBuild, unit: Unit) -> Scored:
-    """Paragraphs containing one term or phrase, scored BM25 plus the whole-word bonus."""
-    gids, bm25, whole = unit_scores(live, unit)
+def match_unit(live: LiveBuild, unit: Unit, matches: Matches | None = None) -> Scored:
+    """Paragraphs containing one term or phrase, scored BM25 plus the whole-word bonus (``matches``:
+    its lookup in the match index, when the caller has it)."""
+    gids, bm25, whole = unit_scores(live, unit, matches)
     return gids, bm25 + WHOLE_WORD_BONUS * whole if whole is not None else bm25
 
 
-def unit_scores(live: LiveBuild, unit: Unit | Near) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def unit_scores(live: LiveBuild, unit: Unit | Near,
+                matches: Matches | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Paragraphs containing one term or phrase (or matching a pattern or a NEAR), their BM25, and
     whether it is a whole word there (None when it is not looked at: a title term, a pattern, a
     NEAR, or no paragraph holds it)."""
@@ -38,7 +41,7 @@ def unit_scores(live: LiveBuild, unit: Unit | Near) -> tuple[np.ndarray, np.ndar
     if unit.field == TITLE:
         gids = live.grams.find_in_titles(unit.key)
         return gids, np.zeros(len(gids)), None
-    matches = live.grams.find(unit.key)
+    matches = live.grams.find(unit.key) if matches is None else matches
     scores = live.grams.bm25(matches)
     words = list(dict.fromkeys(analysis.cut(unit.normalized)))
     if not (len(matches.gids) and words):

@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 
 from .concordance import MAX_SIZE, MAX_WIDTH, SORTS as CONCORDANCE_SORTS, Concordance
-from .evaluate import evaluate
+from .evaluate import evaluate, match_unit
+from .operators import is_plain, special_matches
 from . import export as exports
-from .parser import BadQuery
+from .parser import TEXT, BadQuery
 from .timeline import INTERVALS, MAX_QUERIES, timeline
 
 SEARCH_SORTS = ("relevance", "newest", "oldest")
@@ -41,20 +42,29 @@ class ResearchViews:
             raise BadQuery(f"width must be between 1 and {MAX_WIDTH}")
         if sort not in CONCORDANCE_SORTS:
             raise BadQuery(f"sort must be one of {', '.join(CONCORDANCE_SORTS)}, not {sort!r}")
-        live, parsed, gids, scores = self._research_result(q)
-        return Concordance(live, parsed.highlight_keys(), gids, scores, width, sort)
+        live, parsed, gids, scores, counts = self._research_result(q)
+        return Concordance(live, parsed.highlight_keys(), gids, scores, width, sort, counts)
 
     def export(self, q: str, *, sort: str = "relevance", limit: int | None = None) -> exports.Export:
         """Every matching paragraph of ``q`` in the search's order, as rows to write."""
         if sort not in SEARCH_SORTS:
             raise BadQuery(f"sort must be one of {', '.join(SEARCH_SORTS)}, not {sort!r}")
-        live, _, gids, scores = self._research_result(q)
+        live, _, gids, scores, _ = self._research_result(q)
         keys = tuple(sorted(live.metadata.metadata_keys()))
         return exports.Export(live, gids, scores, sort, keys, exports.MAX_ROWS if limit is None else limit)
 
     def _research_result(self, q: str):
+        """The live build, the parsed query, its result (ids, scores) as the search has it, and for
+        a query of one term or phrase its occurrences in each paragraph (else None)."""
         live = self._current()
         parsed = self.parse(q, live)
         if parsed.is_empty:
-            return live, parsed, np.empty(0, dtype=np.uint32), np.empty(0)
-        return (live, parsed, *evaluate(live, parsed))
+            return live, parsed, np.empty(0, dtype=np.uint32), np.empty(0), None
+        (group, *more) = parsed.groups or [()]
+        if len(group) == 1 and not more and not parsed.excluded and not parsed.filters and group[0].field == TEXT:
+            # what evaluate() answers for one term, phrase, pattern or NEAR, from one lookup whose
+            # counts are the lines'
+            unit = group[0]
+            matches = live.grams.find(unit.key) if is_plain(unit) else special_matches(live.grams, unit)
+            return (live, parsed, *match_unit(live, unit, matches), matches.tf)
+        return (live, parsed, *evaluate(live, parsed), None)

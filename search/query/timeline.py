@@ -10,9 +10,12 @@ the last appears (empty ones with zeros) and several series share one axis.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import weakref
 
 import numpy as np
 
+from ..formats.metadata import MetadataIndex
 from .evaluate import articles_kept, evaluate
 from .live import LiveBuild
 from .parser import ParsedQuery
@@ -21,6 +24,7 @@ INTERVALS = ("year", "month", "week", "day")
 MAX_QUERIES = 5
 CSV_COLUMNS = ("query", "period", "matches", "articles", "share")
 _EPOCH = dt.date(1970, 1, 1)
+_periods: "weakref.WeakKeyDictionary[MetadataIndex, dict]" = weakref.WeakKeyDictionary()
 
 
 def period_numbers(days: np.ndarray, interval: str) -> np.ndarray:
@@ -52,25 +56,39 @@ def period_label(number: int, interval: str) -> str:
     return f"{year:04d}-W{week:02d}"
 
 
+def article_periods(metadata: MetadataIndex, interval: str) -> tuple[np.ndarray, np.ndarray]:
+    """Which articles are dated, and each one's period (0 when undated), made once per build."""
+    kept = _periods.setdefault(metadata, {})
+    if interval not in kept:
+        days = np.asarray(metadata.days)
+        dated = days > 0
+        periods = np.zeros(len(days), dtype=np.int64)
+        periods[dated] = period_numbers(days[dated], interval)
+        kept[interval] = dated, periods
+    return kept[interval]
+
+
+@functools.lru_cache(maxsize=64)
+def axis(interval: str, first: int, count: int) -> tuple[str, ...]:
+    """The labels of ``count`` periods from ``first`` on."""
+    return tuple(period_label(first + i, interval) for i in range(count))
+
+
 def timeline(live: LiveBuild, queries: list[tuple[str, ParsedQuery]], interval: str) -> dict:
     """One series per ``(query, parsed)``, on one axis of ``interval`` periods."""
-    days = np.asarray(live.metadata.days)
-    dated = days > 0
-    periods = np.zeros(len(days), dtype=np.int64)
-    periods[dated] = period_numbers(days[dated], interval)
+    dated, periods = article_periods(live.metadata, interval)
     found = []
     for q, parsed in queries:
         admitted = articles_kept(live, parsed) & dated if parsed.filters else dated
-        if parsed.is_empty:
-            matched = np.empty(0, dtype=np.int64)
-        else:
-            matched = np.unique(live.article_index[evaluate(live, parsed)[0]])
-        found.append((q, len(matched), int(np.count_nonzero(~dated[matched])),
-                      periods[matched[dated[matched]]], periods[admitted]))
+        matched = np.zeros(len(dated), dtype=bool)  # a mask, not np.unique: no sort of the matches
+        if not parsed.is_empty:
+            matched[live.article_index[evaluate(live, parsed)[0]]] = True
+        found.append((q, int(np.count_nonzero(matched)), int(np.count_nonzero(matched & ~dated)),
+                      periods[matched & dated], periods[admitted]))
     spans = [(int(admitted.min()), int(admitted.max())) for *_, admitted in found if len(admitted)]
     first = min((lo for lo, _ in spans), default=0)
     count = max((hi for _, hi in spans), default=first - 1) - first + 1
-    labels = [period_label(first + i, interval) for i in range(count)]
+    labels = axis(interval, first, count)
     series = []
     for q, total, undated, matched, admitted in found:
         matches = np.bincount(matched - first, minlength=count)[:count].tolist()
