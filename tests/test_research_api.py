@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import index_articles
-from search.query import export as export_mod
+from search.query import export as export_mod, tabular
 from search.web.app import create_app
 
 ARTICLES = {
@@ -87,11 +87,13 @@ def test_exporting_takes_memory_that_does_not_grow_with_the_rows(tmp_path_factor
         tracemalloc.start()
         try:
             chunks = iter(app(falcon.testing.create_environ("/api/export", query_string=f"q={q}"), lambda *a: None))
-            size = len(next(chunks))
+            sizes = [len(next(chunks))]
             tracemalloc.reset_peak()
             before = tracemalloc.get_traced_memory()[0]
-            size += sum(len(chunk) for chunk in chunks)
-            return tracemalloc.get_traced_memory()[1] - before, size
+            sizes += [len(chunk) for chunk in chunks]
+            # written a chunk at a time: none much over a chunk's characters in UTF-8
+            assert len(sizes) > 5 and max(sizes) < 4 * tabular.CHUNK, sizes
+            return tracemalloc.get_traced_memory()[1] - before, sum(sizes)
         finally:
             tracemalloc.stop()
 

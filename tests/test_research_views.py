@@ -196,7 +196,7 @@ def every_page(searcher, q, size, **options):
     return first["total"], lines
 
 
-@pytest.mark.parametrize("q, keys", [("哈哈", ["哈哈"]), ("哈哈哈", ["哈哈哈"]), ("中国 OR 会议", ["中国", "会议"]), ("经济 合作", ["经济", "合作"]),
+@pytest.mark.parametrize("q, keys", [("中国", ["中国"]), ("哈哈", ["哈哈"]), ("哈哈哈", ["哈哈哈"]), ("中国 OR 会议", ["中国", "会议"]), ("经济 合作", ["经济", "合作"]),
                                      ("哈 source:丙网", ["哈"])])
 @pytest.mark.parametrize("width", [1, 5, 20])
 def test_concordance_lines_totals_and_pages_are_brute_force(corpus, q, keys, width):
