@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--group", choices=("paragraph", "article"), default="paragraph",
                    help="one result per article (its best paragraphs) instead of per paragraph")
     p.add_argument("--explain", action="store_true", help="show why each paragraph matched and scored as it did")
+    p.add_argument("--all", action="store_true", help="every matching paragraph, in order, as --format (an export)")
+    p.add_argument("--format", choices=("csv", "jsonl"), default=None, help="with --all: CSV (default) or JSON lines")
     return parser
 
 
@@ -152,7 +154,12 @@ def _query(args, settings: Settings) -> int:
     from .query.live import IndexMissing
     from .query.searcher import BadQuery, Searcher
 
+    if args.format and not args.all:
+        print("zhsearch query: --format goes with --all (an export of every matching paragraph)", file=sys.stderr)
+        return EXIT_FAILED
     searcher = Searcher(settings)
+    if args.all:
+        return _export(searcher, args)
     try:
         facets = tuple(dict.fromkeys(key.strip() for key in args.facets.split(",") if key.strip()))
         result = searcher.search(args.q, page=args.page, size=args.size, sort=args.sort, facets=facets,
@@ -186,6 +193,23 @@ def _query(args, settings: Settings) -> int:
         print("   " + _terminal_marks(hit["highlight"], color))
         for line in _explanation(hit.get("explain")):
             print("     " + line)
+    return 0
+
+
+def _export(searcher, args) -> int:
+    """``--all``: the API's export to standard output, a chunk at a time."""
+    from .query.live import IndexMissing
+    from .query.searcher import BadQuery
+
+    try:
+        chunks = searcher.export(args.q, sort=args.sort).chunks(args.format or "csv")
+        for chunk in chunks:
+            sys.stdout.buffer.write(chunk)
+    except (BadQuery, IndexMissing) as error:
+        print(f"zhsearch query: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        searcher.close()
     return 0
 
 

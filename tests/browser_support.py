@@ -106,8 +106,10 @@ class Watch:
 
     def _failed(self, req):
         # A stale search request aborted on purpose by the page is not a failure, nor is the
-        # favicon, which the browser fetches after load and cancels when the test navigates on.
-        if req.failure == "net::ERR_ABORTED" and ("/api/search?" in req.url or "/favicon." in req.url):
+        # favicon, which the browser fetches after load and cancels when the test navigates on, nor
+        # the timeline block (static/research.js) still on its way when the test navigates on.
+        if req.failure == "net::ERR_ABORTED" and any(part in req.url for part in ("/api/search?", "/favicon.",
+                                                                                  "/research?")):
             return
         self._add(f"request failed: {req.url} {req.failure}")
 

@@ -65,6 +65,18 @@ def index_articles(root: Path, articles: dict[str, str]) -> Settings:
     return settings
 
 
+def index_records(root: Path, records: list[dict]) -> Settings:
+    """A real index built under ``root`` from JSONL ``records`` (``{"id", "title", "text", …}``)."""
+    import json
+
+    seeds = root / "seeds"
+    seeds.mkdir(parents=True)
+    (seeds / "feed.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    settings = Settings(seeds_dir=seeds, index_dir=root / "index", refresh_interval=0)
+    build_index(settings, jobs=1)
+    return settings
+
+
 def index_seed_files(root: Path, *files: Path) -> Settings:
     """A real index built under ``root`` from copies of seed ``files`` (a JSONL feed, say)."""
     seeds = root / "seeds"

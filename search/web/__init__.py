@@ -2,7 +2,10 @@
 
 * :mod:`.app` — the app factory, errors as JSON, security headers;
 * :mod:`.page` — the server-rendered pages (Jinja templates in ``templates/``, assets in ``static/``);
-* :mod:`.openapi` — the OpenAPI document of the API;
+* :mod:`.openapi` — the OpenAPI document of the API (:mod:`.openapi_research`: the research API's);
+* :mod:`.research` — ``/api/timeline``, ``/api/concordance``, ``/api/export``;
+  :mod:`.research_page` — the timeline above a search's results and the 语境 page, drawn by
+  :mod:`.chart`.
 * :mod:`.inline_asgi` — the WSGI app served over ASGI, inline on the event loop, with a bounded queue;
 * :mod:`.guarded` — uvicorn's HTTP protocol with deadlines for slow, idle and non-reading clients, and
   the gunicorn worker class ``zhsearch serve`` runs.

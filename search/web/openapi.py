@@ -13,6 +13,7 @@ from ..paragraphs import KINDS
 from ..query.related import MAX_RELATED
 from ..query.searcher import MAX_FACETS, SORTS
 from ..query.suggest import MAX_SUGGESTIONS
+from .openapi_research import research_paths, research_schemas
 
 OPENAPI_VERSION = "3.0.3"
 JSON = "application/json"
@@ -304,6 +305,7 @@ def openapi_document(settings: Settings) -> dict:
                     },
                 }
             },
+            **research_paths(settings, lambda description: _query_param(settings, description)),
             "/healthz": {
                 "get": {
                     "operationId": "health",
@@ -325,7 +327,7 @@ def openapi_document(settings: Settings) -> dict:
                 }
             },
         },
-        "components": {"schemas": _schemas(settings)},
+        "components": {"schemas": {**_schemas(settings), **research_schemas(settings)}},
     }
 
 

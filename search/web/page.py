@@ -293,9 +293,11 @@ def _searcher_errors() -> tuple[type[Exception], type[Exception], type[Exception
 
 
 class SearchPage:
-    def __init__(self, searcher: Any, renderer: _Renderer) -> None:
+    def __init__(self, searcher: Any, renderer: _Renderer, results_extra: Any = None) -> None:
         self.searcher = searcher
         self.renderer = renderer
+        # (searcher, q, view, req) → more context for a page of results (the research block)
+        self.results_extra = results_extra
         self.BadQuery, self.IndexMissing, _ = _searcher_errors()
         settings = getattr(searcher, "settings", None)
         self.max_page = getattr(settings, "max_page", DEFAULT_MAX_PAGE)
@@ -336,6 +338,8 @@ class SearchPage:
         chips = active_filters(q, filter_keys)
         ctx.update(result=result, state=state, pages=pages, chips=chips, filter_keys=sorted(filter_keys),
                    facet_keys=list(facet_keys), facets=facet_blocks(q, result.get("facets", {}), chips))
+        if state == "results" and self.results_extra is not None:
+            ctx.update(self.results_extra(self.searcher, q, view, req))
         self.renderer.render(resp, "search.html", **ctx)
 
     on_head = on_get  # the same headers, no body (Falcon drops it)
@@ -375,9 +379,10 @@ class ArticlePage:
     on_head = on_get  # the same headers, no body (Falcon drops it)
 
 
-def add_page_routes(app: falcon.App, searcher: Any) -> None:
-    """Register ``/``, ``/articles/{article_id}`` and ``/static`` on ``app``."""
+def add_page_routes(app: falcon.App, searcher: Any, results_extra: Any = None) -> None:
+    """Register ``/``, ``/articles/{article_id}`` and ``/static`` on ``app`` (``results_extra``:
+    see :class:`SearchPage`)."""
     renderer = _Renderer()
-    app.add_route("/", SearchPage(searcher, renderer))
+    app.add_route("/", SearchPage(searcher, renderer, results_extra))
     app.add_route("/articles/{article_id}", ArticlePage(searcher, renderer))
     app.add_static_route("/static", str(STATIC_DIR))
