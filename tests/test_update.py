@@ -30,7 +30,7 @@ SEED = (REPO / "seeds" / "000_507e94cc0a3b8151.txt").read_text(encoding="utf-8")
 SENTENCES = [s + "。" for s in SEED.replace("\n", "").split("。") if len(s) > 8]
 QUERIES = ["联合国", "普京", "的", "会议", "联和国", "秘书长 OR 普京", "联合国 -普京", '"安理会"', "title:联合国",
            "source:新闻联播", "date:2024", "date:2023-06..2024-05", "聯合國", "乌克兰 独立", "xyzzy", "图书馆",
-           "tags:外交", "-source:本报"]
+           "tags:外交", "-source:本报", "联合国 NEAR/3 秘书长", '"普京*联合国"', '"联?国"']
 
 
 def record(n: int, rng: random.Random) -> dict:
@@ -67,6 +67,12 @@ def answers(searcher: Searcher) -> dict:
             result = searcher.search(q, **{"size": 100, **options})
             result.pop("took_ms")
             found[q, json.dumps(options)] = result
+    for q in ("联合国", '"联合?"', '"会议*合作"', "联合国 NEAR/5 秘书长", "title:联合国", 'title:"联?国"', "的 date:2024"):
+        for interval in ("year", "month", "week", "day"):
+            found["timeline", q, interval] = searcher.timeline([q, "会议"], interval)
+        for sort in ("relevance", "left", "right", "newest"):
+            found["concordance", q, sort] = searcher.concordance(q, sort=sort, size=200)
+        found["export", q] = b"".join(searcher.export(q, sort="newest").chunks("csv"))
     live = searcher._current()
     for position in live.articles.by_id():
         article_id = live.articles[position][0]

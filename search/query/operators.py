@@ -86,11 +86,7 @@ def near_matches(grams: GramIndex, near: Near) -> Matches:
 
 def skeleton_texts(grams: GramIndex, gids: np.ndarray) -> list[str]:
     """The skeletons of the paragraphs ``gids``, decoded together."""
-    if not len(gids):
-        return []
-    buffer, bounds = grams.units.data, grams.bounds
-    lo, hi = bounds[gids].tolist(), bounds[gids + 1].tolist()  # each with the NUL after it
-    return b"".join([buffer[a:b] for a, b in zip(lo, hi)]).decode("utf-16-le").split("\x00")[:-1]
+    return grams.skeletons.many(gids)
 
 
 def _checked(grams: GramIndex, candidates: np.ndarray | None, count) -> Matches:

@@ -46,6 +46,7 @@ class SegmentedIndex:
         self.article_starts = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
         self._article_starts = memoryview(self.article_starts)
         self.skeletons = _Skeletons(segments, self.bases)
+        self.titles = _Titles(segments)
 
     def live_gids(self) -> np.ndarray:
         """Every live paragraph's id."""
@@ -131,6 +132,18 @@ class SegmentedIndex:
             start = end
 
 
+class _Titles:
+    """Each article's title skeleton by its position in the generation."""
+
+    def __init__(self, segments: list[GramIndex]):
+        self._segments = segments
+        self._bases = np.cumsum([0] + [len(segment.article_starts) for segment in segments[:-1]]).tolist()
+
+    def __getitem__(self, position: int) -> str:
+        n = bisect.bisect_right(self._bases, position) - 1
+        return self._segments[n].titles[position - self._bases[n]]
+
+
 class _Skeletons:
     """Each paragraph's skeleton by its id in the generation (no reference back to the index: a
     generation swapped out is unmapped as soon as the last reference to it goes, with no cycle
@@ -142,6 +155,22 @@ class _Skeletons:
     def __getitem__(self, gid: int) -> str:
         n = bisect.bisect_right(self._bases, gid) - 1
         return self._segments[n].skeletons[gid - self._bases[n]]
+
+    def many(self, gids: np.ndarray) -> list[str]:
+        """The skeletons of the paragraphs ``gids`` (in any order), decoded together a segment at a time."""
+        if not len(gids):
+            return []
+        segment_of = np.searchsorted(np.array(self._bases, dtype=np.int64), gids, side="right") - 1
+        if segment_of[0] == segment_of[-1] and (segment_of == segment_of[0]).all():
+            n = int(segment_of[0])
+            return self._segments[n].skeletons.many((gids - np.uint32(self._bases[n])).astype(np.uint32))
+        texts: list[str] = [""] * len(gids)
+        for n in np.unique(segment_of).tolist():
+            where = np.flatnonzero(segment_of == n)
+            local = (gids[where] - np.uint32(self._bases[n])).astype(np.uint32)
+            for i, text in zip(where.tolist(), self._segments[n].skeletons.many(local)):
+                texts[i] = text
+        return texts
 
 
 def open_segments(folders: list[Path], arrays: list[tuple[np.ndarray, np.ndarray]], live: np.ndarray) -> SegmentedIndex:
