@@ -40,8 +40,9 @@ def call(app: InlineASGI, s: dict) -> tuple[int, dict, bytes]:
         sent.append(message)
 
     asyncio.run(app(s, receive, send))
-    start, body = sent
-    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body["body"]
+    start, *bodies = sent
+    assert all(b.get("more_body") for b in bodies[:-1]) and not bodies[-1].get("more_body")
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, b"".join(b["body"] for b in bodies)
 
 
 def through_wsgi(app, environ: dict) -> tuple[int, bytes]:
@@ -113,3 +114,26 @@ def test_lifespan_is_acknowledged(wsgi_app):
 
     asyncio.run(InlineASGI(wsgi_app)({"type": "lifespan"}, receive, send))
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def test_a_streamed_body_is_sent_a_chunk_at_a_time_and_never_held_whole():
+    """An export streams: each chunk the WSGI app yields is sent before the next is made."""
+    made, sent = [], []
+
+    def streaming(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/csv")])
+        for n in range(5):
+            made.append(n)
+            assert len(sent) == n  # the start and every chunk but the last one made went out already
+            yield f"row {n}\n".encode()
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(InlineASGI(streaming)(scope(b"/api/export", b"q=x"), receive, send))
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
+    assert [m["body"] for m in sent[1:]] == [f"row {n}\n".encode() for n in range(5)]
+    assert [bool(m.get("more_body")) for m in sent[1:]] == [True] * 4 + [False]

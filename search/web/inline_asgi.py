@@ -79,8 +79,11 @@ def wsgi_environ(scope: dict) -> dict:
     return environ
 
 
-def call_wsgi(app, environ: dict) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """(status, headers, body) of one call of the WSGI ``app``."""
+async def stream_wsgi(app, environ: dict, send) -> None:
+    """Call the WSGI ``app`` and send its answer, a chunk of its body at a time: a streamed body
+    (an export of every matching paragraph) is never held whole, and between two chunks the loop
+    serves the other connections, the worker's heartbeat, and a reader's own pace (``send`` waits
+    while the client's buffer is full)."""
     started: list = []
 
     def start_response(status: str, headers: list, exc_info=None):
@@ -89,12 +92,23 @@ def call_wsgi(app, environ: dict) -> tuple[int, list[tuple[bytes, bytes]], bytes
 
     chunks = app(environ, start_response)
     try:
-        body = b"".join(chunks)
+        pending = None
+        for chunk in chunks:
+            if pending is None:
+                status, headers = started
+                await send({"type": "http.response.start", "status": int(status[:3]),
+                            "headers": [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers]})
+            elif pending:
+                await send({"type": "http.response.body", "body": pending, "more_body": True})
+            pending = chunk
+        if pending is None:  # an empty body
+            status, headers = started
+            await send({"type": "http.response.start", "status": int(status[:3]),
+                        "headers": [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers]})
+        await send({"type": "http.response.body", "body": pending or b""})
     finally:
         if hasattr(chunks, "close"):
             chunks.close()
-    status, headers = started
-    return int(status[:3]), [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers], body
 
 
 class InlineASGI:
@@ -115,10 +129,10 @@ class InlineASGI:
         if (arrived is not None and time.monotonic() - arrived > self.max_queue_wait
                 and scope["path"] not in NEVER_SHED):
             status, headers, body = self.overloaded
-        else:
-            status, headers, body = call_wsgi(self.app, wsgi_environ(scope))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await stream_wsgi(self.app, wsgi_environ(scope), send)
 
     @staticmethod
     async def _lifespan(receive, send) -> None:
