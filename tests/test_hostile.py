@@ -259,7 +259,7 @@ TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=300)
 
 @given(q=TEXT, page=st.one_of(st.none(), st.integers(-5, 1005).map(str), TEXT),
        size=st.one_of(st.none(), st.integers(-5, 105).map(str), TEXT))
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_any_text_as_q_is_never_a_server_error(client, q, page, size):
     params = {"q": q, **({"page": page} if page is not None else {}), **({"size": size} if size is not None else {})}
     response = client.simulate_get("/api/search", params=params)
@@ -273,7 +273,7 @@ def test_any_text_as_q_is_never_a_server_error(client, q, page, size):
 
 
 @given(article_id=st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_size=1, max_size=200), q=TEXT)
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_any_article_id_is_never_a_server_error(client, article_id, q):
     from urllib.parse import quote
 

@@ -146,7 +146,7 @@ def test_schemathesis(api_schema, path, method, mode):
     calls = []
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
+    @settings(max_examples=MAX_EXAMPLES, suppress_health_check=list(HealthCheck),
               derandomize=True, database=None)
     def run(case):
         calls.append(case.call_and_validate().status_code)
