@@ -13,6 +13,7 @@ from ..paragraphs import KINDS
 from ..query.related import MAX_RELATED
 from ..query.searcher import MAX_FACETS, SORTS
 from ..query.suggest import MAX_SUGGESTIONS
+from .page_openapi import page_paths
 
 OPENAPI_VERSION = "3.0.3"
 JSON = "application/json"
@@ -324,6 +325,7 @@ def openapi_document(settings: Settings) -> dict:
                     },
                 }
             },
+            **page_paths(settings, _query_param),
         },
         "components": {"schemas": _schemas(settings)},
     }
