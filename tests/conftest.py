@@ -21,6 +21,8 @@ from search.text.normalize import normalize, skeleton
 from search.web.app import create_app
 
 REPO = Path(__file__).resolve().parent.parent
+REPO_SEEDS = REPO / "seeds"
+TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
 
 # Hypothesis's profiles. No deadline: an example's time says more about the machine's other load
 # (two shared cores) and first-call loads (jieba's and pypinyin's dictionaries) than about the code,
@@ -31,8 +33,6 @@ REPO = Path(__file__).resolve().parent.parent
 settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", settings.get_profile("dev"), derandomize=True, database=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
-REPO_SEEDS = REPO / "seeds"
-TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
 
 
 @dataclass

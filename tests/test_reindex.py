@@ -89,9 +89,9 @@ def answers(index: Path, queries=("联合国", "气候", '"联合国宪章"', "t
 
 def paused_build(stage: str, *options: str, env: dict, log: Path) -> subprocess.Popen:
     """``zhsearch index`` that stops at ``stage`` (tests/build_pause.py); see :func:`wait_paused`."""
-    return subprocess.Popen([sys.executable, str(BUILD_PAUSE), stage, *options], env=env, cwd=str(REPO),
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=open(log, "wb"),
-                            start_new_session=True)
+    with open(log, "wb") as stderr:
+        return subprocess.Popen([sys.executable, str(BUILD_PAUSE), stage, *options], env=env, cwd=str(REPO),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True)
 
 
 def wait_paused(proc: subprocess.Popen, stage: str, log: Path) -> None:
@@ -285,7 +285,7 @@ def test_reindex_under_load_fails_no_request_and_picks_up_new_articles(served, k
             proc = subprocess.Popen(index_command("--jobs", "1"), env=env_for(seeds, index), cwd=str(REPO),
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
             killer(proc)
-            out, err = proc.communicate(timeout=120)
+            out, err = proc.communicate(timeout=HANG)
             assert proc.returncode == 0, err.decode()
             swaps.append((index / "CURRENT").read_text() != before)
             if round_ == 2:
@@ -340,7 +340,7 @@ def test_killed_build_leaves_the_live_index_and_the_next_build_works(tmp_path, k
         assert answers(index) == before, f"answers changed after a build killed {stage}"
     assert len(build_dirs(index)) > 1  # the killed builds left folders behind ...
     result = subprocess.run(index_command("--jobs", "2", "--seeds", str(small), "--index", str(index)),
-                            env=env_for(small, index), cwd=str(REPO), capture_output=True, timeout=120)
+                            env=env_for(small, index), cwd=str(REPO), capture_output=True, timeout=HANG)
     assert result.returncode == 0, result.stderr.decode()
     assert (index / "CURRENT").read_text() != live
     assert answers(index) == before  # same seeds, same answers
