@@ -56,16 +56,17 @@ def first_zero_hit(settings) -> tuple[float, float]:
     gunicorn worker), and the private dirty memory it adds (MiB): it imports pypinyin and maps the
     build's pinyin index (before the index was built with the build: reads the lexicon and builds
     the pinyin index)."""
-    code = ("import re, sys, time; from pathlib import Path; sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[3]);"
+    code = ("import re, sys, time; from pathlib import Path;"
+            "sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[3]);"
             "import _common as C; from search.config import Settings;"
-            "C.import_moved('search.text.analysis').warm_up(); Searcher = C.import_moved('search.query.searcher').Searcher;"
+            "C.import_moved('search.text.analysis').warm_up();"
+            "Searcher = C.import_moved('search.query.searcher').Searcher;"
             "dirty = lambda: int(re.search(r'Private_Dirty:\\s+(\\d+)', open('/proc/self/smaps_rollup').read())[1]);"
             "s = Searcher(Settings(index_dir=Path(sys.argv[2]))); s.search('港口'); d = dirty();"
             "t = time.perf_counter(); s.search('䶵䶴䶳'); ms = (time.perf_counter() - t) * 1000;"
             "print(ms, (dirty() - d) / 1024)")
     out = subprocess.run([sys.executable, "-c", code, str(C.SRC), str(settings.index_dir), str(Path(__file__).parent)],
-                         capture_output=True,
-                         text=True, check=True).stdout
+                         capture_output=True, text=True, check=True).stdout
     ms, mib = out.split()[-2:]
     return float(ms), float(mib)
 

@@ -31,7 +31,8 @@ def test_every_results_file_parses_with_its_required_fields(results):
 
 @pytest.mark.parametrize("text, reason", [
     ('{"commit": "abc1234", "date": "2026-12-07", "machine": "m"}', "missing figures"),
-    ('{"commit": "abc1234", "date": "2026-12-07", "machine": "m", "figures": {"p99_ms": "3"}}', "figures must be finite numbers"),
+    ('{"commit": "abc1234", "date": "2026-12-07", "machine": "m", "figures": {"p99_ms": "3"}}',
+     "figures must be finite numbers"),
     ('{"commit": "abc1234", "date": "2026-12-07", "machine": "m", "figures": {}}', "figures must be finite numbers"),
     ('{"commit": "abc1234", ', "not JSON"),
 ])
