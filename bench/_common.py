@@ -21,7 +21,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = REPO.parent / "shared" / "corpora" / "xwlb.jsonl.gz"
+# ../shared/corpora beside the repo, or beside a folder above it (a git worktree under wt/)
+DEFAULT_CORPUS = next((up / "shared" / "corpora" / "xwlb.jsonl.gz" for up in REPO.parents
+                       if (up / "shared" / "corpora").is_dir()), REPO.parent / "shared" / "corpora" / "xwlb.jsonl.gz")
 DEFAULT_WORKDIR = Path(os.environ.get("ZHSEARCH_BENCH_DIR", "/tmp/zhsearch-bench"))
 
 # Which checkout of the ``search`` package to measure: the repo by default, or ZHSEARCH_SRC / --src
@@ -41,6 +43,32 @@ def use_src(path: Path | None) -> Path:
             raise RuntimeError("use_src() after `search` was imported")
         sys.path.insert(0, str(SRC))
     return SRC
+
+
+# Where a module lived before the package was grouped by pipeline stage (56d8cd0 and earlier), so
+# that one script compares snapshots from both sides of that change (``--srcs``).
+BEFORE_LAYOUT = {
+    "search.build.indexer": "search.indexer",
+    "search.formats.layout": "search.store",
+    "search.query.searcher": "search.searcher",
+    "search.query.suggest": "search.suggest",
+    "search.text.analysis": "search.analysis",
+    "search.text.normalize": "search.normalize",
+    "search.web.app": "search.web",
+}
+
+
+def import_moved(name: str):
+    """Module ``name`` of the measured ``search`` package, or its old name in a snapshot made
+    before the package was grouped by stage."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as missing:
+        if name not in BEFORE_LAYOUT or not (missing.name or "").startswith("search"):
+            raise
+        return importlib.import_module(BEFORE_LAYOUT[name])
 
 
 def add_location_arguments(ap) -> None:

@@ -64,9 +64,8 @@ def _variant_app():
 
     P.apply_search(P.parse(os.environ.get("ZHSEARCH_BENCH_VARIANT", "")))
     from search.config import Settings
-    from search.web.app import create_app
 
-    return create_app(Settings.from_env())
+    return C.import_moved("search.web.app").create_app(Settings.from_env())
 
 
 variant_app = None
@@ -214,9 +213,10 @@ class Gunicorn:
 
 
 def build(seeds: Path, index_dir: Path, jobs: int) -> None:
-    from search.build.indexer import build_index, has_index
     from search.config import Settings
 
+    indexer = C.import_moved("search.build.indexer")
+    build_index, has_index = indexer.build_index, indexer.has_index
     settings = Settings(seeds_dir=seeds, index_dir=index_dir)
     stamp = index_dir / ".bench-source"
     source = (seeds / ".source").read_text() if (seeds / ".source").exists() else str(seeds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import tracemalloc
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from falcon import testing
+from hypothesis import HealthCheck, settings
 
 from search.build.indexer import build_index
 from search.config import Settings
@@ -21,6 +23,16 @@ from search.web.app import create_app
 REPO = Path(__file__).resolve().parent.parent
 REPO_SEEDS = REPO / "seeds"
 TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
+
+# Hypothesis's profiles. No deadline: an example's time says more about the machine's other load
+# (two shared cores) and first-call loads (jieba's and pypinyin's dictionaries) than about the code,
+# and the tests that care about speed compare against a baseline instead. Nor the health check
+# on slow generation, for the same reason. In CI (CI set) the examples are derandomised, so that a
+# run is repeatable, and a failure prints the blob that reproduces it (@reproduce_failure).
+# HYPOTHESIS_PROFILE picks one by name.
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", settings.get_profile("dev"), derandomize=True, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 @dataclass

@@ -80,7 +80,7 @@ def test_key_terms_are_the_articles_own_telling_words(searcher):
     assert not any(a != b and a in b for a in terms for b in terms[: terms.index(a)])  # no sub-word after its word
 
 
-@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis_settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=200))
 def test_key_terms_of_any_text_are_indexed_words_weighted_best_first(searcher, text):
     live = searcher._current()

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 from search.query.evaluate import result_order
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.lists(st.integers(0, 5), min_size=1, max_size=400).map(lambda s: s * 40), st.integers(1, 40), st.sampled_from(
     ["relevance", "newest", "oldest"]), st.data())
 def test_the_first_results_are_those_of_the_whole_order(scores, first, sort, data):

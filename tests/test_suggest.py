@@ -76,7 +76,7 @@ def test_a_latin_term_is_corrected_by_edit_distance():
     assert correct_term("shanghia", PinyinCorrector(latin))[0][1] == "shanghai"
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.text(max_size=20))
 def test_correcting_any_text_gives_other_texts_best_first(text):
     corrections = correct_term(text, PinyinCorrector(SMALL), 4)
@@ -165,7 +165,7 @@ def test_nothing_to_suggest_is_an_empty_list(searcher, q):
     assert result["total"] == 0 and result["suggestions"] == []
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(max_size=30))
 def test_every_suggestion_for_any_query_finds_something(searcher, q):
     result = searcher.search(q)
@@ -272,7 +272,7 @@ def test_spelling_keys_are_the_same_in_every_process():
 _HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF) | st.sampled_from("欸誒")  # 欸: the reading ê
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(st.text(alphabet=_HAN | st.characters(), min_size=1, max_size=MAX_SPAN + 1), max_size=12, unique=True))
 @example(words=["欸乃", "誒"])  # readings that are not ASCII: an index of the whole president corpus met them
 def test_a_saved_pinyin_index_finds_what_the_one_in_memory_finds(tmp_path_factory, words):
@@ -288,7 +288,7 @@ def test_a_saved_pinyin_index_finds_what_the_one_in_memory_finds(tmp_path_factor
             assert i in loaded.spelled(spellings[:1])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.one_of(st.text(max_size=6), st.sampled_from(['"', "-", "title:", "OR", "NOT", '"联和国"', "联和国",
                                                                  'a"b', "\x1b", "title:联和国"])),
                 max_size=6).map(" ".join))

@@ -127,7 +127,7 @@ def test_compact_characters_decode_to_what_whooshs_characters_decode_to(occurren
 SEED_TEXT = next((Path(__file__).resolve().parent.parent / "seeds").glob("000_*.txt")).read_text(encoding="utf-8")
 
 
-@settings(max_examples=60, deadline=None)  # jieba loads on the first example
+@settings(max_examples=60)
 @given(st.text(max_size=400))
 @example(SEED_TEXT)
 @example(SEED_TEXT * 30)
@@ -177,7 +177,7 @@ def everything(ix) -> tuple:
     return postings, stored, lengths, sortable
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.lists(document, min_size=1, max_size=12), st.integers(1, 30), st.integers(1, 400), st.integers(1, 40),
        st.sampled_from([term_writer.BLOCK_LIMIT, 128, 20]))
 def test_the_sorted_writer_writes_what_add_document_writes(tmp_path_factory, docs, copies, budget, batch_size,

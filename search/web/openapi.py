@@ -14,6 +14,7 @@ from ..query.related import MAX_RELATED
 from ..query.searcher import MAX_FACETS, SORTS
 from ..query.suggest import MAX_SUGGESTIONS
 from .openapi_research import research_paths, research_schemas
+from .page_openapi import page_paths
 
 OPENAPI_VERSION = "3.0.3"
 JSON = "application/json"
@@ -326,6 +327,7 @@ def openapi_document(settings: Settings) -> dict:
                     },
                 }
             },
+            **page_paths(settings, _query_param),
         },
         "components": {"schemas": {**_schemas(settings), **research_schemas(settings)}},
     }

@@ -349,12 +349,16 @@ class ArticlePage:
     def __init__(self, searcher: Any, renderer: _Renderer) -> None:
         self.searcher = searcher
         self.renderer = renderer
-        _, self.IndexMissing, self.ArticleNotFound = _searcher_errors()
+        self.BadQuery, self.IndexMissing, self.ArticleNotFound = _searcher_errors()
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, article_id: str) -> None:
         q = req.get_param("q", default="") or ""
         try:
             article = self.searcher.article(article_id, q=q if q.strip() else None)
+        except self.BadQuery as exc:  # the query to mark is over the limits
+            self.renderer.render(resp, "error.html", falcon.HTTP_400, q=q, heading="无法理解这个查询",
+                                 message=str(exc) or "无法理解这个查询。")
+            return
         except self.ArticleNotFound:
             self.renderer.render(
                 resp, "error.html", falcon.HTTP_404, q=q, heading="找不到这篇文章",
