@@ -1,7 +1,7 @@
 """``python -m search index`` with one pause point, for tests that act at a given stage of a build
 (kill it there, or start a second build while it holds the lock) whatever the machine's speed:
 
-    python tests/build_pause.py STAGE [zhsearch index options]
+    python tests/build_pause.py STAGE [zhsearch index options]   # a whole build (--full)
 
 At ``STAGE`` the build prints ``paused at STAGE`` on stdout and reads a line from stdin; it goes on
 when it gets one (or stdin closes), and otherwise waits there until it is killed. The patches are
@@ -17,13 +17,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from search import cli  # noqa: E402
-from search.build import analyse, indexer, store  # noqa: E402
+from search.build import analyse, indexer, segments, store  # noqa: E402
 
 # stage → (owner, attribute): the build pauses when it first calls that function
 STAGES = {
     "locked": (indexer, "_dictionaries"),  # the lock held and the new build's folder made; no worker yet
-    "analysing": (indexer, "collect_now_and_then"),  # a first batch added; the workers stuck on the next
-    "finishing": (indexer, "_finish_match_index"),  # Whoosh's terms written by a child beside this process
+    "analysing": (segments, "collect_now_and_then"),  # a first batch added; the workers stuck on the next
+    "finishing": (segments, "_finish_match_index"),  # Whoosh's terms written by a child beside this process
     "swapping": (store.BuildStore, "swap_in"),  # the build complete, not yet the live one
 }
 
@@ -61,4 +61,4 @@ def pause_at(stage: str) -> None:
 
 if __name__ == "__main__":
     pause_at(sys.argv[1])
-    raise SystemExit(cli.main(["index", *sys.argv[2:]]))
+    raise SystemExit(cli.main(["index", "--full", *sys.argv[2:]]))
