@@ -8,14 +8,14 @@ concordance lines (within 2x), and the export of 100,000+ rows with the serving 
 Timings are in-process (one Searcher, the build warm in the page cache), A/B alternating per
 repetition, medians and their ratio; the export goes through real gunicorn (one worker, the
 project's config), its body read and dropped while the worker's RSS is sampled every 10 ms.
-Figures are appended to bench/results/research_views.jsonl (one run a line).
+A line is appended to bench/results/research_views.jsonl: the ratios' maximum and median over the
+words, the export's figures; the per-query table under ``details``.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import statistics
 import subprocess
@@ -27,9 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
+from results import record  # noqa: E402
 
 CORPORA = [C.REPO.parent / "shared" / "corpora" / name for name in ("xwlb.jsonl.gz", "president.jsonl.gz")]
-RESULTS = C.REPO / "bench" / "results" / "research_views.jsonl"
 EXTRA = ['中国 NEAR/5 发展', '"加强*合作"', '"中?合作"']  # the operators too, for the record
 
 
@@ -152,6 +152,33 @@ def export_memory(index: Path, seeds: Path, q: str, workdir: Path) -> dict:
             "rss_second_half_max": max((s[2] for s in mid), default=0), "samples": len(samples)}
 
 
+def figures(health: dict, word_rows: list[dict], export: dict) -> dict:
+    """A run's flat figures: each view's time against a plain search (max and median over the words'
+    rows), the export's size, speed and the worker's RSS (growth: peak less before)."""
+    def over(key: str) -> dict:
+        ratios = [row[key] for row in word_rows]
+        view = key.removesuffix("_x")
+        return {f"{view}_vs_search_max": max(ratios), f"{view}_vs_search_median": statistics.median(ratios)}
+
+    mib = 1 << 20
+    return C.figures_of({
+        "articles": health["articles"], "paragraphs": health["paragraphs"],
+        **over("timeline_x"), **over("concordance_x"), **over("concordance_left_x"),
+        "export_rows": export["rows"], "export_mib": export["bytes"] / mib, "export_s": export["seconds"],
+        "export_rows_per_s": export["rows_per_s"], "export_rss_before_mib": export["rss_before"] / mib,
+        "export_rss_peak_mib": export["rss_peak"] / mib, "export_rss_after_mib": export["rss_after"] / mib,
+        "export_rss_growth_mib": (export["rss_peak"] - export["rss_before"]) / mib,
+        "export_rss_second_half_growth_mib": (export["rss_second_half_max"] - export["rss_first_half_max"]) / mib,
+    })
+
+
+def note(commit_note: str, repeat: int, words: list[str], q: str) -> str:
+    """What a run's figures are, for its line's note."""
+    return "; ".join(filter(None, [
+        commit_note, f"medians of {repeat} alternating repetitions in process; *_vs_search_* over "
+        f"{', '.join(words)} (the patterns too in details); the export of {q} through one gunicorn worker"]))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     C.add_location_arguments(ap)
@@ -160,6 +187,9 @@ def main(argv=None) -> int:
     ap.add_argument("--export", default="的", help="the query exported through gunicorn (100,000+ rows)")
     args = ap.parse_args(argv)
     C.begin(args)
+    commit, commit_note = C.code_to_record()
+    machine = C.machine_line(stamp=False)
+    words = args.words.split(",")
     seeds = seeds_folder(args.workdir / "research-seeds")
     index = args.workdir / "research-index"
     ensure_index(seeds, index)
@@ -170,7 +200,7 @@ def main(argv=None) -> int:
     searcher = Searcher(Settings(seeds_dir=seeds, index_dir=index))
     health = searcher.health()
     print(f"index: {health['articles']:,} articles, {health['paragraphs']:,} paragraphs")
-    rows = compare(searcher, args.words.split(",") + EXTRA, args.repeat)
+    rows = compare(searcher, words + EXTRA, args.repeat)
     searcher.close()
     export = export_memory(index, seeds, args.export, args.workdir)
     print(f"export {export['q']!r}: {export['rows']:,} rows, {C.mib(export['bytes'])} in {export['seconds']} s "
@@ -178,15 +208,10 @@ def main(argv=None) -> int:
           f"{C.mib(export['rss_peak'])} (+{C.mib(export['rss_peak'] - export['rss_before'])}), first half max "
           f"{C.mib(export['rss_first_half_max'])}, second half max {C.mib(export['rss_second_half_max'])}, after "
           f"{C.mib(export['rss_after'])}")
-    commit = subprocess.run(["git", "-C", str(C.SRC), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with open(RESULTS, "a", encoding="utf-8") as out:
-        out.write(json.dumps({"commit": commit, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                              "machine": C.machine_line(), "articles": health["articles"],
-                              "paragraphs": health["paragraphs"], "repeat": args.repeat, "queries": rows,
-                              "export": export}, ensure_ascii=False) + "\n")
-    print(f"appended to {RESULTS}")
+    path = record("research_views", figures(health, rows[:len(words)], export), commit=commit, machine=machine,
+                  corpus="xwlb + president", note=note(commit_note, args.repeat, words, export["q"]),
+                  details={"repeat": args.repeat, "queries": rows, "export": export})
+    print(f"appended to {path}")
     return 0
 
 

@@ -7,24 +7,59 @@
     python bench/results.py add search_instructions --commit abc1234 --machine "2 cores, load 2" \\
         --run 2026-12-07-x --note "what was compared" instructions_per_search=969240
 
-A line is one code measured in one run: ``commit`` (the code measured), ``date``, ``machine`` (how
-loaded it was), ``figures`` (name → number, the unit in the name: ``p99_ms``), and optionally
-``run`` (lines with the same run were measured side by side: compare those), ``corpus`` and
-``note``. Figures of different runs on these shared machines differ with the load: a ratio means
-most between lines of one run.
+A line is one code measured in one run: ``commit`` (the code measured, 7–40 hex digits), ``date``
+(YYYY-MM-DD), ``machine`` (how loaded it was), ``figures`` (a flat object, name → finite number, the
+unit in the name: ``p99_ms``), and optionally ``run`` (lines with the same run were measured side by
+side: compare those), ``corpus``, ``note`` (text) and ``details`` (a JSON object for what is no flat
+figure: per-query tables, samples, the arguments). No other key. Figures of different runs on these
+shared machines differ with the load: a ratio means most between lines of one run.
+
+A benchmark appends its line with ``record()``, which checks it as ``load()`` does.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import math
+import re
 import sys
-from datetime import date
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REQUIRED = ("commit", "date", "machine", "figures")
+OPTIONAL = ("run", "corpus", "note", "details")
+
+
+def problem(line) -> str | None:
+    """Why ``line`` (a parsed line) breaks the format, or None."""
+    if not isinstance(line, dict):
+        return "not a JSON object"
+    missing = [key for key in REQUIRED if key not in line]
+    if missing:
+        return f"missing {', '.join(missing)}"
+    unknown = sorted(set(line) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        return f"unknown keys {', '.join(unknown)} (allowed: {', '.join(REQUIRED + OPTIONAL)})"
+    if not isinstance(line["commit"], str) or not re.fullmatch(r"[0-9a-f]{7,40}", line["commit"]):
+        return "commit must be 7 to 40 hex digits"
+    if not isinstance(line["date"], str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", line["date"]):
+        return "date must be YYYY-MM-DD"
+    texts = [key for key in ("machine", "run", "corpus", "note") if key in line and not (
+        isinstance(line[key], str) and line[key].strip())]
+    if texts:
+        return f"{', '.join(texts)} must be text"
+    figures = line["figures"]
+    if not isinstance(figures, dict):
+        return "figures must be finite numbers (an object, name → number)"
+    bad = [name for name, value in figures.items()
+           if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)]
+    if not figures or bad:
+        return f"figures must be finite numbers ({', '.join(bad) or 'none given'})"
+    if "details" in line and not isinstance(line["details"], dict):
+        return "details must be a JSON object"
+    return None
 
 
 def load(benchmark: str, folder: Path = RESULTS) -> list[dict]:
@@ -38,15 +73,29 @@ def load(benchmark: str, folder: Path = RESULTS) -> list[dict]:
             line = json.loads(text)
         except json.JSONDecodeError as error:
             raise ValueError(f"{path}:{number}: not JSON ({error.msg})") from None
-        missing = [key for key in REQUIRED if key not in line]
-        if missing:
-            raise ValueError(f"{path}:{number}: missing {', '.join(missing)}")
-        bad = [name for name, value in line["figures"].items()
-               if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)]
-        if not line["figures"] or bad:
-            raise ValueError(f"{path}:{number}: figures must be finite numbers ({', '.join(bad) or 'none given'})")
+        if reason := problem(line):
+            raise ValueError(f"{path}:{number}: {reason}")
         lines.append(line)
     return lines
+
+
+def record(benchmark: str, figures: dict, *, commit: str, machine: str, date: str | None = None,
+           run: str | None = None, corpus: str | None = None, note: str | None = None,
+           details: dict | None = None, folder: Path | None = None) -> Path:
+    """Append one line to ``benchmark``'s results file and return the file; raises ValueError, writing
+    nothing, when the line breaks the format (a figure not a finite number, a bad commit, …)."""
+    line = {"commit": commit, "date": date or datetime.date.today().isoformat(), "machine": machine,
+            "figures": figures}
+    line.update({key: value for key, value in
+                 (("run", run), ("corpus", corpus), ("note", note), ("details", details)) if value is not None})
+    if reason := problem(line):
+        raise ValueError(f"{benchmark}: {reason}")
+    text = json.dumps(line, ensure_ascii=False, allow_nan=False, default=str)
+    path = (folder or RESULTS) / f"{benchmark}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(text + "\n")
+    return path
 
 
 def benchmarks(folder: Path = RESULTS) -> list[str]:
@@ -125,13 +174,15 @@ def add(args: argparse.Namespace, folder: Path) -> None:
         key, sep, value = item.partition("=")
         if not sep:
             raise SystemExit(f"{item!r}: a figure is NAME=NUMBER")
-        figures[key] = float(value) if any(c in value for c in ".eE") else int(value)
-    line = {"commit": args.commit, "date": args.date, "machine": args.machine, "figures": figures}
-    line.update({key: value for key in ("run", "corpus", "note") if (value := getattr(args, key))})
-    path = folder / f"{args.benchmark}.jsonl"
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(line, ensure_ascii=False) + "\n")
-    load(args.benchmark, folder)  # still a valid file
+        try:
+            figures[key] = float(value) if any(c in value for c in ".eEnN") else int(value)
+        except ValueError:
+            raise SystemExit(f"{item!r}: a figure is NAME=NUMBER") from None
+    try:
+        path = record(args.benchmark, figures, commit=args.commit, machine=args.machine, date=args.date,
+                      run=args.run, corpus=args.corpus, note=args.note, folder=folder)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     print(f"added to {path}")
 
 
@@ -143,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.add_argument("benchmark")
         ap.add_argument("--commit", required=True)
         ap.add_argument("--machine", required=True, help="cores and load, e.g. '2 cores, shared, load 2–5'")
-        ap.add_argument("--date", default=date.today().isoformat())
+        ap.add_argument("--date", help="YYYY-MM-DD (default: today)")
         ap.add_argument("--run", help="the same for lines measured side by side")
         ap.add_argument("--corpus")
         ap.add_argument("--note")

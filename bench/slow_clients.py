@@ -18,7 +18,9 @@ stories (that of ``http_throughput.py``):
               and under attack and their ratio, failed searches, the burst's statuses, /healthz
               failures, how long the server let slow and idle connections live.
 
-Everything listens on 127.0.0.1 only; every server started is stopped.
+Everything listens on 127.0.0.1 only; every server started is stopped. A line is appended to
+``bench/results/slow_clients.jsonl``: each option's figures, its name first (``guarded_search_rps``),
+the whole results under ``details``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import _common as C  # noqa: E402
 import hostile_clients as H  # noqa: E402
 from http_throughput import Gunicorn, build, run_wrk, write_pool  # noqa: E402
+from results import record  # noqa: E402
 
 WSGI = ("search.wsgi:app", "http_throughput:bare_app")
 ASGI = ("slow_clients:asgi_app", "slow_clients:bare_asgi_app")  # for servers that take only ASGI apps
@@ -113,6 +116,35 @@ def big_article(seeds: Path, dest: Path, kib: int) -> Path:
     return dest
 
 
+def figures(results: dict) -> dict:
+    """A run's flat figures: for each option (its name first), throughput against the bare route, the
+    normal client's p99 alone and under attack, the burst's answers, /healthz, connections' lifetimes."""
+    values = {}
+    for name, row in results.items():
+        a = row["attack"]
+        option = {}
+        if "app" in row:
+            app, bare = row["app"], row["bare"]
+            option |= {"search_rps": app["rps"], "bare_rps": bare["rps"], "search_vs_bare": row["ratio"],
+                       "search_p99_ms": app["p99_ms"], "search_req_per_worker_cpu_s": app["req_per_cpu_s"],
+                       "bare_req_per_worker_cpu_s": bare["req_per_cpu_s"],
+                       "search_errors": app["non2xx"] + app["socket_errors"],
+                       "bare_errors": bare["non2xx"] + bare["socket_errors"]}
+        option |= {
+            "normal_p99_ms": a["p99_alone_ms"], "normal_p99_under_attack_ms": a["p99_attacked_ms"],
+            "normal_p99_ratio_under_attack": (a["p99_attacked_ms"] / a["p99_alone_ms"]
+                                              if a["p99_attacked_ms"] and a["p99_alone_ms"] else None),
+            "normal_searches_under_attack": a["attacked_searches"], "normal_failed_under_attack": a["attacked_failed"],
+            **{("burst_failed" if status == "0" else f"burst_answered_{status}"): count
+               for status, count in sorted(a["burst"].items())},
+            "burst_503_with_retry_after_and_json": a["burst_503_with_retry_after_and_json"],
+            "healthz_asked": a["healthz"], "healthz_failed": a["healthz_failed"], "healthz_max_ms": a["healthz_max_ms"],
+            "slow_lifetime_s": a["slow_lifetime_s"], "idle_lifetime_s": a["idle_lifetime_s"],
+            "nonreading_closed": a["nonreading_closed"]}
+        values |= {f"{name.replace('-', '_')}_{key}": value for key, value in option.items()}
+    return C.figures_of(values)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=C.DEFAULT_CORPUS)
@@ -129,6 +161,8 @@ def main(argv=None) -> int:
     C.add_location_arguments(ap)
     args = ap.parse_args(argv)
     C.begin(args)
+    commit, commit_note = C.code_to_record()
+    machine = C.machine_line(stamp=False)
     if not shutil.which("wrk") and not args.skip_throughput:
         ap.error("needs wrk (apt-get install -y wrk), or --skip-throughput")
     seeds = C.prepare_seeds(args.corpus, args.workdir / f"seeds-http-{args.stories}", args.stories,
@@ -170,12 +204,11 @@ def main(argv=None) -> int:
     print(C.table(rows, ["option", "search req/s", "bare req/s", "ratio", "search req/CPU-s", "p99 alone ms",
                          "p99 attacked ms", "×", "failed", "burst", "healthz failed", "slow lives s",
                          "idle lives s"]))
-    out = C.REPO / "bench" / "results" / "slow_clients.jsonl"
-    out.parent.mkdir(exist_ok=True)
-    with open(out, "a", encoding="utf-8") as f:
-        f.write(json.dumps({"code": C.src_line(), "machine": C.machine_line(), "at": time.time(),
-                            "args": {k: str(v) for k, v in vars(args).items()}, "results": results},
-                           default=str) + "\n")
+    path = record("slow_clients", figures(results), commit=commit, machine=machine,
+                  corpus=f"seeds/ + {args.stories} stories of {args.corpus.name} + one {args.long_kib} KiB article",
+                  note="; ".join(filter(None, [commit_note, f"{args.workers} workers; options {args.options}"])),
+                  details={"args": {k: str(v) for k, v in vars(args).items()}, "results": results})
+    print(f"appended to {path}")
     return 0
 
 

@@ -12,7 +12,8 @@
    in a second folder, and times the query sets of ``latency.py`` on both, query by query
    alternating, in process: p50 and p99 of each set and their ratios (the bound: 1.2×).
 
-Prints figures and writes them to ``bench/results/update.jsonl``.
+Prints figures and appends a line to ``bench/results/update.jsonl`` (the per-set latency table
+under ``details``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import gzip
 import json
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -30,9 +32,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 from latency import query_sets  # noqa: E402
+from results import record  # noqa: E402
 
 CORPORA = sorted(C.DEFAULT_CORPUS.parent.glob("*.jsonl.gz"))
-RESULTS = Path(__file__).resolve().parent / "results" / "update.jsonl"
 
 
 def index(seeds: Path, folder: Path, *extra: str) -> tuple[float, str]:
@@ -115,6 +117,18 @@ def latency(a: Path, b: Path, seeds: Path, pools: dict[str, list[str]]) -> dict:
     return found
 
 
+def figures(full_s: float, update_s: float, small_s: list[float], segments: list[int], latency: dict,
+            rebuild_s: float | None = None) -> dict:
+    """A run's flat figures: the update against the whole build, the small updates, the segments left,
+    the same seeds built whole, and each query set's p50 and p99 on the updated index against the fresh one."""
+    values = {"full_build_s": full_s, "update_s": update_s, "update_share": update_s / full_s, "rebuild_s": rebuild_s,
+              "small_updates": len(small_s), "small_update_median_s": statistics.median(small_s) if small_s else None,
+              "small_update_max_s": max(small_s, default=None), "segments": len(segments), "articles": sum(segments)}
+    for name, sides in latency.items():
+        values |= {f"{name}_p50_ratio": sides["p50_ratio"], f"{name}_p99_ratio": sides["p99_ratio"]}
+    return C.figures_of(values)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, nargs="+", default=CORPORA)
@@ -123,11 +137,13 @@ def main(argv=None) -> int:
     ap.add_argument("--queries", type=int, default=300, help="random substrings per query set")
     ap.add_argument("--workdir", type=Path, default=C.DEFAULT_WORKDIR / "update")
     args = ap.parse_args(argv)
+    commit, commit_note = C.code_to_record()
     shutil.rmtree(args.workdir, ignore_errors=True)
     seeds = Seeds(args.workdir / "seeds", args.corpus, args.limit, held=100 + 5 * args.small_updates + 10)
     seeds.write()
     live, fresh = args.workdir / "index", args.workdir / "fresh"
     print(C.machine_line(), flush=True)
+    machine = C.machine_line(stamp=False)
     full_seconds, line = index(seeds.folder, live, "--full")
     print(f"whole build: {full_seconds:.1f} s ({line})", flush=True)
     seeds.add(100)
@@ -149,18 +165,20 @@ def main(argv=None) -> int:
     print(f"after them: {len(segments)} segments ({', '.join(str(s['articles']) for s in segments)} articles); "
           f"the same seeds built whole: {rebuilt_seconds:.1f} s", flush=True)
     pools = query_sets(seeds.texts(), args.queries)
-    figures = latency(live, fresh, seeds.folder, pools)
+    figures_ms = latency(live, fresh, seeds.folder, pools)
     rows = [[name, f"{f['updated']['p50']:.2f}", f"{f['fresh']['p50']:.2f}", f"{f['p50_ratio']:.2f}×",
              f"{f['updated']['p99']:.2f}", f"{f['fresh']['p99']:.2f}", f"{f['p99_ratio']:.2f}×"]
-            for name, f in figures.items()]
+            for name, f in figures_ms.items()]
     print(C.table(rows, ["queries", "p50 updated ms", "p50 fresh ms", "ratio", "p99 updated ms", "p99 fresh ms",
                          "ratio"]))
-    RESULTS.parent.mkdir(exist_ok=True)
-    with open(RESULTS, "a", encoding="utf-8") as out:
-        out.write(json.dumps({"src": C.src_line(), "date": time.strftime("%Y-%m-%d"), "machine": C.machine_line(),
-                              "full_build_s": full_seconds, "update_s": update_seconds,
-                              "update_share": update_seconds / full_seconds, "small_updates_s": small,
-                              "segments": [s["articles"] for s in segments], "latency": figures}) + "\n")
+    sizes = [s["articles"] for s in segments]
+    corpus = " + ".join(c.name.removesuffix(".jsonl.gz") for c in args.corpus)
+    note = f"*_ratio: the updated index against the fresh whole build, {args.queries} keywords/phrases, alternating"
+    path = record("update", figures(full_seconds, update_seconds, small, sizes, figures_ms, rebuilt_seconds),
+                  commit=commit, machine=machine, note="; ".join(filter(None, [commit_note, note])),
+                  corpus=corpus + (f" (the first {args.limit} of each)" if args.limit else ""),
+                  details={"small_updates_s": small, "segments_articles": sizes, "latency_ms": figures_ms})
+    print(f"appended to {path}")
     return 0
 
 
