@@ -155,3 +155,22 @@ def fetch_all(searcher: Searcher, q: str) -> tuple[int, list[dict]]:
         hits.extend(more)
         page += 1
     return first["total"], hits
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_whoosh_scratch():
+    """Whoosh's RamStorage keeps an index writer's scratch in ``<tmp>/MAIN.tmp``, a name every
+    process on the machine shares: two test runs at once lose each other's files. Each run here
+    gets scratch folders of its own."""
+    import itertools
+
+    from whoosh.filedb.filestore import RamStorage
+
+    original, numbers = RamStorage.temp_storage, itertools.count()
+
+    def private(self, name=None):
+        return original(self, f"{name or 'scratch'}-{os.getpid()}-{next(numbers)}")
+
+    RamStorage.temp_storage = private
+    yield
+    RamStorage.temp_storage = original
