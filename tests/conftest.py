@@ -158,18 +158,19 @@ def fetch_all(searcher: Searcher, q: str) -> tuple[int, list[dict]]:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def private_whoosh_scratch():
+def private_whoosh_scratch(tmp_path_factory):
     """Whoosh's RamStorage keeps an index writer's scratch in ``<tmp>/MAIN.tmp``, a name every
-    process on the machine shares: two test runs at once lose each other's files. Each run here
-    gets scratch folders of its own."""
+    process on the machine shares: two test runs at once lose each other's files. Here each gets
+    a folder of its own in this run's temporary folder."""
     import itertools
 
-    from whoosh.filedb.filestore import RamStorage
+    from whoosh.filedb.filestore import FileStorage, RamStorage
 
     original, numbers = RamStorage.temp_storage, itertools.count()
+    base = tmp_path_factory.mktemp("whoosh-scratch")
 
     def private(self, name=None):
-        return original(self, f"{name or 'scratch'}-{os.getpid()}-{next(numbers)}")
+        return FileStorage(str(base / f"{name or 'scratch'}-{next(numbers)}")).create()
 
     RamStorage.temp_storage = private
     yield
