@@ -7,8 +7,9 @@ from __future__ import annotations
 import io
 import pickle
 import zlib
-from array import array
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.fields import Schema
@@ -16,7 +17,7 @@ from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
 from . import blocks
-from .documents import _F32_STRUCT, _U32_STRUCT, Postings
+from .posting_table import PostingTable
 from .words_format import CompactCharacters
 
 # A block of fewer postings is stored uncompressed: zlib's fixed cost (~80 µs a call) buys nothing
@@ -51,74 +52,96 @@ class TermWriter:
         self._blocklimit = BLOCK_LIMIT
         self._dumps = _FastPickler()
 
-    def add(self, postings: Postings, fixed_size: int | None, columns: bool = False) -> tuple[bytes, int | None, int]:
-        """Write one term's postings; its term info (without the extent), offset and length — or,
-        for a term of at most :data:`INLINE_AT_MOST` postings, its term info with the postings
-        inlined (Whoosh's own ``W3TermInfo`` layout, read by ``W3Codec.postings_reader``), no
-        offset and length 0. With ``columns`` (a ``CompactCharacters`` field) each block is
-        written column by column (:mod:`search.segment.blocks`)."""
-        if len(postings[0]) == 4:
-            return self._add_one(postings, fixed_size)
-        docs, weights, sizes, lengths = array("I"), array("f"), array("I"), array("I")
-        docs.frombytes(postings[0])
-        weights.frombytes(postings[1])
-        joined = postings[2]
-        sizes.frombytes(postings[3])
-        lengths.frombytes(postings[4])
-        if fixed_size is None or fixed_size < 0:  # values of their own sizes: cut them apart
-            values, at, offsets = [], 0, [0]
-            for size in sizes:
-                values.append(joined[at : at + size])
-                at += size
-                offsets.append(at)
-        elif fixed_size:
-            values = [joined[at : at + fixed_size] for at in range(0, len(joined), fixed_size)]
-        columns = columns and (fixed_size is None or fixed_size < 0)
-        count, limit = len(docs), self._blocklimit
-        if count <= INLINE_AT_MOST:
-            return self._inlined(docs, weights, None if fixed_size == 0 else values, lengths), None, 0
+    def add_table(self, table: PostingTable, encoding: Callable[[str], tuple[int | None, bool]]
+                  ) -> Iterator[tuple[str, bytes, bytes, int | None, int]]:
+        """Write the postings of every key of ``table``; yield each key's field, term, term info
+        (without the extent), offset and length — or, for a term of at most
+        :data:`INLINE_AT_MOST` postings, its term info with the postings inlined (Whoosh's own
+        ``W3TermInfo`` layout, read by ``W3Codec.postings_reader``), no offset and length 0.
+        ``encoding`` gives a field's :func:`field_encoding`: with ``columns`` (a
+        ``CompactCharacters`` field) each block is written column by column
+        (:mod:`search.segment.blocks`).
+
+        Postings of the short lists that are inlined become Python objects (at most
+        :data:`INLINE_AT_MOST` a term); longer lists are written a block at a time from the
+        table's columns."""
+        counts = table.counts
+        ends = np.cumsum(counts)
+        short = counts <= INLINE_AT_MOST
+        in_short = np.repeat(short, counts)
+        docs, weights, lengths = (column[in_short].tolist() for column in (table.docs, table.weights, table.lengths))
+        value_ends = np.cumsum(table.sizes, dtype=np.int64)
+        all_starts = value_ends - table.sizes
+        value_starts = all_starts[in_short].tolist()
+        value_ends = value_ends[in_short].tolist()
+        values = table.values.tobytes()
+        at = 0  # in the short lists' postings
+        field, fixed_size, columns = None, None, False
+        for key, count, end in zip(table.keys, counts.tolist(), ends.tolist()):
+            name, term = key
+            if name != field:
+                field = name
+                fixed_size, columns = encoding(name)
+            if count <= INLINE_AT_MOST:
+                to = at + count
+                kept = None if fixed_size == 0 else tuple(values[a:b] for a, b in zip(value_starts[at:to], value_ends[at:to]))
+                yield name, term, self._inlined(docs[at:to], weights[at:to], kept, lengths[at:to]), None, 0
+                at = to
+            else:
+                first = end - count
+                yield name, term, *self._blocks(table, first, end, int(all_starts[first]), fixed_size, columns)
+
+    def _blocks(self, table: PostingTable, first: int, end: int, base: int, fixed_size: int | None, columns: bool
+                ) -> tuple[bytes, int, int]:
+        """Postings ``first:end`` of ``table`` (one term's, more than :data:`INLINE_AT_MOST`; their
+        values start at byte ``base``) written as blocks; the term info, offset and length."""
+        docs, weights, lengths, sizes = (column[first:end] for column in (table.docs, table.weights, table.lengths,
+                                                                          table.sizes))
+        value_ends = np.cumsum(sizes, dtype=np.int64)
+        joined = table.values[base : base + int(value_ends[-1])].tobytes()
+        value_starts = value_ends - sizes
+        variable = fixed_size is None or fixed_size < 0
+        columns = columns and variable
+        count, limit = end - first, self._blocklimit
         compression = _COMPRESSION if count >= _COMPRESS_FROM else 0
         chunks = [WHOOSH3_HEADER_MAGIC]
         total_weight, max_weight, min_length, max_length = 0.0, 0, None, 0
         for start in range(0, count, limit):
-            ids = docs[start : start + limit]
-            block_weights = weights[start : start + limit]
-            block_lengths = [n for n in lengths[start : start + limit] if n]
-            if fixed_size == 0:
-                block_values = None
-            elif fixed_size is None or fixed_size < 0:
-                block_values = tuple(v for v in values[start : start + limit] if v)
-            else:  # values of one size, stored joined
-                block_values = joined[start * fixed_size : (start + limit) * fixed_size]
-            first_weight = block_weights[0]
-            if all(w == first_weight for w in block_weights):
-                mini_weights = None if first_weight == 1.0 else first_weight
-            else:
-                # a whole weight pickled as an int: 2 bytes, not a float's 9 (Whoosh scores either)
-                mini_weights = tuple(int(w) if w.is_integer() else w for w in block_weights)
+            stop = min(start + limit, count)
+            ids = docs[start:stop]
+            block_weights = weights[start:stop]
+            present = lengths[start:stop]
+            present = present[present != 0]
             data = None
             if columns:
-                end = min(start + limit, count)
-                data = blocks.encode(ids, block_weights, joined[offsets[start]:offsets[end]], sizes[start:end])
+                data = blocks.encode(ids, block_weights, joined[int(value_starts[start]) : int(value_ends[stop - 1])],
+                                     sizes[start:stop])
                 block_compression = blocks.COLUMNS
             elif fixed_size and fixed_size > 0:  # e.g. title's frequencies: 4 bytes each
-                data = blocks.encode_fixed(ids, block_weights, block_values, fixed_size)
+                data = blocks.encode_fixed(ids, block_weights, joined[start * fixed_size : stop * fixed_size],
+                                           fixed_size)
                 block_compression = blocks.FIXED_COLUMNS
             if data is None:
+                if fixed_size == 0:
+                    block_values = None
+                elif variable:
+                    block_values = tuple(v for v in (joined[a:b] for a, b in zip(value_starts[start:stop].tolist(),
+                                                                                  value_ends[start:stop].tolist())) if v)
+                else:  # values of one size, stored joined
+                    block_values = joined[start * fixed_size : stop * fixed_size]
                 block_compression = compression
-                deltas = [ids[0]]
-                deltas.extend(b - a for a, b in zip(ids, ids[1:]))
-                data = self._dumps((tuple(deltas), mini_weights, block_values))
+                deltas = np.diff(ids.astype(np.int64), prepend=0).tolist()
+                data = self._dumps((tuple(deltas), _mini_weights(block_weights), block_values))
                 if compression:
                     data = zlib.compress(data, compression)
-            block_max_weight = max(max(block_weights), 0)
-            block_min = min(block_lengths) if block_lengths else None
-            block_max = max(block_lengths) if block_lengths else 0
-            info = pickle.dumps((len(ids), ids[-1], _whole(block_max_weight), block_compression,
+            block_max_weight = max(float(block_weights.max()), 0)
+            block_min = int(present.min()) if len(present) else None
+            block_max = int(present.max()) if len(present) else 0
+            info = pickle.dumps((len(ids), int(ids[-1]), _whole(block_max_weight), block_compression,
                                  length_to_byte(block_min), length_to_byte(block_max)), 2)
             size = len(info) + len(data)
-            chunks += (pack_int(-size if start + limit >= count else size), info, data)
-            total_weight += sum(block_weights)
+            chunks += (pack_int(-size if stop >= count else size), info, data)
+            total_weight += _sum(block_weights)
             max_weight = max(max_weight, block_max_weight)
             if min_length is None:
                 min_length = block_min
@@ -128,18 +151,10 @@ class TermWriter:
         written = b"".join(chunks)
         self._postfile.write(written)
         info = _TERM_INFO.pack(False, total_weight, count, length_to_byte(min_length), length_to_byte(max_length),
-                               max_weight, docs[0], docs[-1])
+                               max_weight, int(docs[0]), int(docs[-1]))
         offset = self.offset
         self.offset += len(written)
         return info, offset, len(written)
-
-
-    def _add_one(self, postings: Postings, fixed_size: int | None) -> tuple[bytes, None, int]:
-        """:meth:`add` for a term of one posting (a third of them), without the arrays and loops:
-        always inlined (``INLINE_AT_MOST`` is at least 1)."""
-        (docnum,), (weight,), (length,) = (_U32_STRUCT.unpack(postings[0]), _F32_STRUCT.unpack(postings[1]),
-                                           _U32_STRUCT.unpack(postings[4]))
-        return self._inlined((docnum,), (weight,), (postings[2],) if fixed_size != 0 else None, (length,)), None, 0
 
     def _inlined(self, docs: Sequence[int], weights: Sequence[float], values: Sequence[bytes] | None,
                  lengths: Sequence[int]) -> bytes:
@@ -153,6 +168,23 @@ class TermWriter:
         info = _TERM_INFO.pack(True, float(sum(weights)), len(docs), min_length, max_length, max(max(weights), 0),
                                docs[0], docs[-1])
         return info + self._dumps((tuple(docs), mini_weights, None if values is None else tuple(values)))
+
+
+def _mini_weights(weights: np.ndarray) -> float | tuple | None:
+    """A pickled block's weights: None when all are 1, the one weight when all are equal, else
+    each (a whole weight as an int: 2 bytes pickled, not a float's 9; Whoosh scores either)."""
+    first = float(weights[0])
+    if (weights == weights[0]).all():
+        return None if first == 1.0 else first
+    return tuple(_whole(w) for w in weights.tolist())
+
+
+def _sum(weights: np.ndarray) -> float:
+    """``sum(weights)`` as Python adds them one by one (in doubles): numpy's sum when every weight
+    is whole (no rounding, so the same), Python's otherwise."""
+    if (weights == np.floor(weights)).all() and (np.abs(weights) < 2 ** 24).all():
+        return float(weights.sum(dtype=np.float64))
+    return sum(weights.tolist())
 
 
 def _whole(weight: float) -> float | int:
