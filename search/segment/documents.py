@@ -42,20 +42,7 @@ class DocumentBatch:
         collector = PostingsCollector()
         indexed: dict[tuple[str, object], list[Item]] = {}  # field.index(value), for values that recur
         for docnum, (values, items) in enumerate(documents, start=first):
-            lengths = {}
-            for name in values.keys() | items.keys():
-                fieldobj = schema[name]
-                if not fieldobj.indexed:
-                    continue
-                terms = items.get(name)
-                if terms is None:
-                    value = values.get(name)
-                    terms = indexed.get((name, value))
-                    if terms is None:
-                        terms = indexed[name, value] = list(fieldobj.index(value)) if value is not None else []
-                length = sum(freq for _, freq, _, _ in terms) if fieldobj.scorable else 0
-                collector.add_items(name, terms, docnum, 1, length)
-                lengths[name] = length
+            lengths = collector.add_fields(schema, values, items, docnum, 1, indexed)
             stored.append(stored_row(schema, values, items.keys(), lengths))
         return cls(first, stored, collector.table())
 
@@ -86,6 +73,27 @@ class PostingsCollector:
         self._item_values: list[bytes] = []
         self._runs: list[tuple[int, int, int, int]] = []  # items, first document, documents, length
         self._columns: list[tuple[np.ndarray, ...]] = []  # postings given as columns
+
+    def add_fields(self, schema: Schema, values: Mapping[str, object], items: Mapping[str, Sequence[Item]],
+                   first: int, documents: int, indexed: dict) -> dict[str, int]:
+        """The postings of fields that hold for each of the ``documents`` documents from ``first``
+        on: per indexed field its ``items``, or its value as the field indexes it (kept in
+        ``indexed`` for values that recur); returns each indexed field's length."""
+        lengths = {}
+        for name in values.keys() | items.keys():
+            fieldobj = schema[name]
+            if not fieldobj.indexed:
+                continue
+            terms = items.get(name)
+            if terms is None:
+                value = values.get(name)
+                terms = indexed.get((name, value))
+                if terms is None:
+                    terms = indexed[name, value] = list(fieldobj.index(value)) if value is not None else []
+            length = sum(freq for _, freq, _, _ in terms) if fieldobj.scorable else 0
+            self.add_items(name, terms, first, documents, length)
+            lengths[name] = length
+        return lengths
 
     def add_items(self, name: str, items: Sequence[Item], first: int, documents: int, length: int) -> None:
         """``items`` (``(term, frequency, weight, value)``) of field ``name`` in each of the
