@@ -133,6 +133,79 @@ def encode(ids: Sequence[int], weights: Sequence[float], joined: bytes, sizes: S
     return _compressor().compress(b"".join(body))
 
 
+def encode_many(ids: np.ndarray, weights: np.ndarray, joined: bytes, sizes: np.ndarray, starts: np.ndarray,
+                ends: np.ndarray) -> list[bytes | None]:
+    """:func:`encode` of many blocks at once: block ``i`` holds postings ``starts[i]:ends[i]`` of
+    ``ids``, ``weights`` and the ``CompactCharacters`` values (``joined``, ``sizes`` bytes each).
+    The columns of every block are worked out together; each block is then its columns' bytes,
+    compressed. A block that :func:`encode` would not write is None."""
+    starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+    parsed = numbers_of(joined, sizes)
+    if parsed is None or (parsed[0] % 3).any() or not (parsed[0] > 0).all() or not len(starts):
+        return [encode(ids[a:b], weights[a:b], _slice(joined, sizes, a, b), sizes[a:b])
+                for a, b in zip(starts.tolist(), ends.tolist())]
+    counts, numbers = parsed
+    occurrences = counts // 3
+    first_occurrence = np.cumsum(occurrences) - occurrences
+    ids = np.asarray(ids, dtype=np.int64)
+    gaps = np.diff(ids, prepend=0)
+    gaps[starts] = ids[starts]  # a block's first id counts from 0
+    weights = np.asarray(weights, dtype=np.float32)
+    as_counts = (weights == occurrences.astype(np.float32)).astype(np.int8)
+    occurrence_starts = first_occurrence[starts]
+    occurrence_ends = first_occurrence[ends - 1] + occurrences[ends - 1]
+    columns = [(gaps, starts, ends), (occurrences, starts, ends)]
+    columns += [(numbers[i::3], occurrence_starts, occurrence_ends) for i in range(3)]
+    codes = [_codes(_segments(np.minimum, values, a, b), _segments(np.maximum, values, a, b))
+             for values, a, b in columns]
+    weights_kind = np.where(_segments(np.minimum, as_counts, starts, ends) == 1, _WEIGHTS_ARE_COUNTS, _WEIGHTS_FOLLOW)
+    typed = [{} for _ in columns]  # per column, its values in each type a block needs
+    compress = _compressor().compress
+    bodies: list[bytes | None] = []
+    rows = zip(starts.tolist(), ends.tolist(), occurrence_starts.tolist(), occurrence_ends.tolist(),
+               weights_kind.tolist(), *(code.tolist() for code in codes))
+    for a, b, oa, ob, kind, *block_codes in rows:
+        if 0 in block_codes:
+            bodies.append(None)
+            continue
+        body = [_HEADER.pack(ob - oa, *block_codes, kind)]
+        for (values, _, _), code, cache, (low, high) in zip(columns, block_codes, typed, ((a, b), (a, b), (oa, ob),
+                                                                                            (oa, ob), (oa, ob))):
+            converted = cache.get(code)
+            if converted is None:
+                converted = cache[code] = values.astype(_TYPES[code])
+            body.append(converted[low:high].tobytes())
+        if kind == _WEIGHTS_FOLLOW:
+            body.append(weights[a:b].astype("<f4").tobytes())
+        bodies.append(compress(b"".join(body)))
+    return bodies
+
+
+def _slice(joined: bytes, sizes: np.ndarray, a: int, b: int) -> bytes:
+    """The values of postings ``a:b`` out of all of them joined."""
+    start = int(np.sum(sizes[:a], dtype=np.int64))
+    return joined[start : start + int(np.sum(sizes[a:b], dtype=np.int64))]
+
+
+def _segments(reduce, values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``reduce`` (a ufunc) over each ``values[starts[i]:ends[i]]``; an empty one gives 0."""
+    if not len(values):
+        return np.zeros(len(starts), dtype=np.int64)
+    padded = np.append(values, values[:1])  # reduceat's indexes must be below the length
+    bounds = np.empty(2 * len(starts), dtype=np.int64)
+    bounds[0::2], bounds[1::2] = starts, ends
+    reduced = reduce.reduceat(padded, bounds)[0::2]
+    return np.where(ends > starts, reduced, 0)
+
+
+def _codes(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Per block, the code of the narrowest column type its values fit (as :func:`_column`), 0
+    when none does."""
+    unsigned = np.where(high < 1 << 8, 1, np.where(high < 1 << 16, 2, np.where(high < 1 << 32, 3, 0)))
+    signed = np.where((low >= -(1 << 31)) & (high < 1 << 31), 4, 0)
+    return np.where(low >= 0, unsigned, signed)
+
+
 _FIXED_HEADER = struct.Struct("<3B")  # type code of the id gaps, the weights' kind, their type code
 _NO_WEIGHTS, _WHOLE_WEIGHTS, _FLOAT_WEIGHTS = 0, 1, 2  # all 1.0; whole numbers; float32
 

@@ -17,6 +17,7 @@ from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
 from . import blocks
+from .long_lists import Block, long_list_blocks
 from .posting_table import PostingTable
 from .words_format import CompactCharacters
 
@@ -66,92 +67,51 @@ class TermWriter:
         :data:`INLINE_AT_MOST` a term); longer lists are written a block at a time from the
         table's columns."""
         counts = table.counts
-        ends = np.cumsum(counts)
         short = counts <= INLINE_AT_MOST
         in_short = np.repeat(short, counts)
         docs, weights, lengths = (column[in_short].tolist() for column in (table.docs, table.weights, table.lengths))
         value_ends = np.cumsum(table.sizes, dtype=np.int64)
-        all_starts = value_ends - table.sizes
-        value_starts = all_starts[in_short].tolist()
+        value_starts = (value_ends - table.sizes)[in_short].tolist()
         value_ends = value_ends[in_short].tolist()
         values = table.values.tobytes()
+        long_lists = iter(long_list_blocks(table, np.flatnonzero(~short), self._blocklimit, encoding, self._dumps,
+                                           lambda count: _COMPRESSION if count >= _COMPRESS_FROM else 0))
         at = 0  # in the short lists' postings
-        field, fixed_size, columns = None, None, False
-        for key, count, end in zip(table.keys, counts.tolist(), ends.tolist()):
-            name, term = key
+        field, fixed_size = None, None
+        for (name, term), count in zip(table.keys, counts.tolist()):
             if name != field:
                 field = name
-                fixed_size, columns = encoding(name)
+                fixed_size = encoding(name)[0]
             if count <= INLINE_AT_MOST:
                 to = at + count
                 kept = None if fixed_size == 0 else tuple(values[a:b] for a, b in zip(value_starts[at:to], value_ends[at:to]))
                 yield name, term, self._inlined(docs[at:to], weights[at:to], kept, lengths[at:to]), None, 0
                 at = to
             else:
-                first = end - count
-                yield name, term, *self._blocks(table, first, end, int(all_starts[first]), fixed_size, columns)
+                yield name, term, *self._write(next(long_lists))
 
-    def _blocks(self, table: PostingTable, first: int, end: int, base: int, fixed_size: int | None, columns: bool
-                ) -> tuple[bytes, int, int]:
-        """Postings ``first:end`` of ``table`` (one term's, more than :data:`INLINE_AT_MOST`; their
-        values start at byte ``base``) written as blocks; the term info, offset and length."""
-        docs, weights, lengths, sizes = (column[first:end] for column in (table.docs, table.weights, table.lengths,
-                                                                          table.sizes))
-        value_ends = np.cumsum(sizes, dtype=np.int64)
-        joined = table.values[base : base + int(value_ends[-1])].tobytes()
-        value_starts = value_ends - sizes
-        variable = fixed_size is None or fixed_size < 0
-        columns = columns and variable
-        count, limit = end - first, self._blocklimit
-        compression = _COMPRESSION if count >= _COMPRESS_FROM else 0
+    def _write(self, blocks: list[Block]) -> tuple[bytes, int, int]:
+        """Write one term's blocks (:func:`~search.segment.long_lists.long_list_blocks`); its term
+        info, offset and length."""
         chunks = [WHOOSH3_HEADER_MAGIC]
-        total_weight, max_weight, min_length, max_length = 0.0, 0, None, 0
-        for start in range(0, count, limit):
-            stop = min(start + limit, count)
-            ids = docs[start:stop]
-            block_weights = weights[start:stop]
-            present = lengths[start:stop]
-            present = present[present != 0]
-            data = None
-            if columns:
-                data = blocks.encode(ids, block_weights, joined[int(value_starts[start]) : int(value_ends[stop - 1])],
-                                     sizes[start:stop])
-                block_compression = blocks.COLUMNS
-            elif fixed_size and fixed_size > 0:  # e.g. title's frequencies: 4 bytes each
-                data = blocks.encode_fixed(ids, block_weights, joined[start * fixed_size : stop * fixed_size],
-                                           fixed_size)
-                block_compression = blocks.FIXED_COLUMNS
-            if data is None:
-                if fixed_size == 0:
-                    block_values = None
-                elif variable:
-                    block_values = tuple(v for v in (joined[a:b] for a, b in zip(value_starts[start:stop].tolist(),
-                                                                                  value_ends[start:stop].tolist())) if v)
-                else:  # values of one size, stored joined
-                    block_values = joined[start * fixed_size : stop * fixed_size]
-                block_compression = compression
-                deltas = np.diff(ids.astype(np.int64), prepend=0).tolist()
-                data = self._dumps((tuple(deltas), _mini_weights(block_weights), block_values))
-                if compression:
-                    data = zlib.compress(data, compression)
-            block_max_weight = max(float(block_weights.max()), 0)
-            block_min = int(present.min()) if len(present) else None
-            block_max = int(present.max()) if len(present) else 0
-            info = pickle.dumps((len(ids), int(ids[-1]), _whole(block_max_weight), block_compression,
-                                 length_to_byte(block_min), length_to_byte(block_max)), 2)
+        total_weight, max_weight, min_length, max_length, count = 0.0, 0, None, 0, 0
+        for i, (postings, _, last, block_max_weight, compression, block_min, block_max, weight_sum, data) in enumerate(blocks):
+            info = pickle.dumps((postings, last, _whole(block_max_weight), compression, length_to_byte(block_min),
+                                 length_to_byte(block_max)), 2)
             size = len(info) + len(data)
-            chunks += (pack_int(-size if stop >= count else size), info, data)
-            total_weight += _sum(block_weights)
+            chunks += (pack_int(-size if i == len(blocks) - 1 else size), info, data)
+            total_weight += weight_sum
             max_weight = max(max_weight, block_max_weight)
             if min_length is None:
                 min_length = block_min
             elif block_min is not None:
                 min_length = min(min_length, block_min)
             max_length = max(max_length, block_max)
+            count += postings
         written = b"".join(chunks)
         self._postfile.write(written)
         info = _TERM_INFO.pack(False, total_weight, count, length_to_byte(min_length), length_to_byte(max_length),
-                               max_weight, int(docs[0]), int(docs[-1]))
+                               max_weight, blocks[0][1], blocks[-1][2])
         offset = self.offset
         self.offset += len(written)
         return info, offset, len(written)
@@ -168,23 +128,6 @@ class TermWriter:
         info = _TERM_INFO.pack(True, float(sum(weights)), len(docs), min_length, max_length, max(max(weights), 0),
                                docs[0], docs[-1])
         return info + self._dumps((tuple(docs), mini_weights, None if values is None else tuple(values)))
-
-
-def _mini_weights(weights: np.ndarray) -> float | tuple | None:
-    """A pickled block's weights: None when all are 1, the one weight when all are equal, else
-    each (a whole weight as an int: 2 bytes pickled, not a float's 9; Whoosh scores either)."""
-    first = float(weights[0])
-    if (weights == weights[0]).all():
-        return None if first == 1.0 else first
-    return tuple(_whole(w) for w in weights.tolist())
-
-
-def _sum(weights: np.ndarray) -> float:
-    """``sum(weights)`` as Python adds them one by one (in doubles): numpy's sum when every weight
-    is whole (no rounding, so the same), Python's otherwise."""
-    if (weights == np.floor(weights)).all() and (np.abs(weights) < 2 ** 24).all():
-        return float(weights.sum(dtype=np.float64))
-    return sum(weights.tolist())
 
 
 def _whole(weight: float) -> float | int:
