@@ -17,13 +17,13 @@ from whoosh.fields import Schema
 
 from ..match.builder import WordLists
 from ..paragraphs import Article
-from ..segment.documents import DocumentBatch, PostingsCollector, stored_row
+from ..segment.documents import DocumentBatch, PostingsCollector, StoredRows
 from ..segment.schema import make_schema, whoosh_values
 from ..segment.words_format import compact_values, field_items
 from ..text import analysis
-from ..text.normalize import folds_in_place, normalize_with_spans, skeleton
+from ..text.normalize import normalize_with_spans, skeleton
 from .processes import collect_now_and_then
-from .spans import WordSpans, word_spans
+from .spans import WordSpans, forget_tokens, word_spans
 
 _BATCH = 256  # articles per job sent to a worker process (fewer, larger batches: fewer terms to pass on)
 
@@ -75,11 +75,18 @@ def analyse(article: Article) -> _Article:
         normalized, starts, ends = normalize_with_spans(paragraph.text)
         skeleton_text = skeleton(normalized)
         texts.append((normalized, starts, ends))
-        paragraphs.append((skeleton_text, "", folds_in_place(paragraph.text, skeleton_text)))
+        paragraphs.append((skeleton_text, "", _folds_in_place(paragraph.text, skeleton_text, starts)))
         values.append({"paragraph": n, "kind": paragraph.kind, "text": paragraph.text,
                        "skeleton": skeleton_text})  # the codec stores the text as a patch
     return _Article(title, ({"article_id": article.id, **meta_values}, {"title": title_items, **meta_items}),
                     texts, paragraphs, values)
+
+
+def _folds_in_place(text: str, skeleton_text: str, starts) -> bool:
+    """:func:`~search.text.normalize.folds_in_place`, from what normalising ``text`` gave: its
+    characters folded one for one, composed as they were (NFC) and none widened, exactly when
+    ``normalize_with_spans`` maps them with ``range(len(text))``."""
+    return len(skeleton_text) == len(text) and isinstance(starts, range) and starts == range(len(text))
 
 
 def analyse_batch(articles: list[Article], first: int) -> tuple[list[Analysed], DocumentBatch]:
@@ -102,21 +109,43 @@ def analyse_batch(articles: list[Article], first: int) -> tuple[list[Analysed], 
                           lengths[paragraph] if words_field.scorable else np.zeros(len(counts)), sizes, values)
     lists = _word_lists(spans, term, paragraph)
     indexed: dict = {}  # field.index(value) of values that recur
+    rows = StoredRows(schema)
+    own_fields = {}  # per field of a paragraph's own: the field, when it is indexed
+    by_value: dict[tuple[str, object], tuple[list, int, list[int]]] = {}  # its items, length and documents
     stored, analyses = [], []
     docnum = 0
     for article in normalised:
         own_values, own_items = article.fields
         count = len(article.texts)
-        own = collector.add_fields(schema, own_values, own_items, first + docnum, count, indexed)
+        own = collector.add_fields(schema, own_values, own_items, range(first + docnum, first + docnum + count),
+                                   indexed)
+        analysed_names = ("words", *own_items)
         for values in article.values:
-            row_lengths = collector.add_fields(schema, values, {}, first + docnum, 1, indexed)
-            row_lengths.update(own, words=int(lengths[docnum]) if words_field.scorable else 0)
-            stored.append(stored_row(schema, {**own_values, **values}, ("words", *own_items), row_lengths))
+            row_lengths = dict(own, words=int(lengths[docnum]) if words_field.scorable else 0)
+            for name, value in values.items():  # (paragraph, kind): the documents of each value together
+                if name not in own_fields:
+                    own_fields[name] = schema[name] if schema[name].indexed else None
+                if own_fields[name] is None:
+                    continue
+                found = by_value.get((name, value))
+                if found is None:
+                    found = by_value[name, value] = _indexed(own_fields[name], value)
+                found[2].append(first + docnum)
+                row_lengths[name] = found[1]
+            stored.append(rows({**own_values, **values}, analysed_names, row_lengths))
             docnum += 1
         analyses.append(Analysed(article.title, article.paragraphs, lists(docnum - count, docnum)))
+    for (name, _), (items, length, documents) in by_value.items():
+        collector.add_items(name, items, documents, length)
     batch = DocumentBatch(first, stored, collector.table())
     collect_now_and_then()
     return analyses, batch
+
+
+def _indexed(fieldobj, value) -> tuple[list, int, list[int]]:
+    """A value's items as ``fieldobj`` indexes it, its length in the field, and no documents yet."""
+    items = list(fieldobj.index(value)) if value is not None else []
+    return items, sum(freq for _, freq, _, _ in items) if fieldobj.scorable else 0, []
 
 
 def _word_lists(spans: WordSpans, term: np.ndarray, paragraph: np.ndarray):
@@ -147,6 +176,7 @@ def analysed(articles: Iterable[Article], jobs: int) -> Iterator[Batch]:
     """
     articles = iter(articles)
     first = 0  # the next paragraph's gid
+    forget_tokens()  # jieba's dictionary may have changed since the last build
 
     def next_batch() -> tuple[list[Article], int]:
         nonlocal first

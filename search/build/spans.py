@@ -20,6 +20,27 @@ import numpy as np
 from ..text import analysis
 
 _SUBWORD_SIZES = (2, 3)  # as analysis.word_spans: the sizes of a long word's dictionary sub-words
+_KNOWN_AT_MOST = 1 << 18  # tokens whose nature is kept from batch to batch (then forgotten, to bound memory)
+# token → (is it a word, its dictionary sub-words as (sub-word, offset, size)): what a token's text
+# alone decides, kept from batch to batch of one build (jieba's dictionary does not change during it)
+_known: dict[str, tuple[bool, tuple[tuple[str, int, int], ...]]] = {}
+
+
+def forget_tokens() -> None:
+    """Forget what tokens were found to be: call before a build (its user words may have changed
+    jieba's dictionary) and before its worker processes are forked."""
+    _known.clear()
+
+
+def _nature(token: str, freq: dict) -> tuple[bool, tuple[tuple[str, int, int], ...]]:
+    """Whether ``token`` is a word (holds a letter or digit) and its dictionary sub-words, in the
+    order ``analysis.word_spans`` lists them."""
+    word = any(c.isalnum() for c in token)
+    subwords = ()
+    if word and len(token) > 2:
+        subwords = tuple((gram, offset, size) for size in _SUBWORD_SIZES if size < len(token)
+                         for offset in range(len(token) - size + 1) if freq.get(gram := token[offset : offset + size]))
+    return word, subwords
 
 
 @dataclass
@@ -73,17 +94,17 @@ def word_spans(texts: Sequence[tuple[str, Sequence[int], Sequence[int]]]) -> Wor
             spelled.append((p, analysis.word_spans(normalized, subwords=True)))
     token_id = np.fromiter(map(ids.setdefault, tokens, counter), np.int64, len(tokens))
     # what each distinct token is: a word or not, and its dictionary sub-words
-    distinct = list(ids.items())
+    if len(_known) > _KNOWN_AT_MOST:
+        _known.clear()
     is_word = {}
     subwords: dict[int, list[tuple[int, int, int]]] = {}  # token id → (sub-word id, offset, size)
-    for token, i in distinct:
-        is_word[i] = any(c.isalnum() for c in token)
-        if is_word[i] and len(token) > 2:
-            found = [(ids.setdefault(gram, next(counter)), offset, size)
-                     for size in _SUBWORD_SIZES if size < len(token)
-                     for offset in range(len(token) - size + 1) if freq.get(gram := token[offset : offset + size])]
-            if found:
-                subwords[i] = found
+    for token, i in list(ids.items()):
+        nature = _known.get(token)
+        if nature is None:
+            nature = _known[token] = _nature(token, freq)
+        is_word[i], found = nature
+        if found:
+            subwords[i] = [(ids.setdefault(gram, next(counter)), offset, size) for gram, offset, size in found]
     space = next(counter)
     word_flag = np.zeros(space, dtype=bool)
     word_flag[list(is_word)] = list(is_word.values())

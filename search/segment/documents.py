@@ -40,25 +40,36 @@ class DocumentBatch:
         one) and, for fields analysed elsewhere, their ``items`` (their value is then only stored)."""
         stored = []
         collector = PostingsCollector()
+        rows = StoredRows(schema)
         indexed: dict[tuple[str, object], list[Item]] = {}  # field.index(value), for values that recur
         for docnum, (values, items) in enumerate(documents, start=first):
-            lengths = collector.add_fields(schema, values, items, docnum, 1, indexed)
-            stored.append(stored_row(schema, values, items.keys(), lengths))
+            lengths = collector.add_fields(schema, values, items, range(docnum, docnum + 1), indexed)
+            stored.append(rows(values, tuple(items), lengths))
         return cls(first, stored, collector.table())
 
 
-def stored_row(schema: Schema, values: Mapping[str, object], analysed: Iterable[str], lengths: Mapping[str, int]) -> Row:
-    """What a document stores, per field in name order: the value if the field stores it, the
-    field's length (``lengths``, 0 when missing), the column value if it has a column."""
-    row = []
-    for name in sorted(values.keys() | set(analysed)):
-        fieldobj = schema[name]
-        value = values.get(name)
-        column = None
-        if fieldobj.column_type is not None and value is not None:
-            column = fieldobj.to_column_value(value)
-        row.append((name, value if fieldobj.stored else None, lengths.get(name, 0), column))
-    return row
+class StoredRows:
+    """What a document stores, per field in name order: ``(name, the value if the field stores
+    it, the field's length, the column value if it has a column)``. The fields' shape is worked
+    out once per set of field names."""
+
+    def __init__(self, schema: Schema):
+        self._schema = schema
+        self._shapes: dict[tuple, list[tuple[str, bool, object]]] = {}
+
+    def __call__(self, values: Mapping[str, object], analysed: tuple[str, ...], lengths: Mapping[str, int]) -> Row:
+        """``values`` per field (stored or in a column), ``analysed`` the fields given as items,
+        ``lengths`` per field (0 when missing)."""
+        key = (tuple(values), analysed)
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = self._shapes[key] = [
+                (name, fieldobj.stored, fieldobj if fieldobj.column_type is not None else None)
+                for name in sorted(values.keys() | set(analysed)) for fieldobj in (self._schema[name],)]
+        value_of, length_of = values.get, lengths.get
+        return [(name, value_of(name) if stored else None, length_of(name, 0),
+                 None if columned is None or (value := value_of(name)) is None else columned.to_column_value(value))
+                for name, stored, columned in shape]
 
 
 class PostingsCollector:
@@ -71,14 +82,15 @@ class PostingsCollector:
         self._item_keys: list[int] = []
         self._item_weights: list[float] = []
         self._item_values: list[bytes] = []
-        self._runs: list[tuple[int, int, int, int]] = []  # items, first document, documents, length
+        self._runs: list[tuple[int, int, int, int]] = []  # items, where its documents start, how many, length
+        self._documents: list[int] = []  # the runs' documents, one run after another
         self._columns: list[tuple[np.ndarray, ...]] = []  # postings given as columns
 
     def add_fields(self, schema: Schema, values: Mapping[str, object], items: Mapping[str, Sequence[Item]],
-                   first: int, documents: int, indexed: dict) -> dict[str, int]:
-        """The postings of fields that hold for each of the ``documents`` documents from ``first``
-        on: per indexed field its ``items``, or its value as the field indexes it (kept in
-        ``indexed`` for values that recur); returns each indexed field's length."""
+                   documents: Sequence[int], indexed: dict) -> dict[str, int]:
+        """The postings of fields that hold for each of ``documents`` (ascending): per indexed
+        field its ``items``, or its value as the field indexes it (kept in ``indexed`` for values
+        that recur); returns each indexed field's length."""
         lengths = {}
         for name in values.keys() | items.keys():
             fieldobj = schema[name]
@@ -91,20 +103,21 @@ class PostingsCollector:
                 if terms is None:
                     terms = indexed[name, value] = list(fieldobj.index(value)) if value is not None else []
             length = sum(freq for _, freq, _, _ in terms) if fieldobj.scorable else 0
-            self.add_items(name, terms, first, documents, length)
+            self.add_items(name, terms, documents, length)
             lengths[name] = length
         return lengths
 
-    def add_items(self, name: str, items: Sequence[Item], first: int, documents: int, length: int) -> None:
-        """``items`` (``(term, frequency, weight, value)``) of field ``name`` in each of the
-        ``documents`` documents from ``first`` on, whose length in that field is ``length``."""
-        if not items or documents <= 0:
+    def add_items(self, name: str, items: Sequence[Item], documents: Sequence[int], length: int) -> None:
+        """``items`` (``(term, frequency, weight, value)``) of field ``name`` in each of
+        ``documents`` (ascending), whose length in that field is ``length``."""
+        if not items or not documents:
             return
         setdefault, counter = self._ids.setdefault, self._counter
         self._item_keys += [setdefault((name, term), next(counter)) for term, _, _, _ in items]
         self._item_weights += [weight for _, _, weight, _ in items]
         self._item_values += [value for _, _, _, value in items]
-        self._runs.append((len(items), first, documents, length))
+        self._runs.append((len(items), len(self._documents), len(documents), length))
+        self._documents += documents
 
     def add_columns(self, name: str, terms: Sequence[bytes], term_of: np.ndarray, docs: np.ndarray,
                     weights: np.ndarray, lengths: np.ndarray, sizes: np.ndarray, values: np.ndarray) -> None:
@@ -125,8 +138,7 @@ class PostingsCollector:
             items, firsts, documents, lengths = (np.array(column, dtype=np.int64) for column in zip(*self._runs))
             per_item = np.repeat(documents, items)  # how many postings each item makes
             posting_item = np.repeat(np.arange(len(per_item)), per_item)
-            item_first = np.repeat(firsts, items)
-            docs = ranges(item_first, per_item)
+            docs = np.array(self._documents, dtype=np.int64)[ranges(np.repeat(firsts, items), per_item)]
             item_sizes = np.fromiter(map(len, self._item_values), np.int64, len(self._item_values))
             item_starts = np.cumsum(item_sizes) - item_sizes
             joined = np.frombuffer(b"".join(self._item_values), dtype=np.uint8)
