@@ -154,15 +154,9 @@ def _word_lists(spans: WordSpans, term: np.ndarray, paragraph: np.ndarray):
     kept = np.array(["\n" not in word for word in spans.terms], dtype=bool)
     keep = kept[term] if len(term) else np.zeros(0, dtype=bool)
     order = np.argsort(paragraph[keep], kind="stable")  # by paragraph; words stay ascending
-    words = term[keep][order]
-    counts = np.bincount(paragraph[keep], minlength=spans.paragraphs)
-    ends = np.cumsum(counts)
-
-    def lists(a: int, b: int) -> WordLists:
-        start = int(ends[a - 1]) if a else 0
-        return WordLists(spans.terms, counts[a:b], words[start : int(ends[b - 1]) if b else 0])
-
-    return lists
+    words = term[keep][order].astype(np.uint32)
+    counts = np.bincount(paragraph[keep], minlength=spans.paragraphs).astype(np.uint32)
+    return lambda a, b: WordLists(spans.terms, counts, words, a, b)  # the batch's arrays, shared
 
 
 Batch = tuple[list[Article], list[Analysed], DocumentBatch]

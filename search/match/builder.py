@@ -24,13 +24,22 @@ _MAX_POSITION = int(np.iinfo(POSITION).max)  # positions into units, titles.txt 
 
 @dataclass
 class WordLists:
-    """The distinct words of consecutive paragraphs: per paragraph how many (``counts``), and
-    their indexes in ``terms``, ascending, paragraph after paragraph (``words``). ``terms`` is
-    sorted and may be shared by the lists of many articles (a worker's batch)."""
+    """The distinct words of paragraphs ``first:last`` of a batch: per paragraph of the batch how
+    many (``counts``), and their indexes in ``terms``, ascending, paragraph after paragraph
+    (``words``). The articles of a batch share its terms and arrays (sent once)."""
 
     terms: list[str]
     counts: np.ndarray
     words: np.ndarray
+    first: int = 0
+    last: int | None = None
+
+    def part(self) -> tuple[np.ndarray, np.ndarray]:
+        """Paragraphs ``first:last``: each one's number of words, and their words."""
+        last = len(self.counts) if self.last is None else self.last
+        skipped = int(self.counts[: self.first].sum())
+        counts = self.counts[self.first : last]
+        return counts, self.words[skipped : skipped + int(counts.sum())]
 
 
 class GramIndexBuilder:
@@ -64,13 +73,16 @@ class GramIndexBuilder:
         self._block_chars = 0
         self._word_ids = array("I")
         self._word_gids = array("I")
-        self._pending: list[tuple[int, WordLists]] = []  # articles' words from their first paragraph's gid on
+        # articles' words from their first paragraph's gid on: terms, words per paragraph, words
+        self._pending: list[tuple[int, list[str], np.ndarray, np.ndarray]] = []
 
     def start_article(self, title_skeleton: str, words: WordLists | None = None) -> None:
         """The paragraphs added next belong to a new article with this title; ``words``, when
         given, are the distinct words of its paragraphs (each then added without words)."""
-        if words is not None and len(words.counts):
-            self._pending.append((self.count, words))
+        if words is not None:
+            counts, ids = words.part()
+            if len(counts):
+                self._pending.append((self.count, words.terms, counts, ids))
         if self._article_starts.count:
             self._titles.write(b"\n")
         self._title_starts.append([self._titles.tell()])
@@ -138,13 +150,13 @@ class GramIndexBuilder:
         ids, gids = [np.frombuffer(self._word_ids, dtype=np.uint32)], [np.frombuffer(self._word_gids, dtype=np.uint32)]
         taken: dict[int, tuple[list[str], list[tuple[np.ndarray, np.ndarray]]]] = {}  # id(terms) → its pairs
         rest = []
-        for first, lists in self._pending:
-            paragraphs = min(len(lists.counts), self.count - first)
-            pairs = int(lists.counts[:paragraphs].sum())
-            if paragraphs < len(lists.counts):
-                rest.append((first + paragraphs, WordLists(lists.terms, lists.counts[paragraphs:], lists.words[pairs:])))
-            gid = np.repeat(np.arange(first, first + paragraphs, dtype=np.uint32), lists.counts[:paragraphs])
-            taken.setdefault(id(lists.terms), (lists.terms, []))[1].append((lists.words[:pairs], gid))
+        for first, terms, counts, words in self._pending:
+            paragraphs = min(len(counts), self.count - first)
+            pairs = int(counts[:paragraphs].sum())
+            if paragraphs < len(counts):
+                rest.append((first + paragraphs, terms, counts[paragraphs:], words[pairs:]))
+            gid = np.repeat(np.arange(first, first + paragraphs, dtype=np.uint32), counts[:paragraphs])
+            taken.setdefault(id(terms), (terms, []))[1].append((words[:pairs], gid))
         self._pending = rest
         vocabulary = self._vocabulary
         for terms, parts in taken.values():
