@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from . import blocks
-from .blocks import _segments
+from .block_batches import _segments, encode_fixed_many, encode_many
 from .posting_table import PostingTable
 
 # A block as the term writer writes it: postings, first and last id, highest weight, compression, shortest
@@ -74,14 +74,14 @@ def _bodies(table: PostingTable, terms: np.ndarray, block_term: np.ndarray, star
         code = 0
         if columns and variable:
             low, high = int(a[0]), int(b[-1])  # the field's postings from its first block to its last
-            encoded = blocks.encode_many(table.docs[low:high], table.weights[low:high],
+            encoded = encode_many(table.docs[low:high], table.weights[low:high],
                                          values[value_starts[low] : value_ends[high - 1]].tobytes(),
                                          table.sizes[low:high], a - low, b - low)
             code = blocks.COLUMNS
         elif fixed_size and fixed_size > 0:  # e.g. title's frequencies: 4 bytes each
-            encoded = [blocks.encode_fixed(table.docs[x:y], table.weights[x:y],
-                                           values[value_starts[x] : value_ends[y - 1]].tobytes(), fixed_size)
-                       for x, y in zip(a.tolist(), b.tolist())]
+            low, high = int(a[0]), int(b[-1])
+            encoded = encode_fixed_many(table.docs[low:high], table.weights[low:high],
+                                        values[value_starts[low] : value_ends[high - 1]], fixed_size, a - low, b - low)
             code = blocks.FIXED_COLUMNS
         for i, (x, y, body) in enumerate(zip(a.tolist(), b.tolist(), encoded)):
             if body is not None:
