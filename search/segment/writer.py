@@ -24,7 +24,7 @@ from __future__ import annotations
 import pickle
 import shutil
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
@@ -95,37 +95,23 @@ class SortedSegmentWriter:
         self._buffer, self._buffered = [], 0
         self._runs.append(RunFile(self.folder / f"postings-{len(self._runs)}.run", table, sample=self._budget // 32))
 
-    def _merged(self, cuts: list[Key | None]) -> Iterator[PostingTable]:
-        """The postings of every key from ``cuts[0]`` to ``cuts[-1]`` (None: unbounded), merged
-        from all runs one range ``[cuts[i], cuts[i + 1])`` at a time."""
-        for low, high in zip(cuts, cuts[1:]):
-            yield PostingTable.merged([run.read(low, high) for run in self._runs])
-
     def commit(self) -> None:
         """Write the terms and postings, close the segment and write the index's table of contents.
 
-        With spilled runs, the upper half of the terms is encoded by a forked child process into a
-        file of its own while this one encodes the lower half; its postings are then appended and
-        its terms added to the term table."""
+        With spilled runs, the key space is cut into ranges of about ``budget`` postings; a
+        forked child process encodes every other range while this one encodes the others, each
+        range into files of its own, which are then appended in key order (:class:`_Ranges`)."""
         self._perdoc.close()
         writer = self._codec.field_writer(self._storage, self._segment)
-        upper = None
-        if self._runs:  # the rest joins them; otherwise everything is still in memory
-            self._spill()
-            cuts = self._cuts()
-            half = len(cuts) // 2
-            lower = self._merged(cuts[: half + 1])
-            if half < len(cuts) - 1:
-                upper = _Upper(self.folder, self._merged(cuts[half:]), self.schema)
-        else:
-            lower = iter([PostingTable.merged(self._buffer)])
-        terms = TermWriter(writer._postfile)
         table = TermTable(writer, self.schema)
-        for postings in lower:
-            for row in terms.add_table(postings, table.encoding):
+        if not self._runs:  # everything is still in memory
+            terms = TermWriter(writer._postfile)
+            for row in terms.add_table(PostingTable.merged(self._buffer), table.encoding):
                 table.add(*row)
-        if upper is not None:
-            upper.append_to(writer._postfile, table, base=terms.offset)
+        else:
+            self._spill()  # the rest joins the runs
+            cuts = self._cuts()
+            _Ranges(self.folder, self._runs, list(zip(cuts, cuts[1:])), self.schema).append_to(writer._postfile, table)
         table.finish()
         writer.close()
         self._remove_runs()
@@ -154,51 +140,69 @@ class SortedSegmentWriter:
         self._buffer = []
 
 
-class _Upper:
-    """Terms encoded by a forked child process, into ``upper.pst`` and ``upper.terms`` (chunks of
-    pickled ``(field, term, info, offset, length)``), while the parent encodes the others."""
+class _Ranges:
+    """The runs' postings merged and encoded a key range at a time, range ``i`` into
+    ``range-i.pst`` and ``range-i.terms`` (chunks of pickled ``(field, term, info, offset,
+    length)``): a forked child process takes every other range, this one the rest (ranges of
+    equal postings differ in cost with their fields, so the two take turns)."""
 
-    def __init__(self, folder: Path, tables: Iterator[PostingTable], schema: Schema):
+    def __init__(self, folder: Path, runs: list[RunFile], ranges: list[tuple[Key | None, Key | None]], schema: Schema):
         import multiprocessing
 
-        self._postings, self._terms = folder / "upper.pst", folder / "upper.terms"
-        self._child = multiprocessing.get_context("fork").Process(
-            target=self._write, args=(tables, schema), name="zhsearch-whoosh-terms")
-        self._child.start()
+        self._folder, self._runs, self._ranges, self._schema = folder, runs, ranges, schema
+        self._child = None
+        if len(ranges) > 1:
+            self._child = multiprocessing.get_context("fork").Process(
+                target=self._write, args=(1,), name="zhsearch-whoosh-terms")
+            self._child.start()
+        try:
+            self._write(0)
+        finally:
+            if self._child is not None:
+                self._child.join()
+        if self._child is not None and self._child.exitcode != 0:
+            raise RuntimeError(f"the process writing terms failed (exit code {self._child.exitcode})")
 
-    def _write(self, tables: Iterator[PostingTable], schema: Schema) -> None:
+    def _files(self, i: int) -> tuple[Path, Path]:
+        return self._folder / f"range-{i}.pst", self._folder / f"range-{i}.terms"
+
+    def _write(self, start: int) -> None:
+        """Encode ranges ``start``, ``start + 2``, … into their files."""
         encodings: dict[str, tuple[int | None, bool]] = {}  # per field (glob fields' names are known only here)
 
         def encoding(name: str) -> tuple[int | None, bool]:
             if name not in encodings:
-                encodings[name] = term_writer.field_encoding(schema[name])
+                encodings[name] = term_writer.field_encoding(self._schema[name])
             return encodings[name]
 
-        with open(self._postings, "wb") as postfile, open(self._terms, "wb") as table:
-            terms, rows = TermWriter(postfile), []
-            for postings in tables:
+        for i in range(start, len(self._ranges), 2):
+            low, high = self._ranges[i]
+            postings_path, terms_path = self._files(i)
+            with open(postings_path, "wb") as postfile, open(terms_path, "wb") as table:
+                terms, rows = TermWriter(postfile), []
+                postings = PostingTable.merged([run.read(low, high) for run in self._runs])
                 for row in terms.add_table(postings, encoding):
                     rows.append(row)
                     if len(rows) == _TERMS_CHUNK:
                         pickle.dump(rows, table, protocol=pickle.HIGHEST_PROTOCOL)
                         rows = []
-            pickle.dump(rows, table, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(rows, table, protocol=pickle.HIGHEST_PROTOCOL)
 
-    def append_to(self, postfile, table: TermTable, base: int) -> None:
-        """Wait for the child; append its postings at offset ``base`` and add its terms to ``table``."""
-        self._child.join()
-        if self._child.exitcode != 0:
-            raise RuntimeError(f"the process writing the upper terms failed (exit code {self._child.exitcode})")
-        with open(self._postings, "rb") as source:
-            while block := source.read(1 << 22):
-                postfile.write(block)
-        with open(self._terms, "rb") as terms:
-            while True:
-                try:
-                    rows = pickle.load(terms)
-                except EOFError:
-                    break
-                for name, term, info, offset, length in rows:
-                    table.add(name, term, info, None if offset is None else base + offset, length)
-        self._postings.unlink()
-        self._terms.unlink()
+    def append_to(self, postfile, table: TermTable) -> None:
+        """Append every range's postings to ``postfile`` and its terms to ``table``, in key order."""
+        for i in range(len(self._ranges)):
+            base = postfile.tell()
+            postings_path, terms_path = self._files(i)
+            with open(postings_path, "rb") as source:
+                while block := source.read(1 << 22):
+                    postfile.write(block)
+            with open(terms_path, "rb") as terms:
+                while True:
+                    try:
+                        rows = pickle.load(terms)
+                    except EOFError:
+                        break
+                    for name, term, info, offset, length in rows:
+                        table.add(name, term, info, None if offset is None else base + offset, length)
+            postings_path.unlink()
+            terms_path.unlink()
