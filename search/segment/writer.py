@@ -61,6 +61,7 @@ class SortedSegmentWriter:
         self._buffer: list[PostingTable] = []
         self._buffered = 0
         self._runs: list[RunFile] = []
+        self._fields: dict = {}  # name → field object (a glob field's too)
 
     def add_document(self, values: Mapping[str, object], items: Mapping[str, Sequence[Item]] = {}) -> int:
         """Add the next document (see :meth:`DocumentBatch.of`); returns its number."""
@@ -71,15 +72,19 @@ class SortedSegmentWriter:
         """Add the documents of ``batch``, which must be numbered from :attr:`doc_count` on."""
         if batch.first != self.doc_count:
             raise ValueError(f"batch starts at document {batch.first}, expected {self.doc_count}")
-        perdoc, schema = self._perdoc, self.schema
+        perdoc, fields = self._perdoc, self._fields
+        start_doc, add_field, add_column_value, finish_doc = (perdoc.start_doc, perdoc.add_field,
+                                                              perdoc.add_column_value, perdoc.finish_doc)
         for docnum, row in enumerate(batch.stored, start=batch.first):
-            perdoc.start_doc(docnum)
+            start_doc(docnum)
             for name, value, length, column in row:
-                fieldobj = schema[name]
-                perdoc.add_field(name, fieldobj, value, length)
+                fieldobj = fields.get(name)
+                if fieldobj is None:
+                    fieldobj = fields[name] = self.schema[name]
+                add_field(name, fieldobj, value, length)
                 if column is not None:
-                    perdoc.add_column_value(name, fieldobj.column_type, column)
-            perdoc.finish_doc()
+                    add_column_value(name, fieldobj.column_type, column)
+            finish_doc()
         self.doc_count += len(batch.stored)
         if len(batch.postings):
             self._buffer.append(batch.postings)
@@ -120,10 +125,11 @@ class SortedSegmentWriter:
         shutil.rmtree(self.folder / f"{INDEX_NAME}.tmp", ignore_errors=True)  # the per-doc writer's scratch
 
     def _cuts(self) -> list[Key | None]:
-        """Keys that cut the runs' key space into ranges of about ``budget`` postings, with None
-        first and last (unbounded); each run's sampled keys stand for its postings."""
+        """Keys that cut the runs' key space into ranges of about half ``budget`` postings (two
+        processes hold one each, with their encoding's temporaries), with None first and last
+        (unbounded); each run's sampled keys stand for its postings."""
         samples = sorted(key for run in self._runs for key in run.samples)
-        step = max(1, len(samples) * self._budget // max(1, sum(run.postings for run in self._runs)))
+        step = max(1, len(samples) * self._budget // 2 // max(1, sum(run.postings for run in self._runs)))
         inner = sorted(set(samples[step::step]))
         return [None, *inner, None]
 
