@@ -93,7 +93,9 @@ def analyse_batch(articles: list[Article], first: int) -> tuple[list[Analysed], 
     """Normalise and segment each article once, for both indexes: what the match index needs, and
     its paragraphs as Whoosh documents ``first``, ``first + 1``, … (the ``words`` and ``title``
     postings already grouped by term). The words of all the batch's paragraphs are cut together
-    (:func:`search.build.spans.word_spans`): no Python object per posting."""
+    (:func:`search.build.spans.word_spans`) and encoded in the ``words`` field's format,
+    :class:`~search.segment.words_format.CompactCharacters` (:func:`~search.segment.schema.make_schema`):
+    no Python object per posting."""
     schema = cached_schema()
     normalised = [analyse(article) for article in articles]
     texts = [text for article in normalised for text in article.texts]
@@ -105,12 +107,12 @@ def analyse_batch(articles: list[Article], first: int) -> tuple[list[Analysed], 
     term, paragraph, counts, order = spans.postings()
     sizes, values = compact_values(counts, spans.ordinal[order], spans.start[order], spans.end[order])
     collector.add_columns("words", [word.encode("utf-8") for word in spans.terms], term, paragraph + first,
-                          counts * boost if words_field.scorable else np.zeros(len(counts)),
-                          lengths[paragraph] if words_field.scorable else np.zeros(len(counts)), sizes, values)
+                          counts * boost, lengths[paragraph] if words_field.scorable else np.zeros(len(counts)),
+                          sizes, values)
     lists = _word_lists(spans, term, paragraph)
     indexed: dict = {}  # field.index(value) of values that recur
     rows = StoredRows(schema)
-    own_fields = {}  # per field of a paragraph's own: the field, when it is indexed
+    paragraph_fields = {}  # per field of a paragraph's own: the field, when it is indexed
     by_value: dict[tuple[str, object], tuple[list, int, list[int]]] = {}  # its items, length and documents
     stored, analyses = [], []
     docnum = 0
@@ -123,13 +125,13 @@ def analyse_batch(articles: list[Article], first: int) -> tuple[list[Analysed], 
         for values in article.values:
             row_lengths = dict(own, words=int(lengths[docnum]) if words_field.scorable else 0)
             for name, value in values.items():  # (paragraph, kind): the documents of each value together
-                if name not in own_fields:
-                    own_fields[name] = schema[name] if schema[name].indexed else None
-                if own_fields[name] is None:
+                if name not in paragraph_fields:
+                    paragraph_fields[name] = schema[name] if schema[name].indexed else None
+                if paragraph_fields[name] is None:
                     continue
                 found = by_value.get((name, value))
                 if found is None:
-                    found = by_value[name, value] = _indexed(own_fields[name], value)
+                    found = by_value[name, value] = _indexed(paragraph_fields[name], value)
                 found[2].append(first + docnum)
                 row_lengths[name] = found[1]
             stored.append(rows({**own_values, **values}, analysed_names, row_lengths))
