@@ -181,8 +181,11 @@ def analysed(articles: Iterable[Article], jobs: int) -> Iterator[Batch]:
         return batch, start
 
     if jobs <= 1:
-        while (job := next_batch())[0]:
-            yield job[0], *analyse_batch(*job)
+        try:
+            while (job := next_batch())[0]:
+                yield job[0], *analyse_batch(*job)
+        finally:
+            forget_tokens()  # what this process kept of the build's tokens
         return
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         pending: collections.deque = collections.deque()
