@@ -145,8 +145,8 @@ def brute_force(groups: list[tuple[str, list, int, int]]) -> dict:
 def listed(table: PostingTable) -> dict:
     ends = np.cumsum(table.sizes)
     values = table.values.tobytes()
-    postings = [(d, w, n, values[e - s : e]) for d, w, n, s, e in zip(table.docs.tolist(), table.weights, table.lengths.tolist(),
-                                                                      table.sizes.tolist(), ends.tolist())]
+    columns = zip(table.docs.tolist(), table.weights, table.lengths.tolist(), table.sizes.tolist(), ends.tolist())
+    postings = [(d, w, n, values[e - s : e]) for d, w, n, s, e in columns]
     out, at = {}, 0
     for key, count in zip(table.keys, table.counts.tolist()):
         out[key] = postings[at : at + count]
@@ -188,7 +188,8 @@ paragraph_text = st.one_of(texts, anything).filter(lambda t: t.strip())
 
 
 def article_of(n: int, title: str, bodies: list[str], source: str) -> Article:
-    return Article(f"a{n}", title, f"x.jsonl:{n}", tuple(Paragraph(i + 1, "body", text) for i, text in enumerate(bodies)),
+    paragraphs = tuple(Paragraph(i + 1, "body", text) for i, text in enumerate(bodies))
+    return Article(f"a{n}", title, f"x.jsonl:{n}", paragraphs,
                    {"date": "2024-05-0" + str(1 + n % 9), "source": source})
 
 

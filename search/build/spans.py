@@ -138,7 +138,8 @@ def word_spans(texts: Sequence[tuple[str, Sequence[int], Sequence[int]]]) -> Wor
     sub_count = np.zeros(space, dtype=np.int64)
     sub_first = np.zeros(space, dtype=np.int64)
     flat = [entry for found in subwords.values() for entry in found]
-    sub_id, sub_offset, sub_size = (np.array(column, dtype=np.int64) for column in (zip(*flat) if flat else ((), (), ())))
+    sub_id, sub_offset, sub_size = (np.array(column, dtype=np.int64)
+                                    for column in (zip(*flat) if flat else ((), (), ())))
     if subwords:
         owners = np.fromiter(subwords, np.int64, len(subwords))
         sub_count[owners] = [len(found) for found in subwords.values()]
@@ -177,8 +178,7 @@ def word_spans(texts: Sequence[tuple[str, Sequence[int], Sequence[int]]]) -> Wor
         extra = [(ids.setdefault(word, next(counter)), p, o, s, e) for p, spans in spelled for word, o, s, e in spans]
         extra_id, extra_paragraph, extra_ordinal, extra_start, extra_end = (
             np.array(column, dtype=np.int64) for column in (zip(*extra) if extra else ((),) * 5))
-        for p, _ in spelled:
-            _to_original(texts, [p], extra_paragraph, extra_start, extra_end)
+        _to_original(texts, [p for p, _ in spelled], extra_paragraph, extra_start, extra_end)
         span_id, span_paragraph, span_ordinal, span_start, span_end = (
             np.concatenate(pair) for pair in ((span_id, extra_id), (span_paragraph, extra_paragraph),
                                               (span_ordinal, extra_ordinal), (span_start, extra_start),
@@ -193,14 +193,16 @@ def word_spans(texts: Sequence[tuple[str, Sequence[int], Sequence[int]]]) -> Wor
                      span_ordinal, span_start, span_end)
 
 
-def _to_original(texts, paragraphs: Sequence[int], span_paragraph: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
-    """Map the spans of ``paragraphs`` (offsets in their normalised text) onto their original text,
-    in place, where normalising did not keep every character where it was."""
+def _to_original(texts, paragraphs: Sequence[int], span_paragraph: np.ndarray, start: np.ndarray,
+                 end: np.ndarray) -> None:
+    """Map the spans of ``paragraphs`` (offsets in their normalised text; ``span_paragraph`` is
+    sorted) onto their original text, in place, where normalising did not keep every character
+    where it was."""
     for p in paragraphs:
         _, starts, ends = texts[p]
         if isinstance(starts, range) and starts.start == 0 and starts.step == 1:
             continue
-        mine = np.flatnonzero(span_paragraph == p)
-        if len(mine):
+        low, high = np.searchsorted(span_paragraph, [p, p + 1])
+        if high > low:
             start_map, end_map = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
-            start[mine], end[mine] = start_map[start[mine]], end_map[end[mine] - 1]
+            start[low:high], end[low:high] = start_map[start[low:high]], end_map[end[low:high] - 1]

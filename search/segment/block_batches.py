@@ -118,7 +118,8 @@ def encode_fixed_many(ids: np.ndarray, weights: np.ndarray, values: np.ndarray, 
     typed: dict = {}
     compress = _compressor().compress
     out: list[bytes | None] = []
-    rows = zip(starts.tolist(), ends.tolist(), gaps_codes.tolist(), ones.tolist(), whole.tolist(), weights_codes.tolist())
+    rows = zip(starts.tolist(), ends.tolist(), gaps_codes.tolist(), ones.tolist(), whole.tolist(),
+               weights_codes.tolist())
     for a, b, gaps_code, one, is_whole, weights_code in rows:
         if not gaps_code:
             out.append(None)

@@ -22,8 +22,9 @@ Block = tuple[int, int, int, float, int, int | None, int, float, bytes]
 _NO_LENGTH = np.iinfo(np.int64).max
 
 
-def long_list_blocks(table: PostingTable, terms: np.ndarray, limit: int, encoding: Callable[[str], tuple[int | None, bool]],
-                     dumps: Callable[[object], bytes], compression: Callable[[int], int]) -> list[list[Block]]:
+def long_list_blocks(table: PostingTable, terms: np.ndarray, limit: int,
+                     encoding: Callable[[str], tuple[int | None, bool]], dumps: Callable[[object], bytes],
+                     compression: Callable[[int], int]) -> list[list[Block]]:
     """Per term of ``terms`` (indexes of the table's keys, ascending), its blocks of at most
     ``limit`` postings. ``encoding`` gives a field's ``(fixed value size, columns)``; ``dumps``
     pickles a Whoosh block; ``compression(count)`` is the zlib level of a list of ``count``."""
@@ -46,8 +47,8 @@ def long_list_blocks(table: PostingTable, terms: np.ndarray, limit: int, encodin
     sums = (_segments(np.add, weights.astype(np.float64), starts, ends).tolist() if whole
             else [sum(weights[a:b].tolist()) for a, b in zip(starts.tolist(), ends.tolist())])
     bodies = _bodies(table, terms, block_term, starts, ends, encoding, dumps, compression)
-    rows = zip(block_term.tolist(), (ends - starts).tolist(), table.docs[starts].tolist(), table.docs[ends - 1].tolist(),
-               max_weights.tolist(), shortest.tolist(), longest.tolist(), sums, bodies)
+    rows = zip(block_term.tolist(), (ends - starts).tolist(), table.docs[starts].tolist(),
+               table.docs[ends - 1].tolist(), max_weights.tolist(), shortest.tolist(), longest.tolist(), sums, bodies)
     out: list[list[Block]] = [[] for _ in range(len(terms))]
     for term, count, first, last, max_weight, low, high, weight_sum, (compressed, body) in rows:
         out[term].append((count, first, last, max(max_weight, 0), compressed, None if low == _NO_LENGTH else low, high,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import pickle
-import zlib
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -16,7 +15,6 @@ from whoosh.fields import Schema
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
-from . import blocks
 from .long_lists import Block, long_list_blocks
 from .posting_table import PostingTable
 from .words_format import CompactCharacters
@@ -84,22 +82,24 @@ class TermWriter:
                 fixed_size = encoding(name)[0]
             if count <= INLINE_AT_MOST:
                 to = at + count
-                kept = None if fixed_size == 0 else tuple(values[a:b] for a, b in zip(value_starts[at:to], value_ends[at:to]))
+                kept = None if fixed_size == 0 else tuple(values[a:b] for a, b in zip(value_starts[at:to],
+                                                                                      value_ends[at:to]))
                 yield name, term, self._inlined(docs[at:to], weights[at:to], kept, lengths[at:to]), None, 0
                 at = to
             else:
                 yield name, term, *self._write(next(long_lists))
 
-    def _write(self, blocks: list[Block]) -> tuple[bytes, int, int]:
+    def _write(self, term_blocks: list[Block]) -> tuple[bytes, int, int]:
         """Write one term's blocks (:func:`~search.segment.long_lists.long_list_blocks`); its term
         info, offset and length."""
         chunks = [WHOOSH3_HEADER_MAGIC]
         total_weight, max_weight, min_length, max_length, count = 0.0, 0, None, 0, 0
-        for i, (postings, _, last, block_max_weight, compression, block_min, block_max, weight_sum, data) in enumerate(blocks):
+        for i, block in enumerate(term_blocks):
+            postings, _, last, block_max_weight, compression, block_min, block_max, weight_sum, data = block
             info = pickle.dumps((postings, last, _whole(block_max_weight), compression, length_to_byte(block_min),
                                  length_to_byte(block_max)), 2)
             size = len(info) + len(data)
-            chunks += (pack_int(-size if i == len(blocks) - 1 else size), info, data)
+            chunks += (pack_int(-size if i == len(term_blocks) - 1 else size), info, data)
             total_weight += weight_sum
             max_weight = max(max_weight, block_max_weight)
             if min_length is None:
@@ -111,7 +111,7 @@ class TermWriter:
         written = b"".join(chunks)
         self._postfile.write(written)
         info = _TERM_INFO.pack(False, total_weight, count, length_to_byte(min_length), length_to_byte(max_length),
-                               max_weight, blocks[0][1], blocks[-1][2])
+                               max_weight, term_blocks[0][1], term_blocks[-1][2])
         offset = self.offset
         self.offset += len(written)
         return info, offset, len(written)
