@@ -7,6 +7,7 @@
     python bench/index_throughput.py --srcs /tmp/before /tmp/after --no-peer  # two snapshots side by side
     python bench/index_throughput.py --poetry /tmp/poetry # also the chinese-poetry corpus
     python bench/index_throughput.py --check-rjieba       # rjieba vs jieba token equality
+    python bench/index_throughput.py --base /tmp/before   # also the checkout in /tmp/before, in turn
 
 Each side runs in its own child process (so its peak RSS, children included, is its own), one
 after the other in the same run: compare the ratios, not the absolute figures, on a shared machine.
@@ -245,6 +246,13 @@ def run_corpus(name: str, seeds: Path, args) -> list[dict]:
             runs.setdefault(f"z{i}", []).append(C.run_measured(argv))
             if not args.keep:
                 shutil.rmtree(index, ignore_errors=True)
+        if args.base:  # the same build by another checkout (e.g. the code before a change), in turn
+            print(f"[{name}] round {round_ + 1}: zhsearch at {args.base} …", file=sys.stderr, flush=True)
+            index = Path(args.workdir) / f"ix-{name.split()[0]}-base"
+            argv = me + ["--side", "zhsearch", "--seeds", str(seeds), "--index", str(index), "--jobs", str(args.jobs)]
+            result = C.run_measured(argv, env={**os.environ, "ZHSEARCH_SRC": str(Path(args.base).resolve())})
+            runs.setdefault("base", []).append(dict(result, variant=f"src={Path(args.base).name}"))
+            shutil.rmtree(index, ignore_errors=True)
         if not args.no_peer:
             print(f"[{name}] round {round_ + 1}: tantivy + jieba …", file=sys.stderr, flush=True)
             index = Path(args.workdir) / f"tantivy-{name.split()[0]}"
@@ -315,6 +323,9 @@ def main(argv=None) -> int:
                     help="folders holding the `search` package to build with, side by side (each with every variant)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="interleaved rounds of all variants and the peer; the median round of each is shown")
+    ap.add_argument("--base", type=Path,
+                    help="also build with the `search` package in this folder (e.g. a `git archive` of the commit "
+                         "before a change), in turn with the others")
     ap.add_argument("--peer-threads", type=int, default=0, help="tantivy writer threads (0 = tantivy's choice)")
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--poetry", type=Path, help="unpacked chinese-poetry@2.0.1 package folder")

@@ -3,6 +3,7 @@ Whoosh segment and the match index, side by side) → the atomic swap of ``CURRE
 
 * :mod:`.indexer` — a whole build, and whether a readable one exists;
 * :mod:`.analyse` — each article normalised and segmented once, for both indexes, in workers;
+* :mod:`.spans` — the words of a batch of paragraphs at once, as numpy columns;
 * :mod:`.processes` — forked workers that die with the builder, the child that writes Whoosh's
   terms, the paused cyclic collector;
 * :mod:`.store` — a fresh build folder, the swap, removing stale builds, the build lock.

@@ -88,7 +88,7 @@ def _add_articles(writer: SortedSegmentWriter, grams: GramIndexBuilder, data: Pa
     metadata = JsonLinesWriter(data / SEGMENT_METADATA, data / SEGMENT_METADATA_OFFSETS)
     for articles, analyses, documents in batches:
         for article, analysed_article in zip(articles, analyses):
-            grams.start_article(analysed_article.title)
+            grams.start_article(analysed_article.title, analysed_article.words)
             metadata.add(dict(article.metadata))
             table.add(article.id, article.title, article.source)
             n_articles += 1
