@@ -1,4 +1,4 @@
-"""``zhsearch index | serve | query`` — the command line."""
+"""``zhsearch index | serve | query | suggest`` — the command line."""
 
 from __future__ import annotations
 
@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--group", choices=("paragraph", "article"), default="paragraph",
                    help="one result per article (its best paragraphs) instead of per paragraph")
     p.add_argument("--explain", action="store_true", help="show why each paragraph matched and scored as it did")
+
+    p = sub.add_parser("suggest", help="complete what was typed: the index's words and phrases, most used first")
+    locations(p, seeds=False)
+    p.add_argument("q", metavar="PREFIX", help="characters or pinyin: 北京, beij, bj, 北j")
+    p.add_argument("--size", type=int, default=8, help="at most this many (1 to 20)")
+    p.add_argument("--json", action="store_true", help="print the API's JSON")
     return parser
 
 
@@ -59,7 +65,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     settings = Settings.from_env(environ)
     overrides = {"seeds_dir": getattr(args, "seeds", None), "index_dir": args.index}
     settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
-    command = {"index": _index, "serve": _serve, "query": _query}[args.command]
+    command = {"index": _index, "serve": _serve, "query": _query, "suggest": _suggest}[args.command]
     try:
         code = command(args, settings)
         sys.stdout.flush()  # a reader gone away shows here when the output was still buffered
@@ -176,6 +182,26 @@ def _query(args, settings: Settings) -> int:
         print("   " + _terminal_marks(hit["highlight"], color))
         for line in _explanation(hit.get("explain")):
             print("     " + line)
+    return 0
+
+
+def _suggest(args, settings: Settings) -> int:
+    from .query.live import IndexMissing
+    from .query.searcher import BadQuery, Searcher
+
+    searcher = Searcher(settings)
+    try:
+        result = searcher.complete(args.q, size=args.size)
+    except (BadQuery, IndexMissing) as error:
+        print(f"zhsearch suggest: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        searcher.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        for suggestion in result["suggestions"]:
+            print(f"{suggestion['text']}\t{suggestion['count']}")
     return 0
 
 

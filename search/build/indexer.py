@@ -45,6 +45,7 @@ from ..text import analysis
 from ..text.synonyms import FILE_NAME as SYNONYMS, read_synonyms
 from ..text.userdict import FILE_NAME as USERDICT, read_user_dictionary
 from .analyse import Batch, analysed, cached_schema
+from .completions import write_completions
 from .processes import BuildFailed, beside, collect_now_and_then, cyclic_collector_paused, workers_die_with_builder
 from .store import BuildStore
 
@@ -115,6 +116,7 @@ def build_index(
             # the two indexes' last steps, side by side: Whoosh's terms in a child process
             beside(writer.commit, lambda: _finish_match_index(grams, build / GRAMS, on_problem))
             writer = None
+            write_completions(build, on_problem)
             meta = {
                 "format": FORMAT,
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -32,7 +32,7 @@ IN_PLACE = "in_place.npy"  # per paragraph id: 1 when its text folds in place (t
 GRAMS = "grams"  # the match index (search.match)
 # What a build folder holds changes now and then; meta.json records the version it was built
 # with, and a build of another version is rebuilt rather than misread.
-FORMAT = 14  # 14: the pinyin of the words for did-you-mean (formats.pinyin_index); 13: stored fields compressed 32 documents at a time; 12: column types in segment.columns; 11: texts as patches; 9: words postings in column blocks
+FORMAT = 15  # 15: the completion index (formats.completions); 14: the pinyin of the words for did-you-mean (formats.pinyin_index); 13: stored fields compressed 32 documents at a time; 12: column types in segment.columns; 11: texts as patches; 9: words postings in column blocks
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..formats.articles import ArticleTable
+from ..formats.completions import FOLDER as COMPLETIONS, CompletionIndex
 from ..formats.layout import GRAMS, IN_PLACE, PARAGRAPH_KINDS, is_current_format, read_meta
 from ..formats.metadata import MetadataIndex
 from ..formats.pinyin_index import PinyinIndex
@@ -23,6 +24,7 @@ from ..text import analysis
 from ..text.synonyms import FILE_NAME as SYNONYMS, Synonyms, read_synonyms
 from ..text.userdict import FILE_NAME as USERDICT, read_user_dictionary
 from . import related
+from .completions import Completer
 from .highlight import highlight, mark, skeleton_spans
 from .suggest import PinyinCorrector, Suggester, Vocabulary
 
@@ -50,6 +52,7 @@ class LiveBuild:
     article_of: memoryview = None  # the same, as Python ints
     pinyin: PinyinIndex = None  # how the words sound (mapped), for did-you-mean
     suggester: Suggester = None  # did-you-mean, made on the first zero-hit query
+    completer: Completer = None  # as-you-type completions (the completion index, mapped)
     _alike: OrderedDict = field(default_factory=OrderedDict)  # article position → (key terms, related)
     build: Path = None
     text: object = None  # paragraph id → its text (Whoosh's stored text, read directly)
@@ -67,7 +70,8 @@ class LiveBuild:
         # words of Whoosh's ``words`` lexicon (the same sorted list), and the build their pinyin
         whoosh, lexicon, pinyin = self.whoosh, self.grams.words, self.pinyin
         self.suggester = Suggester(lambda: PinyinCorrector(Vocabulary.from_whoosh(whoosh.reader(), lexicon=lexicon),
-                                                           pinyin))
+                                                           pinyin),
+                                   spelled=self.completer.spelled if self.completer is not None else None)
 
     @classmethod
     def open(cls, build: Path) -> "LiveBuild":
@@ -81,6 +85,7 @@ class LiveBuild:
             in_place = np.asarray(np.load(build / IN_PLACE, mmap_mode="r"))
             articles = ArticleTable(build)
             pinyin = PinyinIndex.load(build / GRAMS)
+            completer = Completer(CompletionIndex(build / COMPLETIONS, grams.words))
         except BaseException:
             searcher.close()
             raise
@@ -91,7 +96,8 @@ class LiveBuild:
         metadata = MetadataIndex(build, len(articles))
         synonyms = read_synonyms(build / SYNONYMS, lambda problem: None)  # reported when it was built
         analysis.add_user_words(read_user_dictionary(build / USERDICT, lambda problem: None))
-        return cls(searcher, grams, articles, kinds, in_place, meta, metadata, synonyms, pinyin=pinyin, build=build)
+        return cls(searcher, grams, articles, kinds, in_place, meta, metadata, synonyms, pinyin=pinyin,
+                   completer=completer, build=build)
 
     def paragraph(self, gid: int) -> dict:
         """Paragraph ``gid``: its article's id and title, its number in the article, kind, text."""

@@ -26,6 +26,7 @@ from . import related
 from .evaluate import evaluate, match_unit, result_order
 from .hits import HitMaker, articles_ranked
 from .live import IndexMissing, LiveBuild
+from .completions import MAX_SIZE as MAX_COMPLETIONS
 from .parser import BadQuery, ParsedQuery, parse
 
 __all__ = ["ArticleNotFound", "BadQuery", "IndexMissing", "Searcher"]
@@ -197,6 +198,12 @@ class Searcher:
             return []
         return suggester.suggest(q, parsed, unit_finds=lambda unit: len(match_unit(live, unit)[0]) > 0,
                                  query_finds=query_finds)
+
+    def complete(self, q: str, size: int = 8) -> dict:
+        """As-you-type completions of ``q``, most used first (:mod:`search.query.completions`)."""
+        if not 1 <= size <= MAX_COMPLETIONS:
+            raise BadQuery(f"size must be between 1 and {MAX_COMPLETIONS}")
+        return {"query": q, "suggestions": self._current().completer.complete(q, size) if q.strip() else []}
 
     def article(self, article_id: str, q: str | None = None) -> dict:
         """A whole article's paragraphs in order; with ``q``, each with its highlight."""

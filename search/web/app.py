@@ -11,6 +11,7 @@ from ..config import Settings
 from ..query.live import IndexMissing
 from ..query.related import MAX_RELATED
 from ..query.searcher import ArticleNotFound, BadQuery, Searcher
+from .completions import add_suggest_route
 from .openapi import OpenApiResource
 
 SECURITY_HEADERS = {
@@ -154,6 +155,7 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> falcon.A
     app.add_route("/api/articles/{article_id}", ArticleResource(searcher))
     app.add_route("/api/articles/{article_id}/related", RelatedResource(searcher))
     app.add_route("/healthz", HealthResource(searcher))
+    add_suggest_route(app, searcher)
     # the last route: Falcon compiles its router now, not on the first request (in gunicorn's
     # master, once, rather than in every worker)
     app.add_route("/openapi.json", OpenApiResource(settings), compile=True)
