@@ -63,8 +63,7 @@ def write_completions(build: Path, on_problem: Callable[[InputProblem], None]) -
             originals = Originals.of(units, bounds, table, patches)
             counted = paragraph_counts(units, bounds, keys, bigram_counts=_bigram_counts(grams),
                                        one_by_one=lambda key: len(grams.find(key).gids), marked=originals.marked)
-            forms = exceptions(keys, counted.counts, counted, originals,
-                               (lambda key: key.translate(table)) if table else (lambda key: key))
+            forms = exceptions(keys, counted, originals, (lambda key: key.translate(table)) if table else (lambda key: key))
             spellings, initials, failed = spelled_words.result()
     finally:
         searcher.close()

@@ -5,10 +5,9 @@ skeletons' code units rather than a search per key (xwlb's 101 k words: ~1 s aga
 * one code unit: the units of each block of paragraphs sorted (numpy's radix sort of ``uint16``),
   and a unit counted once per paragraph it is in;
 * two: the length of the bigram's posting list (the match index holds it);
-* three or more: every position's next three units (and four) as one exact 48-bit (64-bit) number,
-  looked up among the keys' first three (four) units — a bitmap of hashes first, then a
-  binary search — and a longer key's other units compared at the positions found; then each
-  (key, paragraph) once.
+* three or more: every position's next three units as one exact 48-bit number, looked up among
+  the keys' first three units — a bitmap of hashes first, then a binary search — and a longer
+  key's other units compared at the positions found; then each (key, paragraph) once.
 
 It also gives, on request, the occurrences that touch ``marked`` positions (where the original
 text differs from what the skeleton suggests: a build's display forms).
@@ -30,10 +29,12 @@ _U16 = np.uint64(16)
 
 @dataclass
 class Counted:
-    """Per key: the paragraphs that contain it; and the occurrences that touch marked positions,
-    as parallel arrays of the key's index, its start in the units and its paragraph."""
+    """Per key: the paragraphs that contain it and its width in code units; and the occurrences
+    that touch marked positions, as parallel arrays of the key's index, its start in the units and
+    its paragraph."""
 
     counts: np.ndarray
+    widths: np.ndarray
     touching_keys: np.ndarray
     touching_starts: np.ndarray
     touching_paragraphs: np.ndarray
@@ -50,12 +51,12 @@ def _blocks(bounds: np.ndarray, block_units: int):
 
 
 class _Table:
-    """Keys of one width class, sorted by the number made of their first ``n`` units, with a bitmap
-    of those numbers' hashes to rule most positions out without a binary search."""
+    """Keys sorted by the number their first three units make, with a bitmap of those numbers'
+    hashes to rule most positions out without a binary search."""
 
-    def __init__(self, codes: np.ndarray, ids: np.ndarray, n: int):
+    def __init__(self, codes: np.ndarray, ids: np.ndarray):
         order = np.argsort(codes, kind="stable")
-        self.codes, self.ids, self.n = codes[order], ids[order], n
+        self.codes, self.ids = codes[order], ids[order]
         self.bitmap = np.zeros(1 << _BITMAP_BITS, dtype=bool)
         self.bitmap[self._hash(self.codes)] = True
 
@@ -112,15 +113,12 @@ def paragraph_counts(units: np.ndarray, bounds: np.ndarray, keys: Sequence[str],
     one = np.full(1 << 16, -1, dtype=np.int64)  # a unit → the key that is that unit alone
     singles = np.flatnonzero(widths == 1)
     one[joined[offsets[singles]]] = singles
-    three_ids = np.flatnonzero(widths == 3)
-    three = _Table(prefix_code(three_ids, 3), three_ids, 3) if len(three_ids) else None
-    wide_ids = np.flatnonzero((widths >= 4) & (widths <= WIDEST))
-    wide = _Table(prefix_code(wide_ids, 4), wide_ids, 4) if len(wide_ids) else None
-    if wide is not None:  # each wide key's units, padded with zeros
-        wide_widths = widths[wide.ids]
+    long_ids = np.flatnonzero((widths >= 3) & (widths <= WIDEST))
+    table = _Table(prefix_code(long_ids, 3), long_ids) if len(long_ids) else None
+    if table is not None:  # each key's units, padded with zeros
+        long_widths = widths[table.ids]
         columns = np.arange(WIDEST)
-        rest = padded[offsets[wide.ids][:, None] + columns].astype(np.uint16)
-        rest[columns >= wide_widths[:, None]] = 0
+        rest = padded[offsets[table.ids][:, None] + columns].astype(np.uint16)
 
     per_unit = np.zeros(1 << 16, dtype=np.int64)
     pairs: list[np.ndarray] = []  # (key << 32 | paragraph) of each occurrence found, many times over
@@ -135,34 +133,28 @@ def paragraph_counts(units: np.ndarray, bounds: np.ndarray, keys: Sequence[str],
         new = np.ones(len(order), dtype=bool)
         new[1:] = (by_unit[1:] != by_unit[:-1]) | (their_paragraph[1:] != their_paragraph[:-1])
         per_unit += np.bincount(by_unit[new], minlength=1 << 16)
-        if three is None and wide is None:
+        if table is None:
             continue
-        wide_block = np.zeros(len(block) + WIDEST, dtype=np.uint64)
-        wide_block[: len(block)] = block
         n = len(block)
-        code3 = wide_block[:n] << np.uint64(32) | wide_block[1 : n + 1] << _U16 | wide_block[2 : n + 2]
-        if three is not None:
-            at, lo, _ = three.ranges(code3)
-            key_ids = three.ids[lo]
-            pairs.append(key_ids.astype(np.uint64) << np.uint64(32) | paragraph[at].astype(np.uint64))
-            if marked is not None:
-                touching.append(_touching(marked[start:stop], at, widths[key_ids], key_ids, start))
-        if wide is not None:
-            at, lo, hi = wide.ranges(code3 << _U16 | wide_block[3 : n + 3])
-            many = hi - lo  # the keys that begin with these four units: each checked at the position
-            at = np.repeat(at, many)
-            rows = np.repeat(lo - np.cumsum(many) + many, many) + np.arange(int(many.sum()))
-            row_widths = wide_widths[rows]
-            same = np.ones(len(at), dtype=bool)
-            for j in range(4, WIDEST):
-                left = np.flatnonzero(same & (row_widths > j))
-                if not len(left):
-                    break
-                same[left] = wide_block[at[left] + j] == rest[rows[left], j]
-            at, key_ids = at[same], wide.ids[rows[same]]
-            pairs.append(key_ids.astype(np.uint64) << np.uint64(32) | paragraph[at].astype(np.uint64))
-            if marked is not None:
-                touching.append(_touching(marked[start:stop], at, widths[key_ids], key_ids, start))
+        wide_block = np.zeros(n + WIDEST, dtype=np.uint64)
+        wide_block[:n] = block
+        at, lo, hi = table.ranges(wide_block[:n] << np.uint64(32) | wide_block[1 : n + 1] << _U16 | wide_block[2 : n + 2])
+        many = hi - lo  # the keys that begin with these three units: each compared at the position
+        at = np.repeat(at, many)
+        rows = np.repeat(lo - np.cumsum(many) + many, many) + np.arange(int(many.sum()))
+        same = np.ones(len(at), dtype=bool)
+        left = np.arange(len(at))  # the rows whose key may still go on
+        for j in range(3, WIDEST):
+            left = left[long_widths[rows[left]] > j]
+            if not len(left):
+                break
+            differ = wide_block[at[left] + j] != rest[rows[left], j]
+            same[left[differ]] = False
+            left = left[~differ]
+        at, key_ids = at[same], table.ids[rows[same]]
+        pairs.append(key_ids.astype(np.uint64) << np.uint64(32) | paragraph[at].astype(np.uint64))
+        if marked is not None:
+            touching.append(_touching(marked[start:stop], at, widths[key_ids], key_ids, start))
     ones = np.flatnonzero(one >= 0)
     counts[one[ones]] = per_unit[ones]
     if pairs:
@@ -173,7 +165,7 @@ def paragraph_counts(units: np.ndarray, bounds: np.ndarray, keys: Sequence[str],
     key_ids = np.concatenate([k for k, _ in touching]) if touching else np.zeros(0, dtype=np.int64)
     positions = np.concatenate([p for _, p in touching]) if touching else np.zeros(0, dtype=np.int64)
     paragraphs = np.searchsorted(bounds, positions, side="right") - 1
-    return Counted(counts, key_ids.astype(np.int64), positions.astype(np.int64), paragraphs.astype(np.int64))
+    return Counted(counts, widths, key_ids.astype(np.int64), positions.astype(np.int64), paragraphs.astype(np.int64))
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:

@@ -96,12 +96,12 @@ def write_completion_index(folder: Path, *, words: int, phrases: list[str], coun
     write_lines(folder / _SORTED["phrases"][0], folder / _SORTED["phrases"][1], phrases)
     np.save(folder / "counts.npy", np.asarray(counts, dtype=np.uint32))
     for name, rows in (("spelling", spellings), ("initial", initials)):
-        rows = sorted(set(rows))  # str sorts by code point, as UTF-8 bytes do
+        rows = sorted(rows)  # str sorts by code point, as UTF-8 bytes do
         text, starts = _SORTED[name + "s"]
-        write_lines(folder / text, folder / starts, (spelled for spelled, _ in rows), SPELLINGS_EVERY)
+        write_lines(folder / text, folder / starts, [spelled for spelled, _ in rows], SPELLINGS_EVERY)
         np.save(folder / f"{name}_entries.npy", np.array([entry for _, entry in rows], dtype=np.uint32))
     ordered = sorted(display.items())
-    write_lines(folder / _SORTED["display"][0], folder / _SORTED["display"][1], (text for _, text in ordered))
+    write_lines(folder / _SORTED["display"][0], folder / _SORTED["display"][1], [text for _, text in ordered])
     np.save(folder / "display_entries.npy", np.array([entry for entry, _ in ordered], dtype=np.uint32))
     pairs = [code for key, value in sorted((table or {}).items()) for code in (key, ord(value))]
     np.save(folder / "display_table.npy", np.array(pairs, dtype=np.uint32))

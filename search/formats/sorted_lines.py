@@ -10,11 +10,8 @@ import mmap
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
-
-from .arrays import NpyAppender
 
 
 class MappedLines(Sequence):
@@ -119,29 +116,16 @@ def map_bytes(path: Path) -> bytes | mmap.mmap:
         return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
 
 
-def write_lines(text_path: Path, starts_path: Path, lines: Iterable[str], every: int = 1) -> int:
+def write_lines(text_path: Path, starts_path: Path, lines: Sequence[str], every: int = 1) -> int:
     """Write ``lines`` (none holding a newline) as :class:`MappedLines` reads them: the text, a
     newline between two lines, and the ``uint32`` start of each line with one more past the end;
     with ``every`` > 1, as :class:`SparseLines` reads them. Returns how many lines were written."""
-    starts = NpyAppender(starts_path, np.uint32)
-    pending, at, count = [], 0, 0
-    with open(text_path, "wb") as out:
-        for line in lines:
-            data = line.encode("utf-8", "surrogatepass")
-            if b"\n" in data:
-                raise ValueError(f"a line cannot hold a newline: {line!r}")
-            if count:
-                out.write(b"\n")
-                at += 1
-            if count % every == 0:
-                pending.append(at)
-            out.write(data)
-            at += len(data)
-            count += 1
-            if len(pending) >= 1 << 14:
-                starts.append(pending)
-                pending = []
-    pending.append(at + 1 if every == 1 else count)
-    starts.append(pending)
-    starts.close()
-    return count
+    data = "\n".join(lines).encode("utf-8", "surrogatepass")
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n"))
+    if len(newlines) != max(len(lines) - 1, 0):
+        raise ValueError("a line cannot hold a newline")
+    starts = np.concatenate(([0], newlines + 1)) if lines else np.zeros(0, dtype=np.int64)
+    Path(text_path).write_bytes(data)
+    ends = [len(data) + 1] if every == 1 else [len(lines)]
+    np.save(starts_path, np.concatenate((starts[::every], ends)).astype(np.uint32))
+    return len(lines)

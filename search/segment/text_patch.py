@@ -165,11 +165,12 @@ def make(original: str, skeleton: str) -> SkeletonPatch:
 def edits(patch: bytes) -> Iterator[tuple[int, int, str]]:
     """The edits of ``patch``: ``(where in the skeleton, skeleton characters replaced, text put in
     their place)``, in order."""
-    at, i, end = 0, 0, len(patch)
+    at, i, end, read = 0, 0, len(patch), varints.read
     while i < end:
-        kept, i = varints.read(patch, i)
-        replaced, i = varints.read(patch, i)
-        size, i = varints.read(patch, i)
+        # nearly every number is below 128, one byte: read there without a call
+        kept, i = (patch[i], i + 1) if patch[i] < 0x80 else read(patch, i)
+        replaced, i = (patch[i], i + 1) if patch[i] < 0x80 else read(patch, i)
+        size, i = (patch[i], i + 1) if patch[i] < 0x80 else read(patch, i)
         at += kept
         yield at, replaced, str(patch[i : i + size], "utf-8")
         at += replaced

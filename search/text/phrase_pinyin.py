@@ -20,14 +20,14 @@ MAX_SPELLINGS = 8  # spellings of one word at most (a phrase of the dictionary m
 
 
 @functools.lru_cache(maxsize=1)
-def _phrases() -> tuple[dict[str, list[list[str]]], int]:
+def _phrases() -> tuple[dict[str, list[list[str]]], frozenset[str]]:
     """pypinyin's phrase dictionary as it ships it (phrase → each character's readings, with tone
-    marks) and its longest phrase, read from its JSON file without pypinyin loading it into its
-    own tables (search.text.pinyin imports pypinyin without them)."""
+    marks), read from its JSON file without pypinyin loading it into its own tables
+    (search.text.pinyin imports pypinyin without them), and every beginning of a phrase."""
     _pinyin()  # pypinyin imported as every process here imports it: without its phrases
     with resources.files("pypinyin").joinpath("phrases_dict.json").open(encoding="utf-8") as file:
         phrases = json.load(file)
-    return phrases, max(map(len, phrases), default=0)
+    return phrases, frozenset(phrase[:n] for phrase in phrases for n in range(2, len(phrase) + 1))
 
 
 _TONE_MARKS = dict.fromkeys(map(ord, "\u0304\u0301\u030c\u0300"))  # combining macron, acute, caron, grave
@@ -58,15 +58,20 @@ def syllables(word: str) -> list[tuple[str, ...]]:
     in its most common reading, and anything else as itself."""
     if len(word) == 1:
         return [readings(word)[0] or (word,)]
-    phrases, longest = _phrases()
+    phrases, beginnings = _phrases()
+    if word in phrases:
+        return list(_toneless(word))
     out: list[tuple[str, ...]] = []
     i, n = 0, len(word)
     while i < n:
-        for j in range(min(n, i + longest), i + 1, -1):
+        phrase_end, j = 0, i + 2  # the longest phrase starting at i ends at phrase_end
+        while j <= n and word[i:j] in beginnings:
             if word[i:j] in phrases:
-                out.extend(_toneless(word[i:j]))
-                i = j
-                break
+                phrase_end = j
+            j += 1
+        if phrase_end:
+            out.extend(_toneless(word[i:phrase_end]))
+            i = phrase_end
         else:
             found = readings(word[i])[0]
             out.append(found[:1] or (word[i],))

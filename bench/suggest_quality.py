@@ -1,0 +1,213 @@
+"""As-you-type completions (``/api/suggest``): how often the meant word is offered, how fast, and
+what the completion index costs the build — on both shared corpora.
+
+    python bench/suggest_quality.py                       # xwlb and president, 3 build pairs each
+    python bench/suggest_quality.py --corpus ../shared/corpora/xwlb.jsonl.gz --pairs 5
+    python bench/suggest_quality.py --skip-build          # quality and speed on the last build only
+
+For the 1,000 most frequent words of the index made of two or more Chinese characters (by the
+paragraphs that contain them), typed three ways, and for the 1,000 most frequent of three or four
+characters, typed a fourth way, the share whose word is among the top 8 offered:
+
+* whole pinyin: the word's pinyin joined, as pypinyin reads it with its phrases (``beijing``);
+* partial pinyin: every syllable but the last, then the last one's first letter (``beij``);
+* characters then pinyin: the first character, then the next syllable's first letter (``北j``);
+* initials (the words of 3 or 4 characters): the syllables' first letters (``xjp``).
+
+Speed: each typed text's completions (``Searcher.complete``) and a plain search for the same text
+(``Searcher.search``: what the box would run), alternating, in one process: p50 and p99 side by side.
+
+Build: the code at ``--base`` (default f59ca4c, before completions) and this checkout's commit build
+the same seeds in turn, B A B A …, each in a child process (``--jobs`` workers): wall time, CPU time of
+the whole tree, index size; the ratio B/A per pair and its median. Figures go to
+``bench/results/suggest_quality.jsonl`` (one line per run) and are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as C  # noqa: E402
+
+CORPORA = [C.REPO.parent / "shared" / "corpora" / f"{name}.jsonl.gz" for name in ("xwlb", "president")]
+RESULTS = C.REPO / "bench" / "results" / "suggest_quality.jsonl"
+TOP = 8
+
+
+# -- a build, in a child process ----------------------------------------------------------------------
+
+def side_build(args) -> None:
+    from search.build.indexer import build_index
+    from search.config import Settings
+    from search.formats.layout import IndexLayout
+
+    index_dir = Path(args.index)
+    shutil.rmtree(index_dir, ignore_errors=True)
+    started = time.perf_counter()
+    build_index(Settings(seeds_dir=Path(args.seeds), index_dir=index_dir), jobs=args.jobs)
+    seconds = time.perf_counter() - started
+    build = IndexLayout(index_dir).current()
+    print(json.dumps({"seconds": seconds, "bytes": C.dir_size(build), **C.own_maxrss()}))
+
+
+def snapshot(commit: str, workdir: Path) -> Path:
+    """The ``search`` package at ``commit``, unpacked under ``workdir`` (reused)."""
+    dest = workdir / f"src-{commit}"
+    if not (dest / "search").is_dir():
+        dest.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(C.REPO), "archive", commit, "search"], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+        (dest / ".bench-commit").write_text(commit)
+    return dest
+
+
+def builds(seeds: Path, workdir: Path, name: str, base: Path, this: Path, pairs: int, jobs: int) -> dict:
+    """B A B A …: this checkout's commit (B) and ``base`` (A) building ``seeds``; B's last build is kept."""
+    runs = {"A": [], "B": []}
+    for i in range(pairs):
+        for side, src in (("B", this), ("A", base)):
+            index = workdir / f"ix-{name}-{side}"
+            argv = [sys.executable, __file__, "--side", "build", "--src", str(src), "--seeds", str(seeds),
+                    "--index", str(index), "--jobs", str(jobs)]
+            env = dict(os.environ, ZHSEARCH_SRC=str(src))
+            result = C.run_measured(argv, env=env)
+            runs[side].append(result)
+            print(f"  {name} {side} #{i + 1}: {result['seconds']:.1f} s, CPU {result['cpu_s']:.1f} s, "
+                  f"{C.mib(result['bytes'])}", flush=True)
+    ratio = [b["seconds"] / a["seconds"] for a, b in zip(runs["A"], runs["B"])]
+    cpu = [b["cpu_s"] / a["cpu_s"] for a, b in zip(runs["A"], runs["B"])]
+    return {
+        "pairs": pairs, "jobs": jobs,
+        "seconds_A": [round(r["seconds"], 2) for r in runs["A"]],
+        "seconds_B": [round(r["seconds"], 2) for r in runs["B"]],
+        "time_ratio_median": round(statistics.median(ratio), 4),
+        "cpu_ratio_median": round(statistics.median(cpu), 4),
+        "bytes_A": runs["A"][-1]["bytes"], "bytes_B": runs["B"][-1]["bytes"],
+        "size_ratio": round(runs["B"][-1]["bytes"] / runs["A"][-1]["bytes"], 4),
+    }
+
+
+# -- quality and speed, on B's build ---------------------------------------------------------------------
+
+def typed(word: str, form: str) -> str:
+    """``word`` typed one of the ways the benchmark tries (see the module)."""
+    from search.text import phrase_pinyin
+
+    syllables = phrase_pinyin.spellings(word)[0]
+    return {"whole": lambda: "".join(syllables),
+            "partial": lambda: "".join(syllables[:-1]) + syllables[-1][0],
+            "mixed": lambda: word[0] + syllables[1][0],
+            "initials": lambda: "".join(s[0] for s in syllables)}[form]()
+
+
+def frequent_words(searcher, count: int, lengths: range) -> list[str]:
+    """The ``count`` words of the index made of Chinese characters, as many as ``lengths`` says,
+    in the most paragraphs."""
+    from search.text.pinyin import readings
+
+    completions = searcher._current().completer.index
+    words = completions.words.all()
+    han = [i for i, word in enumerate(words) if len(word) in lengths and all(readings(c)[0] for c in word)]
+    han.sort(key=lambda i: (-completions.count(i), i))
+    return [words[i] for i in han[:count]]
+
+
+def quality_and_speed(index_dir: Path, count: int) -> dict:
+    from search.config import Settings
+    from search.query.searcher import Searcher
+
+    searcher = Searcher(Settings(seeds_dir=index_dir, index_dir=index_dir))
+    words = frequent_words(searcher, count, range(2, 100))
+    longer = frequent_words(searcher, count, range(3, 5))
+    cases = [(word, form) for word in words for form in ("whole", "partial", "mixed")]
+    cases += [(word, "initials") for word in longer]
+    found = {form: [0, 0] for form in ("whole", "partial", "mixed", "initials")}
+    missed: dict[str, list[str]] = {form: [] for form in found}
+    suggest_ms, search_ms = [], []
+    searcher.complete("预热", TOP)
+    searcher.search("预热")
+    for word, form in cases:
+        text = typed(word, form)
+        started = time.perf_counter()
+        offered = [s["text"] for s in searcher.complete(text, TOP)["suggestions"]]
+        suggest_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        searcher.search(text)
+        search_ms.append((time.perf_counter() - started) * 1000)
+        # the archive may write the word otherwise (Traditional): compare as search does
+        hit = any(normalised(shown) == word for shown in offered)
+        found[form][0] += hit
+        found[form][1] += 1
+        if not hit and len(missed[form]) < 8:
+            missed[form].append(f"{text}→{word}")
+    searcher.close()
+    share = {form: round(hits / total, 4) if total else None for form, (hits, total) in found.items()}
+    speed = {"suggest": C.percentiles(suggest_ms), "search": C.percentiles(search_ms)}
+    return {"words": len(words), "words_of_3_or_4": len(longer), "top": TOP, "share": share,
+            "tried": {f: t for f, (_, t) in found.items()}, "missed_examples": missed,
+            "ms": {side: {k: round(v, 3) for k, v in figures.items() if k in ("n", "p50", "p90", "p99")}
+                   for side, figures in speed.items()},
+            "p99_ratio": round(speed["suggest"]["p99"] / speed["search"]["p99"], 4)}
+
+
+def normalised(text: str) -> str:
+    from search.text.normalize import normalize, skeleton
+
+    return skeleton(normalize(text))
+
+
+# -- the run -------------------------------------------------------------------------------------------------
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    C.add_location_arguments(ap)
+    ap.add_argument("--side", choices=["build"], help=argparse.SUPPRESS)
+    ap.add_argument("--seeds", help=argparse.SUPPRESS)
+    ap.add_argument("--index", help=argparse.SUPPRESS)
+    ap.add_argument("--corpus", type=Path, action="append", help="a JSONL(.gz) corpus (default: xwlb and president)")
+    ap.add_argument("--base", default="f59ca4c", help="the commit to compare the build with")
+    ap.add_argument("--pairs", type=int, default=3, help="builds of each side, alternating")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--words", type=int, default=1000)
+    ap.add_argument("--skip-build", action="store_true", help="measure the last build of this checkout only")
+    args = ap.parse_args()
+    if args.side == "build":
+        C.use_src(Path(args.src))
+        side_build(args)
+        return
+    C.begin(args)
+    base = snapshot(args.base, args.workdir)
+    head = subprocess.run(["git", "-C", str(C.REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    this = snapshot(head, args.workdir)  # not the work tree, which may change while this runs
+    record = {"commit": head,
+              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": C.machine_line(),
+              "base": args.base, "corpora": {}}
+    for corpus in args.corpus or CORPORA:
+        name = Path(corpus).name.split(".")[0]
+        seeds = C.prepare_seeds(Path(corpus), args.workdir / f"seeds-{name}")
+        print(f"{name}:", flush=True)
+        figures = {}
+        if not args.skip_build:
+            figures["build"] = builds(seeds, args.workdir, name, base, this, args.pairs, args.jobs)
+        figures.update(quality_and_speed(args.workdir / f"ix-{name}-B", args.words))
+        record["corpora"][name] = figures
+        print(json.dumps(figures, ensure_ascii=False, indent=1), flush=True)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with open(RESULTS, "a", encoding="utf-8") as out:
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
