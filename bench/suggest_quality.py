@@ -72,6 +72,20 @@ def snapshot(commit: str, workdir: Path) -> Path:
     return dest
 
 
+def run_child(argv: list[str], env: dict) -> dict:
+    """Run a side in a child process: the JSON line it prints last, and the CPU time of its tree."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    result = json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
+    result["cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return result
+
+
 def builds(seeds: Path, workdir: Path, name: str, base: Path, this: Path, pairs: int, jobs: int) -> dict:
     """B A B A …: this checkout's commit (B) and ``base`` (A) building ``seeds``; B's last build is kept."""
     runs = {"A": [], "B": []}
@@ -81,7 +95,7 @@ def builds(seeds: Path, workdir: Path, name: str, base: Path, this: Path, pairs:
             argv = [sys.executable, __file__, "--side", "build", "--src", str(src), "--seeds", str(seeds),
                     "--index", str(index), "--jobs", str(jobs)]
             env = dict(os.environ, ZHSEARCH_SRC=str(src))
-            result = C.run_measured(argv, env=env)
+            result = run_child(argv, env)
             runs[side].append(result)
             print(f"  {name} {side} #{i + 1}: {result['seconds']:.1f} s, CPU {result['cpu_s']:.1f} s, "
                   f"{C.mib(result['bytes'])}", flush=True)
