@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections import Counter
 from itertools import product
 
@@ -189,6 +191,8 @@ def test_traditional_input_completes_as_simplified(searcher):
     assert searcher.complete("銀行", 8) == {**searcher.complete("银行", 8), "query": "銀行"}
     assert searcher.complete("重慶", 8)["suggestions"] == searcher.complete("重庆", 8)["suggestions"]
     assert searcher.complete("ＢＥＩＪ", 8)["suggestions"] == searcher.complete("beij", 8)["suggestions"]
+    assert searcher.complete(" 北 京\u3000", 8)["suggestions"] == searcher.complete("北京", 8)["suggestions"]  # spaces go, as in a phrase
+    assert searcher.complete("bei j", 8)["suggestions"] == searcher.complete("beij", 8)["suggestions"]
 
 
 def test_latin_is_written_as_the_archive_most_often_writes_it(searcher):
@@ -274,3 +278,39 @@ def test_every_pinyin_suggestion_finds_something(searcher):
     for q in ("beijing", "beijingshi", "hangzhang", "xingdong", "zhongyao", "chongqingbeijing"):
         for suggestion in searcher.search(q)["suggestions"]:
             assert searcher.search(suggestion)["total"] > 0, (q, suggestion)
+
+
+# -- what a serving process holds ---------------------------------------------------------------------------
+
+SERVING = """
+import json, re, sys
+from search import gunicorn_conf
+from search.config import Settings
+from search.query.searcher import Searcher
+
+def private_dirty_kib():
+    return int(re.search(r"Private_Dirty:\\s+(\\d+)", open("/proc/self/smaps_rollup").read())[1])
+
+gunicorn_conf.on_starting(None)  # what gunicorn's master loads
+searcher = Searcher(Settings(seeds_dir=sys.argv[1], index_dir=sys.argv[1]))
+searcher.search("北京")
+searcher.search("xinpian")  # the did-you-mean's corrector made
+start = private_dirty_kib()
+for q in ("beij", "bj", "北j", "yinh", "xijinping", "chongqingbeijing"):
+    searcher.complete(q, 20)
+    searcher.search(q)
+import pypinyin.constants
+print(json.dumps({"phrase_pinyin": "search.text.phrase_pinyin" in sys.modules,
+                  "pypinyin_phrases": len(pypinyin.constants.PHRASES_DICT),
+                  "grew_mib": (private_dirty_kib() - start) / 1024}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/smaps_rollup only")
+def test_a_server_never_loads_the_phrase_dictionary_and_completes_from_mapped_files(settings_):
+    done = subprocess.run([sys.executable, "-c", SERVING, str(settings_.index_dir)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["phrase_pinyin"] is False and found["pypinyin_phrases"] == 0
+    assert found["grew_mib"] < 4  # the phrase dictionary alone would be ~45 MB

@@ -28,11 +28,13 @@ class MappedLines(Sequence):
     def __len__(self) -> int:
         return len(self.starts) - 1
 
+    def _line(self, i: int) -> bytes:
+        return self.data[self._starts[i] : self._starts[i + 1] - 1]
+
     def __getitem__(self, i: int) -> str:
         if not -len(self) <= i < len(self):
             raise IndexError(i)
-        i %= len(self)
-        return self.data[int(self.starts[i]) : int(self.starts[i + 1]) - 1].decode("utf-8")
+        return self._line(i % len(self)).decode("utf-8")
 
     def _first_not_below(self, target: bytes) -> int:
         """In sorted lines: the position of the first line not below ``target`` (bytes compared as
@@ -51,8 +53,7 @@ class MappedLines(Sequence):
         """The position of ``line`` in these sorted lines, or -1."""
         target = line.encode("utf-8", "surrogatepass")
         at = self._first_not_below(target)
-        starts = self._starts
-        return at if at < len(starts) - 1 and self.data[starts[at] : starts[at + 1] - 1] == target else -1
+        return at if at < len(self) and self._line(at) == target else -1
 
     def prefix_range(self, prefix: str) -> tuple[int, int]:
         """``(lo, hi)``: the sorted lines that begin with ``prefix`` are those at ``lo`` … ``hi - 1``."""
@@ -88,11 +89,6 @@ class SparseLines(MappedLines):
             at = data.find(b"\n", at) + 1
         end = data.find(b"\n", at)
         return data[at : end if end >= 0 else len(data)]
-
-    def __getitem__(self, i: int) -> str:
-        if not -len(self) <= i < len(self):
-            raise IndexError(i)
-        return self._line(i % len(self)).decode("utf-8")
 
     def _first_not_below(self, target: bytes) -> int:
         lo, hi = 0, len(self._starts)  # the blocks whose first line is below target: [0, lo)
