@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from search.build import substring_counts
-from search.build.substring_counts import paragraph_counts
+from search.build.substring_counts import paragraph_counts, touching
 from search.formats.sorted_lines import MappedLines, SparseLines, write_lines
 from search.text import phrase_pinyin
 
@@ -55,8 +55,7 @@ def test_counts_and_touching_occurrences_are_brute_forces(texts, seed, block_uni
     units, bounds = skeleton_arrays(paragraphs)
     marked = np.random.default_rng(seed).random(len(units)) < 0.1
     counted = paragraph_counts(units, bounds, keys, bigram_counts=bigram_counter(paragraphs),
-                               one_by_one=lambda key: sum(key in p for p in paragraphs), marked=marked,
-                               block_units=block_units)
+                               one_by_one=lambda key: sum(key in p for p in paragraphs), block_units=block_units)
     assert counted.counts.tolist() == [sum(key in p for p in paragraphs) for key in keys]
     assert counted.widths.tolist() == [len(units_of(key)) for key in keys]
     expected = set()
@@ -65,9 +64,8 @@ def test_counts_and_touching_occurrences_are_brute_forces(texts, seed, block_uni
         for start in range(len(units) - len(needle) + 1):
             if list(units[start : start + len(needle)]) == needle and marked[start : start + len(needle)].any():
                 expected.add((i, start, int(np.searchsorted(bounds, start, "right") - 1)))
-    found = set(zip(counted.touching_keys.tolist(), counted.touching_starts.tolist(),
-                    counted.touching_paragraphs.tolist()))
-    assert found == expected
+    found = touching(counted, units, bounds, marked)
+    assert set(zip(found.keys.tolist(), found.starts.tolist(), found.paragraphs.tolist())) == expected
 
 
 def test_keys_wider_than_the_scan_are_counted_one_by_one(monkeypatch):

@@ -108,6 +108,12 @@ def test_every_entry_counts_the_paragraphs_containing_it_as_its_quoted_phrase_to
         assert searcher.search(f'"{key}"')["total"] == index.count(keys.index(key)), key
 
 
+def test_the_build_keeps_no_second_copy_of_the_skeletons(settings_):
+    build = IndexLayout(settings_.index_dir).current()
+    assert not (build / GRAMS / "units.npy").exists() and not (build / GRAMS / "bounds.npy").exists()
+    assert (build / FOLDER / "counts.npy").is_file()
+
+
 def test_frequent_pairs_of_words_are_phrases(index, paragraphs):
     """(A corpus this small is sampled whole.)"""
     seen = Counter()

@@ -14,15 +14,14 @@ archive writes each, and how each is spelled in pinyin.
 from __future__ import annotations
 
 import heapq
-import multiprocessing
 import re
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from ..formats.arrays import mapped
 from ..formats.completions import FOLDER, write_completion_index
 from ..formats.layout import GRAMS
 from ..match.grams import GramIndex
@@ -34,7 +33,7 @@ from ..text import analysis, phrase_pinyin
 from ..text.pinyin import readings
 from .display_forms import Originals, exceptions
 from .processes import BuildFailed
-from .substring_counts import paragraph_counts
+from .substring_counts import paragraph_counts, touching
 
 SAMPLED_PARAGRAPHS = 8_000  # paragraphs cut into words to find phrases, at most
 MIN_SAMPLED = 2
@@ -42,47 +41,83 @@ MIN_PHRASE_PARAGRAPHS = 3
 MAX_PHRASES = 20_000
 MAX_PHRASE_CHARS = 16
 _HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
+_UNITS = ("units.npy", "bounds.npy")  # the match index's copy of the skeletons, when it writes one
+
+
+class CompletionsBuilder:
+    """Writes a build's completion index into its :data:`FOLDER` in two steps: :meth:`count` once
+    the match index is written (its words, its skeletons: in ``grams/units.npy`` and
+    ``bounds.npy``, which it removes, or else Whoosh's skeleton column) — a build runs it while
+    Whoosh writes its terms beside it — and :meth:`write` once the Whoosh index is (its stored
+    texts' patches tell how the archive writes each entry). A word whose pinyin cannot be worked
+    out (a bug) is reported at its line of ``words.txt`` and gets none."""
+
+    def __init__(self, build: Path, on_problem: Callable[[InputProblem], None]):
+        self.build, self.on_problem = Path(build), on_problem
+        self._counted = None
+
+    def count(self) -> None:
+        """The phrases, every entry's paragraphs, the words' pinyin."""
+        phrase_pinyin.load()
+        units, bounds = _skeletons(self.build)
+        grams = GramIndex(self.build / GRAMS, units, bounds)
+        words = grams.words.all()
+        keys = words + _phrase_candidates(grams, set(words))
+        counted = paragraph_counts(units, bounds, keys, bigram_counts=_bigram_counts(grams),
+                                   one_by_one=lambda key: len(grams.find(key).gids))
+        self._counted = units, bounds, words, keys, counted, _spelled(words, 0)
+
+    def write(self) -> None:
+        """How the archive writes each entry, the phrases kept and their pinyin; the files."""
+        if self._counted is None:
+            self.count()
+        units, bounds, words, keys, counted, (spellings, initials, failed) = self._counted
+        for entry, problem in failed:
+            self.on_problem(InputProblem(str(self.build / GRAMS / "words.txt"), entry + 1,
+                                         f"no pinyin for {words[entry]!r} ({problem}); it completes from its "
+                                         "characters but not from pinyin", fatal=False))
+        searcher = open_index(self.build).searcher()
+        try:
+            parts = patched_text_parts(searcher, self.build)
+        finally:
+            searcher.close()
+        table, patches = parts if parts is not None else (None, ())
+        originals = Originals.of(units, bounds, table, patches)
+        forms = exceptions(keys, counted, touching(counted, units, bounds, originals.marked), originals,
+                           (lambda key: key.translate(table)) if table else (lambda key: key))
+        frequent = [i for i in range(len(words), len(keys)) if counted.counts[i] >= MIN_PHRASE_PARAGRAPHS]
+        frequent = sorted(heapq.nlargest(MAX_PHRASES, frequent, key=lambda i: (counted.counts[i], -i)),
+                          key=keys.__getitem__)
+        entry_of = {old: len(words) + new for new, old in enumerate(frequent)}  # a kept phrase's entry
+        phrases = [keys[i] for i in frequent]
+        more_spellings, more_initials, failed = _spelled(phrases, len(words))
+        if failed:
+            raise BuildFailed(f"no pinyin for the phrase {phrases[failed[0][0] - len(words)]!r}: {failed[0][1]}")
+        display = {entry_of.get(i, i): form for i, form in forms.items() if i < len(words) or i in entry_of}
+        counts = np.concatenate((counted.counts[: len(words)], counted.counts[frequent]))
+        write_completion_index(self.build / FOLDER, words=len(words), phrases=phrases, counts=counts,
+                               spellings=spellings + more_spellings, initials=initials + more_initials,
+                               display=display, table=table)
+        for name in _UNITS:
+            (self.build / GRAMS / name).unlink(missing_ok=True)
+        self._counted = None
 
 
 def write_completions(build: Path, on_problem: Callable[[InputProblem], None]) -> None:
-    """Write the completion index of the finished ``build`` into its :data:`FOLDER`; a word whose
-    pinyin cannot be worked out (a bug) is reported at its line of ``words.txt`` and gets none.
-    The words are spelled in a forked process while this one counts."""
-    phrase_pinyin.load()  # before the fork: the child shares it
+    """Write the completion index of a finished ``build`` in one go (:class:`CompletionsBuilder`)."""
+    CompletionsBuilder(build, on_problem).write()
+
+
+def _skeletons(build: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The skeletons' units and bounds: the match index builder's copy when it made one for this
+    step, else Whoosh's skeleton column."""
+    if all((build / GRAMS / name).is_file() for name in _UNITS):
+        return tuple(mapped(build / GRAMS / name) for name in _UNITS)
     searcher = open_index(build).searcher()
     try:
-        units, bounds = skeleton_arrays(skeleton_column_path(searcher, build))
-        grams = GramIndex(build / GRAMS, units, bounds)
-        words = grams.words.all()
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as aside:
-            spelled_words = aside.submit(_spelled, words, 0)
-            parts = patched_text_parts(searcher, build)
-            table, patches = parts if parts is not None else (None, ())
-            candidates = _phrase_candidates(grams, set(words))
-            keys = words + candidates
-            originals = Originals.of(units, bounds, table, patches)
-            counted = paragraph_counts(units, bounds, keys, bigram_counts=_bigram_counts(grams),
-                                       one_by_one=lambda key: len(grams.find(key).gids), marked=originals.marked)
-            forms = exceptions(keys, counted, originals, (lambda key: key.translate(table)) if table else (lambda key: key))
-            spellings, initials, failed = spelled_words.result()
+        return skeleton_arrays(skeleton_column_path(searcher, build))
     finally:
         searcher.close()
-    for entry, problem in failed:
-        on_problem(InputProblem(str(build / GRAMS / "words.txt"), entry + 1, f"no pinyin for {words[entry]!r} "
-                                f"({problem}); it completes from its characters but not from pinyin", fatal=False))
-    frequent = [i for i in range(len(words), len(keys)) if counted.counts[i] >= MIN_PHRASE_PARAGRAPHS]
-    frequent = sorted(heapq.nlargest(MAX_PHRASES, frequent, key=lambda i: (counted.counts[i], -i)),
-                      key=keys.__getitem__)
-    entry_of = {old: len(words) + new for new, old in enumerate(frequent)}  # a kept phrase's entry
-    phrases = [keys[i] for i in frequent]
-    more_spellings, more_initials, failed = _spelled(phrases, len(words))
-    if failed:
-        raise BuildFailed(f"no pinyin for the phrase {phrases[failed[0][0] - len(words)]!r}: {failed[0][1]}")
-    display = {entry_of.get(i, i): form for i, form in forms.items() if i < len(words) or i in entry_of}
-    counts = np.concatenate((counted.counts[: len(words)], counted.counts[frequent].astype(np.int64)))
-    write_completion_index(build / FOLDER, words=len(words), phrases=phrases, counts=counts,
-                           spellings=spellings + more_spellings, initials=initials + more_initials,
-                           display=display, table=table)
 
 
 def _spelled(keys: list[str], first: int) -> tuple[list[tuple[str, int]], list[tuple[str, int]], list[tuple[int, str]]]:

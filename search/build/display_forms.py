@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..segment.text_patch import edits
-from .substring_counts import Counted
+from .substring_counts import Counted, Touching
 
 _MIX = np.uint64(0x100000001B3)  # FNV's 64-bit prime: a form's units mixed into one number
 
@@ -66,14 +66,15 @@ class Originals:
         return cls(written, marked)
 
 
-def exceptions(keys: Sequence[str], counted: Counted, originals: Originals, base) -> dict[int, str]:
+def exceptions(keys: Sequence[str], counted: Counted, touching: Touching, originals: Originals,
+               base) -> dict[int, str]:
     """``{key's index: how the archive writes it most}`` for the keys that more paragraphs write
-    otherwise than as ``base(key)``. ``counted``: the keys' paragraph counts and their occurrences
-    that cover a marked unit (:func:`~search.build.substring_counts.paragraph_counts`); each such
-    occurrence is written otherwise than its base, and a paragraph with one counts for that form
-    (forms told apart by a 64-bit hash of their code units). In numpy: Taiwan's press releases
-    have some 700,000 such occurrences."""
-    key, start, paragraph = counted.touching_keys, counted.touching_starts, counted.touching_paragraphs
+    otherwise than as ``base(key)``. ``counted``: the keys' paragraph counts; ``touching``: their
+    occurrences that cover a unit :attr:`Originals.marked`
+    (:func:`~search.build.substring_counts.touching`), each written otherwise than its base: a
+    paragraph with one counts for that form (forms told apart by a 64-bit hash of their code
+    units). In numpy: Taiwan's press releases have some 700,000 such occurrences."""
+    key, start, paragraph = touching.keys, touching.starts, touching.paragraphs
     if not len(key):
         return {}
     width = counted.widths[key]

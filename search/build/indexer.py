@@ -45,7 +45,7 @@ from ..text import analysis
 from ..text.synonyms import FILE_NAME as SYNONYMS, read_synonyms
 from ..text.userdict import FILE_NAME as USERDICT, read_user_dictionary
 from .analyse import Batch, analysed, cached_schema
-from .completions import write_completions
+from .completions import CompletionsBuilder
 from .processes import BuildFailed, beside, collect_now_and_then, cyclic_collector_paused, workers_die_with_builder
 from .store import BuildStore
 
@@ -106,7 +106,9 @@ def build_index(
             analysis.warm_up()  # before the workers fork, so they share the dictionaries
             _dictionaries(Path(settings.seeds_dir), build, on_problem)
             writer = SortedSegmentWriter(build, cached_schema())
-            grams = GramIndexBuilder(build / GRAMS, write_units=False)  # the units: Whoosh's skeleton column
+            # the units: Whoosh's skeleton column; the builder's copy serves the completion index
+            # before that column is written, and is removed then
+            grams = GramIndexBuilder(build / GRAMS, write_units=True)
             metadata = MetadataIndexBuilder(build)
             articles = read_articles(Path(settings.seeds_dir), on_problem)
             counts = _add_articles(writer, grams, metadata, analysed(articles, jobs), progress, build)
@@ -114,9 +116,10 @@ def build_index(
                 raise BuildFailed(f"no articles found in {settings.seeds_dir}")
             metadata.finish()
             # the two indexes' last steps, side by side: Whoosh's terms in a child process
-            beside(writer.commit, lambda: _finish_match_index(grams, build / GRAMS, on_problem))
+            completions = CompletionsBuilder(build, on_problem)
+            beside(writer.commit, lambda: (_finish_match_index(grams, build / GRAMS, on_problem), completions.count()))
             writer = None
-            write_completions(build, on_problem)
+            completions.write()
             meta = {
                 "format": FORMAT,
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

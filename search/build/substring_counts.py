@@ -9,8 +9,9 @@ skeletons' code units rather than a search per key (xwlb's 101 k words: ~1 s aga
   the keys' first three units — a bitmap of hashes first, then a binary search — and a longer
   key's other units compared at the positions found; then each (key, paragraph) once.
 
-It also gives, on request, the occurrences that touch ``marked`` positions (where the original
-text differs from what the skeleton suggests: a build's display forms).
+It keeps the occurrences of the keys of three units or more that it found, so that
+:func:`touching` can tell, later, which occurrences of any key cover ``marked`` units (where
+the original text differs from what the skeleton suggests: a build's display forms).
 """
 
 from __future__ import annotations
@@ -29,15 +30,25 @@ _U16 = np.uint64(16)
 
 @dataclass
 class Counted:
-    """Per key: the paragraphs that contain it and its width in code units; and the occurrences
-    that touch marked positions, as parallel arrays of the key's index, its start in the units and
-    its paragraph."""
+    """Per key: the paragraphs that contain it, its width in code units and, for a key of one or
+    two units, those as one number (``a``, ``a << 16 | b``); every occurrence found of the keys of
+    three units or more (but those counted one by one): its key and where it starts in the units."""
 
     counts: np.ndarray
     widths: np.ndarray
-    touching_keys: np.ndarray
-    touching_starts: np.ndarray
-    touching_paragraphs: np.ndarray
+    short_codes: np.ndarray
+    found_keys: np.ndarray
+    found_starts: np.ndarray
+
+
+@dataclass
+class Touching:
+    """Occurrences that cover a marked unit: parallel arrays of the key's index, the occurrence's
+    start in the units and its paragraph."""
+
+    keys: np.ndarray
+    starts: np.ndarray
+    paragraphs: np.ndarray
 
 
 def _blocks(bounds: np.ndarray, block_units: int):
@@ -75,17 +86,16 @@ class _Table:
 
 def paragraph_counts(units: np.ndarray, bounds: np.ndarray, keys: Sequence[str], *,
                      bigram_counts: Callable[[np.ndarray], np.ndarray],
-                     one_by_one: Callable[[str], int],
-                     marked: np.ndarray | None = None, block_units: int = BLOCK_UNITS) -> Counted:
+                     one_by_one: Callable[[str], int], block_units: int = BLOCK_UNITS) -> Counted:
     """For each of ``keys`` (non-empty, no character 0), how many paragraphs' skeletons contain it.
 
     ``units``/``bounds``: the skeletons (paragraph ``gid`` is ``units[bounds[gid]:bounds[gid + 1] - 1]``,
     a 0 after each); ``bigram_counts``: the paragraphs holding each bigram given as ``a << 16 | b``;
-    ``one_by_one``: the count of a key wider than :data:`WIDEST` units. With ``marked`` (a bool
-    per unit), the occurrences of keys that cover a marked unit are returned too (not for keys
-    counted one by one)."""
+    ``one_by_one``: the count of a key wider than :data:`WIDEST` units."""
     joined = np.frombuffer("\x00".join(keys).encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
     ends = np.flatnonzero(joined == 0) if len(keys) > 1 else np.zeros(0, dtype=np.int64)
+    if len(ends) != max(len(keys) - 1, 0):
+        raise ValueError("a key cannot hold the character 0")
     ends = np.append(ends, len(joined))
     offsets = np.concatenate(([0], ends[:-1] + 1))  # key i is joined[offsets[i]:offsets[i] + widths[i]]
     widths = ends - offsets
@@ -99,14 +109,16 @@ def paragraph_counts(units: np.ndarray, bounds: np.ndarray, keys: Sequence[str],
         return code
 
     counts = np.zeros(len(keys), dtype=np.int64)
-    touching: list[tuple[np.ndarray, np.ndarray]] = []  # (key ids, starts)
-    if marked is not None and not marked.any():
-        marked = None
+    found_keys: list[np.ndarray] = []
+    found_starts: list[np.ndarray] = []
 
     # two units: the bigram's posting list
     two = np.flatnonzero(widths == 2)
+    short_codes = np.zeros(len(keys), dtype=np.uint32)
+    short_codes[two] = prefix_code(two, 2).astype(np.uint32)
+    short_codes[widths == 1] = prefix_code(np.flatnonzero(widths == 1), 1).astype(np.uint32)
     if len(two):
-        counts[two] = bigram_counts(prefix_code(two, 2).astype(np.uint32))
+        counts[two] = bigram_counts(short_codes[two])
     for i in np.flatnonzero(widths > WIDEST).tolist():
         counts[i] = one_by_one(keys[i])
 
@@ -153,19 +165,47 @@ def paragraph_counts(units: np.ndarray, bounds: np.ndarray, keys: Sequence[str],
             left = left[~differ]
         at, key_ids = at[same], table.ids[rows[same]]
         pairs.append(key_ids.astype(np.uint64) << np.uint64(32) | paragraph[at].astype(np.uint64))
-        if marked is not None:
-            touching.append(_touching(marked[start:stop], at, widths[key_ids], key_ids, start))
+        found_keys.append(key_ids.astype(np.int32))
+        found_starts.append((at + start).astype(np.uint32))
     ones = np.flatnonzero(one >= 0)
     counts[one[ones]] = per_unit[ones]
     if pairs:
         found = _distinct(np.concatenate(pairs))
         counts += np.bincount((found >> np.uint64(32)).astype(np.int64), minlength=len(keys))
-    if marked is not None:
-        touching.extend(_touching_short(units, marked, one, two, prefix_code(two, 2).astype(np.uint32)))
-    key_ids = np.concatenate([k for k, _ in touching]) if touching else np.zeros(0, dtype=np.int64)
-    positions = np.concatenate([p for _, p in touching]) if touching else np.zeros(0, dtype=np.int64)
-    paragraphs = np.searchsorted(bounds, positions, side="right") - 1
-    return Counted(counts, widths, key_ids.astype(np.int64), positions.astype(np.int64), paragraphs.astype(np.int64))
+    return Counted(counts, widths, short_codes, _joined(found_keys, np.int32), _joined(found_starts, np.uint32))
+
+
+def touching(counted: Counted, units: np.ndarray, bounds: np.ndarray, marked: np.ndarray) -> Touching:
+    """The occurrences of the counted keys that cover a unit ``marked`` (a bool per unit): from
+    those :func:`paragraph_counts` found, and for keys of one or two units, at the marks."""
+    keys: list[np.ndarray] = []
+    starts: list[np.ndarray] = []
+    at = np.flatnonzero(marked)
+    if len(at):
+        before = np.concatenate(([0], np.cumsum(marked, dtype=np.int32)))  # marked units before each
+        first = counted.found_starts.astype(np.int64)
+        covers = before[first + counted.widths[counted.found_keys]] > before[first]
+        keys.append(counted.found_keys[covers])
+        starts.append(first[covers])
+        one = np.full(1 << 16, -1, dtype=np.int64)  # a unit → the key that is that unit alone
+        singles = np.flatnonzero(counted.widths == 1)
+        one[counted.short_codes[singles]] = singles
+        alone = one[units[at]]
+        keys.append(alone[alone >= 0])
+        starts.append(at[alone >= 0])
+        two = np.flatnonzero(counted.widths == 2)
+        if len(two):
+            order = np.argsort(counted.short_codes[two])
+            codes, two = counted.short_codes[two][order], two[order]
+            begin = _distinct(np.concatenate((at, at[at > 0] - 1)))
+            begin = begin[begin + 1 < len(units)]
+            pair = units[begin].astype(np.uint32) << np.uint32(16) | units[begin + 1]
+            where = np.minimum(np.searchsorted(codes, pair), len(codes) - 1)
+            hit = codes[where] == pair
+            keys.append(two[where[hit]])
+            starts.append(begin[hit])
+    key_ids, positions = _joined(keys, np.int64), _joined(starts, np.int64)
+    return Touching(key_ids, positions, np.searchsorted(bounds, positions, side="right").astype(np.int64) - 1)
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
@@ -174,29 +214,5 @@ def _distinct(values: np.ndarray) -> np.ndarray:
     return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
-def _touching(marked: np.ndarray, at: np.ndarray, widths: np.ndarray, key_ids: np.ndarray,
-              offset: int) -> tuple[np.ndarray, np.ndarray]:
-    """Of occurrences starting at ``at`` (in a block whose units' marks are ``marked``), those that
-    cover a marked unit: their keys and starts (in the whole units)."""
-    before = np.concatenate(([0], np.cumsum(marked, dtype=np.int64)))
-    hit = before[np.minimum(at + widths, len(marked))] > before[at]
-    return key_ids[hit], at[hit] + offset
-
-
-def _touching_short(units: np.ndarray, marked: np.ndarray, one: np.ndarray, two: np.ndarray, codes: np.ndarray):
-    """The occurrences of keys of one unit and of two (``two``, their ``codes``) that cover a marked unit."""
-    at = np.flatnonzero(marked)
-    if not len(at):
-        return
-    singles = one[units[at]]
-    yield singles[singles >= 0], at[singles >= 0]
-    if not len(two):
-        return
-    order = np.argsort(codes)
-    codes, two = codes[order], two[order]
-    starts = _distinct(np.concatenate((at, at[at > 0] - 1)))
-    starts = starts[starts + 1 < len(units)]
-    pair = units[starts].astype(np.uint32) << np.uint32(16) | units[starts + 1]
-    where = np.minimum(np.searchsorted(codes, pair), len(codes) - 1)
-    found = codes[where] == pair
-    yield two[where[found]], starts[found]
+def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
