@@ -144,20 +144,27 @@ def _serve(args, settings: Settings) -> int:
     return 0  # pragma: no cover - execve does not return
 
 
-def _query(args, settings: Settings) -> int:
+def _answer(command: str, settings: Settings, ask):
+    """What ``ask(searcher)`` answers over the live index, or None once why it cannot is printed."""
     from .query.live import IndexMissing
     from .query.searcher import BadQuery, Searcher
 
     searcher = Searcher(settings)
     try:
-        facets = tuple(dict.fromkeys(key.strip() for key in args.facets.split(",") if key.strip()))
-        result = searcher.search(args.q, page=args.page, size=args.size, sort=args.sort, facets=facets,
-                                 group=args.group, explain=args.explain)
+        return ask(searcher)
     except (BadQuery, IndexMissing) as error:
-        print(f"zhsearch query: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        print(f"zhsearch {command}: {error}", file=sys.stderr)
+        return None
     finally:
         searcher.close()
+
+
+def _query(args, settings: Settings) -> int:
+    facets = tuple(dict.fromkeys(key.strip() for key in args.facets.split(",") if key.strip()))
+    result = _answer("query", settings, lambda searcher: searcher.search(
+        args.q, page=args.page, size=args.size, sort=args.sort, facets=facets, group=args.group, explain=args.explain))
+    if result is None:
+        return EXIT_FAILED
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
@@ -186,17 +193,9 @@ def _query(args, settings: Settings) -> int:
 
 
 def _suggest(args, settings: Settings) -> int:
-    from .query.live import IndexMissing
-    from .query.searcher import BadQuery, Searcher
-
-    searcher = Searcher(settings)
-    try:
-        result = searcher.complete(args.q, size=args.size)
-    except (BadQuery, IndexMissing) as error:
-        print(f"zhsearch suggest: {error}", file=sys.stderr)
+    result = _answer("suggest", settings, lambda searcher: searcher.complete(args.q, size=args.size))
+    if result is None:
         return EXIT_FAILED
-    finally:
-        searcher.close()
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
