@@ -68,6 +68,13 @@ def test_counts_and_touching_occurrences_are_brute_forces(texts, seed, block_uni
     assert set(zip(found.keys.tolist(), found.starts.tolist(), found.paragraphs.tolist())) == expected
 
 
+def test_no_keys_no_counts():
+    units, bounds = skeleton_arrays(["北京", ""])
+    counted = paragraph_counts(units, bounds, [], bigram_counts=bigram_counter([]), one_by_one=len)
+    assert len(counted.counts) == len(counted.widths) == len(counted.found_keys) == 0
+    assert len(touching(counted, units, bounds, np.ones(len(units), dtype=bool)).keys) == 0
+
+
 def test_keys_wider_than_the_scan_are_counted_one_by_one(monkeypatch):
     monkeypatch.setattr(substring_counts, "WIDEST", 4)
     paragraphs = ["北京银行重庆北京银行", "北京银行重", "银行重庆"]

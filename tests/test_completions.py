@@ -23,6 +23,9 @@ from search.formats.completions import FOLDER, CompletionIndex
 from search.formats.layout import GRAMS, IndexLayout
 from search.match.skeletons import mapped_words
 from search.query.completions import MAX_SIZE, Completer
+from search.build.indexer import build_index
+from search.config import Settings
+from search.query.live import IndexMissing
 from search.query.searcher import BadQuery, Searcher
 from search.text import analysis, phrase_pinyin
 from search.text.normalize import normalize, skeleton
@@ -320,3 +323,47 @@ def test_a_server_never_loads_the_phrase_dictionary_and_completes_from_mapped_fi
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["phrase_pinyin"] is False and found["pypinyin_phrases"] == 0
     assert found["grew_mib"] < 4  # the phrase dictionary alone would be ~45 MB
+
+
+# -- a bug at one word, a build without its completion index -----------------------------------------------
+
+def test_an_entry_whose_pinyin_fails_is_reported_and_the_build_goes_on(tmp_path, monkeypatch):
+    real = phrase_pinyin.spellings
+
+    def failing(text):
+        if "银" in text:
+            raise RuntimeError("a bug in the readings")
+        return real(text)
+
+    monkeypatch.setattr(build_completions.phrase_pinyin, "spellings", failing)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for article_id, text in ARTICLES.items():
+        (seeds / f"{article_id}.txt").write_text(text, encoding="utf-8")
+    problems = []
+    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
+    build_index(settings, jobs=1, strict=True, report=problems.append)
+    ours = [p for p in problems if "completes from its characters" in p.reason]
+    assert ours and all("银" in p.reason and not p.fatal for p in ours)
+    monkeypatch.setattr(build_completions.phrase_pinyin, "spellings", real)
+    found = Searcher(settings)
+    index = found._current().completer.index
+    for problem in ours:
+        lines = index.words if problem.path.endswith("words.txt") else index.phrases
+        assert "银" in lines[problem.line - 1]
+    assert [s["text"] for s in found.complete("银", 3)["suggestions"]][0] == "银行"  # its characters complete
+    assert "银行" not in [s["text"] for s in found.complete("yinh", 20)["suggestions"]]
+    assert found.complete("beij", 1)["suggestions"][0]["text"] == "北京"
+    found.close()
+
+
+def test_a_build_without_its_completion_index_is_not_opened(tmp_path):
+    import shutil
+
+    settings = index_articles(tmp_path, {"a": "北京\n北京的银行。\n"})
+    first = Searcher(settings)
+    build = first._current().build
+    first.close()
+    shutil.rmtree(build / FOLDER)
+    with pytest.raises(IndexMissing, match="cannot be opened"):
+        Searcher(settings).complete("北", 8)

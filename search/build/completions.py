@@ -32,7 +32,6 @@ from ..segment.mapped import open_index
 from ..text import analysis, phrase_pinyin
 from ..text.pinyin import readings
 from .display_forms import Originals, exceptions
-from .processes import BuildFailed
 from .substring_counts import paragraph_counts, touching
 
 SAMPLED_PARAGRAPHS = 8_000  # paragraphs cut into words to find phrases, at most
@@ -91,8 +90,10 @@ class CompletionsBuilder:
         entry_of = {old: len(words) + new for new, old in enumerate(frequent)}  # a kept phrase's entry
         phrases = [keys[i] for i in frequent]
         more_spellings, more_initials, failed = _spelled(phrases, len(words))
-        if failed:
-            raise BuildFailed(f"no pinyin for the phrase {phrases[failed[0][0] - len(words)]!r}: {failed[0][1]}")
+        for entry, problem in failed:
+            self.on_problem(InputProblem(str(self.build / FOLDER / "phrases.txt"), entry - len(words) + 1,
+                                         f"no pinyin for {keys[frequent[entry - len(words)]]!r} ({problem}); it "
+                                         "completes from its characters but not from pinyin", fatal=False))
         display = {entry_of.get(i, i): form for i, form in forms.items() if i < len(words) or i in entry_of}
         counts = np.concatenate((counted.counts[: len(words)], counted.counts[frequent]))
         write_completion_index(self.build / FOLDER, words=len(words), phrases=phrases, counts=counts,

@@ -96,7 +96,7 @@ def paragraph_counts(units: np.ndarray, bounds: np.ndarray, keys: Sequence[str],
     ends = np.flatnonzero(joined == 0) if len(keys) > 1 else np.zeros(0, dtype=np.int64)
     if len(ends) != max(len(keys) - 1, 0):
         raise ValueError("a key cannot hold the character 0")
-    ends = np.append(ends, len(joined))
+    ends = np.append(ends, len(joined)) if keys else ends
     offsets = np.concatenate(([0], ends[:-1] + 1))  # key i is joined[offsets[i]:offsets[i] + widths[i]]
     widths = ends - offsets
     padded = np.zeros(len(joined) + WIDEST, dtype=np.uint64)  # room to read past the last key
