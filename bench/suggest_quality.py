@@ -19,7 +19,9 @@ Speed: each typed text's completions (``Searcher.complete``) and a plain search 
 
 Build: the code at ``--base`` (default f59ca4c, before completions) and this checkout's commit build
 the same seeds in turn, B A B A …, each in a child process (``--jobs`` workers): wall time, CPU time of
-the whole tree, index size; the ratio B/A per pair and its median. Figures go to
+the whole tree, index size; the ratio B/A per pair and its median; and the completion index's two
+steps timed inside B's builds (wall and CPU), with their share of the whole build's CPU — a figure a
+busy machine moves far less than the wall times. Figures go to
 ``bench/results/suggest_quality.jsonl`` (one line per run) and are printed.
 """
 
@@ -53,11 +55,31 @@ def side_build(args) -> None:
 
     index_dir = Path(args.index)
     shutil.rmtree(index_dir, ignore_errors=True)
+    step = timed_completions()
     started = time.perf_counter()
     build_index(Settings(seeds_dir=Path(args.seeds), index_dir=index_dir), jobs=args.jobs)
     seconds = time.perf_counter() - started
     build = IndexLayout(index_dir).current()
-    print(json.dumps({"seconds": seconds, "bytes": C.dir_size(build), **C.own_maxrss()}))
+    completions = C.dir_size(build / "completions") if (build / "completions").is_dir() else 0
+    print(json.dumps({"seconds": seconds, "bytes": C.dir_size(build), "completions_bytes": completions, **step,
+                      **C.own_maxrss()}))
+
+
+def timed_completions() -> dict:
+    """The completion index's two steps timed (wall and CPU of this process) as the build runs them,
+    where the code has them: ``{"count": [wall, cpu], "write": [wall, cpu]}``, filled in later."""
+    try:
+        from search.build.completions import CompletionsBuilder
+    except ImportError:
+        return {}
+    found = {}
+    for name in ("count", "write"):
+        def timed(self, _step=getattr(CompletionsBuilder, name), _name=name):
+            wall, cpu = time.perf_counter(), time.process_time()
+            _step(self)
+            found[_name] = [round(time.perf_counter() - wall, 3), round(time.process_time() - cpu, 3)]
+        setattr(CompletionsBuilder, name, timed)
+    return {"completions_steps": found}
 
 
 def snapshot(commit: str, workdir: Path) -> Path:
@@ -109,6 +131,11 @@ def builds(seeds: Path, workdir: Path, name: str, base: Path, this: Path, pairs:
         "cpu_ratio_median": round(statistics.median(cpu), 4),
         "bytes_A": runs["A"][-1]["bytes"], "bytes_B": runs["B"][-1]["bytes"],
         "size_ratio": round(runs["B"][-1]["bytes"] / runs["A"][-1]["bytes"], 4),
+        "completions_bytes": runs["B"][-1].get("completions_bytes"),
+        # the step's own CPU (the build's main process) against the whole build's (all processes)
+        "completions_steps_B": [r.get("completions_steps") for r in runs["B"]],
+        "completions_cpu_share_median": round(statistics.median(
+            sum(cpu for _, cpu in r.get("completions_steps", {}).values()) / r["cpu_s"] for r in runs["B"]), 4),
     }
 
 

@@ -167,6 +167,7 @@ def test_the_article_pages_box_completes_too(desktop):
     box = page.locator("#q")
     box.press_sequentially("beij")
     expect(listbox(page).get_by_role("option").first).to_contain_text("北京")
+    shot(page, "suggest-04-article-desktop", full_page=False)
     box.press("ArrowDown")
     box.press("Enter")
     expect(page).to_have_url(re.compile(r"/\?q=%E5%8C%97%E4%BA%AC$"))
