@@ -3,7 +3,8 @@
 ``fixtures/build_before_layout/index`` was built from ``fixtures/build_before_layout/seeds`` by the
 code of 56d8cd0, whose Whoosh table of contents pickles its schema and codec under the old module
 paths (``search.whoosh_codec``, ``search.analysis``, ``search.metadata_index``,
-``search.whoosh_columns``, ``search.whoosh_writer``).
+``search.whoosh_columns``, ``search.whoosh_writer``); its completion index (``completions/``, format
+15) was added later by ``search.build.completions.write_completions``, which reads the build as it is.
 """
 
 from __future__ import annotations
