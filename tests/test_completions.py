@@ -22,7 +22,7 @@ from search.build import completions as build_completions
 from search.formats.completions import FOLDER, CompletionIndex
 from search.formats.layout import GRAMS, IndexLayout
 from search.match.skeletons import mapped_words
-from search.query.completions import MAX_SIZE, Completer
+from search.query.completions import MAX_SIZE
 from search.build.indexer import build_index
 from search.config import Settings
 from search.query.live import IndexMissing

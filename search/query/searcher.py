@@ -23,10 +23,10 @@ from whoosh import index as whoosh_index
 from ..config import Settings
 from ..formats.layout import IndexLayout
 from . import related
+from .completions import MAX_SIZE as MAX_COMPLETIONS
 from .evaluate import evaluate, match_unit, result_order
 from .hits import HitMaker, articles_ranked
 from .live import IndexMissing, LiveBuild
-from .completions import MAX_SIZE as MAX_COMPLETIONS
 from .parser import BadQuery, ParsedQuery, parse
 
 __all__ = ["ArticleNotFound", "BadQuery", "IndexMissing", "Searcher"]
