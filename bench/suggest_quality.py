@@ -132,6 +132,9 @@ def builds(seeds: Path, workdir: Path, name: str, base: Path, this: Path, pairs:
         "bytes_A": runs["A"][-1]["bytes"], "bytes_B": runs["B"][-1]["bytes"],
         "size_ratio": round(runs["B"][-1]["bytes"] / runs["A"][-1]["bytes"], 4),
         "completions_bytes": runs["B"][-1].get("completions_bytes"),
+        # the build's main process at its peak, and its largest waited-for child (Whoosh's writer)
+        "peak_rss_mib_A": [round(max(r["maxrss_self"], r["maxrss_children"]) / 2**20) for r in runs["A"]],
+        "peak_rss_mib_B": [round(max(r["maxrss_self"], r["maxrss_children"]) / 2**20) for r in runs["B"]],
         # the step's own CPU (the build's main process) against the whole build's (all processes)
         "completions_steps_B": [r.get("completions_steps") for r in runs["B"]],
         "completions_cpu_share_median": round(statistics.median(
