@@ -1,6 +1,7 @@
 """How many paragraphs contain each of many keys, exactly — what a quoted phrase's ``total`` would be
 — for a whole vocabulary at once (:func:`paragraph_counts`), in a few passes of numpy over the
-skeletons' code units rather than a search per key (xwlb's 101 k words: ~1 s against ~5 s).
+skeletons' code units rather than a search per key (xwlb's 101 k words: about a second of CPU,
+where a search for each of its 46 k words of three characters or more alone took five).
 
 * one code unit: the units of each block of paragraphs sorted (numpy's radix sort of ``uint16``),
   and a unit counted once per paragraph it is in;

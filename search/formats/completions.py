@@ -8,7 +8,8 @@ frequent phrases (``phrases.txt``, sorted), numbered on after the words. Per ent
 * ``counts.npy`` — how many paragraphs contain it (``uint32``): what its quoted phrase's total is;
 * ``spellings.txt`` / ``spelling_starts.npy`` / ``spelling_entries.npy`` — the toneless pinyin of
   every entry with a Chinese character, its syllables joined (``beijing``), sorted, each with its
-  entry; an entry may have several (a lone character's every reading);
+  entry; an entry may have several (a lone character's every reading); the start of one line in
+  :data:`SPELLINGS_EVERY` is kept (:class:`~.sorted_lines.SparseLines`);
 * ``initials.txt`` / ``initial_starts.npy`` / ``initial_entries.npy`` — the same for the first
   letters of the syllables (``bj``);
 * ``display_entries.npy`` (sorted) / ``display.txt`` / ``display_starts.npy`` — how the archive
