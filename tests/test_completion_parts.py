@@ -69,6 +69,14 @@ def test_counts_and_touching_occurrences_are_brute_forces(texts, seed, block_uni
     assert set(zip(found.keys.tolist(), found.starts.tolist(), found.paragraphs.tolist())) == expected
 
 
+def test_a_block_of_many_short_paragraphs_counts_each(monkeypatch):
+    paragraphs = ["京", "北京", ""] * 30_000  # more paragraphs than a block may number
+    units, bounds = skeleton_arrays(paragraphs)
+    counted = paragraph_counts(units, bounds, ["京", "北", "北京"], bigram_counts=lambda codes: np.array([30_000]),
+                               one_by_one=len, block_units=1 << 30)
+    assert counted.counts.tolist() == [60_000, 30_000, 30_000]
+
+
 def test_no_keys_no_counts():
     units, bounds = skeleton_arrays(["北京", ""])
     counted = paragraph_counts(units, bounds, [], bigram_counts=bigram_counter([]), one_by_one=len)

@@ -3,8 +3,8 @@
 skeletons' code units rather than a search per key (xwlb's 101 k words: about a second of CPU,
 where a search for each of its 46 k words of three characters or more alone took five).
 
-* one code unit: the units of each block of paragraphs sorted (numpy's radix sort of ``uint16``),
-  and a unit counted once per paragraph it is in;
+* one code unit: each (paragraph, unit) of a block of paragraphs once, by a sort, and a unit counted
+  once per paragraph it is in;
 * two: the length of the bigram's posting list (the match index holds it);
 * three or more: every position's next three units as one exact 48-bit number, looked up among
   the keys' first three units — a bitmap of hashes first, then a binary search — and a longer
@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-BLOCK_UNITS = 1 << 20  # code units of paragraphs handled at a time
+BLOCK_UNITS = 1 << 18  # code units of paragraphs handled at a time (each takes some 40 bytes a unit)
 WIDEST = 32  # keys longer than this many code units are counted one by one (``one_by_one``)
 _HASH = np.uint64(0x9E3779B97F4A7C15)
 _BITMAP_BITS = 24
@@ -53,11 +53,12 @@ class Touching:
 
 
 def _blocks(bounds: np.ndarray, block_units: int):
-    """``(first, end)`` paragraph ranges of about ``block_units`` units each."""
+    """``(first, end)`` paragraph ranges of about ``block_units`` units each, and fewer than 65,536
+    paragraphs (a paragraph's place in its block takes 16 bits)."""
     paragraphs, first = len(bounds) - 1, 0
     while first < paragraphs:
         end = int(np.searchsorted(bounds, int(bounds[first]) + block_units, side="right")) - 1
-        end = min(max(end, first + 1), paragraphs)
+        end = min(max(end, first + 1), paragraphs, first + 0xFFFF)
         yield first, end
         first = end
 
@@ -134,18 +135,13 @@ def paragraph_counts(units: np.ndarray, bounds: np.ndarray, keys: Sequence[str],
         rest = padded[offsets[table.ids][:, None] + columns].astype(np.uint16)
 
     per_unit = np.zeros(1 << 16, dtype=np.int64)
-    pairs: list[np.ndarray] = []  # (key << 32 | paragraph) of each occurrence found, many times over
     for first, end in _blocks(bounds, block_units):
         start, stop = int(bounds[first]), int(bounds[end])
         block = units[start:stop]
-        paragraph = np.repeat(np.arange(first, end, dtype=np.int64), np.diff(bounds[first : end + 1]).astype(np.int64))
-        # one unit: sorted by unit (stable: paragraphs stay in order), a unit counted at its first
-        # place in each paragraph
-        order = np.argsort(block, kind="stable")
-        by_unit, their_paragraph = block[order], paragraph[order]
-        new = np.ones(len(order), dtype=bool)
-        new[1:] = (by_unit[1:] != by_unit[:-1]) | (their_paragraph[1:] != their_paragraph[:-1])
-        per_unit += np.bincount(by_unit[new], minlength=1 << 16)
+        # one unit: (paragraph in the block, unit) as one number, each once: a unit's paragraphs
+        local = np.repeat(np.arange(end - first, dtype=np.uint32), np.diff(bounds[first : end + 1]).astype(np.int64))
+        per_unit += np.bincount((_distinct(local << np.uint32(16) | block) & 0xFFFF).astype(np.int64), minlength=1 << 16)
+        del local
         if table is None:
             continue
         n = len(block)
@@ -164,15 +160,15 @@ def paragraph_counts(units: np.ndarray, bounds: np.ndarray, keys: Sequence[str],
             differ = wide_block[at[left] + j] != rest[rows[left], j]
             same[left[differ]] = False
             left = left[~differ]
-        at, key_ids = at[same], table.ids[rows[same]]
-        pairs.append(key_ids.astype(np.uint64) << np.uint64(32) | paragraph[at].astype(np.uint64))
+        at, key_ids = at[same] + start, table.ids[rows[same]]
         found_keys.append(key_ids.astype(np.int32))
-        found_starts.append((at + start).astype(np.uint32))
+        found_starts.append(at.astype(np.uint32))
+        # each (key, paragraph) once: no paragraph spans two blocks
+        paragraph = np.searchsorted(bounds, at, side="right") - 1
+        pairs = _distinct(key_ids.astype(np.uint64) << np.uint64(32) | paragraph.astype(np.uint64))
+        counts += np.bincount((pairs >> np.uint64(32)).astype(np.int64), minlength=len(keys))
     ones = np.flatnonzero(one >= 0)
     counts[one[ones]] = per_unit[ones]
-    if pairs:
-        found = _distinct(np.concatenate(pairs))
-        counts += np.bincount((found >> np.uint64(32)).astype(np.int64), minlength=len(keys))
     return Counted(counts, widths, short_codes, _joined(found_keys, np.int32), _joined(found_starts, np.uint32))
 
 
