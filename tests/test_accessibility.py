@@ -33,7 +33,8 @@ def news_url(tmp_path_factory):
 def violations(page) -> list[dict]:
     """The serious and critical WCAG A/AA violations axe-core finds on the page as it is now."""
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}, "rules": EXTRA_RULES})
-    ran = {rule["id"] for kind in ("passes", "violations", "incomplete", "inapplicable") for rule in results.response[kind]}
+    ran = {rule["id"] for kind in ("passes", "violations", "incomplete", "inapplicable")
+           for rule in results.response[kind]}
     assert "color-contrast" in ran and set(EXTRA_RULES) <= ran
     return [{"rule": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
             for v in results.response["violations"] if v["impact"] in BLOCKING]

@@ -65,7 +65,7 @@ def test_counts_and_touching_occurrences_are_brute_forces(texts, seed, block_uni
         for start in range(len(units) - len(needle) + 1):
             if list(units[start : start + len(needle)]) == needle and marked[start : start + len(needle)].any():
                 expected.add((i, start, int(np.searchsorted(bounds, start, "right") - 1)))
-    found = touching(counted, units, bounds, marked)
+    found = touching(counted, units, bounds, np.flatnonzero(marked))
     assert set(zip(found.keys.tolist(), found.starts.tolist(), found.paragraphs.tolist())) == expected
 
 
@@ -81,7 +81,7 @@ def test_no_keys_no_counts():
     units, bounds = skeleton_arrays(["北京", ""])
     counted = paragraph_counts(units, bounds, [], bigram_counts=bigram_counter([]), one_by_one=len)
     assert len(counted.counts) == len(counted.widths) == len(counted.found_keys) == 0
-    assert len(touching(counted, units, bounds, np.ones(len(units), dtype=bool)).keys) == 0
+    assert len(touching(counted, units, bounds, np.arange(len(units))).keys) == 0
 
 
 def test_keys_wider_than_the_scan_are_counted_one_by_one(monkeypatch):

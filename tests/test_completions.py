@@ -122,7 +122,8 @@ def test_frequent_pairs_of_words_are_phrases(index, paragraphs):
     seen = Counter()
     for text in paragraphs:
         words = [w for w in analysis.tokens("，".join(re.findall("[\u4e00-\u9fff]+", text)))]
-        seen.update({a + b for a, b in zip(words, words[1:]) if len(a) > 1 and len(b) > 1 and a.isalpha() and b.isalpha()})
+        seen.update({a + b for a, b in zip(words, words[1:])
+                     if len(a) > 1 and len(b) > 1 and a.isalpha() and b.isalpha()})
     vocabulary = set(index.words)
     wanted = {pair for pair, times in seen.items() if times >= build_completions.MIN_SAMPLED and pair not in vocabulary
               and sum(pair in p for p in paragraphs) >= build_completions.MIN_PHRASE_PARAGRAPHS}
@@ -200,7 +201,8 @@ def test_traditional_input_completes_as_simplified(searcher):
     assert searcher.complete("銀行", 8) == {**searcher.complete("银行", 8), "query": "銀行"}
     assert searcher.complete("重慶", 8)["suggestions"] == searcher.complete("重庆", 8)["suggestions"]
     assert searcher.complete("ＢＥＩＪ", 8)["suggestions"] == searcher.complete("beij", 8)["suggestions"]
-    assert searcher.complete(" 北 京\u3000", 8)["suggestions"] == searcher.complete("北京", 8)["suggestions"]  # spaces go, as in a phrase
+    # spaces go, as in a phrase
+    assert searcher.complete(" 北 京\u3000", 8)["suggestions"] == searcher.complete("北京", 8)["suggestions"]
     assert searcher.complete("bei j", 8)["suggestions"] == searcher.complete("beij", 8)["suggestions"]
 
 
@@ -248,7 +250,8 @@ def test_the_api_answers_completions_and_refuses_a_bad_size(settings_, searcher)
     response = client.simulate_get("/api/suggest", params={"q": "beij", "size": "3"})
     assert response.status_code == 200
     assert response.json == {"query": "beij", "suggestions": searcher.complete("beij", 3)["suggestions"]}
-    assert client.simulate_get("/api/suggest", params={"q": "北"}).json["suggestions"] == searcher.complete("北", 8)["suggestions"]
+    plain = client.simulate_get("/api/suggest", params={"q": "北"}).json
+    assert plain["suggestions"] == searcher.complete("北", 8)["suggestions"]
     for size in ("0", "21", "x", ""):
         response = client.simulate_get("/api/suggest", params={"q": "北", "size": size})
         assert response.status_code == 400 and set(response.json) == {"title", "description"}

@@ -56,25 +56,36 @@ class CompletionsBuilder:
         self._counted = None
 
     def count(self) -> None:
-        """The phrases, every entry's paragraphs, the words' pinyin."""
-        phrase_pinyin.load()
+        """The phrases, every entry's paragraphs, the phrases kept, the entries' pinyin (the phrase
+        dictionary is let go after)."""
         units, bounds = _skeletons(self.build)
         grams = GramIndex(self.build / GRAMS, units, bounds)
         words = grams.words.all()
         keys = words + _phrase_candidates(grams, set(words))
         counted = paragraph_counts(units, bounds, keys, bigram_counts=_bigram_counts(grams),
                                    one_by_one=lambda key: len(grams.find(key).gids))
-        self._counted = units, bounds, words, keys, counted, _spelled(words, 0)
+        frequent = [i for i in range(len(words), len(keys)) if counted.counts[i] >= MIN_PHRASE_PARAGRAPHS]
+        frequent = sorted(heapq.nlargest(MAX_PHRASES, frequent, key=lambda i: (counted.counts[i], -i)),
+                          key=keys.__getitem__)
+        phrases = [keys[i] for i in frequent]
+        phrase_pinyin.load()
+        try:
+            spelled = _spelled(words + phrases)
+        finally:
+            phrase_pinyin.unload()
+        self._counted = units, bounds, words, keys, counted, frequent, phrases, spelled
 
     def write(self) -> None:
-        """How the archive writes each entry, the phrases kept and their pinyin; the files."""
+        """How the archive writes each entry; the files."""
         if self._counted is None:
             self.count()
-        units, bounds, words, keys, counted, (spellings, initials, failed) = self._counted
-        for entry, problem in failed:
-            self.on_problem(InputProblem(str(self.build / GRAMS / "words.txt"), entry + 1,
-                                         f"no pinyin for {words[entry]!r} ({problem}); it completes from its "
-                                         "characters but not from pinyin", fatal=False))
+        units, bounds, words, keys, counted, frequent, phrases, (spellings, initials, failed) = self._counted
+        for entry, problem in failed:  # at its line of words.txt, or of the phrases written below
+            lines, line = ((self.build / GRAMS / "words.txt", entry + 1) if entry < len(words)
+                           else (self.build / FOLDER / "phrases.txt", entry - len(words) + 1))
+            key = words[entry] if entry < len(words) else phrases[entry - len(words)]
+            self.on_problem(InputProblem(str(lines), line, f"no pinyin for {key!r} ({problem}); it completes from "
+                                         "its characters but not from pinyin", fatal=False))
         searcher = open_index(self.build).searcher()
         try:
             parts = patched_text_parts(searcher, self.build)
@@ -82,23 +93,13 @@ class CompletionsBuilder:
             searcher.close()
         table, patches = parts if parts is not None else (None, ())
         originals = Originals.of(units, bounds, table, patches)
-        forms = exceptions(keys, counted, touching(counted, units, bounds, originals.marked), originals,
+        forms = exceptions(keys, counted, touching(counted, units, bounds, originals.marked), originals, units,
                            (lambda key: key.translate(table)) if table else (lambda key: key))
-        frequent = [i for i in range(len(words), len(keys)) if counted.counts[i] >= MIN_PHRASE_PARAGRAPHS]
-        frequent = sorted(heapq.nlargest(MAX_PHRASES, frequent, key=lambda i: (counted.counts[i], -i)),
-                          key=keys.__getitem__)
         entry_of = {old: len(words) + new for new, old in enumerate(frequent)}  # a kept phrase's entry
-        phrases = [keys[i] for i in frequent]
-        more_spellings, more_initials, failed = _spelled(phrases, len(words))
-        for entry, problem in failed:
-            self.on_problem(InputProblem(str(self.build / FOLDER / "phrases.txt"), entry - len(words) + 1,
-                                         f"no pinyin for {keys[frequent[entry - len(words)]]!r} ({problem}); it "
-                                         "completes from its characters but not from pinyin", fatal=False))
         display = {entry_of.get(i, i): form for i, form in forms.items() if i < len(words) or i in entry_of}
         counts = np.concatenate((counted.counts[: len(words)], counted.counts[frequent]))
         write_completion_index(self.build / FOLDER, words=len(words), phrases=phrases, counts=counts,
-                               spellings=spellings + more_spellings, initials=initials + more_initials,
-                               display=display, table=table)
+                               spellings=spellings, initials=initials, display=display, table=table)
         for name in _UNITS:
             (self.build / GRAMS / name).unlink(missing_ok=True)
         self._counted = None
@@ -121,19 +122,20 @@ def _skeletons(build: Path) -> tuple[np.ndarray, np.ndarray]:
         searcher.close()
 
 
-def _spelled(keys: list[str], first: int) -> tuple[list[tuple[str, int]], list[tuple[str, int]], list[tuple[int, str]]]:
-    """``(spelling, entry)`` and ``(initials, entry)`` rows of ``keys``, entries ``first``, ``first + 1``, …
-    (the pinyin of those with a Chinese character), and the entries whose pinyin failed, with why."""
+def _spelled(keys: list[str]) -> tuple[list[tuple[str, int]], list[tuple[str, int]], list[tuple[int, str]]]:
+    """``(spelling, entry)`` and ``(initials, entry)`` rows of the entries ``keys`` (the pinyin of
+    those with a Chinese character), and the entries whose pinyin failed, with why."""
     spellings, initials, failed = [], [], []
-    for entry, key in enumerate(keys, start=first):
+    for entry, key in enumerate(keys):
         try:
             if not any(readings(char)[0] for char in key):
                 continue
-            for spelling in phrase_pinyin.spellings(key):
-                spellings.append(("".join(spelling), entry))
-                initials.append(("".join(syllable[0] for syllable in spelling), entry))
+            spelled = phrase_pinyin.spellings(key)
         except Exception as exc:  # noqa: BLE001 — one word must not stop a build
             failed.append((entry, f"{type(exc).__name__}: {exc}"))
+            continue
+        spellings += [("".join(spelling), entry) for spelling in spelled]
+        initials += [(first, entry) for first in dict.fromkeys("".join(s[0] for s in spelling) for spelling in spelled)]
     return spellings, initials, failed
 
 

@@ -23,12 +23,13 @@ _MIX = np.uint64(0x100000001B3)  # FNV's 64-bit prime: a form's units mixed into
 
 
 class Originals:
-    """The skeletons' code units as the archive writes them where a patch replaces characters one
-    for one (``units``), and which units those are (``marked``). Other edits — white space put back,
-    a text whose length changed — are left out: such an occurrence counts as its base."""
+    """Where the archive writes the skeletons' code units otherwise than their base: the units a
+    patch replaces one for one (``marked``, sorted) and what it puts there (``written``); the base
+    of every unit (``lookup``: the table as an array). Other edits — white space put back, a text
+    whose length changed — are left out: such an occurrence counts as its base."""
 
-    def __init__(self, units: np.ndarray, marked: np.ndarray):
-        self.units, self.marked = units, marked
+    def __init__(self, lookup: np.ndarray, marked: np.ndarray, written: np.ndarray):
+        self.lookup, self.marked, self.written = lookup, marked, written
 
     @classmethod
     def of(cls, units: np.ndarray, bounds: np.ndarray, table: dict[int, str] | None,
@@ -38,11 +39,10 @@ class Originals:
         for key, value in (table or {}).items():
             if key < 0x10000 and ord(value) < 0x10000:
                 lookup[key] = ord(value)
-        written = lookup[units]
-        marked = np.zeros(len(units), dtype=bool)
         # paragraphs with a character beyond the BMP count it as two units, their patches as one
         # character: left to their base
-        astral = set((np.searchsorted(bounds, np.flatnonzero((units >= 0xD800) & (units < 0xE000)), "right") - 1).tolist())
+        surrogates = np.flatnonzero((units >= 0xD800) & (units < 0xE000))
+        astral = set((np.searchsorted(bounds, surrogates, "right") - 1).tolist())
         starts, texts = [], []
         for gid, patch in patches:
             if gid not in astral:
@@ -60,17 +60,25 @@ class Originals:
             changed = np.frombuffer("".join(texts).encode("utf-16-le"), dtype=np.uint16)
             sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         where = np.repeat(np.array(starts, dtype=np.int64) - np.cumsum(sizes) + sizes, sizes) + np.arange(len(changed))
-        written[where] = changed
-        marked[where] = True
-        marked &= written != lookup[units]
-        return cls(written, marked)
+        differ = changed != lookup[units[where]]
+        order = np.argsort(where[differ], kind="stable")
+        return cls(lookup, where[differ][order], changed[differ][order])
+
+    def at(self, units: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """The units the archive writes at ``positions``."""
+        found = self.lookup[units[positions]]
+        if len(self.marked):
+            i = np.minimum(np.searchsorted(self.marked, positions), len(self.marked) - 1)
+            hit = self.marked[i] == positions
+            found[hit] = self.written[i[hit]]
+        return found
 
 
 def exceptions(keys: Sequence[str], counted: Counted, touching: Touching, originals: Originals,
-               base) -> dict[int, str]:
+               units: np.ndarray, base) -> dict[int, str]:
     """``{key's index: how the archive writes it most}`` for the keys that more paragraphs write
     otherwise than as ``base(key)``. ``counted``: the keys' paragraph counts; ``touching``: their
-    occurrences that cover a unit :attr:`Originals.marked`
+    occurrences that cover a unit :attr:`Originals.marked` of the skeletons' ``units``
     (:func:`~search.build.substring_counts.touching`), each written otherwise than its base: a
     paragraph with one counts for that form (forms told apart by a 64-bit hash of their code
     units). In numpy: Taiwan's press releases have some 700,000 such occurrences."""
@@ -82,7 +90,7 @@ def exceptions(keys: Sequence[str], counted: Counted, touching: Touching, origin
     for size in np.unique(width).tolist():
         these = np.flatnonzero(width == size)
         for j in range(size):
-            form[these] = form[these] * _MIX + originals.units[start[these] + j]
+            form[these] = form[these] * _MIX + originals.at(units, start[these] + j)
     # (key, form, paragraph) sorted: a form's votes are its distinct paragraphs
     order = np.lexsort((paragraph, form, key))
     key, form, paragraph, start = key[order], form[order], paragraph[order], start[order]
@@ -101,6 +109,6 @@ def exceptions(keys: Sequence[str], counted: Counted, touching: Touching, origin
         k = int(key[at])
         if count > int(counted.counts[k]) - int(touched[k]) and count > best_votes.get(k, 0):
             best_votes[k] = count
-            written = originals.units[start[at] : start[at] + counted.widths[k]]
+            written = originals.at(units, np.arange(start[at], start[at] + counted.widths[k]))
             found[k] = written.tobytes().decode("utf-16-le", "surrogatepass")
     return {k: text for k, text in found.items() if text != base(keys[k])}

@@ -140,14 +140,16 @@ def paragraph_counts(units: np.ndarray, bounds: np.ndarray, keys: Sequence[str],
         block = units[start:stop]
         # one unit: (paragraph in the block, unit) as one number, each once: a unit's paragraphs
         local = np.repeat(np.arange(end - first, dtype=np.uint32), np.diff(bounds[first : end + 1]).astype(np.int64))
-        per_unit += np.bincount((_distinct(local << np.uint32(16) | block) & 0xFFFF).astype(np.int64), minlength=1 << 16)
+        pairs = _distinct(local << np.uint32(16) | block)
+        per_unit += np.bincount((pairs & 0xFFFF).astype(np.int64), minlength=1 << 16)
         del local
         if table is None:
             continue
         n = len(block)
         wide_block = np.zeros(n + WIDEST, dtype=np.uint64)
         wide_block[:n] = block
-        at, lo, hi = table.ranges(wide_block[:n] << np.uint64(32) | wide_block[1 : n + 1] << _U16 | wide_block[2 : n + 2])
+        code3 = wide_block[:n] << np.uint64(32) | wide_block[1 : n + 1] << _U16 | wide_block[2 : n + 2]
+        at, lo, hi = table.ranges(code3)
         many = hi - lo  # the keys that begin with these three units: each compared at the position
         at = np.repeat(at, many)
         rows = np.repeat(lo - np.cumsum(many) + many, many) + np.arange(int(many.sum()))
@@ -173,15 +175,17 @@ def paragraph_counts(units: np.ndarray, bounds: np.ndarray, keys: Sequence[str],
 
 
 def touching(counted: Counted, units: np.ndarray, bounds: np.ndarray, marked: np.ndarray) -> Touching:
-    """The occurrences of the counted keys that cover a unit ``marked`` (a bool per unit): from
-    those :func:`paragraph_counts` found, and for keys of one or two units, at the marks."""
+    """The occurrences of the counted keys that cover a marked unit (``marked``: their positions,
+    sorted): from those :func:`paragraph_counts` found, and for keys of one or two units, at the
+    marks."""
     keys: list[np.ndarray] = []
     starts: list[np.ndarray] = []
-    at = np.flatnonzero(marked)
+    at = np.asarray(marked, dtype=np.int64)
     if len(at):
-        before = np.concatenate(([0], np.cumsum(marked, dtype=np.int32)))  # marked units before each
         first = counted.found_starts.astype(np.int64)
-        covers = before[first + counted.widths[counted.found_keys]] > before[first]
+        # the first mark at or after an occurrence's start lies before its end
+        nearest = at[np.minimum(np.searchsorted(at, first), len(at) - 1)]
+        covers = (nearest >= first) & (nearest < first + counted.widths[counted.found_keys])
         keys.append(counted.found_keys[covers])
         starts.append(first[covers])
         one = np.full(1 << 16, -1, dtype=np.int64)  # a unit → the key that is that unit alone

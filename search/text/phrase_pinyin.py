@@ -47,8 +47,14 @@ def _toneless(phrase: str) -> tuple[tuple[str, ...], ...]:
 
 
 def load() -> None:
-    """Read the phrase dictionary now (a build does before it forks the process that spells)."""
+    """Read the phrase dictionary now."""
     _phrases()
+
+
+def unload() -> None:
+    """Let the phrase dictionary go (a build's process keeps working after it has spelled)."""
+    _phrases.cache_clear()
+    _toneless.cache_clear()
 
 
 def syllables(word: str) -> list[tuple[str, ...]]:
