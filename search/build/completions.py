@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from ..formats.arrays import mapped
-from ..formats.completions import FOLDER, write_completion_index
+from ..formats.completions import FOLDER, write_entries, write_forms
 from ..formats.layout import GRAMS
 from ..match.grams import GramIndex
 from ..paragraphs import InputProblem
@@ -57,7 +57,7 @@ class CompletionsBuilder:
 
     def count(self) -> None:
         """The phrases, every entry's paragraphs, the phrases kept, the entries' pinyin (the phrase
-        dictionary is let go after)."""
+        dictionary is let go after): the index but for the forms."""
         units, bounds = _skeletons(self.build)
         grams = GramIndex(self.build / GRAMS, units, bounds)
         words = grams.words.all()
@@ -70,16 +70,19 @@ class CompletionsBuilder:
         phrases = [keys[i] for i in frequent]
         phrase_pinyin.load()
         try:
-            spelled = _spelled(words + phrases)
+            spellings, initials, failed = _spelled(words + phrases)
         finally:
             phrase_pinyin.unload()
-        self._counted = units, bounds, words, keys, counted, frequent, phrases, spelled
+        write_entries(self.build / FOLDER, words=len(words), phrases=phrases,
+                      counts=np.concatenate((counted.counts[: len(words)], counted.counts[frequent])),
+                      spellings=spellings, initials=initials)
+        self._counted = units, bounds, words, keys, counted, frequent, phrases, failed
 
     def write(self) -> None:
-        """How the archive writes each entry; the files."""
+        """How the archive writes each entry: the index complete."""
         if self._counted is None:
             self.count()
-        units, bounds, words, keys, counted, frequent, phrases, (spellings, initials, failed) = self._counted
+        units, bounds, words, keys, counted, frequent, phrases, failed = self._counted
         for entry, problem in failed:  # at its line of words.txt, or of the phrases written below
             lines, line = ((self.build / GRAMS / "words.txt", entry + 1) if entry < len(words)
                            else (self.build / FOLDER / "phrases.txt", entry - len(words) + 1))
@@ -97,9 +100,7 @@ class CompletionsBuilder:
                            (lambda key: key.translate(table)) if table else (lambda key: key))
         entry_of = {old: len(words) + new for new, old in enumerate(frequent)}  # a kept phrase's entry
         display = {entry_of.get(i, i): form for i, form in forms.items() if i < len(words) or i in entry_of}
-        counts = np.concatenate((counted.counts[: len(words)], counted.counts[frequent]))
-        write_completion_index(self.build / FOLDER, words=len(words), phrases=phrases, counts=counts,
-                               spellings=spellings, initials=initials, display=display, table=table)
+        write_forms(self.build / FOLDER, display, table)
         for name in _UNITS:
             (self.build / GRAMS / name).unlink(missing_ok=True)
         self._counted = None

@@ -84,12 +84,11 @@ class CompletionIndex:
         return [range(lo, hi), range(len(self.words) + first, len(self.words) + last)]
 
 
-def write_completion_index(folder: Path, *, words: int, phrases: list[str], counts: np.ndarray,
-                           spellings: Iterable[tuple[str, int]], initials: Iterable[tuple[str, int]],
-                           display: dict[int, str], table: dict[int, str] | None) -> None:
-    """Write a completion index into ``folder`` (created): ``words`` words of the match index, then
-    ``phrases`` (sorted); ``counts`` per entry; ``(spelling, entry)`` and ``(initials, entry)`` rows
-    in any order; ``display``: entry → how it is written where that is not its base under ``table``."""
+def write_entries(folder: Path, *, words: int, phrases: list[str], counts: np.ndarray,
+                  spellings: Iterable[tuple[str, int]], initials: Iterable[tuple[str, int]]) -> None:
+    """Write the entries of a completion index into ``folder`` (created): ``words`` words of the
+    match index, then ``phrases`` (sorted); ``counts`` per entry; ``(spelling, entry)`` and
+    ``(initials, entry)`` rows in any order. :func:`write_forms` completes it."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if list(phrases) != sorted(phrases) or len(counts) != words + len(phrases):
@@ -101,6 +100,12 @@ def write_completion_index(folder: Path, *, words: int, phrases: list[str], coun
         text, starts = _SORTED[name + "s"]
         write_lines(folder / text, folder / starts, [spelled for spelled, _ in rows], SPELLINGS_EVERY)
         np.save(folder / f"{name}_entries.npy", np.array([entry for _, entry in rows], dtype=np.uint32))
+
+
+def write_forms(folder: Path, display: dict[int, str], table: dict[int, str] | None) -> None:
+    """Write how the archive writes the entries into the completion index in ``folder``:
+    ``display``, entry → its form where that is not its base under ``table``."""
+    folder = Path(folder)
     ordered = sorted(display.items())
     write_lines(folder / _SORTED["display"][0], folder / _SORTED["display"][1], [text for _, text in ordered])
     np.save(folder / "display_entries.npy", np.array([entry for entry, _ in ordered], dtype=np.uint32))
