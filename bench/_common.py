@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import os
 import platform
 import random
@@ -21,7 +22,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = REPO.parent / "shared" / "corpora" / "xwlb.jsonl.gz"
+# ../shared/corpora beside the repo, or beside a folder above it (a git worktree under wt/)
+DEFAULT_CORPUS = next((up / "shared" / "corpora" / "xwlb.jsonl.gz" for up in REPO.parents
+                       if (up / "shared" / "corpora").is_dir()), REPO.parent / "shared" / "corpora" / "xwlb.jsonl.gz")
 DEFAULT_WORKDIR = Path(os.environ.get("ZHSEARCH_BENCH_DIR", "/tmp/zhsearch-bench"))
 
 # Which checkout of the ``search`` package to measure: the repo by default, or ZHSEARCH_SRC / --src
@@ -43,6 +46,32 @@ def use_src(path: Path | None) -> Path:
     return SRC
 
 
+# Where a module lived before the package was grouped by pipeline stage (56d8cd0 and earlier), so
+# that one script compares snapshots from both sides of that change (``--srcs``).
+BEFORE_LAYOUT = {
+    "search.build.indexer": "search.indexer",
+    "search.formats.layout": "search.store",
+    "search.query.searcher": "search.searcher",
+    "search.query.suggest": "search.suggest",
+    "search.text.analysis": "search.analysis",
+    "search.text.normalize": "search.normalize",
+    "search.web.app": "search.web",
+}
+
+
+def import_moved(name: str):
+    """Module ``name`` of the measured ``search`` package, or its old name in a snapshot made
+    before the package was grouped by stage."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as missing:
+        if name not in BEFORE_LAYOUT or not (missing.name or "").startswith("search"):
+            raise
+        return importlib.import_module(BEFORE_LAYOUT[name])
+
+
 def add_location_arguments(ap) -> None:
     """``--workdir`` and ``--src``, shared by every benchmark."""
     ap.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
@@ -57,28 +86,56 @@ def begin(args) -> None:
     print(src_line())
 
 
-def src_line() -> str:
-    """Which code is measured: the folder and, when it is a git checkout, its commit and dirtiness."""
+def measured_code() -> tuple[str | None, str]:
+    """The commit of the ``search`` package measured (short; from ``.bench-commit`` in a snapshot), or
+    None when unknown, and what the code measured has beyond it ("" when nothing)."""
     try:
         rev = subprocess.run(["git", "-C", str(SRC), "rev-parse", "--short", "HEAD"], capture_output=True,
                              text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(SRC), "status", "--porcelain", "search"], capture_output=True,
                                text=True).stdout.strip()
-        return f"code: {SRC} at {rev}" + (" + uncommitted changes in search/" if dirty else "")
-    except Exception:
+        return rev, "uncommitted changes in search/" if dirty else ""
+    except (OSError, subprocess.CalledProcessError):
         stamp = SRC / ".bench-commit"
-        return f"code: {SRC}" + (f" (snapshot of {stamp.read_text().strip()})" if stamp.exists() else "")
+        return (stamp.read_text().strip() or None) if stamp.exists() else None, ""
+
+
+def src_line() -> str:
+    """Which code is measured: the folder, its commit and whether it has uncommitted changes."""
+    commit, extra = measured_code()
+    return f"code: {SRC}" + (f" at {commit}" if commit else " (commit unknown)") + (f" + {extra}" if extra else "")
+
+
+def code_to_record() -> tuple[str, str]:
+    """The commit measured and a note on what differs from it, for ``results.record``; exits (before the
+    run, not after it) when the commit is unknown."""
+    commit, extra = measured_code()
+    if not commit:
+        raise SystemExit(f"which commit is {SRC}? write it into {SRC / '.bench-commit'}")
+    return commit, f"measured with {extra} on top of {commit}" if extra else ""
 
 
 def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def machine_line() -> str:
-    """One line naming the machine, for the README tables."""
+def machine_line(stamp: bool = True) -> str:
+    """One line naming the machine and its load now (with the time unless ``stamp`` is false)."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0, 0, 0)
-    return (f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · {cores()} cores · "
+    return ((f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · " if stamp else "") + f"{cores()} cores · "
             f"Python {platform.python_version()} · load avg {load[0]:.1f} at start")
+
+
+def figures_of(values: dict, digits: int = 4) -> dict:
+    """``values`` as figures for ``results.record``: floats to ``digits`` significant digits (whole
+    numbers from there on), None (not measured) left out."""
+    def rounded(value):
+        if not isinstance(value, float) or not math.isfinite(value):
+            return value
+        value = float(f"{value:.{digits}g}")
+        return int(value) if abs(value) >= 10 ** (digits - 1) else value
+
+    return {name: rounded(value) for name, value in values.items() if value is not None}
 
 
 # -- corpora ----------------------------------------------------------------------------------------

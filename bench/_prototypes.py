@@ -26,8 +26,9 @@ Search prototypes (latency.py / http_throughput.py)
   nohl       skip the highlight (to measure its share; not a candidate change)
   fastfold   highlight's ``fold``: when the simplified text has no ignorable character (the usual
              case), take it whole as the skeleton instead of testing every character in Python
-  nowords    skip the whole-word bonus lookup in Whoosh's ``words`` field (the ceiling of what
-             moving that lookup out of Whoosh can gain; ranking changes, so not a change as is)
+  nowords    skip the whole-word bonus lookup (``GramIndex.have_words`` today, Whoosh's ``words``
+             field when written: the ceiling of what moving that lookup can gain; ranking changes,
+             so not a change as is)
 """
 
 from __future__ import annotations
@@ -160,26 +161,30 @@ def patch_schema(names: list[str]) -> None:
         return
     from whoosh import columns, fields
 
-    from search.build import indexer
+    from search.build import analyse, indexer
     from search.text import analysis
 
-    original = indexer.make_schema
+    original = analyse.make_schema  # what the build's cached_schema() calls
 
     def make_schema():
         schema = original()
-        if "gidcolumn" in names and "gid" in schema:
+        if "gidcolumn" in names and "gid" in schema.names():
             schema.remove("gid")
             schema.add("gid", fields.COLUMN(columns.NumericColumn("I")))
-        if "wordsfreq" in names and "words" in schema:
+        if "wordsfreq" in names and "words" in schema.names():
             analyzer = schema["words"].analyzer
             schema.remove("words")
             schema.add("words", fields.TEXT(analyzer=analyzer, phrase=False))
-        if "boundaries" in names and "words" in schema:
+        if "boundaries" in names and "words" in schema.names():
             schema.remove("words")
         return schema
 
-    indexer.make_schema = make_schema
+    analyse.make_schema = make_schema
+    analyse.cached_schema.cache_clear()
     if "boundaries" in names:
+        if not hasattr(indexer, "_Grams"):
+            raise SystemExit("prototype 'boundaries' no longer applies: the match index keeps the words "
+                             "(search/match/builder.py) since 78d3e32")
         grams_cls = indexer._Grams
         add_article = grams_cls.add_article
         save = grams_cls.save
@@ -225,9 +230,9 @@ def apply_search(names: list[str]) -> None:
     if "fastwords" in names or "rjieba" in names:
         use_rjieba()
     if "nohl" in names:
-        from search.query import searcher
+        from search.query import live
 
-        searcher.highlight = lambda text, keys: text
+        live.highlight = lambda text, keys: text  # what LiveBuild.highlight calls
     if "fastfold" in names:
         from search.query import highlight
         from search.text import normalize
@@ -245,6 +250,6 @@ def apply_search(names: list[str]) -> None:
     if "nowords" in names:
         import numpy as np
 
-        from search.query import searcher
+        from search.match.grams import GramIndex
 
-        searcher.whole_word_gids = lambda live, unit: np.empty(0, dtype=np.int64)
+        GramIndex.have_words = lambda self, gids, words: np.zeros(len(gids), dtype=bool)

@@ -38,15 +38,15 @@ TOP = 3
 
 
 def build(seeds: Path, index_dir: Path, jobs: int):
-    from search.build.indexer import build_index, has_index
     from search.config import Settings
 
+    indexer = C.import_moved("search.build.indexer")
     settings = Settings(seeds_dir=seeds, index_dir=index_dir)
     stamp = index_dir / ".bench-source"
     source = (seeds / ".source").read_text()
-    if not (has_index(settings) and stamp.exists() and stamp.read_text() == source):
+    if not (indexer.has_index(settings) and stamp.exists() and stamp.read_text() == source):
         shutil.rmtree(index_dir, ignore_errors=True)
-        print(f"built: {build_index(settings, jobs=jobs).line()}")
+        print(f"built: {indexer.build_index(settings, jobs=jobs).line()}")
         stamp.write_text(source)
     return settings
 
@@ -56,15 +56,17 @@ def first_zero_hit(settings) -> tuple[float, float]:
     gunicorn worker), and the private dirty memory it adds (MiB): it imports pypinyin and maps the
     build's pinyin index (before the index was built with the build: reads the lexicon and builds
     the pinyin index)."""
-    code = ("import re, sys, time; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
-            "from search.text.analysis import warm_up; from search.config import Settings;"
-            "from search.query.searcher import Searcher; warm_up();"
+    code = ("import re, sys, time; from pathlib import Path;"
+            "sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[3]);"
+            "import _common as C; from search.config import Settings;"
+            "C.import_moved('search.text.analysis').warm_up();"
+            "Searcher = C.import_moved('search.query.searcher').Searcher;"
             "dirty = lambda: int(re.search(r'Private_Dirty:\\s+(\\d+)', open('/proc/self/smaps_rollup').read())[1]);"
             "s = Searcher(Settings(index_dir=Path(sys.argv[2]))); s.search('港口'); d = dirty();"
             "t = time.perf_counter(); s.search('䶵䶴䶳'); ms = (time.perf_counter() - t) * 1000;"
             "print(ms, (dirty() - d) / 1024)")
-    out = subprocess.run([sys.executable, "-c", code, str(C.SRC), str(settings.index_dir)], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", code, str(C.SRC), str(settings.index_dir), str(Path(__file__).parent)],
+                         capture_output=True, text=True, check=True).stdout
     ms, mib = out.split()[-2:]
     return float(ms), float(mib)
 
@@ -73,7 +75,7 @@ def make_typos(vocabulary, finds, count: int, min_df: int, common: int, seed: in
     """``count`` (kind, intended word, typo) of each kind."""
     from pypinyin import Style, lazy_pinyin
 
-    from search.query.suggest import readings
+    readings = C.import_moved("search.query.suggest").readings
 
     char_df: dict[str, int] = defaultdict(int)
     eligible = []
@@ -139,9 +141,9 @@ def main(argv=None) -> int:
 
     from whoosh.index import open_dir
 
-    from search.formats.layout import IndexLayout
-    from search.query.searcher import Searcher
-    from search.query.suggest import Vocabulary
+    IndexLayout = C.import_moved("search.formats.layout").IndexLayout
+    Searcher = C.import_moved("search.query.searcher").Searcher
+    Vocabulary = C.import_moved("search.query.suggest").Vocabulary
 
     first_ms, first_mib = first_zero_hit(settings)
     import pypinyin  # noqa: F401  with its phrase dictionary: each word's reading in context, to make typos

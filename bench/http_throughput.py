@@ -13,8 +13,9 @@ below; drives each with ``wrk`` over a pool of thousands of distinct queries (ra
 character substrings of the corpus, one picked at random per request by a Lua script). Falls back
 to a threaded Python client when ``wrk`` is not installed (``apt-get install -y wrk``).
 With ``--compare DIR`` a third gunicorn serves the ``search`` package in DIR (say a ``git archive``
-of the code before a change) on an index that code builds, in the same alternating rounds, and the
-worker CPU per request of the two codes is compared round by round. Everything listens on
+of the code before a change) on an index that code builds, and a fourth the bare route under that
+code's server settings, in the same alternating rounds; the worker CPU per request and the req/s of
+the two codes are compared round by round, and each code's ratio to its own bare route. Everything listens on
 127.0.0.1 only.
 """
 
@@ -63,9 +64,8 @@ def _variant_app():
 
     P.apply_search(P.parse(os.environ.get("ZHSEARCH_BENCH_VARIANT", "")))
     from search.config import Settings
-    from search.web.app import create_app
 
-    return create_app(Settings.from_env())
+    return C.import_moved("search.web.app").create_app(Settings.from_env())
 
 
 variant_app = None
@@ -213,9 +213,10 @@ class Gunicorn:
 
 
 def build(seeds: Path, index_dir: Path, jobs: int) -> None:
-    from search.build.indexer import build_index, has_index
     from search.config import Settings
 
+    indexer = C.import_moved("search.build.indexer")
+    build_index, has_index = indexer.build_index, indexer.has_index
     settings = Settings(seeds_dir=seeds, index_dir=index_dir)
     stamp = index_dir / ".bench-source"
     source = (seeds / ".source").read_text() if (seeds / ".source").exists() else str(seeds)
@@ -296,6 +297,7 @@ def main(argv=None) -> int:
     apps = [("zhsearch /api/search", "http_throughput:variant_app" if args.variant else "search.wsgi:app"),
             ("bare Falcon route", "http_throughput:bare_app")]
     compare_name = f"/api/search of {args.compare.name}" if args.compare else None
+    compare_bare = f"bare route under {args.compare.name}'s server" if args.compare else None
     rounds: list[dict] = []
     # The servers run at once; the load alternates between them round by round, so a neighbour's
     # burst on this shared machine hits every side alike. The median round is reported.
@@ -309,6 +311,10 @@ def main(argv=None) -> int:
             build_with(args.compare.resolve(), seeds, compare_index)  # its own code builds its own format
             servers[compare_name] = stack.enter_context(Gunicorn("search.wsgi:app", compare_index, seeds, args.workers,
                                                                  args.workdir / "gunicorn-compare.log",
+                                                                 src=args.compare.resolve(), pin=server_pin))
+            # the bare route under the compared code's server settings, for its own ratio in the same run
+            servers[compare_bare] = stack.enter_context(Gunicorn(apps[1][1], compare_index, seeds, args.workers,
+                                                                 args.workdir / "gunicorn-compare-bare.log",
                                                                  src=args.compare.resolve(), pin=server_pin))
         servers[apps[1][0]] = stack.enter_context(Gunicorn(apps[1][1], index_dir, seeds, args.workers,
                                                            args.workdir / "gunicorn-bare.log", pin=server_pin))
@@ -366,6 +372,13 @@ def main(argv=None) -> int:
               f"{med(sorted(this[compare_name]['rps'] / this[bare_name]['rps'] for this in rounds)):.2f}× the bare "
               f"route; worker CPU per /api/search request, this code against {args.compare.name}: "
               f"{med(cpu_vs):.2f}× (median of per-round ratios; range {cpu_vs[0]:.2f}–{cpu_vs[-1]:.2f}×)")
+        own = sorted(this[compare_name]["rps"] / this[compare_bare]["rps"] for this in rounds)
+        print(f"under {args.compare.name}'s own server settings: its /api/search {med(own):.2f}× its bare route "
+              f"(range {own[0]:.2f}–{own[-1]:.2f}×); the bare route there {m(compare_bare, 'rps'):,.0f} req/s, "
+              f"{m(compare_bare, 'req_per_cpu_s'):,.0f} per worker CPU-second")
+        rps_vs = sorted(this[app_name]["rps"] / this[compare_name]["rps"] for this in rounds)
+        print(f"/api/search req/s, this code against {args.compare.name}: {med(rps_vs):.2f}× (median of per-round "
+              f"ratios; range {rps_vs[0]:.2f}–{rps_vs[-1]:.2f}×)")
     print(f"pre-check of {n} pool queries: {bad} failed, {zero} with zero hits")
     results = {"rounds": rounds, "checked": checked}
     with open(args.workdir / "http_throughput.jsonl", "a", encoding="utf-8") as logf:

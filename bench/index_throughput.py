@@ -4,8 +4,10 @@
     python bench/index_throughput.py --corpus ../shared/corpora/xwlb.jsonl.gz   # one of them
     python bench/index_throughput.py --limit 2000         # first 2,000 stories
     python bench/index_throughput.py --variants "base;fastlen,nocompress"   # prototypes side by side
+    python bench/index_throughput.py --srcs /tmp/before /tmp/after --no-peer  # two snapshots side by side
     python bench/index_throughput.py --poetry /tmp/poetry # also the chinese-poetry corpus
     python bench/index_throughput.py --check-rjieba       # rjieba vs jieba token equality
+    python bench/index_throughput.py --base /tmp/before   # also the checkout in /tmp/before, in turn
 
 Each side runs in its own child process (so its peak RSS, children included, is its own), one
 after the other in the same run: compare the ratios, not the absolute figures, on a shared machine.
@@ -32,9 +34,11 @@ import _prototypes as P  # noqa: E402
 
 
 def side_zhsearch(args) -> dict:
-    from search.build.indexer import build_index
+    C.use_src(args.src)
     from search.config import Settings
-    from search.text import analysis
+
+    build_index = C.import_moved("search.build.indexer").build_index
+    analysis = C.import_moved("search.text.analysis")
 
     names = P.parse(args.variant)
     P.apply_index(names, args.jobs)
@@ -63,7 +67,10 @@ def side_zhsearch(args) -> dict:
         target = Path(args.index).parent / f"profile-{(args.variant or 'base').replace(',', '+')}.txt"
         target.write_text(out.getvalue())
         print(f"profile written to {target}", file=sys.stderr)
-    return {"side": "zhsearch", "variant": args.variant or "base", "jobs": args.jobs,
+    variant = args.variant or "base"
+    if args.src is not None:  # the folder the package was really imported from
+        variant = f"{Path(sys.modules['search'].__file__).parent.parent.name} {variant}"
+    return {"side": "zhsearch", "variant": variant, "jobs": args.jobs,
             "articles": summary.articles, "paragraphs": summary.paragraphs,
             "chars": summary.characters, "seconds": seconds, "size": C.dir_size(summary.build)}
 
@@ -226,15 +233,26 @@ def run_corpus(name: str, seeds: Path, args) -> list[dict]:
     for spec in specs:
         P.parse(spec)
     runs: dict[str, list[dict]] = {}
+    sides = [(src, spec) for src in (args.srcs or [None]) for spec in specs]
     for round_ in range(args.repeat):
-        for i, spec in enumerate(specs):
+        for i, (src, spec) in enumerate(sides):
             index = Path(args.workdir) / f"ix-{name.split()[0]}-{i}"
-            print(f"[{name}] round {round_ + 1}: zhsearch {spec} (jobs={args.jobs}) …", file=sys.stderr, flush=True)
+            print(f"[{name}] round {round_ + 1}: zhsearch {spec} (jobs={args.jobs}) {src or ''}…", file=sys.stderr,
+                  flush=True)
             argv = me + ["--side", "zhsearch", "--seeds", str(seeds), "--index", str(index),
                          "--jobs", str(args.jobs), "--variant", spec] + (["--profile"] if args.profile else [])
+            if src is not None:
+                argv += ["--src", str(src)]
             runs.setdefault(f"z{i}", []).append(C.run_measured(argv))
             if not args.keep:
                 shutil.rmtree(index, ignore_errors=True)
+        if args.base:  # the same build by another checkout (e.g. the code before a change), in turn
+            print(f"[{name}] round {round_ + 1}: zhsearch at {args.base} …", file=sys.stderr, flush=True)
+            index = Path(args.workdir) / f"ix-{name.split()[0]}-base"
+            argv = me + ["--side", "zhsearch", "--seeds", str(seeds), "--index", str(index), "--jobs", str(args.jobs)]
+            result = C.run_measured(argv, env={**os.environ, "ZHSEARCH_SRC": str(Path(args.base).resolve())})
+            runs.setdefault("base", []).append(dict(result, variant=f"src={Path(args.base).name}"))
+            shutil.rmtree(index, ignore_errors=True)
         if not args.no_peer:
             print(f"[{name}] round {round_ + 1}: tantivy + jieba …", file=sys.stderr, flush=True)
             index = Path(args.workdir) / f"tantivy-{name.split()[0]}"
@@ -256,6 +274,8 @@ def run_corpus(name: str, seeds: Path, args) -> list[dict]:
 
 def report(name: str, results: list[dict]) -> str:
     peer = next((r for r in results if r["side"].startswith("tantivy")), None)
+    ours = [r for r in results if r["side"] == "zhsearch"]
+    first = ours[0] if len(ours) > 1 else None  # several sides of ours: each also against the first
     rows = []
     for r in results:
         rate = r["chars"] / r["seconds"]
@@ -269,11 +289,18 @@ def report(name: str, results: list[dict]) -> str:
             peer_rate = peer["chars"] / peer["seconds"]
             peer_cpu = peer["chars"] / peer["cpu_s"]
             row += [f"{rate / peer_rate:.2f}×", f"{cpu_rate / peer_cpu:.2f}×", f"{r['size'] / peer['size']:.2f}×"]
+        if first is not None:
+            row += [f"{rate / (first['chars'] / first['seconds']):.3f}×",
+                    f"{cpu_rate / (first['chars'] / first['cpu_s']):.3f}×",
+                    f"{r.get('peak_pss_tree', 0) / max(first.get('peak_pss_tree', 0), 1):.3f}×",
+                    f"{r['size'] / first['size']:.3f}×"]
         rows.append(row)
     header = ["side", "variant", "jobs", "chars", "build s", "chars/s" + (" (range)" if results[0].get("runs", 1) > 1 else ""), "CPU s", "chars/CPU-s", "index",
               "B/char", "peak RSS (tree)", "peak PSS (tree)", "peak RSS (1 proc)"]
     if peer is not None:
         header += ["throughput vs peer", "per-CPU vs peer", "size vs peer"]
+    if first is not None:
+        header += ["chars/s vs first", "per-CPU vs first", "peak PSS vs first", "size vs first"]
     paragraphs = results[0]["paragraphs"]
     runs = results[0].get("runs", 1)
     note = f" · median of {runs} interleaved runs per row" if runs > 1 else ""
@@ -292,8 +319,13 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=C.cores(), help="zhsearch --jobs (default: all cores)")
     ap.add_argument("--variants", default="base",
                     help="';'-separated zhsearch variants, each a ','-set of prototypes (see _prototypes.py)")
+    ap.add_argument("--srcs", type=Path, nargs="+",
+                    help="folders holding the `search` package to build with, side by side (each with every variant)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="interleaved rounds of all variants and the peer; the median round of each is shown")
+    ap.add_argument("--base", type=Path,
+                    help="also build with the `search` package in this folder (e.g. a `git archive` of the commit "
+                         "before a change), in turn with the others")
     ap.add_argument("--peer-threads", type=int, default=0, help="tantivy writer threads (0 = tantivy's choice)")
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--poetry", type=Path, help="unpacked chinese-poetry@2.0.1 package folder")

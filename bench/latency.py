@@ -113,9 +113,11 @@ def main(argv=None) -> int:
     seeds = args.seeds or C.prepare_seeds(args.corpus, args.workdir / f"seeds-xwlb-{args.limit or 'all'}", args.limit)
     index_dir = args.index or args.workdir / f"ix-latency-{args.limit or 'all'}"
 
-    from search.build.indexer import build_index, default_jobs, has_index
     from search.config import Settings
-    from search.query.searcher import Searcher
+
+    indexer = C.import_moved("search.build.indexer")
+    build_index, default_jobs, has_index = indexer.build_index, indexer.default_jobs, indexer.has_index
+    Searcher = C.import_moved("search.query.searcher").Searcher
 
     settings = Settings(seeds_dir=Path(seeds), index_dir=Path(index_dir))
     if not has_index(settings):

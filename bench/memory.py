@@ -85,8 +85,9 @@ def zhsearch(*args: str, env: dict | None = None, **kwargs) -> subprocess.Comple
 
 
 def ensure_index(seeds: Path, index: Path) -> None:
-    from search.build.indexer import has_index
     from search.config import Settings
+
+    has_index = C.import_moved("search.build.indexer").has_index
 
     if not has_index(Settings(seeds_dir=seeds, index_dir=index)):
         started = time.perf_counter()
@@ -100,9 +101,7 @@ def ensure_index(seeds: Path, index: Path) -> None:
 
 
 def build_size(index: Path) -> int:
-    from search.formats.layout import IndexLayout
-
-    return C.dir_size(IndexLayout(index).current())
+    return C.dir_size(C.import_moved("search.formats.layout").IndexLayout(index).current())
 
 
 # -- measuring processes ----------------------------------------------------------------------------

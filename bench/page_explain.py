@@ -34,9 +34,11 @@ def main() -> None:
 
     from falcon import testing
 
-    from search.build.indexer import build_index, has_index
     from search.config import Settings
-    from search.web.app import create_app
+
+    indexer = C.import_moved("search.build.indexer")
+    build_index, has_index = indexer.build_index, indexer.has_index
+    create_app = C.import_moved("search.web.app").create_app
 
     work = args.workdir / f"page_explain-{args.corpus.name.split('.')[0]}"
     seeds = C.prepare_seeds(args.corpus, work / "seeds")

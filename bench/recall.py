@@ -23,11 +23,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from search.build.indexer import build_index
+from search.build.indexer import build_index  # noqa: E402
 from search.config import Settings  # noqa: E402
 from search.paragraphs import read_articles  # noqa: E402
-from search.query.searcher import Searcher
-from search.text.normalize import normalize, skeleton
+from search.query.searcher import Searcher  # noqa: E402
+from search.text.normalize import normalize, skeleton  # noqa: E402
 
 
 def write_seeds(folder: Path, corpus: Path, stories: int) -> None:

@@ -46,8 +46,9 @@ def child(index: Path, seeds: Path, pool_file: Path, count: int, pollute_kib: in
     import numpy as np
 
     from search.config import Settings
-    from search.query.searcher import Searcher
-    from search.web.app import create_app
+
+    Searcher = C.import_moved("search.query.searcher").Searcher
+    create_app = C.import_moved("search.web.app").create_app
 
     pool = pool_file.read_text(encoding="utf-8").split("\n")
     settings = Settings(seeds_dir=seeds, index_dir=index)

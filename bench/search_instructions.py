@@ -97,8 +97,9 @@ def add_child_arguments(ap: argparse.ArgumentParser) -> None:
 def child(src: Path, index: Path, seeds: Path, pool_file: Path, count: int) -> None:
     """In the measured process: open the index, answer WARM_UP + ``count`` requests."""
     from search.config import Settings
-    from search.query.searcher import Searcher
-    from search.web.app import create_app
+
+    Searcher = C.import_moved("search.query.searcher").Searcher
+    create_app = C.import_moved("search.web.app").create_app
 
     pool = pool_file.read_text(encoding="utf-8").split("\n")
     settings = Settings(seeds_dir=seeds, index_dir=index)

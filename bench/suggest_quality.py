@@ -17,7 +17,7 @@ characters, typed a fourth way, the share whose word is among the top 8 offered:
 Speed: each typed text's completions (``Searcher.complete``) and a plain search for the same text
 (``Searcher.search``: what the box would run), alternating, in one process: p50 and p99 side by side.
 
-Build: the code at ``--base`` (default f59ca4c, before completions) and this checkout's commit build
+Build: the code at ``--base`` (default 60f0e1f, before completions) and this checkout's commit build
 the same seeds in turn, B A B A …, each in a child process (``--jobs`` workers): wall time, CPU time of
 the whole tree, index size; the ratio B/A per pair and its median; and the completion index's two
 steps timed inside B's builds (wall and CPU), with their share of the whole build's CPU — a figure a
@@ -35,14 +35,13 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
+from results import record  # noqa: E402
 
 CORPORA = [C.REPO.parent / "shared" / "corpora" / f"{name}.jsonl.gz" for name in ("xwlb", "president")]
-RESULTS = C.REPO / "bench" / "results" / "suggest_quality.jsonl"
 TOP = 8
 
 
@@ -66,19 +65,23 @@ def side_build(args) -> None:
 
 
 def timed_completions() -> dict:
-    """The completion index's two steps timed (wall and CPU of this process) as the build runs them,
-    where the code has them: ``{"count": [wall, cpu], "write": [wall, cpu]}``, filled in later."""
+    """The completion index's step timed (wall and CPU of this process) each time a build writes a
+    generation, where the code has it: ``{"completions": [[wall, cpu], …]}``, filled in later."""
     try:
-        from search.build.completions import CompletionsBuilder
+        from search.build import completions, generation
     except ImportError:
         return {}
-    found = {}
-    for name in ("count", "write"):
-        def timed(self, _step=getattr(CompletionsBuilder, name), _name=name):
-            wall, cpu = time.perf_counter(), time.process_time()
-            _step(self)
-            found[_name] = [round(time.perf_counter() - wall, 3), round(time.process_time() - cpu, 3)]
-        setattr(CompletionsBuilder, name, timed)
+    if not hasattr(completions, "write_completions"):
+        return {}
+    found = []
+    real = completions.write_completions
+
+    def timed(*args, **kwargs):
+        wall, cpu = time.perf_counter(), time.process_time()
+        real(*args, **kwargs)
+        found.append([round(time.perf_counter() - wall, 3), round(time.process_time() - cpu, 3)])
+
+    generation.write_completions = timed
     return {"completions_steps": found}
 
 
@@ -138,7 +141,7 @@ def builds(seeds: Path, workdir: Path, name: str, base: Path, this: Path, pairs:
         # the step's own CPU (the build's main process) against the whole build's (all processes)
         "completions_steps_B": [r.get("completions_steps") for r in runs["B"]],
         "completions_cpu_share_median": round(statistics.median(
-            sum(cpu for _, cpu in r.get("completions_steps", {}).values()) / r["cpu_s"] for r in runs["B"]), 4),
+            sum(cpu for _, cpu in r.get("completions_steps", [])) / r["cpu_s"] for r in runs["B"]), 4),
     }
 
 
@@ -220,7 +223,7 @@ def main() -> None:
     ap.add_argument("--seeds", help=argparse.SUPPRESS)
     ap.add_argument("--index", help=argparse.SUPPRESS)
     ap.add_argument("--corpus", type=Path, action="append", help="a JSONL(.gz) corpus (default: xwlb and president)")
-    ap.add_argument("--base", default="f59ca4c", help="the commit to compare the build with")
+    ap.add_argument("--base", default="60f0e1f", help="the commit to compare the build with")
     ap.add_argument("--pairs", type=int, default=3, help="builds of each side, alternating")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--words", type=int, default=1000)
@@ -235,23 +238,34 @@ def main() -> None:
     head = subprocess.run(["git", "-C", str(C.REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
                           text=True).stdout.strip()
     this = snapshot(head, args.workdir)  # not the work tree, which may change while this runs
-    record = {"commit": head,
-              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": C.machine_line(),
-              "base": args.base, "corpora": {}}
+    machine = C.machine_line(stamp=False)
     for corpus in args.corpus or CORPORA:
         name = Path(corpus).name.split(".")[0]
         seeds = C.prepare_seeds(Path(corpus), args.workdir / f"seeds-{name}")
         print(f"{name}:", flush=True)
-        figures = {}
+        measured = {}
         if not args.skip_build:
-            figures["build"] = builds(seeds, args.workdir, name, base, this, args.pairs, args.jobs)
-        figures.update(quality_and_speed(args.workdir / f"ix-{name}-B", args.words))
-        record["corpora"][name] = figures
-        print(json.dumps(figures, ensure_ascii=False, indent=1), flush=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with open(RESULTS, "a", encoding="utf-8") as out:
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            measured["build"] = builds(seeds, args.workdir, name, base, this, args.pairs, args.jobs)
+        measured.update(quality_and_speed(args.workdir / f"ix-{name}-B", args.words))
+        print(json.dumps(measured, ensure_ascii=False, indent=1), flush=True)
+        path = record("suggest_quality", flat_figures(measured), commit=head, machine=machine, corpus=name,
+                      note=f"build ratios: this commit against {args.base}, B A B A …", details=measured)
+    print(f"appended to {path}")
 
+
+def flat_figures(measured: dict) -> dict:
+    """The headline figures of one corpus's run (the rest goes to ``details``)."""
+    flat = {f"top{TOP}_share_{way}": share for way, share in measured["share"].items()}
+    flat.update({f"{what}_p{p}_ms": measured["ms"][what][f"p{p}"] for what in ("suggest", "search") for p in (50, 99)})
+    flat["suggest_to_search_p99_ratio"] = measured["p99_ratio"]
+    build = measured.get("build", {})
+    for name in ("time_ratio_median", "cpu_ratio_median", "size_ratio", "completions_cpu_share_median",
+                 "completions_bytes"):
+        if name in build:
+            flat[f"build_{name}"] = build[name]
+    if build.get("peak_rss_mib_A") and build.get("peak_rss_mib_B"):
+        flat["build_peak_rss_ratio"] = statistics.median(build["peak_rss_mib_B"]) / statistics.median(build["peak_rss_mib_A"])
+    return C.figures_of(flat)
 
 if __name__ == "__main__":
     main()

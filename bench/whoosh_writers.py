@@ -56,10 +56,12 @@ def whoosh_add_document(folder: Path, docs, procs: int) -> None:
 
 
 def sorted_codec(folder: Path, docs) -> None:
-    from search.build import indexer
-    from search.segment.writer import DocumentBatch, SortedSegmentWriter
+    from search.build.analyse import analyse
+    from search.segment.documents import DocumentBatch
+    from search.segment.schema import make_schema
+    from search.segment.writer import SortedSegmentWriter
 
-    schema = indexer.make_schema()
+    schema = make_schema()
     writer = SortedSegmentWriter(folder, schema)
     articles, seen = [], set()
     for article, _, _ in docs:
@@ -70,7 +72,7 @@ def sorted_codec(folder: Path, docs) -> None:
     for i in range(0, len(articles), 256):
         batch = []
         for article in articles[i : i + 256]:
-            batch.extend(indexer.analyse(article)[1])
+            batch.extend(analyse(article)[1])
         writer.add_batch(DocumentBatch.of(schema, first, batch))
         first += len(batch)
     writer.commit()

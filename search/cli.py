@@ -26,10 +26,15 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--seeds", type=Path, help="articles folder (default: $ZHSEARCH_SEEDS or ./seeds)")
         p.add_argument("--index", type=Path, help="index folder (default: $ZHSEARCH_INDEX or ./index)")
 
-    p = sub.add_parser("index", help="rebuild the index from the seeds and swap it in")
+    p = sub.add_parser("index", help="bring the index up to date with the seeds and swap it in")
     locations(p)
     p.add_argument("--jobs", type=int, default=None, help="indexing processes (default: one per core)")
     p.add_argument("--strict", action="store_true", help="fail (exit 1) on any bad input, before the swap")
+    p.add_argument("--full", action="store_true",
+                   help="rebuild from scratch instead of applying only what changed (and allow removing "
+                        "more than half of the articles)")
+    p.add_argument("--watch", type=float, nargs="?", const=2.0, default=None, metavar="SECONDS",
+                   help="keep applying changes every SECONDS (default 2) until Ctrl+C")
 
     p = sub.add_parser("serve", help="serve the search page and API with gunicorn")
     locations(p)
@@ -50,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--group", choices=("paragraph", "article"), default="paragraph",
                    help="one result per article (its best paragraphs) instead of per paragraph")
     p.add_argument("--explain", action="store_true", help="show why each paragraph matched and scored as it did")
+    p.add_argument("--all", action="store_true", help="every matching paragraph, in order, as --format (an export)")
+    p.add_argument("--format", choices=("csv", "jsonl"), default=None, help="with --all: CSV (default) or JSON lines")
 
     p = sub.add_parser("suggest", help="complete what was typed: the index's words and phrases, most used first")
     locations(p, seeds=False)
@@ -86,16 +93,21 @@ def _index(args, settings: Settings) -> int:
         print(str(problem) if problem.fatal else f"{problem} (ignored)", file=sys.stderr)
 
     jobs = args.jobs or default_jobs()
+    if args.watch is not None:
+        from .build.watch import watch
+
+        return watch(settings, seconds=args.watch, jobs=jobs, report=report)
     with _progress_bar(settings.seeds_dir) as progress:
         try:
-            summary = build_index(settings, jobs=jobs, strict=args.strict, report=report, progress=progress)
+            summary = build_index(settings, jobs=jobs, strict=args.strict, full=args.full, report=report,
+                                  progress=progress)
         except BuildLocked as error:
             print(f"zhsearch index: {error}", file=sys.stderr)
             return EXIT_LOCKED
         except (BuildFailed, SeedsMissing) as error:
             print(f"zhsearch index: {error}; the live index is unchanged", file=sys.stderr)
             return EXIT_FAILED
-    print(f"{summary.line()} → {summary.build}")
+    print(summary.line() + (f" → {summary.build}" if summary.build else ""))
     return 0
 
 
@@ -129,7 +141,7 @@ def _serve(args, settings: Settings) -> int:
         why = ("was built by another version of zhsearch" if IndexLayout(Path(settings.index_dir)).current()
                else "does not exist yet")
         print(f"the index at {settings.index_dir} {why}: building it from {settings.seeds_dir} first", file=sys.stderr)
-        code = _index(argparse.Namespace(jobs=None, strict=False), settings)
+        code = _index(argparse.Namespace(jobs=None, strict=False, full=False, watch=None), settings)
         if code != 0:
             return code
     env = dict(os.environ, ZHSEARCH_SEEDS=str(settings.seeds_dir), ZHSEARCH_INDEX=str(settings.index_dir))
@@ -160,6 +172,11 @@ def _answer(command: str, settings: Settings, ask):
 
 
 def _query(args, settings: Settings) -> int:
+    if args.format and not args.all:
+        print("zhsearch query: --format goes with --all (an export of every matching paragraph)", file=sys.stderr)
+        return EXIT_FAILED
+    if args.all:
+        return _export(args, settings)
     facets = tuple(dict.fromkeys(key.strip() for key in args.facets.split(",") if key.strip()))
     result = _answer("query", settings, lambda searcher: searcher.search(
         args.q, page=args.page, size=args.size, sort=args.sort, facets=facets, group=args.group, explain=args.explain))
@@ -201,6 +218,24 @@ def _suggest(args, settings: Settings) -> int:
     else:
         for suggestion in result["suggestions"]:
             print(f"{suggestion['text']}\t{suggestion['count']}")
+    return 0
+
+
+def _export(args, settings: Settings) -> int:
+    """``--all``: the API's export to standard output, a chunk at a time."""
+    from .query.live import IndexMissing
+    from .query.searcher import BadQuery, Searcher
+
+    searcher = Searcher(settings)
+    try:
+        chunks = searcher.export(args.q, sort=args.sort).chunks(args.format or "csv")
+        for chunk in chunks:
+            sys.stdout.buffer.write(chunk)
+    except (BadQuery, IndexMissing) as error:
+        print(f"zhsearch query: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        searcher.close()
     return 0
 
 

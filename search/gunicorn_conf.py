@@ -1,8 +1,12 @@
 """Production gunicorn settings, used by ``zhsearch serve`` (``--config python:search.gunicorn_conf``).
 
-Sync workers, about one per core; the app (and jieba's dictionary) is loaded once in the master
+About one worker per core; the app (and jieba's dictionary) is loaded once in the master
 (``preload_app``) and shared copy-on-write; each worker opens the index right after the fork,
-so no user's request pays for it.
+so no user's request pays for it. The workers face the internet themselves: each reads its
+connections asynchronously (uvicorn on uvloop, :mod:`search.web.guarded`) with deadlines for a
+request to arrive and a response to be read, and runs complete requests one at a time, inline,
+turning away those that queued too long (:mod:`search.web.inline_asgi`). A sync worker reads one
+request to its end before the next, so a few slow clients would hold every worker.
 """
 
 import gc
@@ -19,13 +23,13 @@ def _cores() -> int:
 
 wsgi_app = "search.wsgi:app"
 preload_app = True
-worker_class = "sync"
+worker_class = "search.web.guarded.Worker"
 # One per core (at least 2, so one slow query never blocks everyone); a platform's
 # WEB_CONCURRENCY (sized to the machine's memory) wins; `zhsearch serve --workers N` overrides both.
 workers = int(os.environ.get("WEB_CONCURRENCY") or 0) or max(2, _cores())
 timeout = 30  # a worker silent this long is killed and replaced (queries are capped far below)
 graceful_timeout = 20  # SIGTERM: finish in-flight requests, within a platform's usual 30 s grace
-keepalive = 5  # only used by async workers; sync workers close after each response
+keepalive = 5  # seconds an idle kept-alive connection stays open after its response
 max_requests = 5000  # recycle workers now and then, so no slow leak grows without bound
 max_requests_jitter = 500  # ... and not all at once
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeat off a slow disk
@@ -43,12 +47,13 @@ def on_starting(server):
     the page's templates in the master, so that workers inherit them."""
     from .query import searcher
     from .text import analysis, pinyin
-    from .web import page
+    from .web import guarded, page
 
     analysis.warm_up()
     pinyin.warm_up()
     searcher.warm_up()
     page.warm_up()
+    guarded.warm_up()
     # What the master holds now (the app, jieba's dictionary, pypinyin's readings) lives as long
     # as it does: out of the cyclic collector's reach, so that no worker's collection writes to
     # those objects' pages and copies them (the gc module's advice for forking servers).

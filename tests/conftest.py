@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import tracemalloc
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from falcon import testing
+from hypothesis import HealthCheck, settings
 
 from search.build.indexer import build_index
 from search.config import Settings
@@ -21,6 +23,16 @@ from search.web.app import create_app
 REPO = Path(__file__).resolve().parent.parent
 REPO_SEEDS = REPO / "seeds"
 TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
+
+# Hypothesis's profiles. No deadline: an example's time says more about the machine's other load
+# (two shared cores) and first-call loads (jieba's and pypinyin's dictionaries) than about the code,
+# and the tests that care about speed compare against a baseline instead. Nor the health check
+# on slow generation, for the same reason. In CI (CI set) the examples are derandomised, so that a
+# run is repeatable, and a failure prints the blob that reproduces it (@reproduce_failure).
+# HYPOTHESIS_PROFILE picks one by name.
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", settings.get_profile("dev"), derandomize=True, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 @dataclass
@@ -61,6 +73,18 @@ def index_articles(root: Path, articles: dict[str, str]) -> Settings:
     for article_id, text in articles.items():
         (seeds / f"{article_id}.txt").write_text(text, encoding="utf-8")
     settings = Settings(seeds_dir=seeds, index_dir=root / "index")
+    build_index(settings, jobs=1)
+    return settings
+
+
+def index_records(root: Path, records: list[dict]) -> Settings:
+    """A real index built under ``root`` from JSONL ``records`` (``{"id", "title", "text", …}``)."""
+    import json
+
+    seeds = root / "seeds"
+    seeds.mkdir(parents=True)
+    (seeds / "feed.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    settings = Settings(seeds_dir=seeds, index_dir=root / "index", refresh_interval=0)
     build_index(settings, jobs=1)
     return settings
 
@@ -131,3 +155,23 @@ def fetch_all(searcher: Searcher, q: str) -> tuple[int, list[dict]]:
         hits.extend(more)
         page += 1
     return first["total"], hits
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_whoosh_scratch(tmp_path_factory):
+    """Whoosh's RamStorage keeps an index writer's scratch in ``<tmp>/MAIN.tmp``, a name every
+    process on the machine shares: two test runs at once lose each other's files. Here each gets
+    a folder of its own in this run's temporary folder."""
+    import itertools
+
+    from whoosh.filedb.filestore import FileStorage, RamStorage
+
+    original, numbers = RamStorage.temp_storage, itertools.count()
+    base = tmp_path_factory.mktemp("whoosh-scratch")
+
+    def private(self, name=None):
+        return FileStorage(str(base / f"{name or 'scratch'}-{next(numbers)}")).create()
+
+    RamStorage.temp_storage = private
+    yield
+    RamStorage.temp_storage = original

@@ -64,7 +64,7 @@ long_mixed = st.lists(st.sampled_from(["增长6.8%", "s-300导弹", "联合国�
 
 
 @pytest.mark.skipif(analysis._fast_cut() is None, reason="rjieba is not installed")
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(mixed | long_mixed)
 def test_rjieba_agrees_with_jieba_on_mixed_text(text):
     """Runs where rjieba may disagree go to jieba, the rest of the same paragraph to rjieba."""
@@ -117,7 +117,7 @@ def test_analyzer_is_a_whoosh_analyzer_a_schema_can_pickle():
     assert [t.text for t in field.tokenize("联合国宪章")] == ["联合国", "宪章"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(words_and_more)
 def test_analyzer_offsets_slice_the_original_to_the_token(text):
     query = places(text)
@@ -140,7 +140,7 @@ def one_paragraph_index(text: str):
     return ix
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(words_and_more, st.data())
 def test_a_phrase_of_any_run_of_a_paragraphs_words_finds_it(text, data):
     words = [word for word, *_ in places(text)]

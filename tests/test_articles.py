@@ -12,7 +12,7 @@ from search.formats.articles import ArticleTable, ArticleTableWriter
 IDS = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.lists(st.tuples(IDS, st.text(max_size=20), st.text(max_size=20)), max_size=40, unique_by=lambda row: row[0]),
        IDS)
 def test_property_positions_and_ids_round_trip(rows: list[tuple[str, str, str]], other: str) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from search.build import store
 from search.build.store import BuildStore
 from search.cli import EXIT_FAILED, EXIT_LOCKED, main
 from search.formats.layout import IndexLayout
@@ -51,16 +52,20 @@ def test_defaults_come_from_the_environment(seeds, tmp_path, capsys):
     assert IndexLayout(tmp_path / "envindex").current() is not None
 
 
-def test_reindex_swaps_a_new_build_in_and_removes_old_ones(seeds, tmp_path, capsys):
+def test_reindex_swaps_a_new_build_in_and_removes_old_ones(seeds, tmp_path, capsys, monkeypatch):
     index = tmp_path / "index"
     layout = IndexLayout(index)
     builds = []
     for _ in range(3):
-        assert main(["index", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"]) == 0
+        assert main(["index", "--full", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"]) == 0
         builds.append(layout.current())
     assert len(set(builds)) == 3
+    # a retired build is kept a while for the workers still reading it ...
+    assert sorted(p.name for p in index.glob("build-*")) == sorted(b.name for b in builds)
+    monkeypatch.setattr(store, "RETIRED_GRACE", 0)
+    assert main(["index", "--full", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"]) == 0
     remaining = sorted(p.name for p in index.glob("build-*"))
-    assert remaining == sorted([builds[1].name, builds[2].name])  # live + the one before
+    assert remaining == sorted([builds[2].name, layout.current().name])  # ... then only live + the one before
 
 
 def test_missing_seeds_folder_is_a_clear_error(tmp_path, capsys):
@@ -86,11 +91,13 @@ def test_bad_files_are_reported_and_skipped_strict_refuses(seeds, tmp_path, caps
     capsys.readouterr()
     (seeds / "broken.txt").write_bytes("好的\n".encode() + b"\xff\xfe bad\n")
     (seeds / "empty.txt").write_text("")
+    (seeds / "new.txt").write_text("新文章\n一段新的文字。", encoding="utf-8")
     assert main(["index", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"]) == 0
     captured = capsys.readouterr()
     assert "broken.txt:2:" in captured.err and "empty.txt:1:" in captured.err
-    assert "indexed 4 articles" in captured.out
+    assert "added 1, changed 0, removed 0 articles" in captured.out and "5 articles" in captured.out
     newer = IndexLayout(index).current()
+    (seeds / "newer.txt").write_text("又一篇\n又一段新的文字。", encoding="utf-8")
     assert main(["index", "--strict", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"]) == EXIT_FAILED
     assert IndexLayout(index).current() == newer != live
 

@@ -69,6 +69,17 @@ def test_counts_and_touching_occurrences_are_brute_forces(texts, seed, block_uni
     assert set(zip(found.keys.tolist(), found.starts.tolist(), found.paragraphs.tolist())) == expected
 
 
+@settings(max_examples=150, deadline=None)
+@given(texts_and_keys())
+def test_bigram_counts_from_the_skeletons_themselves_are_the_brute_forces(texts):
+    """What a generation's deleted paragraphs hold is counted without a match index of their own."""
+    paragraphs, keys = texts
+    units, bounds = skeleton_arrays(paragraphs)
+    codes = np.array([u[0] << 16 | u[1] for u in map(units_of, keys + [p[:2] for p in paragraphs]) if len(u) == 2],
+                     dtype=np.uint64)
+    assert substring_counts.bigram_counter(units, bounds)(codes).tolist() == bigram_counter(paragraphs)(codes).tolist()
+
+
 def test_a_block_of_many_short_paragraphs_counts_each(monkeypatch):
     paragraphs = ["京", "北京", ""] * 30_000  # more paragraphs than a block may number
     units, bounds = skeleton_arrays(paragraphs)
@@ -139,15 +150,33 @@ def test_any_text_has_a_spelling_per_character(text):
         assert len(spelling) == len(text) and all(spelling)
 
 
+def _sample_segment(skeletons: list[str], live: list[bool] | None = None):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(grams=SimpleNamespace(skeletons=skeletons),
+                           live=np.array(live if live is not None else [True] * len(skeletons)))
+
+
 def test_a_phrase_is_a_pair_of_words_seen_twice_and_no_word_itself(monkeypatch):
     from search.build import completions
 
-    class Sample:
-        count = 4
-        skeletons = ["北京大学的学生", "北京大学和学生会", "学生会的北京大学", "大学"]
-
+    sample = [_sample_segment(["北京大学的学生", "北京大学和学生会", "学生会的北京大学", "大学"])]
     cut = {"北京大学的学生": ["北京", "大学", "的", "学生"], "北京大学和学生会": ["北京", "大学", "和", "学生会"],
            "学生会的北京大学": ["学生会", "的", "北京", "大学"], "大学": ["大学"]}
     monkeypatch.setattr(completions.analysis, "tokens", lambda text: [t for run in text.split("，") for t in cut[run]])
-    assert completions._phrase_candidates(Sample(), set()) == ["北京大学"]
-    assert completions._phrase_candidates(Sample(), {"北京大学"}) == []  # a word already
+    assert completions._phrase_candidates(sample, set()) == ["北京大学"]
+    assert completions._phrase_candidates(sample, {"北京大学"}) == []  # a word already
+
+
+def test_phrases_are_sampled_from_the_live_paragraphs_of_every_segment(monkeypatch):
+    """Over a generation's segments: a deleted paragraph is not sampled, the segments' live ones are."""
+    from search.build import completions
+
+    cut = {"北京大学的学生": ["北京", "大学", "的", "学生"], "北京大学和学生会": ["北京", "大学", "和", "学生会"],
+           "上海交通": ["上海", "交通"]}
+    monkeypatch.setattr(completions.analysis, "tokens", lambda text: [t for run in text.split("，") for t in cut[run]])
+    segments = [_sample_segment(["北京大学的学生", "上海交通"], [True, False]),
+                _sample_segment(["上海交通", "北京大学和学生会"])]
+    assert completions._phrase_candidates(segments, set()) == ["北京大学"]  # 上海交通: one live paragraph
+    segments[0].live[1] = True
+    assert completions._phrase_candidates(segments, set()) == ["上海交通", "北京大学"]

@@ -20,7 +20,7 @@ from conftest import index_articles
 from search import cli
 from search.build import completions as build_completions
 from search.formats.completions import FOLDER, CompletionIndex
-from search.formats.layout import GRAMS, IndexLayout
+from search.formats.layout import GRAMS, VOCABULARY, IndexLayout
 from search.match.skeletons import mapped_words
 from search.query.completions import MAX_SIZE
 from search.build.indexer import build_index
@@ -61,7 +61,7 @@ def searcher(settings_):
 @pytest.fixture(scope="module")
 def index(settings_) -> CompletionIndex:
     build = IndexLayout(settings_.index_dir).current()
-    return CompletionIndex(build / FOLDER, mapped_words(build / GRAMS))
+    return CompletionIndex(build / FOLDER, mapped_words(build / VOCABULARY))
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,8 @@ def test_every_entry_counts_the_paragraphs_containing_it_as_its_quoted_phrase_to
 
 def test_the_build_keeps_no_second_copy_of_the_skeletons(settings_):
     build = IndexLayout(settings_.index_dir).current()
-    assert not (build / GRAMS / "units.npy").exists() and not (build / GRAMS / "bounds.npy").exists()
+    grams = [folder / GRAMS for folder in build.glob("seg-*")]
+    assert grams and not any((g / "units.npy").exists() or (g / "bounds.npy").exists() for g in grams)
     assert (build / FOLDER / "counts.npy").is_file()
 
 

@@ -77,3 +77,20 @@ def test_graceful_shutdown_on_sigterm(server):
     get_json(f"{base}/healthz")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
+
+
+def test_a_rebuilt_index_is_served_without_restart(server, tmp_path):
+    base, proc = server
+    assert get_json(f"{base}/healthz")[1]["articles"] == 4
+    (tmp_path / "seeds" / "added.txt").write_text("新增的文章\n河边的夜读活动今晚举行。", encoding="utf-8")
+    env = dict(os.environ, ZHSEARCH_SEEDS=str(tmp_path / "seeds"), ZHSEARCH_INDEX=str(tmp_path / "index"))
+    subprocess.run([sys.executable, "-m", "search", "index"], env=env, check=True, capture_output=True, timeout=120)
+    deadline = time.monotonic() + 30  # each worker looks for a new build every half second
+    in_a_row = 0  # either worker may answer a request: both must have the new build
+    while in_a_row < 8:
+        found = get_json(f"{base}/api/search?" + urllib.parse.urlencode({"q": "新增的文章"}))[1]["total"]
+        in_a_row = in_a_row + 1 if found else 0
+        assert time.monotonic() < deadline, "the new build was not picked up by every worker"
+        if not found:
+            time.sleep(0.1)
+    assert get_json(f"{base}/healthz")[1]["articles"] == 5

@@ -80,7 +80,7 @@ def keys(longest: int):
     return st.text(alphabet=ALPHABET, min_size=1, max_size=longest)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(skeleton_lists(40), keys(3))
 def test_bm25_a_paragraph_at_a_time_gives_numpys_very_floats(tmp_path_factory, skeletons, key):
     index = build(tmp_path_factory.mktemp("s"), skeletons)
@@ -102,7 +102,7 @@ def test_bm25_prefers_more_occurrences_in_shorter_paragraphs(tmp_path):
     assert scores[1] > scores[0] > scores[2]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(skeleton_lists(12), keys(5))
 def test_find_agrees_with_brute_force(tmp_path_factory, skeletons, key):
     index = build(tmp_path_factory.mktemp("g"), skeletons)
@@ -119,7 +119,7 @@ def test_find_agrees_with_brute_force(tmp_path_factory, skeletons, key):
     assert np.all(found.tf > 0)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.lists(st.text(alphabet=ALPHABET, max_size=20), min_size=1, max_size=30),
        st.lists(st.sampled_from(["联合国", "宪章", "ab", "1", "𠀀"]), max_size=3), st.integers(1, 40),
        st.integers(1, 3000))
@@ -141,7 +141,7 @@ def test_small_blocks_and_merge_ranges_give_the_same_index(tmp_path_factory, ske
     assert list(whole.words) == sorted({w for s in skeletons for w in vocabulary if w in s})
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.lists(st.lists(st.tuples(st.integers(0, 2**32 - 1) | st.integers(0, 30), st.integers(1, 300)),
                         max_size=40), max_size=6),
        st.sampled_from([1, 2, 3, 1 << 22]), st.sampled_from([1, 2, 5, 1024]))
@@ -177,7 +177,7 @@ def test_merged_runs_are_every_keys_sorted_list(tmp_path_factory, runs, budget, 
                                                          "t_offsets.npy", "tf.npy"]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.lists(st.lists(st.integers(0, 2**32 - 1) | st.integers(65_530, 65_540) | st.integers(0, 3),
                          unique=True).map(sorted), max_size=8))
 def test_posting_lists_round_trip(tmp_path_factory, lists):
@@ -239,7 +239,7 @@ def test_building_memory_does_not_grow_with_the_corpus(tmp_path):
     assert GramIndex(tmp_path / "16000").count == 16_000
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(st.text(alphabet=ALPHABET + "词", max_size=6)), st.integers(1, 9), st.binary(max_size=5))
 def test_block_vocabularies_are_read_back_line_by_line_across_chunk_ends(tmp_path_factory, words, chunk, before):
     """A block's word list is read with small reads; a line (or a UTF-8 character) cut by a
@@ -258,7 +258,7 @@ def test_block_vocabularies_are_read_back_line_by_line_across_chunk_ends(tmp_pat
         os.close(fd)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(st.text(alphabet=ALPHABET + "词", max_size=4) | st.text(max_size=4), unique=True, max_size=200),
        st.text(alphabet=ALPHABET + "词", max_size=4) | st.text(max_size=4))
 def test_mapped_lines_find_every_line_and_nothing_else(tmp_path_factory, lines, probe):
@@ -284,7 +284,7 @@ def test_mapped_lines_find_every_line_and_nothing_else(tmp_path_factory, lines, 
         assert mapped.find(line) == (lines.index(line) if line in lines else -1)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.lists(st.text(alphabet=ALPHABET, max_size=10), min_size=1, max_size=80), st.text(alphabet=ALPHABET,
        min_size=1, max_size=4), st.data())
 def test_counts_in_any_set_of_candidates_are_str_counts(tmp_path_factory, skeletons, key, data):
@@ -306,7 +306,7 @@ def test_containment_and_intersection_of_sorted_ids_agree_with_numpys(a, b):
     assert a[contained(a, b)].tolist() == np.intersect1d(a, b).tolist() == b[contained(b, a)].tolist()
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.lists(st.integers(0, 2**18) | st.integers(65_530, 65_540), unique=True, max_size=3000).map(sorted),
        st.lists(st.integers(0, 2**18) | st.integers(65_530, 65_540), unique=True, max_size=60).map(sorted))
 def test_a_posting_list_tells_which_ids_it_holds_without_decoding_a_long_list(tmp_path_factory, docs, probe):
@@ -354,7 +354,7 @@ def test_a_match_index_past_its_uint32_positions_is_refused_not_wrapped(tmp_path
         builder.finish()
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.dictionaries(st.integers(0, 300_000) | st.integers(65_530, 65_540) | st.integers(131_070, 131_074),
                        st.integers(0, 255).filter(lambda c: c != 1), max_size=60),
        st.lists(st.tuples(st.integers(0, 300_001), st.integers(0, 300_001)), min_size=1, max_size=20),

@@ -120,7 +120,10 @@ def test_workers_recycled_by_max_requests_keep_answering(indexed_env: dict[str, 
             env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             url = f"http://127.0.0.1:{port}/api/search?" + urllib.parse.urlencode({"q": "港口"})
-            statuses = [request_when_up(url, proc) for _ in range(9)]
+            statuses = []
+            for _ in range(9):
+                statuses.append(request_when_up(url, proc))
+                time.sleep(0.3)  # the worker's uvicorn looks at its request count every 0.1 s
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
@@ -170,6 +173,14 @@ def compile(source, filename, mode, flags=0, *args, **kwargs):
 builtins.compile = compile
 before = set(sys.modules)
 gunicorn_conf.post_worker_init(None)
+# what the worker class's uvicorn does on starting: its settings, protocol, loop and lifespan
+from uvicorn.config import Config
+from uvicorn.lifespan.on import LifespanOn
+from search.web.guarded import Worker
+
+config = Config(app=app, **Worker.CONFIG_KWARGS)
+config.load()
+config.get_loop_factory()().run_until_complete(LifespanOn(config).startup())
 for q in ["港口", "港口 -城市", '"城市夜读"', "title:港口", "港囗", "港口 OR 夜读"]:
     get("/api/search", urllib.parse.urlencode({"q": q}))
 get("/api/search", "q=%E6%B8%AF%E5%8F%A3&explain=1&group=article&sort=newest")

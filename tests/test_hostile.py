@@ -259,7 +259,7 @@ TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=300)
 
 @given(q=TEXT, page=st.one_of(st.none(), st.integers(-5, 1005).map(str), TEXT),
        size=st.one_of(st.none(), st.integers(-5, 105).map(str), TEXT))
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_any_text_as_q_is_never_a_server_error(client, q, page, size):
     params = {"q": q, **({"page": page} if page is not None else {}), **({"size": size} if size is not None else {})}
     response = client.simulate_get("/api/search", params=params)
@@ -273,7 +273,7 @@ def test_any_text_as_q_is_never_a_server_error(client, q, page, size):
 
 
 @given(article_id=st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_size=1, max_size=200), q=TEXT)
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_any_article_id_is_never_a_server_error(client, article_id, q):
     from urllib.parse import quote
 
@@ -329,25 +329,39 @@ def bigger_settings(tmp_path_factory) -> Settings:
     return settings
 
 
+ROUNDS = 5
+PAGES = ((1, 10), (1, 100), (40, 100))  # the first page, a large one, one past the end
+SLOWEST = 25  # times a plain search's CPU; today the worst of EXPENSIVE costs about 5×
+
+
 def test_worst_case_query_time(bigger_settings, capsys):
-    """Every expensive query within the limits is answered (not refused, not a crash); times are printed."""
+    """Every expensive query within the limits is answered (not refused, not a crash), at a CPU
+    cost of at most SLOWEST times a plain one-word search's, measured here on the same pages.
+
+    Each cost is the least thread CPU of ROUNDS interleaved runs: what the query itself needs,
+    without the time other processes or a garbage collection took."""
     searcher = Searcher(bigger_settings)
     searcher.search("联合国")  # open the index
-    timings = {}
-    for name, q in EXPENSIVE.items():
-        worst = 0.0
-        for page, size in ((1, 10), (1, 100), (40, 100)):
-            started = time.perf_counter()
-            result = searcher.search(q, page=page, size=size)
-            worst = max(worst, time.perf_counter() - started)
-            assert result["total"] >= len(result["hits"])
-        timings[name] = worst
+    queries = {"plain": "联合国", **EXPENSIVE}
+    least = dict.fromkeys(queries, float("inf"))
+    for _ in range(ROUNDS):
+        for name, q in queries.items():
+            spent = 0.0
+            for page, size in PAGES:
+                started = time.thread_time()
+                result = searcher.search(q, page=page, size=size)
+                spent += time.thread_time() - started
+                assert result["total"] >= len(result["hits"])
+            least[name] = min(least[name], spent)
+    paragraphs = searcher.health()["paragraphs"]
     searcher.close()
-    paragraphs = Searcher(bigger_settings).health()["paragraphs"]
+    plain = least.pop("plain")
+    ratios = {name: seconds / plain for name, seconds in least.items()}
     with capsys.disabled():
-        print(f"\nworst-case query times over {paragraphs} paragraphs:")
-        for name, seconds in sorted(timings.items(), key=lambda kv: -kv[1]):
-            print(f"  {seconds * 1000:8.1f} ms  {name}")
+        print(f"\nworst-case queries over {paragraphs} paragraphs, CPU against a plain search ({plain * 1000:.1f} ms):")
+        for name, ratio in sorted(ratios.items(), key=lambda kv: -kv[1]):
+            print(f"  {ratio:6.1f}×  {name}")
+    assert max(ratios.values()) <= SLOWEST, ratios
 
 
 # --- malformed HTTP against a real gunicorn (127.0.0.1 only) ----------------------------------

@@ -125,9 +125,11 @@ def test_searches_on_a_mapped_build_match_a_brute_force_scan(builds):
         searcher.close()
 
 
-def test_a_swapped_out_build_is_unmapped_at_once(tmp_path):
-    """After a swap the worker maps only the new build: the old one's files are released as soon
-    as the searcher lets go of it, not when a garbage collection happens to run."""
+@pytest.mark.parametrize("full", [True, False], ids=["rebuilt", "updated"])
+def test_a_swapped_out_build_is_unmapped_at_once(tmp_path, full):
+    """After a swap the worker maps only the new build (rebuilt whole, or a new generation of an
+    update, which links the old one's segment): the old one's files are released as soon as the
+    searcher lets go of it, not when a garbage collection happens to run."""
     import gc
 
     maps = Path("/proc/self/maps")
@@ -144,7 +146,8 @@ def test_a_swapped_out_build_is_unmapped_at_once(tmp_path):
     try:
         assert searcher.search("河道")["total"] == 1
         assert str(old) in maps.read_text()
-        build_index(settings, jobs=1)
+        (seeds / "b.txt").write_text("新的文章\n图书馆延长开放时间。", encoding="utf-8")
+        build_index(settings, jobs=1, full=full)
         assert IndexLayout(settings.index_dir).current() != old
         assert searcher.search("河道")["total"] == 1  # reopens on the new build
         assert str(old) not in maps.read_text()

@@ -103,7 +103,7 @@ JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats
                            max_leaves=8)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.dictionaries(st.text(max_size=12), JSON_VALUES, max_size=6))
 def test_property_clean_never_raises_and_keeps_only_usable_values(raw: dict) -> None:
     problems = []
@@ -115,7 +115,7 @@ def test_property_clean_never_raises_and_keeps_only_usable_values(raw: dict) -> 
             assert parse_date(value) is not None
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.text(max_size=300))
 def test_property_front_matter_never_raises_and_keeps_the_text_after_it(text: str) -> None:
     data, rest = split_front_matter(text, "a.md", lambda problem: None)

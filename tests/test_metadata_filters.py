@@ -44,7 +44,7 @@ def test_without_metadata_keys_a_colon_word_is_text() -> None:
     assert parse("source:新闻联播").groups[0][0].key == "source:新闻联播"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.text(max_size=80))
 def test_property_any_query_parses_with_filters(query: str) -> None:
     try:
@@ -58,7 +58,7 @@ def test_property_any_query_parses_with_filters(query: str) -> None:
             assert f.first <= f.last
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.text(max_size=30))
 def test_property_date_bounds_raise_only_value_error(text: str) -> None:
     try:

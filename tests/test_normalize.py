@@ -127,3 +127,23 @@ def test_plain_news_text_folds_in_place_and_changed_text_does_not():
     assert in_place("ＡＢＣ－１２３")  # so does width and case folding, one character for one
     for changed in ("联合国 大会", "e\u0301", "㍻", "零\u200b宽"):  # dropped, composed, widened
         assert not in_place(changed), changed
+
+
+def test_the_ignorable_characters_worked_out_once_are_kept_and_read_back(tmp_path, monkeypatch):
+    """The class of ignorable code points is kept in a cache file; read back it is the same, and a
+    damaged file is worked out again."""
+    from search.text import normalize as module
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".cache").mkdir()
+    module._ignorable_class.cache_clear()
+    worked_out = module._ignorable_class()
+    (cached,) = (tmp_path / ".cache").glob("zhsearch-ignorable-*.txt")
+    assert cached.read_text(encoding="ascii") == worked_out
+    module._ignorable_class.cache_clear()
+    cached.write_text("\\U00000000-\\U0010ffff", encoding="ascii")  # the cache is trusted as it is ...
+    assert module._ignorable_class() == "\\U00000000-\\U0010ffff"
+    module._ignorable_class.cache_clear()
+    cached.write_text("]garbage[", encoding="ascii")  # ... unless it is no class of ranges
+    assert module._ignorable_class() == worked_out
+    module._ignorable_class.cache_clear()

@@ -669,7 +669,7 @@ def test_a_corpus_without_metadata_has_no_sidebar_or_chips(client):
 KEYS = frozenset({"source", "date"})
 
 
-@hyp_settings(max_examples=300, deadline=None)
+@hyp_settings(max_examples=300)
 @given(st.text(st.characters(blacklist_categories=("Cc", "Cs", "Cf")), min_size=1, max_size=20)
        .filter(lambda v: '"' not in v and v.strip()))
 def test_a_facet_value_becomes_a_filter_for_exactly_that_value(value):
@@ -677,7 +677,7 @@ def test_a_facet_value_becomes_a_filter_for_exactly_that_value(value):
     assert parsed.filters == (Filter("source", value),) and not parsed.groups
 
 
-@hyp_settings(max_examples=300, deadline=None)
+@hyp_settings(max_examples=300)
 @given(st.lists(st.one_of(st.text(max_size=8), st.sampled_from(["source:新闻联播", "-source:x", "date:2024",
                                                                   'source:"a b"', "date:2023..", "date:99", '"', "-"])),
                 max_size=6).map(" ".join))

@@ -259,13 +259,13 @@ CHARS = st.sampled_from(list("的一是了我不人在他有这个上们来到�
                         + list("。，！？；：、“”‘’「」（）()《》【】 \t\u3000…") + list("aZ.9"))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.text(CHARS, max_size=800))
 def test_property_nothing_lost(text: str) -> None:
     assert_nothing_lost(text, split_text(text))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=400))
 def test_property_arbitrary_unicode_nothing_lost(text: str) -> None:
     paragraphs = split_text(text)
@@ -279,7 +279,7 @@ SENTENCE = st.text(st.sampled_from(list("的一是了我不人在他有这个上
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(
     st.lists(SENTENCE, min_size=1, max_size=30),
     st.lists(SENTENCE, min_size=1, max_size=8),
@@ -619,7 +619,7 @@ def reference_blocked(text: str) -> bytearray:
     return out
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.text(st.sampled_from(list("“”‘’「」『』（）()《》【】\"ab。")), max_size=200))
 def test_blocked_matches_the_per_character_definition(text: str) -> None:
     assert _blocked(text) == reference_blocked(text)
@@ -777,7 +777,7 @@ def innermost_pairs(text: str) -> list[tuple[int, int]]:
     return pairs
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(ANY_ARTICLE, st.sampled_from([None, "标题"]), st.booleans())
 def test_property_reconstruction_is_total_and_keeps_its_rules(text: str, title: str | None, markdown: bool) -> None:
     paragraphs = split_text(text, title=title, markdown=markdown)  # never raises
@@ -833,7 +833,7 @@ def test_a_failing_reconstruction_is_reported_and_the_article_split_into_sentenc
     assert by_id["c2"].title == "坏"
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(ANY_ARTICLE, st.sampled_from([None, "标题"]))
 def test_property_the_fallback_split_is_total_and_loses_nothing(text: str, title: str | None) -> None:
     from search.paragraphs import sentence_paragraphs

@@ -80,7 +80,7 @@ def test_key_terms_are_the_articles_own_telling_words(searcher):
     assert not any(a != b and a in b for a in terms for b in terms[: terms.index(a)])  # no sub-word after its word
 
 
-@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis_settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=200))
 def test_key_terms_of_any_text_are_indexed_words_weighted_best_first(searcher, text):
     live = searcher._current()
@@ -90,7 +90,8 @@ def test_key_terms_of_any_text_are_indexed_words_weighted_best_first(searcher, t
     assert all(len(word) > 1 and live.whoosh.doc_frequency("words", word) > 0 for word in words)
     weights = [weight for _, weight in terms]
     assert weights == sorted(weights, reverse=True) and all(0 < w <= 1 for w in weights)
-    found = related.related_articles(live.whoosh, terms, range(0), lambda gid: int(live.article_index[gid]), 3)
+    found = related.related_articles(live.whoosh, terms, range(0), lambda gid: int(live.article_index[gid]),
+                                     lambda article: int(live.article_rank[article]), 3)
     assert len(found) <= 3 and all(score > 0 for _, score in found)
 
 
@@ -113,7 +114,8 @@ def test_the_whoosh_query_is_bounded_by_the_postings_budget(searcher, monkeypatc
     real_search = live.whoosh.search
     monkeypatch.setattr(live.whoosh, "search", lambda q, **kw: asked.append(q) or real_search(q, **kw))
     monkeypatch.setattr(related, "MAX_POSTINGS", frequency["救援队"] + frequency["花园"])
-    related.related_articles(live.whoosh, terms, range(0), lambda gid: int(live.article_index[gid]), 5)
+    related.related_articles(live.whoosh, terms, range(0), lambda gid: int(live.article_index[gid]),
+                             lambda article: int(live.article_rank[article]), 5)
     searched = {sub.text for sub in asked[0].subqueries} if isinstance(asked[0], query.Or) else {asked[0].text}
     assert "救援队" in searched and "地震" not in searched
 

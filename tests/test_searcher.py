@@ -15,7 +15,7 @@ from search.text.normalize import normalize, skeleton
 
 S2T = opencc.OpenCC("s2t")
 OPERATOR_WORDS = {"or", "and", "not"}
-PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(max_examples=120, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def hit_ids(hits):

@@ -15,7 +15,7 @@ from conftest import index_articles
 from search.build.indexer import build_index
 from search.config import Settings
 from search.formats import pinyin_index
-from search.formats.layout import GRAMS
+from search.formats.layout import VOCABULARY
 from search.formats.pinyin_index import MAX_SPAN, PinyinIndex
 from search.query import suggest
 from search.query.live import IndexMissing
@@ -76,7 +76,7 @@ def test_a_latin_term_is_corrected_by_edit_distance():
     assert correct_term("shanghia", PinyinCorrector(latin))[0][1] == "shanghai"
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.text(max_size=20))
 def test_correcting_any_text_gives_other_texts_best_first(text):
     corrections = correct_term(text, PinyinCorrector(SMALL), 4)
@@ -165,7 +165,7 @@ def test_nothing_to_suggest_is_an_empty_list(searcher, q):
     assert result["total"] == 0 and result["suggestions"] == []
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(max_size=30))
 def test_every_suggestion_for_any_query_finds_something(searcher, q):
     result = searcher.search(q)
@@ -207,7 +207,7 @@ def test_the_pinyin_index_is_built_with_the_index_and_mapped_by_the_searcher(tmp
     settings = index_articles(tmp_path, ARTICLES)
     found = Searcher(settings)
     live = found._current()
-    folder = live.build / GRAMS
+    folder = live.build / VOCABULARY
     assert (folder / PinyinIndex.KEYS).is_file() and (folder / PinyinIndex.WORDS).is_file()
 
     def no_building(words):
@@ -244,7 +244,7 @@ def test_a_word_whose_pinyin_fails_is_reported_and_the_build_goes_on(tmp_path, m
     found = Searcher(settings)
     assert found.search("银行")["total"] and found.search("联和国")["suggestions"] == ["联合国"]
     assert found.search("银航")["suggestions"] == []  # 银行 was left out of the pinyin index
-    words = found._current().grams.words
+    words = found._current().lexicon
     assert all("银" in words[problem.line - 1] for problem in problems)  # the line of words.txt named
     found.close()
 
@@ -254,7 +254,7 @@ def test_a_build_without_its_pinyin_index_is_not_opened(tmp_path):
     first = Searcher(settings)
     build = first._current().build
     first.close()
-    (build / GRAMS / PinyinIndex.KEYS).unlink()
+    (build / VOCABULARY / PinyinIndex.KEYS).unlink()
     with pytest.raises(IndexMissing, match="cannot be opened"):
         Searcher(settings).search("联和国")
 
@@ -272,7 +272,7 @@ def test_spelling_keys_are_the_same_in_every_process():
 _HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF) | st.sampled_from("欸誒")  # 欸: the reading ê
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(st.text(alphabet=_HAN | st.characters(), min_size=1, max_size=MAX_SPAN + 1), max_size=12, unique=True))
 @example(words=["欸乃", "誒"])  # readings that are not ASCII: an index of the whole president corpus met them
 def test_a_saved_pinyin_index_finds_what_the_one_in_memory_finds(tmp_path_factory, words):
@@ -288,7 +288,7 @@ def test_a_saved_pinyin_index_finds_what_the_one_in_memory_finds(tmp_path_factor
             assert i in loaded.spelled(spellings[:1])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.one_of(st.text(max_size=6), st.sampled_from(['"', "-", "title:", "OR", "NOT", '"联和国"', "联和国",
                                                                  'a"b', "\x1b", "title:联和国"])),
                 max_size=6).map(" ".join))

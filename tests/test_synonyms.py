@@ -56,7 +56,7 @@ def test_synonyms_do_not_count_against_the_term_limit() -> None:
     assert len(parse("词1", synonyms=synonyms, max_terms=2).groups[0]) == 30
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.lists(st.lists(st.text(max_size=6), max_size=4), max_size=4), st.text(max_size=12))
 def test_property_groups_are_symmetric(groups: list[list[str]], key: str) -> None:
     synonyms = Synonyms(groups)

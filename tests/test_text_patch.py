@@ -16,7 +16,7 @@ from whoosh.filedb.filestore import RamStorage
 
 from search.build.indexer import build_index
 from search.config import Settings
-from search.formats.layout import GRAMS, IndexLayout
+from search.formats.layout import GRAMS, IndexLayout, segment_folder
 from search.match.grams import GramIndex
 from search.paragraphs import read_articles
 from search.segment import text_patch
@@ -30,7 +30,7 @@ TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
 chinese = st.text(alphabet=st.sampled_from(list("联合国臺灣經濟发展ＡＢａｂAbc１２，。：“” \u3000\t\n\u200bﬁ㈱")), max_size=60)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(st.one_of(st.text(max_size=80), chinese))
 def test_a_text_comes_back_from_its_skeleton_and_patch(text):
     skeleton_text = skeleton(normalize(text))
@@ -40,7 +40,7 @@ def test_a_text_comes_back_from_its_skeleton_and_patch(text):
     assert pickle.loads(pickle.dumps(patch)) == patch and type(pickle.loads(pickle.dumps(patch))) is type(patch)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.text(max_size=40), st.text(max_size=40))
 def test_any_text_comes_back_from_any_skeleton(text, other):
     assert text_patch.apply(other, text_patch.make(text, other)) == text
@@ -58,7 +58,7 @@ def test_a_patch_holds_only_what_differs():
     assert text_patch.make(spaced, skeleton(normalize(spaced))) == b"\x00\x01\x01S\x07\x00\x01 \x00\x01\x01D\x07\x00\x01 "
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.lists(st.one_of(st.text(max_size=30), chinese), max_size=8), st.lists(st.one_of(st.text(max_size=30), chinese),
                                                                                 max_size=8))
 def test_patches_against_a_learned_table_bring_back_any_text(seen, texts):
@@ -74,7 +74,7 @@ def test_patches_against_a_learned_table_bring_back_any_text(seen, texts):
 no_separator = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.text(no_separator, max_size=20), max_size=8),
        st.dictionaries(st.one_of(no_separator, st.sampled_from(list(",a国𠀀"))), st.one_of(no_separator, st.just("𠀀")),
                        max_size=8))
@@ -86,7 +86,7 @@ def test_bases_from_mapped_units_are_the_skeletons_with_the_table_put_back(skele
     assert [bases(gid) for gid in range(len(skeletons))] == [text_patch.base(s, table) for s in skeletons]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.lists(st.tuples(st.text(st.sampled_from(list("ab国湾𠀀")), min_size=1, max_size=12), st.data()), max_size=10))
 def test_a_learned_table_is_each_characters_majority_original(texts):
     """Against a count made a character at a time: an original wins when it stands for its skeleton
@@ -120,7 +120,7 @@ def test_a_patcher_learns_what_each_skeleton_character_most_often_stands_for():
     assert patcher.make("臺灣", skeleton(normalize("臺灣"))) == text_patch.make("臺灣", "台灣")
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.lists(st.one_of(st.none(), st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
                                               max_size=20)), max_size=30))
 def test_the_skeleton_column_reads_back_what_was_written_and_maps_as_units(tmp_path_factory, values):
@@ -170,19 +170,20 @@ def test_a_build_stores_patches_and_holds_each_skeleton_once(build):
         skeletons = list(searcher.reader().column_reader("skeleton"))
         assert skeletons == [skeleton(normalize(text)) for text in texts]
         column = skeleton_column_path(searcher, build)
+        grams_folder = segment_folder(build, searcher.reader().segment().segid) / GRAMS
     # the match index has no copy of the units or where they start: it maps the column
-    assert not (build / GRAMS / "units.npy").exists()
+    assert not (grams_folder / "units.npy").exists()
     units, bounds = skeleton_arrays(column)
-    grams = GramIndex(build / GRAMS, units, bounds)
+    grams = GramIndex(grams_folder, units, bounds)
     assert [grams.skeletons[gid] for gid in range(grams.count)] == skeletons
     # a hit's text is read from the mapped columns, not the stored fields, and is the same
     with ix.searcher() as searcher:
         text = text_reader(searcher, build, units, bounds)
         with mock.patch.object(ZhPerDocReader, "stored_fields", side_effect=AssertionError("read the stored fields")):
             assert [text(gid) for gid in range(len(texts))] == texts
-    assert not (build / GRAMS / "bounds.npy").exists()
+    assert not (grams_folder / "bounds.npy").exists()
     with pytest.raises(ValueError, match="do not agree"):
-        GramIndex(build / GRAMS, units[:-1], bounds)
+        GramIndex(grams_folder, units[:-1], bounds)
     ix.close()
 
 
@@ -210,7 +211,7 @@ def test_texts_held_back_while_the_table_is_learned_are_stored_under_their_own_n
     ix.close()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.lists(st.one_of(st.none(), st.binary(max_size=12)), max_size=40))
 def test_the_patch_column_keeps_the_non_empty_patches_and_counts_the_patched(tmp_path_factory, patches):
     storage, length = write_column(patches, column=PATCH_COLUMN)  # a document without a patch reads back empty

@@ -21,7 +21,7 @@ occurrence = st.tuples(number, number, st.integers(0, 70000)).map(lambda o: (o[0
 posting = st.lists(occurrence, min_size=1, max_size=5)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(posting, min_size=1, max_size=60), st.data())
 def test_a_column_block_reads_back_the_ids_weights_and_values_it_was_given(postings, data):
     fmt = CompactCharacters()
@@ -66,7 +66,7 @@ def test_words_blocks_are_columns_and_smaller_than_whooshs_pickled_blocks(tmp_pa
     pickled.close()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.integers(1, 8), st.lists(st.tuples(st.sampled_from([1.0, 1.0, 2.0, 3.0, 0.5, 1e9]), st.binary(min_size=8, max_size=8)),
                                    min_size=1, max_size=60), st.data())
 def test_a_fixed_column_block_reads_back_the_ids_weights_and_values_it_was_given(size, postings, data):

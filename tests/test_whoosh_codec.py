@@ -47,7 +47,7 @@ def read_column(storage: RamStorage, length: int, count: int) -> list[bytes]:
 values = st.lists(st.one_of(st.none(), st.binary(max_size=300), st.text(max_size=100).map(str.encode)), max_size=400)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(values, st.integers(1, 4000), st.sampled_from([1, 2, 3, 32]))
 def test_every_value_reads_back_as_written(values, training_bytes, block_docs):
     """A value at a time or a block at a time; before, during and after the training buffer fills;
@@ -212,7 +212,7 @@ def test_fields_named_text_and_skeleton_of_ordinary_types_are_stored_as_any_othe
         assert list(searcher.all_stored_fields()) == documents
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.lists(st.one_of(st.none(), st.sampled_from([0, 1, 7, 2**40, 2**64 - 1]), st.integers(0, 2**64 - 1)),
                 max_size=300))
 def test_a_reference_column_reads_back_its_numbers_and_sorts_them(values):

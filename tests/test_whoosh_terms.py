@@ -136,7 +136,7 @@ def answers(ix, probes: list[str]) -> dict:
     return out
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(documents, st.lists(words, max_size=5))
 def test_a_build_with_the_table_answers_what_whooshs_table_answers(tmp_path_factory, docs, probes):
     whooshs = RamStorage()

@@ -76,15 +76,55 @@ class Originals:
 
 def exceptions(keys: Sequence[str], counted: Counted, touching: Touching, originals: Originals,
                units: np.ndarray, base) -> dict[int, str]:
-    """``{key's index: how the archive writes it most}`` for the keys that more paragraphs write
-    otherwise than as ``base(key)``. ``counted``: the keys' paragraph counts; ``touching``: their
-    occurrences that cover a unit :attr:`Originals.marked` of the skeletons' ``units``
-    (:func:`~search.build.substring_counts.touching`), each written otherwise than its base: a
-    paragraph with one counts for that form (forms told apart by a 64-bit hash of their code
-    units). In numpy: Taiwan's press releases have some 700,000 such occurrences."""
+    """``{key's index: how the archive writes it most}`` for the keys whose most written form
+    (:func:`most_written`) is not ``base(key)``. ``counted``: the keys' paragraph counts;
+    ``touching``: their occurrences that cover a unit :attr:`Originals.marked` of the skeletons'
+    ``units`` (:func:`~search.build.substring_counts.touching`), each written otherwise than its
+    base: a paragraph with one counts for that form (forms told apart by a 64-bit hash of their
+    code units). In numpy: Taiwan's press releases have some 700,000 such occurrences."""
+    votes = form_votes(keys, counted, counted.counts, touching, originals, units, base)
+    chosen = {k: most_written(forms, keys[k]) for k, forms in votes.items()}
+    return {k: text for k, text in chosen.items() if text != base(keys[k])}
+
+
+def most_written(votes: dict[str, int], key: str) -> str:
+    """The form most paragraphs write; of forms as many write, ``key`` itself (the skeleton's), else
+    the first in code point order — whatever table the stored texts use, so that a generation of
+    several segments shows what a whole build of the same articles does."""
+    return min(votes.items(), key=lambda item: (-item[1], item[0] != key, item[0]))[0]
+
+
+def form_votes(keys: Sequence[str], counted: Counted, live_counts: np.ndarray, touching: Touching,
+               originals: Originals, units: np.ndarray, base) -> dict[int, dict[str, int]]:
+    """Per key, how many paragraphs write it in each form — ``base(key)`` for those that write it
+    as its base — for keys written otherwise at least once: the votes of one segment of a
+    generation, added up over its segments by the caller. ``touching`` holds the live paragraphs'
+    occurrences only; ``live_counts``: the keys' live paragraph counts."""
+    votes = _votes(counted, touching, originals, units)
+    if votes is None:
+        return {}
+    key, start, forms, counts, touched = votes
+    found: dict[int, dict[str, int]] = {}
+    for at, count in zip(forms.tolist(), counts.tolist()):
+        k = int(key[at])
+        if k not in found:
+            found[k] = {base(keys[k]): int(live_counts[k]) - int(touched[k])}
+        text = _written(originals, units, int(start[at]), int(counted.widths[k]))
+        found[k][text] = found[k].get(text, 0) + count
+    return found
+
+
+def _written(originals: Originals, units: np.ndarray, start: int, width: int) -> str:
+    return originals.at(units, np.arange(start, start + width)).tobytes().decode("utf-16-le", "surrogatepass")
+
+
+def _votes(counted: Counted, touching: Touching, originals: Originals, units: np.ndarray):
+    """The occurrences' forms, hashed: ``(key, start, forms, votes, touched)`` — per occurrence,
+    sorted by key and form, its key and start; where each (key, form) begins and how many
+    paragraphs write it so; per key, the paragraphs with any occurrence touching a mark."""
     key, start, paragraph = touching.keys, touching.starts, touching.paragraphs
     if not len(key):
-        return {}
+        return None
     width = counted.widths[key]
     form = np.zeros(len(key), dtype=np.uint64)
     for size in np.unique(width).tolist():
@@ -103,12 +143,4 @@ def exceptions(keys: Sequence[str], counted: Counted, touching: Touching, origin
     pairs = np.concatenate(([True], (key[by_key][1:] != key[by_key][:-1])
                             | (paragraph[by_key][1:] != paragraph[by_key][:-1])))
     touched = np.bincount(key[by_key][pairs], minlength=len(counted.counts))
-    found = {}
-    best_votes: dict[int, int] = {}
-    for at, count in zip(forms.tolist(), votes.tolist()):
-        k = int(key[at])
-        if count > int(counted.counts[k]) - int(touched[k]) and count > best_votes.get(k, 0):
-            best_votes[k] = count
-            written = originals.at(units, np.arange(start[at], start[at] + counted.widths[k]))
-            found[k] = written.tobytes().decode("utf-16-le", "surrogatepass")
-    return {k: text for k, text in found.items() if text != base(keys[k])}
+    return key, start, forms, votes, touched

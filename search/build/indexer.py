@@ -1,60 +1,57 @@
-"""Building an index: seeds → paragraphs → a new build beside the live one → atomic swap.
+"""``zhsearch index``: bring the live index up to date with the seeds, as a new generation swapped in
+atomically.
 
-A build folder holds a complete Whoosh index, one document per paragraph (document number = the
-paragraph's ``gid``, its position in the build; fields: :func:`search.segment.schema.make_schema`),
-``articles.jsonl`` (each article's id, title and source), ``kinds.npy`` (each paragraph's kind),
-and in ``grams/`` the match index of :mod:`search.match`, the accelerator search runs on. Both come
-from one analysis of each article (:mod:`search.build.analyse`: normalising, segmenting, and the
-Whoosh postings encoded and grouped by term), which runs in worker processes; the main process
-keeps the order and writes, streaming (:mod:`search.segment.writer` spills sorted runs): its memory
-does not grow with the corpus. The two are swapped in together.
+A whole build (the first, ``--full``, a changed user dictionary, a build of another format) writes
+one segment of every article (:mod:`search.build.segments`). An update scans the seeds for what
+changed since the live generation (:mod:`search.paragraphs.scan`: files whose stamp is unchanged
+are not read, unchanged articles not reconstructed nor analysed), writes one segment of the
+articles added or changed — merged with the newest segments when the policy says so
+(:mod:`search.build.merging`) — and a generation that keeps every other segment, marking the
+articles it no longer serves (:mod:`search.build.generation`). Either way the new generation
+answers every query as a whole build of the same seeds would. A failed or interrupted run leaves
+the live index untouched; one run at a time holds the lock.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from itertools import chain
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
 from ..config import Settings
-from ..formats.arrays import NpyAppender
-from ..formats.articles import ArticleTableWriter
-from ..formats.layout import (
-    FORMAT,
-    GRAMS,
-    IN_PLACE,
-    PARAGRAPH_KINDS,
-    IndexLayout,
-    is_current_format,
-    read_meta,
-    write_meta,
-)
-from ..formats.metadata import MetadataIndexBuilder
-from ..formats.pinyin_index import PinyinIndex
-from ..match.builder import GramIndexBuilder
-from ..match.skeletons import mapped_words
-from ..paragraphs import KINDS, InputProblem, read_articles
-from ..segment.writer import SortedSegmentWriter
+from ..formats.layout import IndexLayout, is_current_format, read_meta
+from ..paragraphs.scan import Scan, read_all, read_entries, scan_seeds
+from ..problems import InputProblem
 from ..text import analysis
 from ..text.synonyms import FILE_NAME as SYNONYMS, read_synonyms
 from ..text.userdict import FILE_NAME as USERDICT, read_user_dictionary
-from .analyse import Batch, analysed, cached_schema
-from .completions import CompletionsBuilder
-from .processes import BuildFailed, beside, collect_now_and_then, cyclic_collector_paused, workers_die_with_builder
+from .generation import Part, link_segment, write_generation
+from .merging import merged_segments, stored_articles
+from .previous import Previous, updatable, write_seeds_state
+from .processes import BuildFailed, cyclic_collector_paused, workers_die_with_builder
+from .segments import write_segment
 from .store import BuildStore
 
-__all__ = ["BuildFailed", "BuildSummary", "build_index", "default_jobs", "has_index"]
+__all__ = ["BuildFailed", "BuildSummary", "WouldShrink", "build_index", "default_jobs", "has_index"]
+
+UNREAD = (-1, -1, -1)  # the stamp recorded for a file with bad input: it is read again next time
+PARALLEL_FROM = 512  # articles to analyse from which an update starts worker processes
+
+
+class WouldShrink(BuildFailed):
+    """An update would remove more than half of the live articles (a wrong or unmounted seeds folder)."""
 
 
 @dataclass(frozen=True)
 class BuildSummary:
-    """What a finished build holds and how long it took."""
+    """What a run did: the live index's counts after it, and what changed."""
 
     articles: int
     paragraphs: int
@@ -62,29 +59,42 @@ class BuildSummary:
     seconds: float
     problems: int
     build: Path
+    full: bool = True
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    written: int = 0  # paragraphs analysed and written (merged ones included)
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.full and self.build is None
 
     def line(self) -> str:
         """The one-line summary the CLI prints."""
-        return (f"indexed {self.articles:,} articles, {self.paragraphs:,} paragraphs, "
-                f"{self.characters:,} characters in {self.seconds:.1f} s"
-                + (f" ({self.problems} input problems skipped)" if self.problems else ""))
+        skipped = f" ({self.problems} input problems skipped)" if self.problems else ""
+        if self.full:
+            return (f"indexed {self.articles:,} articles, {self.paragraphs:,} paragraphs, "
+                    f"{self.characters:,} characters in {self.seconds:.1f} s{skipped}")
+        if self.unchanged:
+            return f"up to date: {self.articles:,} articles, nothing changed ({self.seconds:.1f} s){skipped}"
+        return (f"added {self.added:,}, changed {self.changed:,}, removed {self.removed:,} articles "
+                f"({self.written:,} paragraphs written) in {self.seconds:.1f} s; "
+                f"{self.articles:,} articles, {self.paragraphs:,} paragraphs live{skipped}")
 
 
-def build_index(
-    settings: Settings,
-    *,
-    jobs: int = 1,
-    strict: bool = False,
-    report: Callable[[InputProblem], None] | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> BuildSummary:
-    """Build a complete index from ``settings.seeds_dir`` and swap it in atomically.
+def build_index(settings: Settings, *, jobs: int = 1, strict: bool = False, full: bool = False,
+                report: Callable[[InputProblem], None] | None = None,
+                progress: Callable[[int], None] | None = None) -> BuildSummary:
+    """Bring the index at ``settings.index_dir`` up to date with ``settings.seeds_dir`` (with
+    ``full``, or when the live index cannot be updated, rebuild it whole) and swap it in.
 
-    Bad input is passed to ``report`` and skipped; with ``strict`` the first fatal problem stops
-    the build. ``progress`` receives the number of UTF-8 bytes of text indexed since the last call.
-    Raises :class:`BuildFailed` (live index untouched) or ``store.BuildLocked``.
+    Bad input is passed to ``report`` and skipped (an article already indexed keeps its version);
+    with ``strict`` the first fatal problem stops the run. ``progress`` receives the number of
+    UTF-8 bytes of text indexed since the last call. Raises :class:`BuildFailed` (live index
+    untouched), :class:`WouldShrink` or ``store.BuildLocked``.
     """
     layout = BuildStore(Path(settings.index_dir))
+    seeds = Path(settings.seeds_dir)
     started = time.perf_counter()
     problems: list[InputProblem] = []
 
@@ -98,89 +108,116 @@ def build_index(
                 raise BuildFailed(f"--strict: stopped at the bad input reported above ({where})")
 
     with layout.build_lock(), workers_die_with_builder(), cyclic_collector_paused():
-        previous = layout.current()
-        layout.remove_stale(keep_previous=previous)
-        build = layout.new_build()
-        writer = None
+        live = layout.current()
+        userdict = _digest_of(seeds / USERDICT)
+        previous = None if full or not updatable(live, userdict) else Previous.read(live)
+        layout.remove_stale(keep_previous=live)
+        folder = layout.new_build()
         try:
-            analysis.warm_up()  # before the workers fork, so they share the dictionaries
-            _dictionaries(Path(settings.seeds_dir), build, on_problem)
-            writer = SortedSegmentWriter(build, cached_schema())
-            # the units: Whoosh's skeleton column; the builder's copy serves the completion index
-            # before that column is written, and is removed then
-            grams = GramIndexBuilder(build / GRAMS, write_units=True)
-            metadata = MetadataIndexBuilder(build)
-            articles = read_articles(Path(settings.seeds_dir), on_problem)
-            counts = _add_articles(writer, grams, metadata, analysed(articles, jobs), progress, build)
-            if counts[0] == 0:
-                raise BuildFailed(f"no articles found in {settings.seeds_dir}")
-            metadata.finish()
-            # the two indexes' last steps, side by side: Whoosh's terms in a child process
-            completions = CompletionsBuilder(build, on_problem)
-            beside(writer.commit, lambda: (_finish_match_index(grams, build / GRAMS, on_problem), completions.count()))
-            writer = None
-            completions.write()
-            meta = {
-                "format": FORMAT,
-                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "articles": counts[0],
-                "paragraphs": counts[1],
-                "characters": counts[2],
-                "seeds": str(settings.seeds_dir),
-            }
-            write_meta(build, meta)
-            layout.swap_in(build)
+            _dictionaries(seeds, folder, on_problem)
+            meta = {"seeds": str(seeds), "userdict": userdict}
+            if previous is None:
+                done = _rebuild(folder, seeds, meta, jobs, on_problem, progress)
+            else:
+                done = _update(folder, seeds, previous, meta, jobs, on_problem, progress)
+            if done is None:  # nothing to apply
+                shutil.rmtree(folder, ignore_errors=True)
+                return BuildSummary(previous.meta["articles"], previous.meta["paragraphs"],
+                                    previous.meta["characters"], time.perf_counter() - started, len(problems),
+                                    None, full=False)
+            layout.swap_in(folder)
+            if live is not None:
+                layout.retire(live)
         except BaseException:
-            _discard(writer, build, layout)
+            if layout.current() != folder:
+                shutil.rmtree(folder, ignore_errors=True)
             raise
-        layout.remove_stale(keep_previous=previous)
-    return BuildSummary(*counts, seconds=time.perf_counter() - started, problems=len(problems), build=build)
+        layout.remove_stale(keep_previous=live)
+    written, counts = done
+    return BuildSummary(written["articles"], written["paragraphs"], written["characters"],
+                        time.perf_counter() - started, len(problems), folder, full=previous is None, **counts)
 
 
-def _add_articles(writer: SortedSegmentWriter, grams: GramIndexBuilder, metadata: MetadataIndexBuilder,
-                  batches: Iterable[Batch], progress, build: Path) -> tuple[int, int, int]:
-    n_articles = n_paragraphs = n_chars = 0
-    kinds = NpyAppender(build / PARAGRAPH_KINDS, np.uint8)
-    in_place = NpyAppender(build / IN_PLACE, np.uint8)
-    table = ArticleTableWriter(build)
-    for articles, analyses, documents in batches:
-        for article, analysed_article in zip(articles, analyses):
-            grams.start_article(analysed_article.title)
-            metadata.add_article(dict(article.metadata))
-            table.add(article.id, article.title, article.source)
-            n_articles += 1
-            size = 0
-            paragraphs = analysed_article.paragraphs
-            for n, (paragraph, (skeleton_text, words, _)) in enumerate(zip(article.paragraphs, paragraphs), start=1):
-                if paragraph.n != n:  # the searcher numbers paragraphs by their position
-                    raise BuildFailed(f"{article.source}: paragraph {paragraph.n} is in position {n}")
-                grams.add_paragraph(skeleton_text, words.split("\n") if words else ())
-                n_paragraphs += 1
-                n_chars += len(paragraph.text)
-                size += len(paragraph.text.encode("utf-8"))
-            kinds.append([KINDS.index(paragraph.kind) for paragraph in article.paragraphs])
-            in_place.append([plain for _, _, plain in paragraphs])
-            if progress is not None:
-                progress(size)
-        writer.add_batch(documents)
-        collect_now_and_then()
-    table.close()
-    kinds.close()
-    in_place.close()
-    return n_articles, n_paragraphs, n_chars
+def _rebuild(folder: Path, seeds: Path, meta: dict, jobs: int, on_problem, progress) -> tuple[dict, dict]:
+    """One segment of every article of the seeds."""
+    analysis.warm_up()  # before the workers fork, so they share the dictionaries
+    scan = Scan()
+    segment = write_segment(folder, read_all(seeds, on_problem, scan), jobs=jobs, on_problem=on_problem,
+                            progress=progress)
+    if segment is None:
+        raise BuildFailed(f"no articles found in {seeds}")
+    written = write_generation(folder, [Part(segment.whoosh, np.zeros(0, dtype=np.int64), segment.characters)],
+                               generation=1, sources={}, meta=meta, on_problem=on_problem)
+    write_seeds_state(folder, _files(scan), {entry.id: [entry.digest, entry.file] for entry in scan.entries})
+    return written, {"added": written["articles"], "written": segment.documents}
 
 
-def _finish_match_index(grams: GramIndexBuilder, folder: Path, on_problem: Callable[[InputProblem], None]) -> None:
-    """Merge the match index, then work out the pinyin of its words for did-you-mean (the words of
-    Whoosh's ``words`` lexicon, in the same order); a word that fails is reported at its line of
-    ``words.txt`` and left out."""
-    grams.finish()
+def _update(folder: Path, seeds: Path, previous: Previous, meta: dict, jobs: int, on_problem,
+            progress) -> tuple[dict, dict] | None:
+    """One segment of the articles added or changed (with the newest segments it merges), and a
+    generation of it and every other segment; None when nothing changed."""
+    scan = scan_seeds(seeds, on_problem, previous.files)
+    indexed = previous.articles
+    current = {entry.id: entry for entry in scan.entries}
+    fresh = [entry for entry in scan.entries if entry.id not in indexed or entry.digest != indexed[entry.id].digest]
+    removed = [i for i, article in indexed.items() if i not in current and article.file not in scan.troubled]
+    if 2 * len(removed) > len(indexed):
+        raise WouldShrink(f"the seeds in {seeds} hold {len(current):,} of the {len(indexed):,} articles indexed: "
+                          f"applying them would remove {len(removed):,}; if that is meant, run with --full")
+    # where each live article is now (an unchanged one may have moved: a line above it went)
+    sources = {i: article.source for i, article in indexed.items()}
+    sources.update({entry.id: entry.source for entry in scan.entries})
+    moved = any(indexed[i].source != entry.source for i, entry in current.items() if i in indexed)
+    if not (fresh or removed or moved or _synonyms_changed(previous.folder, folder)):
+        return None
+    read = [(entry, article) for entry, article in read_entries(seeds, fresh, on_problem) if article is not None]
+    changed = [entry.id for entry, _ in read if entry.id in indexed]
+    deleted = [np.flatnonzero(~mask).tolist() for mask in previous.live_articles]
+    for article_id in chain(changed, removed):
+        deleted[indexed[article_id].segment].append(indexed[article_id].position)
+    live = [np.ones(len(mask), dtype=bool) for mask in previous.live_articles]
+    for mask, positions in zip(live, deleted):
+        mask[positions] = False
+    merging = merged_segments([int(mask.sum()) for mask in live], [len(positions) for positions in deleted],
+                              len(read))
+    keep = len(previous.segments) - merging
+    if len(read) + sum(int(mask.sum()) for mask in live[keep:]) >= PARALLEL_FROM and jobs > 1:
+        analysis.warm_up()  # before the workers fork, so they share the dictionaries
+    else:
+        jobs = 1  # a few articles: no worker processes to start, the dictionaries loaded as needed
+    parts = []
+    for number, segment in enumerate(previous.segments[:keep]):
+        link_segment(previous.folder, folder, segment.segid)
+        parts.append(Part(segment, np.array(sorted(deleted[number]), dtype=np.int64),
+                          previous.meta["segments"][number]["characters"]))
+    kept_back = stored_articles(previous.folder, previous.segments[keep:], live[keep:], sources)
+    segment = write_segment(folder, chain(kept_back, (article for _, article in read)), jobs=jobs,
+                            on_problem=on_problem, progress=progress)
+    if segment is not None:
+        parts.append(Part(segment.whoosh, np.zeros(0, dtype=np.int64), segment.characters))
+    generation = previous.meta.get("generation", 1) + 1
+    written = write_generation(folder, parts, generation=generation, sources=sources, meta=meta, on_problem=on_problem)
+    state = {i: [article.digest, article.file] for i, article in indexed.items() if i not in removed}
+    state.update({entry.id: [entry.digest, entry.file] for entry, _ in read})
+    write_seeds_state(folder, _files(scan), state)
+    return written, {"added": len(read) - len(changed), "changed": len(changed), "removed": len(removed),
+                     "written": segment.documents if segment is not None else 0}
 
-    def failed(number: int, word: str, exc: Exception) -> None:
-        on_problem(InputProblem(str(folder / "words.txt"), number + 1, f"no pinyin for {word!r} "
-                                f"({type(exc).__name__}: {exc}); it is searched but not suggested", fatal=False))
 
-    PinyinIndex.of_words(mapped_words(folder), failed).save(folder)
+def _files(scan: Scan) -> dict:
+    """The files' stamps and entries to record; a file with bad input is read again next time."""
+    return {name: (UNREAD if name in scan.troubled else stamp, entries) for name, (stamp, entries) in scan.files.items()}
+
+
+def _digest_of(path: Path) -> str | None:
+    try:
+        return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def _synonyms_changed(live: Path, new: Path) -> bool:
+    return _digest_of(live / SYNONYMS) != _digest_of(new / SYNONYMS)
 
 
 def _dictionaries(seeds: Path, build: Path, on_problem: Callable[[InputProblem], None]) -> None:
@@ -193,16 +230,6 @@ def _dictionaries(seeds: Path, build: Path, on_problem: Callable[[InputProblem],
             if name == USERDICT:
                 analysis.add_user_words(found)
             shutil.copyfile(source, build / name)
-
-
-def _discard(writer, build: Path, layout: BuildStore) -> None:
-    if writer is not None:
-        try:
-            writer.cancel()
-        except Exception:  # the writer may already be closed or half torn down
-            pass
-    if layout.current() != build:
-        shutil.rmtree(build, ignore_errors=True)
 
 
 def has_index(settings: Settings) -> bool:

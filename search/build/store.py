@@ -14,6 +14,9 @@ from pathlib import Path
 
 from ..formats.layout import BUILD_PREFIX, LOCK, POINTER, IndexLayout
 
+RETIRED = ".retired"  # in a build folder that was live: when it stopped being
+RETIRED_GRACE = 60.0  # seconds a retired build is kept for the workers still reading it
+
 
 class BuildLocked(RuntimeError):
     """Another build holds the lock."""
@@ -40,14 +43,30 @@ class BuildStore(IndexLayout):
         os.replace(tmp, self.pointer)
         _fsync_dir(self.root)
 
-    def remove_stale(self, keep_previous: Path | None = None) -> list[Path]:
-        """Delete build folders that are neither live nor ``keep_previous`` (call under the lock)."""
+    def retire(self, build: Path) -> None:
+        """Note that ``build`` stopped being live now (see :meth:`remove_stale`)."""
+        (build / RETIRED).touch()
+
+    def remove_stale(self, keep_previous: Path | None = None, grace: float | None = None) -> list[Path]:
+        """Delete build folders that are neither live nor ``keep_previous``, nor retired less than
+        ``grace`` seconds ago: a worker may still be reading one it opened before the swap (it
+        follows ``CURRENT`` within half a second), and files it has not opened yet must still be
+        there. A folder that was never live (a failed build) goes at once. Call under the lock."""
         live = self.current()
         removed = []
+        now = time.time()
+        grace = RETIRED_GRACE if grace is None else grace
         for folder in self.root.glob(f"{BUILD_PREFIX}*"):
-            if folder.is_dir() and folder not in (live, keep_previous):
-                shutil.rmtree(folder, ignore_errors=True)
-                removed.append(folder)
+            if not folder.is_dir() or folder in (live, keep_previous):
+                continue
+            try:
+                retired = (folder / RETIRED).stat().st_mtime
+            except FileNotFoundError:
+                retired = None
+            if retired is not None and now - retired < grace:
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
         for tmp in self.root.glob(f".{POINTER}.*.tmp"):
             tmp.unlink(missing_ok=True)
         return removed

@@ -217,3 +217,21 @@ def _distinct(values: np.ndarray) -> np.ndarray:
 
 def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
     return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+
+def bigram_counter(units: np.ndarray, bounds: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """``bigram_counts`` for :func:`paragraph_counts` worked out from the skeletons themselves (a
+    few paragraphs' worth: each (paragraph, bigram) once, by a sort)."""
+    units = np.asarray(units, dtype=np.uint64)
+    paragraph = np.repeat(np.arange(len(bounds) - 1, dtype=np.uint64), np.diff(np.asarray(bounds, dtype=np.int64)))
+    pair = units[:-1] << _U16 | units[1:]
+    inside = (units[:-1] != 0) & (units[1:] != 0)
+    codes = (pair[inside] & np.uint64(0xFFFFFFFF)).astype(np.uint64)
+    distinct = _distinct(paragraph[:-1][inside] << np.uint64(32) | codes) & np.uint64(0xFFFFFFFF)
+    distinct = np.sort(distinct)
+
+    def counts(wanted: np.ndarray) -> np.ndarray:
+        wanted = np.asarray(wanted, dtype=np.uint64)
+        return (np.searchsorted(distinct, wanted, "right") - np.searchsorted(distinct, wanted, "left")).astype(np.int64)
+
+    return counts

@@ -97,6 +97,10 @@ class ArticleTable:
         article_id, title, source = self._rows[position]
         return article_id, title, source
 
+    def by_id(self) -> list[int]:
+        """The positions of the articles found by id (in a generation: the live ones), in id order."""
+        return np.asarray(self._order).tolist()
+
     def position_of(self, article_id: str) -> int | None:
         """The position of the article with this id, or None."""
         lo, hi = 0, len(self._order)

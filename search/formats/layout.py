@@ -3,10 +3,18 @@
 ::
 
     index/
-      CURRENT            name of the live build, replaced atomically (os.replace)
-      build-<stamp>/     one complete build: Whoosh files, meta.json, articles.json, kinds.npy,
-                         in_place.npy, grams/
+      CURRENT            name of the live generation, replaced atomically (os.replace)
+      build-<stamp>/     one generation: a Whoosh index whose table of contents lists its segments
+                         (MAIN_<segment>.* files) with their deleted documents; each segment's match
+                         index and tables in seg-<segment>/; the tables derived from them all
+                         (live.npy, article_index.npy, kinds.npy, in_place.npy, the articles table,
+                         article_rank.npy, metadata/, vocabulary/, completions/,
+                         deleted.json); seeds.json (what
+                         each seed file held, for the next update); meta.json
       .lock              held (flock) by the one build allowed at a time
+
+Generations share their segments' files through hard links: an update writes a folder holding
+the segments it keeps (links), the one it adds, and the derived tables.
 
 A build is written into a fresh ``build-*`` folder and becomes live only when ``CURRENT`` names
 it (:mod:`search.build.store` does the writing); readers follow ``CURRENT``. A crashed build
@@ -30,9 +38,18 @@ ARTICLE_ORDER = "article_order.npy"  # the article positions sorted by id
 PARAGRAPH_KINDS = "kinds.npy"  # per paragraph id: its kind, as a position in paragraphs.KINDS
 IN_PLACE = "in_place.npy"  # per paragraph id: 1 when its text folds in place (text.normalize.folds_in_place)
 GRAMS = "grams"  # the match index (search.match)
+SEGMENT_PREFIX = "seg-"  # a segment's own folder: its match index, kinds, in-place flags, articles, metadata
+SEGMENT_METADATA = "metadata.jsonl"  # in a segment's folder: each article's metadata, a JSON line each
+SEGMENT_METADATA_OFFSETS = "metadata_offsets.npy"
+LIVE = "live.npy"  # per paragraph of the generation: 1 when it is served
+ARTICLE_INDEX = "article_index.npy"  # per paragraph of the generation: its article's position
+ARTICLE_RANK = "article_rank.npy"  # per article of the generation: its id's rank among the live ones
+VOCABULARY = "vocabulary"  # the live words, sorted, and their pinyin (did-you-mean)
+DELETED_STATISTICS = "deleted.json"  # what the deleted documents add to Whoosh's statistics
+SEEDS_STATE = "seeds.json"  # per seed file: its stamp and the articles it held
 # What a build folder holds changes now and then; meta.json records the version it was built
 # with, and a build of another version is rebuilt rather than misread.
-FORMAT = 15  # 15: the completion index (formats.completions); 14: the pinyin of the words for did-you-mean (formats.pinyin_index); 13: stored fields compressed 32 documents at a time; 12: column types in segment.columns; 11: texts as patches; 9: words postings in column blocks
+FORMAT = 16  # 16: the completion index (formats.completions); 15: generations of segments; 14: the pinyin of the words for did-you-mean (formats.pinyin_index); 13: stored fields compressed 32 documents at a time; 12: column types in segment.columns; 11: texts as patches; 9: words postings in column blocks
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,11 @@ class IndexLayout:
         except (FileNotFoundError, NotADirectoryError):
             return None
         return stat.st_ino, stat.st_mtime_ns
+
+
+def segment_folder(build: Path, segid: str) -> Path:
+    """Where segment ``segid``'s own files are in a generation folder."""
+    return Path(build) / f"{SEGMENT_PREFIX}{segid}"
 
 
 def write_meta(build: Path, meta: dict) -> None:

@@ -58,15 +58,20 @@ class MetadataIndexBuilder:
         self.folder = Path(build) / FOLDER
         self.folder.mkdir(parents=True, exist_ok=True)
         self.count = 0
-        self._keys: dict[str, dict[str, tuple[int, Any]]] = {}  # key -> normalised value -> (id, as written)
+        # key -> normalised value -> (id, as written, rank of the article it is written as)
+        self._keys: dict[str, dict[str, tuple[int, Any, int]]] = {}
         self._pairs: dict[str, tuple[array, array]] = {}  # key -> (article numbers, value ids)
         self._dates = array("q")
         self._days = array("i")
         self._lines = JsonLinesWriter(self.folder / "articles.jsonl", self.folder / "offsets.npy")
 
-    def add_article(self, metadata: dict[str, Any]) -> None:
+    def add_article(self, metadata: dict[str, Any], rank: int | None = None) -> None:
+        """Add the next article's metadata. A value is shown as the article of the lowest ``rank``
+        (by default, the first) wrote it: the generation passes each article's rank by id, so a
+        value reads the same whatever order the articles were added in."""
         article = self.count
         self.count += 1
+        rank = article if rank is None else rank
         self._lines.add(metadata)
         for key, value in metadata.items():
             if key == DATE_KEY:
@@ -77,7 +82,11 @@ class MetadataIndexBuilder:
                 normal = value_key(member)
                 if not normal:
                     continue
-                entry = values.setdefault(normal, (len(values), member))
+                entry = values.get(normal)
+                if entry is None:
+                    entry = values[normal] = (len(values), member, rank)
+                elif rank < entry[2]:
+                    entry = values[normal] = (entry[0], member, rank)
                 articles.append(article)
                 ids.append(entry[0])
         moment = parse_date(metadata.get(DATE_KEY))
@@ -94,7 +103,7 @@ class MetadataIndexBuilder:
             np.save(self.folder / f"{n}.articles.npy", articles[order].astype(np.int32))
             np.save(self.folder / f"{n}.values.npy", ids[order].astype(np.int32))
             written = JsonLinesWriter(self.folder / f"{n}.written.jsonl", self.folder / f"{n}.written_offsets.npy")
-            for _, value in sorted(self._keys[key].values(), key=lambda entry: entry[0]):
+            for _, value, _ in sorted(self._keys[key].values(), key=lambda entry: entry[0]):
                 written.add(value if isinstance(value, (str, bool)) else str(value))
             written.close()
         np.save(self.folder / "dates.npy", np.frombuffer(self._dates, dtype=np.int64))

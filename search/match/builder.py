@@ -8,6 +8,7 @@ from __future__ import annotations
 import heapq
 import os
 from array import array
+from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -19,6 +20,26 @@ from .postings import POSITION, DocIdsWriter, PostingRuns, SparseCounts
 from .skeletons import SEPARATOR, utf16_units
 
 _MAX_POSITION = int(np.iinfo(POSITION).max)  # positions into units, titles.txt and words.txt are uint32
+
+
+@dataclass
+class WordLists:
+    """The distinct words of paragraphs ``first:last`` of a batch: per paragraph of the batch how
+    many (``counts``), and their indexes in ``terms``, ascending, paragraph after paragraph
+    (``words``). The articles of a batch share its terms and arrays (sent once)."""
+
+    terms: list[str]
+    counts: np.ndarray
+    words: np.ndarray
+    first: int = 0
+    last: int | None = None
+
+    def part(self) -> tuple[np.ndarray, np.ndarray]:
+        """Paragraphs ``first:last``: each one's number of words, and their words."""
+        last = len(self.counts) if self.last is None else self.last
+        skipped = int(self.counts[: self.first].sum())
+        counts = self.counts[self.first : last]
+        return counts, self.words[skipped : skipped + int(counts.sum())]
 
 
 class GramIndexBuilder:
@@ -52,9 +73,16 @@ class GramIndexBuilder:
         self._block_chars = 0
         self._word_ids = array("I")
         self._word_gids = array("I")
+        # articles' words from their first paragraph's gid on: terms, words per paragraph, words
+        self._pending: list[tuple[int, list[str], np.ndarray, np.ndarray]] = []
 
-    def start_article(self, title_skeleton: str) -> None:
-        """The paragraphs added next belong to a new article with this title."""
+    def start_article(self, title_skeleton: str, words: WordLists | None = None) -> None:
+        """The paragraphs added next belong to a new article with this title; ``words``, when
+        given, are the distinct words of its paragraphs (each then added without words)."""
+        if words is not None:
+            counts, ids = words.part()
+            if len(counts):
+                self._pending.append((self.count, words.terms, counts, ids))
         if self._article_starts.count:
             self._titles.write(b"\n")
         self._title_starts.append([self._titles.tell()])
@@ -98,20 +126,51 @@ class GramIndexBuilder:
         pairs, counts = np.unique(((left << np.uint64(16) | right) << np.uint64(32) | doc_of_unit[:-1])[inside],
                                   return_counts=True)
         self._bigrams.add_run(pairs >> np.uint64(32), pairs & np.uint64(0xFFFFFFFF), counts)
+        word_ids, word_gids = self._block_word_pairs()
         # the block's words get their rank in its sorted vocabulary; each word is once per
         # paragraph, paragraphs ascending: a stable sort by rank keeps them so
         words = sorted(w for w in self._vocabulary if "\n" not in w)
         rank = np.full(len(self._vocabulary), -1, dtype=np.int64)  # -1: dropped
         rank[[self._vocabulary[w] for w in words]] = np.arange(len(words))
-        ranks = rank[np.frombuffer(self._word_ids, dtype=np.uint32)]
+        ranks = rank[word_ids]
         kept = np.flatnonzero(ranks >= 0)
         order = kept[np.argsort(ranks[kept], kind="stable")]
-        self._words.add_run(ranks[order], np.frombuffer(self._word_gids, dtype=np.uint32)[order])
+        self._words.add_run(ranks[order], word_gids[order])
         listed = "".join(w + "\n" for w in words).encode("utf-8")
         self._block_word_lists.append((self._block_words.tell(), len(listed), len(words)))
         self._block_words.write(listed)
         self._block, self._block_chars, self._vocabulary = [], 0, {}
         self._word_ids, self._word_gids = array("I"), array("I")
+
+    def _block_word_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The (word id in this block's vocabulary, gid) pairs of the block's paragraphs, in gid
+        order: those added a paragraph at a time, and the pending articles' words up to the
+        block's last paragraph (the rest stays pending). A batch's terms join the vocabulary
+        once for all its articles."""
+        ids, gids = [np.frombuffer(self._word_ids, dtype=np.uint32)], [np.frombuffer(self._word_gids, dtype=np.uint32)]
+        taken: dict[int, tuple[list[str], list[tuple[np.ndarray, np.ndarray]]]] = {}  # id(terms) → its pairs
+        rest = []
+        for first, terms, counts, words in self._pending:
+            paragraphs = min(len(counts), self.count - first)
+            pairs = int(counts[:paragraphs].sum())
+            if paragraphs < len(counts):
+                rest.append((first + paragraphs, terms, counts[paragraphs:], words[pairs:]))
+            gid = np.repeat(np.arange(first, first + paragraphs, dtype=np.uint32), counts[:paragraphs])
+            taken.setdefault(id(terms), (terms, []))[1].append((words[:pairs], gid))
+        self._pending = rest
+        vocabulary = self._vocabulary
+        for terms, parts in taken.values():
+            words = np.concatenate([part for part, _ in parts]).astype(np.int64)
+            used = np.unique(words)
+            block_id = np.zeros(len(terms), dtype=np.uint32)
+            block_id[used] = [vocabulary.setdefault(terms[i], len(vocabulary)) for i in used.tolist()]
+            ids.append(block_id[words])
+            gids.extend(gid for _, gid in parts)
+        if len(ids) == 1:
+            return ids[0].astype(np.int64), gids[0]
+        ids, gids = np.concatenate(ids).astype(np.int64), np.concatenate(gids)
+        order = np.argsort(gids, kind="stable")  # paragraphs added one way or the other: in gid order
+        return ids[order], gids[order]
 
     def finish(self) -> None:
         """Write the last block and merge the posting lists; the folder is then a complete index."""

@@ -183,19 +183,29 @@ class GramIndex:
         end = int(self.article_starts[position + 1]) if position + 1 < len(self.article_starts) else self.count
         return range(int(self.article_starts[position]), end)
 
-    def bm25(self, matches: Matches) -> np.ndarray:
-        """BM25 of a key in each matching paragraph (the key's document frequency as its idf)."""
-        df = len(matches.gids)
-        if not df:
+    def bm25(self, matches: Matches, df: int | None = None, count: int | None = None,
+             avg_length: float | None = None) -> np.ndarray:
+        """BM25 of a key in each matching paragraph: by default with the key's document frequency
+        here as its idf and this index's paragraphs as the collection; an index that is one segment
+        of several passes the whole collection's ``df``, ``count`` and ``avg_length``."""
+        df = len(matches.gids) if df is None else df
+        count = self.count if count is None else count
+        avg_length = self.avg_length if avg_length is None else avg_length
+        if not len(matches.gids):
             return np.empty(0)
-        idf = math.log(1 + (self.count - df + 0.5) / (df + 0.5))
-        if df <= _FEW_CANDIDATES:  # the same operations in the same order: the same floats
+        idf = math.log(1 + (count - df + 0.5) / (df + 0.5))
+        if len(matches.gids) <= _FEW_CANDIDATES:  # the same operations in the same order: the same floats
             bounds, scores = self._bounds, []
             for gid, tf in zip(matches.gids.tolist(), matches.tf.tolist()):
-                norm = BM25_K1 * (1 - BM25_B + BM25_B * (bounds[gid + 1] - bounds[gid] - 1) / self.avg_length)
+                norm = BM25_K1 * (1 - BM25_B + BM25_B * (bounds[gid + 1] - bounds[gid] - 1) / avg_length)
                 scores.append(idf * tf * (BM25_K1 + 1) / (tf + norm))
             return np.array(scores)
         tf = matches.tf.astype(np.float64)
         lengths = self.bounds[matches.gids + 1] - self.bounds[matches.gids] - 1
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / self.avg_length)
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / avg_length)
         return idf * tf * (BM25_K1 + 1) / (tf + norm)
+
+    @property
+    def total_length(self) -> int:
+        """The paragraphs' lengths added up (code units of their skeletons)."""
+        return len(self.units) - self.count

@@ -45,6 +45,14 @@ class Skeletons(Sequence):
             raise IndexError(gid)
         return utf_16_le_decode(self._bytes[2 * self._bounds[gid] : 2 * self._bounds[gid + 1] - 2])[0]
 
+    def many(self, gids: np.ndarray) -> list[str]:
+        """The skeletons of the paragraphs ``gids``, decoded together."""
+        if not len(gids):
+            return []
+        buffer, bounds = self.units.data, self.bounds
+        lo, hi = bounds[gids].tolist(), bounds[gids + 1].tolist()  # each with the NUL after it
+        return b"".join([buffer[a:b] for a, b in zip(lo, hi)]).decode("utf-16-le").split("\x00")[:-1]
+
     def count_in(self, gids: np.ndarray, key: str) -> np.ndarray:
         """How often ``key`` occurs (as ``str.count`` counts) in each of the paragraphs ``gids``
         (sorted): a few are decoded and counted, more are gathered a batch at a time and compared

@@ -29,7 +29,7 @@ def read_articles(seeds_dir: Path, report: Callable[[InputProblem], None]) -> It
         what = "is not a directory" if seeds_dir.exists() else "does not exist"
         raise SeedsMissing(f"seeds directory {str(seeds_dir)!r} {what}")
     seen: dict[str, str] = {}  # article id -> where it was first found
-    for rel in _seed_files(seeds_dir):
+    for rel in seed_files(seeds_dir):
         name = rel.as_posix()
         if name in DICTIONARIES:  # the user dictionary and synonyms, not articles
             continue
@@ -53,12 +53,12 @@ def _articles_in(path: Path, name: str, report: Callable[[InputProblem], None]) 
             if suffix == JSONL_SUFFIX:
                 yield from _read_jsonl(name, file, report)
             else:
-                yield from _read_document(name, path.stem, file.read(), report, markdown=suffix == ".md")
+                yield from read_document(name, path.stem, file.read(), report, markdown=suffix == ".md")
     except OSError as exc:
         report(InputProblem(name, 1, f"cannot read file: {exc.strerror or exc}"))
 
 
-def _seed_files(seeds_dir: Path) -> list[Path]:
+def seed_files(seeds_dir: Path) -> list[Path]:
     """Relative paths of all non-hidden files under seeds_dir, in sorted tree order."""
     found = []
     for root, dirs, files in os.walk(seeds_dir):
@@ -78,7 +78,7 @@ def _decode(name: str, data: bytes, report: Callable[[InputProblem], None], firs
         return None
 
 
-def _read_document(
+def read_document(
     name: str, article_id: str, data: bytes, report: Callable[[InputProblem], None], markdown: bool
 ) -> list[tuple[Article, int]]:
     """The one article of a .txt/.md file (with its line number 1), or nothing after a report."""
@@ -120,28 +120,44 @@ def _read_jsonl(name: str, lines: Iterable[bytes], report: Callable[[InputProble
     """The articles of a JSONL file, a line at a time, with their line numbers; bad lines are
     reported and skipped. Only one line is held in memory, however large the file."""
     empty = True
+    for number, raw in jsonl_lines(lines):
+        empty = False
+        record = jsonl_record(name, number, raw, report)
+        if record is not None:
+            yield jsonl_article(name, number, record, report), number
+    if empty:
+        report(InputProblem(name, 1, "empty file"))
+
+
+def jsonl_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """The non-blank lines of a JSONL file with their numbers, without line break or byte-order mark."""
     for number, raw in enumerate(lines, start=1):
         if raw.endswith(b"\n"):
             raw = raw[:-1]
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
-        if not raw.strip():
-            continue  # blank lines are allowed
-        empty = False
-        line = _decode(name, raw, report, first_line=number)
-        if line is None:
-            continue
-        where = f"{name}:{number}"
-        record, problem = _parse_record(line)
-        if problem:
-            report(InputProblem(name, number, problem))
-            continue
-        title = record["title"].strip()
-        paragraphs = _split(name, number, record["text"], report, title=title or None)
-        metadata = clean(record, name, number, report)
-        yield Article(record["id"], _title_of(paragraphs), where, paragraphs, metadata), number
-    if empty:
-        report(InputProblem(name, 1, "empty file"))
+        if raw.strip():  # blank lines are allowed
+            yield number, raw
+
+
+def jsonl_record(name: str, number: int, raw: bytes, report: Callable[[InputProblem], None]) -> dict[str, Any] | None:
+    """One JSONL line's record, or None after reporting why the line is malformed."""
+    line = _decode(name, raw, report, first_line=number)
+    if line is None:
+        return None
+    record, problem = _parse_record(line)
+    if problem:
+        report(InputProblem(name, number, problem))
+        return None
+    return record
+
+
+def jsonl_article(name: str, number: int, record: dict[str, Any], report: Callable[[InputProblem], None]) -> Article:
+    """The article of a well-formed JSONL record: its paragraphs reconstructed, its metadata checked."""
+    title = record["title"].strip()
+    paragraphs = _split(name, number, record["text"], report, title=title or None)
+    metadata = clean(record, name, number, report)
+    return Article(record["id"], _title_of(paragraphs), f"{name}:{number}", paragraphs, metadata)
 
 
 def _parse_record(line: str) -> tuple[dict[str, Any], str]:

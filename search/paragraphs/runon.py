@@ -81,7 +81,9 @@ def _title_end(text: str, lo: int, hi: int) -> int:
     prefix = _TITLE_PREFIX.match(text, lo, hi)
     start = prefix.end() if prefix else lo
     window = text[start: min(hi, start + 2 * MAX_TITLE)]
-    dateline = _DATELINE.search(window)
+    # a dateline inside a quotation or brackets is quoted, not where the lead begins
+    blocked = _blocked(window)
+    dateline = next((m for m in _DATELINE.finditer(window) if not blocked[m.start()]), None)
     if dateline and dateline.start() > 0:
         head = window[: dateline.start()]
         if prefix or (len(head) <= MAX_TITLE and not _SENTENCE_PUNCT.search(head)):

@@ -10,7 +10,12 @@
   matched and scored as it did;
 * :mod:`.suggest` — did-you-mean from the index's own words (pinyin too);
 * :mod:`.completions` — as-you-type completions from the build's completion index;
-* :mod:`.related` — related articles and key terms (Whoosh's more-like-this).
+* :mod:`.related` — related articles and key terms (Whoosh's more-like-this);
+* :mod:`.near`, :mod:`.patterns`, :mod:`.operators` — ``A NEAR/N B`` and ``?``/``*`` wildcards in
+  phrases, and the paragraphs they match;
+* :mod:`.research` — the research views of the searcher: :mod:`.timeline` (attention over time),
+  :mod:`.concordance` (keyword in context), :mod:`.export` (every matching paragraph, written by
+  :mod:`.tabular` as CSV or JSON lines).
 
 Imports :mod:`search.text`, :mod:`search.paragraphs`, :mod:`search.formats`,
 :mod:`search.segment` and :mod:`search.match`; imported by :mod:`search.web` and :mod:`search.cli`.

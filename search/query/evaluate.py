@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..match.grams import Matches
 from ..match.postings import contained
 from ..text import analysis
 from .live import LiveBuild
+from .near import Near
+from .operators import special_matches
 from .parser import TITLE, DateRange, ParsedQuery, Unit
 
 # Added once per term whose match in a paragraph is one of jieba's words there, so whole-word
@@ -19,19 +22,26 @@ WHOLE_WORD_BONUS = 1000.0
 Scored = tuple[np.ndarray, np.ndarray]  # (sorted unique paragraph gids, their scores)
 
 
-def match_unit(live: LiveBuild, unit: Unit) -> Scored:
-    """Paragraphs containing one term or phrase, scored BM25 plus the whole-word bonus."""
-    gids, bm25, whole = unit_scores(live, unit)
+def match_unit(live: LiveBuild, unit: Unit, matches: Matches | None = None) -> Scored:
+    """Paragraphs containing one term or phrase, scored BM25 plus the whole-word bonus (``matches``:
+    its lookup in the match index, when the caller has it)."""
+    gids, bm25, whole = unit_scores(live, unit, matches)
     return gids, bm25 + WHOLE_WORD_BONUS * whole if whole is not None else bm25
 
 
-def unit_scores(live: LiveBuild, unit: Unit) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Paragraphs containing one term or phrase, their BM25, and whether it is a whole word there
-    (None when it is not looked at: a title term, or no paragraph holds it)."""
+def unit_scores(live: LiveBuild, unit: Unit | Near,
+                matches: Matches | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Paragraphs containing one term or phrase (or matching a pattern or a NEAR), their BM25, and
+    whether it is a whole word there (None when it is not looked at: a title term, a pattern, a
+    NEAR, or no paragraph holds it)."""
+    special = special_matches(live.grams, unit)
+    if special is not None:
+        scores = np.zeros(len(special.gids)) if unit.field == TITLE else live.grams.bm25(special)
+        return special.gids, scores, None
     if unit.field == TITLE:
         gids = live.grams.find_in_titles(unit.key)
         return gids, np.zeros(len(gids)), None
-    matches = live.grams.find(unit.key)
+    matches = live.grams.find(unit.key) if matches is None else matches
     scores = live.grams.bm25(matches)
     words = list(dict.fromkeys(analysis.cut(unit.normalized)))
     if not (len(matches.gids) and words):
@@ -63,18 +73,19 @@ def evaluate(live: LiveBuild, parsed: ParsedQuery) -> Scored:
         if not len(result[0]):
             return result
     if result is None:
-        result = (np.arange(live.grams.count, dtype=np.uint32), np.zeros(live.grams.count))
+        every = live.grams.live_gids()
+        result = (every, np.zeros(len(every)))
     for unit in parsed.excluded:
         excluded = match_unit(live, unit)[0]
         keep = ~contained(result[0], excluded)
         result = (result[0][keep], result[1][keep])
     if parsed.filters and len(result[0]):
-        keep = _articles_kept(live, parsed)[live.article_index[result[0]]]
+        keep = articles_kept(live, parsed)[live.article_index[result[0]]]
         result = (result[0][keep], result[1][keep])
     return result
 
 
-def _articles_kept(live: LiveBuild, parsed: ParsedQuery) -> np.ndarray:
+def articles_kept(live: LiveBuild, parsed: ParsedQuery) -> np.ndarray:
     """Boolean mask over articles: those every filter of ``parsed`` keeps."""
     kept = np.ones(len(live.articles), dtype=bool)
     for f in parsed.filters:
@@ -88,11 +99,15 @@ def _articles_kept(live: LiveBuild, parsed: ParsedQuery) -> np.ndarray:
 
 def result_order(live: LiveBuild, gids: np.ndarray, scores: np.ndarray, sort: str, first: int | None = None) -> np.ndarray:
     """Positions of ``gids`` in result order: best first, or by their article's date (undated last),
-    ties by score; index order last. With ``first``, only (at least) the first ``first`` of them."""
+    ties by score; then by article id and paragraph number, whatever the build history (an
+    article's paragraphs have consecutive ids, in order). With ``first``, only (at least) the first
+    ``first`` of them."""
+    articles = live.article_index[gids]
     if sort == "relevance":
-        keys = (gids, -scores)
+        keys = (gids, live.article_rank[articles], -scores)
     else:
-        keys = (gids, -scores, live.metadata.date_order(newest=sort == "newest")[live.article_index[gids]])
+        keys = (gids, live.article_rank[articles], -scores,
+                live.metadata.date_order(newest=sort == "newest")[articles])
     if first is not None and 0 < first < len(gids) // 8:
         # a page near the top of many matches: sort only those that can be on it (every tie of the
         # last one included), not all of them

@@ -26,11 +26,11 @@ def explain_hit(text: str, title: str, units: Sequence[Unit], parts: Sequence[tu
     for unit, (bm25, bonus, whole) in zip(units, parts):
         entry: dict = {"term": unit.normalized.strip() or unit.key, "phrase": unit.phrase}
         if unit.field == TITLE:
-            entry.update(match="title", field="title", occurrences=[list(s) for s in match_spans(title, [unit.key])],
+            entry.update(match="title", field="title", occurrences=[list(s) for s in match_spans(title, [unit.marker])],
                          score={"bm25": 0.0, "whole_word_bonus": 0.0})
             terms.append(entry)
             continue
-        occurrences = match_spans(text, [unit.key])
+        occurrences = match_spans(text, [unit.marker])
         entry.update(match="word" if whole else "substring", field="text",
                      occurrences=[list(s) for s in occurrences],
                      score={"bm25": round(bm25, 4), "whole_word_bonus": round(bonus, 4)})

@@ -1,8 +1,9 @@
 """Marking matches on the original characters of a paragraph.
 
 The contract: the result is the whole paragraph, HTML-escaped, with every occurrence of every
-key wrapped in ``<mark>…</mark>`` and nothing else marked; removing the tags and unescaping
-gives back the paragraph exactly. Occurrences are found in the normalised skeleton (so a
+key (a skeleton; or a pattern or a NEAR, which find their own occurrences) wrapped in
+``<mark>…</mark>`` and nothing else marked; removing the tags and unescaping gives back the
+paragraph exactly. Occurrences are found in the normalised skeleton (so a
 Simplified key marks Traditional text and ``联合 国`` is one match) and mapped back.
 """
 
@@ -28,15 +29,22 @@ def skeleton_spans(skeleton: str, keys: Iterable[str]) -> list[tuple[int, int]]:
 
 
 def _occurrences(skeleton: str, keys: Iterable[str]) -> list[tuple[int, int]]:
+    return [span for key in keys for span in occurrences_of(skeleton, key)]
+
+
+def occurrences_of(skeleton: str, key) -> list[tuple[int, int]]:
+    """Every occurrence of ``key`` in ``skeleton``, at every start (哈哈 twice in 哈哈哈), sorted; a
+    key that is no string (a pattern, a NEAR) finds its own (its ``occurrences``)."""
+    if not isinstance(key, str):
+        return key.occurrences(skeleton)
     spans = []
-    for key in keys:
-        if not key:
-            continue
-        size = len(key)
-        at = skeleton.find(key)
-        while at != -1:
-            spans.append((at, at + size))
-            at = skeleton.find(key, at + 1)
+    if not key:
+        return spans
+    size = len(key)
+    at = skeleton.find(key)
+    while at != -1:
+        spans.append((at, at + size))
+        at = skeleton.find(key, at + 1)
     return spans
 
 

@@ -1,21 +1,39 @@
-"""One open build (:class:`LiveBuild`): the stored paragraph texts (Whoosh), the match index, the
-articles table, each paragraph's kind, the metadata arrays, synonyms and the words' pinyin.
+"""The live generation, open (:class:`LiveBuild`): the stored paragraph texts (Whoosh), each
+segment's match index answered together (:mod:`search.query.segmented`), and the generation's own
+tables: which paragraphs are live, each paragraph's article and kind, the articles table and their
+ranks by id, the metadata arrays, the synonyms and the live vocabulary with its pinyin.
 """
 
 from __future__ import annotations
 
+import bisect
+import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from whoosh.searching import Searcher as WhooshSearcher
 
+from ..formats.arrays import mapped
 from ..formats.articles import ArticleTable
 from ..formats.completions import FOLDER as COMPLETIONS, CompletionIndex
-from ..formats.layout import GRAMS, IN_PLACE, PARAGRAPH_KINDS, is_current_format, read_meta
+from ..formats.layout import (
+    ARTICLE_INDEX,
+    ARTICLE_RANK,
+    DELETED_STATISTICS,
+    GRAMS,
+    IN_PLACE,
+    LIVE,
+    PARAGRAPH_KINDS,
+    VOCABULARY,
+    is_current_format,
+    read_meta,
+    segment_folder,
+)
 from ..formats.metadata import MetadataIndex
 from ..formats.pinyin_index import PinyinIndex
-from ..match.grams import GramIndex
+from ..match.skeletons import mapped_words
 from ..paragraphs import KINDS
 from ..segment.codec import skeleton_column_path, text_reader
 from ..segment.columns import skeleton_arrays
@@ -26,7 +44,9 @@ from ..text.userdict import FILE_NAME as USERDICT, read_user_dictionary
 from . import related
 from .completions import Completer
 from .highlight import highlight, mark, skeleton_spans
+from .segmented import SegmentedIndex, open_segments
 from .suggest import PinyinCorrector, Suggester, Vocabulary
+from .whoosh_live import LiveBM25F, LiveStatsReader
 
 RELATED_CACHE = 256  # articles whose key terms and related articles a build keeps at hand
 
@@ -37,38 +57,36 @@ class IndexMissing(RuntimeError):
 
 @dataclass
 class LiveBuild:
-    """One open build: stored paragraph texts (Whoosh), the match index, the articles table and
-    each paragraph's kind."""
+    """The live generation, open: what answering a query needs of it."""
 
-    whoosh: object
-    grams: GramIndex
-    articles: ArticleTable  # (id, title, source) per article, in paragraph-id order
+    whoosh: object  # Whoosh's searcher, with the live documents' statistics
+    grams: SegmentedIndex
+    articles: ArticleTable  # (id, title, source) per article of the generation
     kinds: np.ndarray  # paragraph id → position in paragraphs.KINDS
     in_place: np.ndarray  # paragraph id → 1 when its text folds in place
     meta: dict
     metadata: MetadataIndex = None  # per-article metadata arrays: filters, dates, facets
     synonyms: Synonyms = field(default_factory=Synonyms)  # the build's synonym groups
     article_index: np.ndarray = None  # paragraph id → position in ``articles``
-    article_of: memoryview = None  # the same, as Python ints
-    pinyin: PinyinIndex = None  # how the words sound (mapped), for did-you-mean
+    article_rank: np.ndarray = None  # article position → its id's rank (ties are broken by it)
+    pinyin: PinyinIndex = None  # how the live words sound (mapped), for did-you-mean
+    lexicon: object = None  # the live words, sorted (mapped)
+    texts: list = field(default_factory=list)  # per segment: paragraph id there → its text
     suggester: Suggester = None  # did-you-mean, made on the first zero-hit query
     completer: Completer = None  # as-you-type completions (the completion index, mapped)
     _alike: OrderedDict = field(default_factory=OrderedDict)  # article position → (key terms, related)
     build: Path = None
-    text: object = None  # paragraph id → its text (Whoosh's stored text, read directly)
 
     def __post_init__(self):
-        self.text = text_reader(self.whoosh, self.build, self.grams.units, self.grams.bounds)
-        sizes = self.grams.article_ends - self.grams.article_starts
-        self.article_index = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
         # the same arrays as Python sequences, for a hit's few lookups: a Python int each, without
         # numpy's scalar machinery
         self.article_of = memoryview(self.article_index)
         self._kinds, self._in_place = memoryview(self.kinds), memoryview(self.in_place)
+        self._rank = memoryview(self.article_rank)
+        self._bases = self.grams.bases
         self._article_starts = memoryview(self.grams.article_starts)
-        # not ``self``: the suggester must not keep the build alive (#14). The match index maps the
-        # words of Whoosh's ``words`` lexicon (the same sorted list), and the build their pinyin
-        whoosh, lexicon, pinyin = self.whoosh, self.grams.words, self.pinyin
+        # not ``self``: the suggester must not keep the build alive
+        whoosh, lexicon, pinyin = self.whoosh, self.lexicon, self.pinyin
         self.suggester = Suggester(lambda: PinyinCorrector(Vocabulary.from_whoosh(whoosh.reader(), lexicon=lexicon),
                                                            pinyin),
                                    spelled=self.completer.spelled if self.completer is not None else None)
@@ -78,26 +96,39 @@ class LiveBuild:
         meta = read_meta(build)
         if not is_current_format(meta):
             raise IndexMissing(f"the index at {build} was built by another version; run `zhsearch index`")
-        searcher = open_index(build).searcher()  # shared, not copied per worker
+        reader = open_index(build).reader()  # shared, not copied per worker
         try:
-            grams = GramIndex(build / GRAMS, *skeleton_arrays(skeleton_column_path(searcher, build)))
-            kinds = np.asarray(np.load(build / PARAGRAPH_KINDS, mmap_mode="r"))
-            in_place = np.asarray(np.load(build / IN_PLACE, mmap_mode="r"))
+            readers = reader.readers if hasattr(reader, "readers") else [reader]
+            arrays = [skeleton_arrays(skeleton_column_path(r, build)) for r in readers]
+            folders = [segment_folder(build, r.segment().segid) / GRAMS for r in readers]
+            live = mapped(build / LIVE)
+            grams = open_segments(folders, arrays, live)
+            texts = [text_reader(r, build, *found) for r, found in zip(readers, arrays)]
+            kinds, in_place = mapped(build / PARAGRAPH_KINDS), mapped(build / IN_PLACE)
+            article_index, article_rank = mapped(build / ARTICLE_INDEX), mapped(build / ARTICLE_RANK)
             articles = ArticleTable(build)
-            pinyin = PinyinIndex.load(build / GRAMS)
-            completer = Completer(CompletionIndex(build / COMPLETIONS, grams.words))
+            pinyin = PinyinIndex.load(build / VOCABULARY)
+            lexicon = mapped_words(build / VOCABULARY)
+            deleted = json.loads((build / DELETED_STATISTICS).read_text(encoding="utf-8"))
+            completer = Completer(CompletionIndex(build / COMPLETIONS, lexicon))
         except BaseException:
-            searcher.close()
+            reader.close()
             raise
-        if (not searcher.doc_count_all() == grams.count == len(kinds) == len(in_place)
-                or len(articles) != len(grams.article_starts)):
-            searcher.close()
+        if (not reader.doc_count_all() == grams.count == len(kinds) == len(in_place) == len(live) == len(article_index)
+                or len(articles) != len(grams.article_starts) or len(article_rank) != len(articles)):
+            reader.close()
             raise IndexMissing(f"the index at {build} is incomplete; run `zhsearch index`")
+        whoosh = WhooshSearcher(LiveStatsReader(reader, deleted) if grams.has_deletions else reader, weighting=LiveBM25F)
         metadata = MetadataIndex(build, len(articles))
         synonyms = read_synonyms(build / SYNONYMS, lambda problem: None)  # reported when it was built
         analysis.add_user_words(read_user_dictionary(build / USERDICT, lambda problem: None))
-        return cls(searcher, grams, articles, kinds, in_place, meta, metadata, synonyms, pinyin=pinyin,
-                   completer=completer, build=build)
+        return cls(whoosh, grams, articles, kinds, in_place, meta, metadata, synonyms, article_index, article_rank,
+                   pinyin, lexicon, texts, completer=completer, build=build)
+
+    def text(self, gid: int) -> str:
+        """Paragraph ``gid``'s text."""
+        n = bisect.bisect_right(self._bases, gid) - 1
+        return self.texts[n](gid - self._bases[n])
 
     def paragraph(self, gid: int) -> dict:
         """Paragraph ``gid``: its article's id and title, its number in the article, kind, text."""
@@ -121,7 +152,7 @@ class LiveBuild:
                 length += len(texts[-1]) + 1
             terms = related.key_terms(self.whoosh, "\n".join(texts))
             found = terms, related.related_articles(self.whoosh, terms, gids, self.article_of.__getitem__,
-                                                    related.MAX_RELATED)
+                                                    self._rank.__getitem__, related.MAX_RELATED)
             self._alike[position] = found
             if len(self._alike) > RELATED_CACHE:
                 self._alike.popitem(last=False)
@@ -140,5 +171,5 @@ class LiveBuild:
     def close(self) -> None:
         self.whoosh.close()
         # the suggester's loader refers back to this build; dropping it lets the build's mapped
-        # files go as soon as the last reference does, not at the next cyclic GC (#14)
+        # files go as soon as the last reference does, not at the next cyclic GC
         self.suggester = None

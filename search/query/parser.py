@@ -3,7 +3,9 @@
 ``a b`` — both; ``a OR b`` — either; ``-a`` / ``NOT a`` — without; ``"a b"`` — a phrase (an exact
 contiguous substring after normalisation, spaces ignored); ``title:a`` — in the article's title;
 ``KEY:VALUE`` — only articles whose metadata KEY equals VALUE (for the keys the index has);
-``date:2024``, ``date:2024-03``, ``date:2024-03-05``, ``date:2023-06..2024-05`` (either end open).
+``date:2024``, ``date:2024-03``, ``date:2024-03-05``, ``date:2023-06..2024-05`` (either end open);
+``a NEAR/5 b`` — within 5 characters of each other (:mod:`.near`); ``"中?合作"``, ``"把*给"`` —
+wildcards in a phrase (:mod:`.patterns`).
 Anything that does not parse as an operator is searched for literally: an unbalanced quote, a
 lone ``-``, ``OR`` at the end, ``foo:bar`` with an unknown field, ``date:`` with no date.
 """
@@ -18,6 +20,8 @@ from functools import cached_property
 
 from ..text.normalize import normalize, skeleton
 from ..text.synonyms import Synonyms
+from .near import Near, check_distance, near_operator
+from .patterns import NoLiteral, Pattern, read_pattern
 
 TEXT = "text"
 TITLE = "title"
@@ -36,6 +40,12 @@ class Unit:
     normalized: str  # normalised text with its spaces, for word segmentation
     phrase: bool
     field: str = TEXT
+    pattern: Pattern | None = None  # a phrase with wildcards; ``key`` is then the pattern as written
+
+    @property
+    def marker(self) -> str | Pattern:
+        """What a hit marks: the skeleton ``key``, or the pattern (which finds its own matches)."""
+        return self.key if self.pattern is None else self.pattern
 
 
 @dataclass(frozen=True)
@@ -58,19 +68,19 @@ class DateRange:
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    """An AND of OR-groups of units, minus the excluded units, within the filters."""
+    """An AND of OR-groups of units (or NEARs), minus the excluded units, within the filters."""
 
-    groups: tuple[tuple[Unit, ...], ...]
-    excluded: tuple[Unit, ...]
+    groups: tuple[tuple[Unit | Near, ...], ...]
+    excluded: tuple[Unit | Near, ...]
     filters: tuple[Filter | DateRange, ...] = ()
 
     @property
     def is_empty(self) -> bool:
         return not self.groups and not self.excluded and not self.filters
 
-    def highlight_keys(self) -> tuple[str, ...]:
-        """The skeletons to mark in a hit: every positive term and phrase."""
-        keys = dict.fromkeys(unit.key for group in self.groups for unit in group)
+    def highlight_keys(self) -> tuple[str | Pattern | Near, ...]:
+        """What to mark in a hit: every positive term and phrase (its skeleton), pattern and NEAR."""
+        keys = dict.fromkeys(unit.marker for group in self.groups for unit in group)
         return tuple(keys)
 
 
@@ -88,7 +98,7 @@ class _Raw:
         """``OR``/``AND``/``NOT`` when this bare word could be an operator."""
         plain = not self.phrase and not self.negated and self.field == TEXT
         word = unicodedata.normalize("NFKC", self.text)
-        return word if plain and word in ("OR", "AND", "NOT") else None
+        return word if plain and (word in ("OR", "AND", "NOT") or near_operator(word) is not None) else None
 
 
 def parse(query: str, *, max_chars: int = 256, max_terms: int = 16,
@@ -110,8 +120,29 @@ def parse(query: str, *, max_chars: int = 256, max_terms: int = 16,
     raws = [r for r in raws if r.filter_key is None]
     pending_or = False
     after_positive = False
+    chained = False  # raws[i] was the right side of a NEAR: it goes on only as the left of another
     i = 0
     while i < len(raws):
+        near = _near(raws, i)
+        if chained:  # ``a NEAR b NEAR c`` is ``(a NEAR b) (b NEAR c)``
+            chained = False
+            if near is not None:
+                groups.append([near])
+                i, chained = i + 2, True
+            else:
+                i += 1
+            continue
+        if near is not None:
+            after_positive = not raws[i].negated
+            if raws[i].negated:
+                excluded.append(near)
+            elif pending_or and groups:
+                groups[-1].append(near)
+            else:
+                groups.append([near])
+            pending_or = False
+            i, chained = i + 2, True
+            continue
         raw = raws[i]
         nxt = raws[i + 1] if i + 1 < len(raws) else None
         operand_follows = nxt is not None and nxt.op is None
@@ -138,7 +169,7 @@ def parse(query: str, *, max_chars: int = 256, max_terms: int = 16,
         excluded=tuple(dict.fromkeys(excluded)),
         filters=tuple(dict.fromkeys(filters)),
     )
-    count = sum(len(g) for g in parsed.groups) + len(parsed.excluded) + len(parsed.filters)
+    count = sum(_terms(u) for g in parsed.groups for u in g) + sum(map(_terms, parsed.excluded)) + len(parsed.filters)
     if count > max_terms:
         raise BadQuery(f"query has {count} terms; the limit is {max_terms}")
     return _with_synonyms(parsed, synonyms) if synonyms else parsed
@@ -163,6 +194,26 @@ def term_spans(query: str) -> list[tuple[Unit, int, int]]:
     return found
 
 
+def _terms(unit: Unit | Near) -> int:
+    return 2 if isinstance(unit, Near) else 1
+
+
+def _near(raws: list[_Raw], i: int) -> Near | None:
+    """``raws[i] NEAR/N raws[i + 2]`` as a :class:`Near` when both sides are terms or phrases of
+    the text (the left may be negated: the whole NEAR is excluded), else None."""
+    if i + 2 >= len(raws) or raws[i + 1].op is None or (distance := near_operator(raws[i + 1].text)) is None:
+        return None
+    left, right = raws[i], raws[i + 2]
+    if left.op is not None or right.op is not None or right.negated or TITLE in (left.field, right.field):
+        return None
+    left_unit, right_unit = _unit(left), _unit(right)
+    if left_unit is None or right_unit is None:
+        return None
+    if (problem := check_distance(distance)) is not None:
+        raise BadQuery(problem)
+    return Near((left_unit,), (right_unit,), distance)
+
+
 def _cleaned(query: str) -> str:
     """``query`` with its control and format characters as spaces (a printable query has none);
     as long as ``query``, so a token's place in it is its place in ``query``."""
@@ -174,7 +225,9 @@ def _cleaned(query: str) -> str:
 def _with_synonyms(parsed: ParsedQuery, synonyms: Synonyms) -> ParsedQuery:
     """Each bare term widened to its synonym group: an OR of every member (excluded: all of them)."""
 
-    def widened(unit: Unit) -> tuple[Unit, ...]:
+    def widened(unit: Unit | Near) -> tuple[Unit | Near, ...]:
+        if isinstance(unit, Near):
+            return (unit.sides(widened),)
         if unit.phrase:
             return (unit,)
         return (unit, *(Unit(key=member, normalized=synonyms.normalized.get(member, member), phrase=False,
@@ -189,10 +242,16 @@ def _with_synonyms(parsed: ParsedQuery, synonyms: Synonyms) -> ParsedQuery:
 
 def _unit(raw: _Raw) -> Unit | None:
     normalized = normalize(raw.text)
-    key = skeleton(normalized)
+    pattern = None
+    if raw.phrase:
+        try:
+            pattern, normalized = read_pattern(normalized)
+        except NoLiteral as problem:
+            raise BadQuery(str(problem)) from None
+    key = pattern.display if pattern is not None else skeleton(normalized)
     if not key:
         return None
-    return Unit(key=key, normalized=normalized, phrase=raw.phrase, field=raw.field)
+    return Unit(key=key, normalized=normalized, phrase=raw.phrase, field=raw.field, pattern=pattern)
 
 
 def _filter(raw: _Raw) -> Filter | DateRange:

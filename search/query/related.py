@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Callable, Iterable
 
-from whoosh import query
+from whoosh import classify, query
 
 FIELD = "words"
 KEY_TERMS = 12  # words searched for, at most
@@ -29,7 +29,11 @@ def key_terms(searcher, text: str, count: int = KEY_TERMS) -> list[tuple[str, fl
     """The ``count`` words most characteristic of ``text`` against the index, with their weights
     (1.0 for the first), best first. Single characters and numbers are left out, and so is a word
     inside one already taken (``二十`` after ``二十大``: the analyzer indexes sub-words)."""
-    terms = searcher.key_terms_from_text(FIELD, text[:MAX_TEXT_CHARS], numterms=4 * count, normalize=False)
+    reader = searcher.reader()
+    # Whoosh's key_terms_from_text, with the live documents (doc_count) as the collection
+    expander = classify.Expander(reader, FIELD, model=classify.Bo1Model(reader.doc_count(), reader.field_length(FIELD)))
+    expander.add_text(text[:MAX_TEXT_CHARS])
+    terms = expander.expanded_terms(4 * count, normalize=False)
     kept: list[tuple[str, float]] = []
     for word, weight in terms:
         if len(word) > 1 and not word.isdigit() and not any(word in w for w, _ in kept):
@@ -41,10 +45,12 @@ def key_terms(searcher, text: str, count: int = KEY_TERMS) -> list[tuple[str, fl
 
 
 def related_articles(searcher, terms: list[tuple[str, float]], own: Iterable[int], article_of: Callable[[int], int],
-                     size: int) -> list[tuple[int, float]]:
+                     rank_of: Callable[[int], int], size: int) -> list[tuple[int, float]]:
     """``(article, score)`` of the ``size`` articles whose paragraphs best match ``terms``, best
     first; the paragraphs ``own`` (the article's own) never count. ``article_of`` maps a Whoosh
-    document number (a paragraph id) to its article."""
+    document number (a paragraph id) to its article, ``rank_of`` an article to its id's rank:
+    paragraphs and articles of equal scores are taken in the order of their ids (then of the
+    paragraphs' numbers), whatever the build history."""
     chosen, postings = [], 0
     for word, weight in terms:
         frequency = searcher.doc_frequency(FIELD, word)
@@ -54,11 +60,14 @@ def related_articles(searcher, terms: list[tuple[str, float]], own: Iterable[int
     if not chosen or size < 1:
         return []
     wanted = query.Or(chosen)
-    hits = searcher.search(wanted, limit=MAX_PARAGRAPHS, mask=set(own), scored=True)
+    # every hit (at most MAX_POSTINGS), so that ties at the cut are broken by id, not by Whoosh's
+    # document numbers
+    hits = searcher.search(wanted, limit=None, mask=set(own), scored=True)
+    found = sorted((-hit.score, rank_of(article_of(hit.docnum)), hit.docnum, hit.score) for hit in hits)
     best: dict[int, list[float]] = defaultdict(list)
-    for hit in hits:
-        scores = best[article_of(hit.docnum)]
-        if len(scores) < PARAGRAPHS_PER_ARTICLE:  # hits come best first
-            scores.append(hit.score)
-    ranked = sorted(((sum(scores), article) for article, scores in best.items()), key=lambda x: (-x[0], x[1]))
+    for _, _, docnum, score in found[:MAX_PARAGRAPHS]:
+        scores = best[article_of(docnum)]
+        if len(scores) < PARAGRAPHS_PER_ARTICLE:  # best first
+            scores.append(score)
+    ranked = sorted(((sum(scores), article) for article, scores in best.items()), key=lambda x: (-x[0], rank_of(x[1])))
     return [(article, score) for score, article in ranked[:size]]

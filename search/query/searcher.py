@@ -27,7 +27,9 @@ from .completions import MAX_SIZE as MAX_COMPLETIONS
 from .evaluate import evaluate, match_unit, result_order
 from .hits import HitMaker, articles_ranked
 from .live import IndexMissing, LiveBuild
+from .operators import is_plain
 from .parser import BadQuery, ParsedQuery, parse
+from .research import ResearchViews
 
 __all__ = ["ArticleNotFound", "BadQuery", "IndexMissing", "Searcher"]
 
@@ -47,8 +49,9 @@ class ArticleNotFound(LookupError):
     """No article has that id."""
 
 
-class Searcher:
-    """Searches the live index under ``settings.index_dir``."""
+class Searcher(ResearchViews):
+    """Searches the live index under ``settings.index_dir``; the research views (timeline,
+    concordance, export) come from :class:`~.research.ResearchViews`."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -196,8 +199,9 @@ class Searcher:
         suggester = live.suggester
         if suggester is None:  # the build was closed under us (swapped out): nothing to draw on
             return []
-        return suggester.suggest(q, parsed, unit_finds=lambda unit: len(match_unit(live, unit)[0]) > 0,
-                                 query_finds=query_finds)
+        # a pattern or a NEAR is no word to correct: it counts as finding something
+        return suggester.suggest(q, parsed, query_finds=query_finds,
+                                 unit_finds=lambda unit: not is_plain(unit) or len(match_unit(live, unit)[0]) > 0)
 
     def complete(self, q: str, size: int = 8) -> dict:
         """As-you-type completions of ``q``, most used first (:mod:`search.query.completions`)."""

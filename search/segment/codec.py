@@ -42,9 +42,10 @@ from .stored import STORED_COLUMN
 PATCHED_FIELD, SKELETON_FIELD, PATCHES = "text", "skeleton", "_patches"
 
 
-def skeleton_column_path(searcher, folder: Path) -> Path:
-    """Where the skeleton column of the one-segment index ``searcher`` reads (in ``folder``) lives."""
-    return Path(folder) / W3Codec.column_filename(searcher.reader().segment(), SKELETON_FIELD)
+def skeleton_column_path(source, folder: Path) -> Path:
+    """Where the skeleton column of one segment (``source``: its reader, or a searcher of an index
+    of that one segment, in ``folder``) lives."""
+    return Path(folder) / W3Codec.column_filename(_segment_reader(source).segment(), SKELETON_FIELD)
 
 
 class ZhPerDocWriter(W3PerDocWriter):
@@ -229,25 +230,32 @@ class ZhLeafMatcher(W3LeafMatcher):
             super()._read_values()
 
 
-def stored_fields_reader(searcher) -> Callable[[int], dict]:
-    """``searcher.stored_fields`` for an index of one segment written with :class:`ZhCodec`,
-    without the pass through the schema that Whoosh's ``SegmentReader`` makes on every call (a
-    build stores no field outside its schema): that pass cost as much as reading the fields."""
-    reader = searcher.reader()
+def _segment_reader(source):
+    """The reader of a searcher, or the reader itself."""
+    return source.reader() if hasattr(source, "reader") else source
+
+
+def stored_fields_reader(source) -> Callable[[int], dict]:
+    """``stored_fields`` of one segment written with :class:`ZhCodec` (``source``: its reader, or a
+    searcher of an index of that one segment), without the pass through the schema that Whoosh's
+    ``SegmentReader`` makes on every call (a build stores no field outside its schema): that pass
+    cost as much as reading the fields. Like Whoosh's, it reads deleted documents too."""
+    reader = _segment_reader(source)
     perdoc = getattr(reader, "_perdoc", None)
-    if isinstance(perdoc, ZhPerDocReader) and not reader.has_deletions():
+    if isinstance(perdoc, ZhPerDocReader):
         return perdoc.stored_fields
-    return searcher.stored_fields
+    return reader.stored_fields
 
 
-def text_reader(searcher, folder: Path, units: np.ndarray, bounds: np.ndarray) -> Callable[[int], str]:
-    """Each document's stored :data:`PATCHED_FIELD` text, for an index of one segment in ``folder``
-    whose every document's text is patched: from the skeletons' mapped ``units`` and ``bounds``
-    and the mapped patch column, without the stored fields (9.0 → ~3.5 µs a paragraph of xwlb's).
-    Otherwise through the stored fields."""
-    parts = patched_text_parts(searcher, folder)
+def text_reader(source, folder: Path, units: np.ndarray, bounds: np.ndarray) -> Callable[[int], str]:
+    """Each document's stored :data:`PATCHED_FIELD` text, for one segment in ``folder`` (``source``:
+    its reader, or a searcher of an index of that one segment) whose every document's text is
+    patched: from the skeletons' mapped ``units`` and ``bounds`` and the mapped patch column,
+    without the stored fields (9.0 → ~3.5 µs a paragraph of xwlb's). Otherwise through the stored
+    fields."""
+    parts = patched_text_parts(source, folder)
     if parts is None:
-        stored = stored_fields_reader(searcher)
+        stored = stored_fields_reader(source)
         return lambda docnum: stored(docnum)[PATCHED_FIELD]
     table, patches = parts
     bases = text_patch.MappedBases(units, bounds, table)
@@ -255,16 +263,17 @@ def text_reader(searcher, folder: Path, units: np.ndarray, bounds: np.ndarray) -
     return lambda docnum: apply(bases(docnum), patches(docnum))
 
 
-def patched_text_parts(searcher, folder: Path) -> tuple[dict[int, str] | None, text_patch.MappedPatches] | None:
-    """What each document's text is made of in an index of one segment in ``folder`` whose every
-    document's text is patched: the patches' table (skeleton code point → the character it
-    usually stands for) and the mapped patches; None for another index."""
-    reader = searcher.reader()
+def patched_text_parts(source, folder: Path) -> tuple[dict[int, str] | None, text_patch.MappedPatches] | None:
+    """What each document's text is made of in one segment in ``folder`` (``source``: its reader, or
+    a searcher of an index of that one segment) whose every document's text is patched: the
+    patches' table (skeleton code point → the character it usually stands for) and the mapped
+    patches; None for another segment."""
+    reader = _segment_reader(source)
     perdoc = getattr(reader, "_perdoc", None)
     if not (isinstance(perdoc, ZhPerDocReader) and perdoc.has_column(PATCHES) and perdoc.has_column(SKELETON_FIELD)):
         return None
     data, docnums, starts, patched = patch_arrays(Path(folder) / W3Codec.column_filename(reader.segment(), PATCHES))
-    if patched != reader.doc_count_all() or reader.has_deletions():
+    if patched != reader.doc_count_all():
         return None
     return (perdoc._cached_reader(SKELETON_FIELD, SKELETON_COLUMN).table,
             text_patch.MappedPatches(data, docnums, starts))

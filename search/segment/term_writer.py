@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import io
 import pickle
-import zlib
-from array import array
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.fields import Schema
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
-from . import blocks
-from .documents import _F32_STRUCT, _U32_STRUCT, Postings
+from .long_lists import Block, long_list_blocks
+from .posting_table import PostingTable
 from .words_format import CompactCharacters
 
 # A block of fewer postings is stored uncompressed: zlib's fixed cost (~80 µs a call) buys nothing
@@ -51,95 +51,70 @@ class TermWriter:
         self._blocklimit = BLOCK_LIMIT
         self._dumps = _FastPickler()
 
-    def add(self, postings: Postings, fixed_size: int | None, columns: bool = False) -> tuple[bytes, int | None, int]:
-        """Write one term's postings; its term info (without the extent), offset and length — or,
-        for a term of at most :data:`INLINE_AT_MOST` postings, its term info with the postings
-        inlined (Whoosh's own ``W3TermInfo`` layout, read by ``W3Codec.postings_reader``), no
-        offset and length 0. With ``columns`` (a ``CompactCharacters`` field) each block is
-        written column by column (:mod:`search.segment.blocks`)."""
-        if len(postings[0]) == 4:
-            return self._add_one(postings, fixed_size)
-        docs, weights, sizes, lengths = array("I"), array("f"), array("I"), array("I")
-        docs.frombytes(postings[0])
-        weights.frombytes(postings[1])
-        joined = postings[2]
-        sizes.frombytes(postings[3])
-        lengths.frombytes(postings[4])
-        if fixed_size is None or fixed_size < 0:  # values of their own sizes: cut them apart
-            values, at, offsets = [], 0, [0]
-            for size in sizes:
-                values.append(joined[at : at + size])
-                at += size
-                offsets.append(at)
-        elif fixed_size:
-            values = [joined[at : at + fixed_size] for at in range(0, len(joined), fixed_size)]
-        columns = columns and (fixed_size is None or fixed_size < 0)
-        count, limit = len(docs), self._blocklimit
-        if count <= INLINE_AT_MOST:
-            return self._inlined(docs, weights, None if fixed_size == 0 else values, lengths), None, 0
-        compression = _COMPRESSION if count >= _COMPRESS_FROM else 0
-        chunks = [WHOOSH3_HEADER_MAGIC]
-        total_weight, max_weight, min_length, max_length = 0.0, 0, None, 0
-        for start in range(0, count, limit):
-            ids = docs[start : start + limit]
-            block_weights = weights[start : start + limit]
-            block_lengths = [n for n in lengths[start : start + limit] if n]
-            if fixed_size == 0:
-                block_values = None
-            elif fixed_size is None or fixed_size < 0:
-                block_values = tuple(v for v in values[start : start + limit] if v)
-            else:  # values of one size, stored joined
-                block_values = joined[start * fixed_size : (start + limit) * fixed_size]
-            first_weight = block_weights[0]
-            if all(w == first_weight for w in block_weights):
-                mini_weights = None if first_weight == 1.0 else first_weight
+    def add_table(self, table: PostingTable, encoding: Callable[[str], tuple[int | None, bool]]
+                  ) -> Iterator[tuple[str, bytes, bytes, int | None, int]]:
+        """Write the postings of every key of ``table``; yield each key's field, term, term info
+        (without the extent), offset and length — or, for a term of at most
+        :data:`INLINE_AT_MOST` postings, its term info with the postings inlined (Whoosh's own
+        ``W3TermInfo`` layout, read by ``W3Codec.postings_reader``), no offset and length 0.
+        ``encoding`` gives a field's :func:`field_encoding`: with ``columns`` (a
+        ``CompactCharacters`` field) each block is written column by column
+        (:mod:`search.segment.blocks`).
+
+        Postings of the short lists that are inlined become Python objects (at most
+        :data:`INLINE_AT_MOST` a term); longer lists are written a block at a time from the
+        table's columns."""
+        counts = table.counts
+        short = counts <= INLINE_AT_MOST
+        in_short = np.repeat(short, counts)
+        docs, weights, lengths = (column[in_short].tolist() for column in (table.docs, table.weights, table.lengths))
+        value_ends = np.cumsum(table.sizes, dtype=np.int64)
+        value_starts = (value_ends - table.sizes)[in_short].tolist()
+        value_ends = value_ends[in_short].tolist()
+        values = table.values.tobytes()
+        long_lists = iter(long_list_blocks(table, np.flatnonzero(~short), self._blocklimit, encoding, self._dumps,
+                                           lambda count: _COMPRESSION if count >= _COMPRESS_FROM else 0))
+        at = 0  # in the short lists' postings
+        field, fixed_size = None, None
+        for (name, term), count in zip(table.keys, counts.tolist()):
+            if name != field:
+                field = name
+                fixed_size = encoding(name)[0]
+            if count <= INLINE_AT_MOST:
+                to = at + count
+                kept = None if fixed_size == 0 else tuple(values[a:b] for a, b in zip(value_starts[at:to],
+                                                                                      value_ends[at:to]))
+                yield name, term, self._inlined(docs[at:to], weights[at:to], kept, lengths[at:to]), None, 0
+                at = to
             else:
-                # a whole weight pickled as an int: 2 bytes, not a float's 9 (Whoosh scores either)
-                mini_weights = tuple(int(w) if w.is_integer() else w for w in block_weights)
-            data = None
-            if columns:
-                end = min(start + limit, count)
-                data = blocks.encode(ids, block_weights, joined[offsets[start]:offsets[end]], sizes[start:end])
-                block_compression = blocks.COLUMNS
-            elif fixed_size and fixed_size > 0:  # e.g. title's frequencies: 4 bytes each
-                data = blocks.encode_fixed(ids, block_weights, block_values, fixed_size)
-                block_compression = blocks.FIXED_COLUMNS
-            if data is None:
-                block_compression = compression
-                deltas = [ids[0]]
-                deltas.extend(b - a for a, b in zip(ids, ids[1:]))
-                data = self._dumps((tuple(deltas), mini_weights, block_values))
-                if compression:
-                    data = zlib.compress(data, compression)
-            block_max_weight = max(max(block_weights), 0)
-            block_min = min(block_lengths) if block_lengths else None
-            block_max = max(block_lengths) if block_lengths else 0
-            info = pickle.dumps((len(ids), ids[-1], _whole(block_max_weight), block_compression,
-                                 length_to_byte(block_min), length_to_byte(block_max)), 2)
+                yield name, term, *self._write(next(long_lists))
+
+    def _write(self, term_blocks: list[Block]) -> tuple[bytes, int, int]:
+        """Write one term's blocks (:func:`~search.segment.long_lists.long_list_blocks`); its term
+        info, offset and length."""
+        chunks = [WHOOSH3_HEADER_MAGIC]
+        total_weight, max_weight, min_length, max_length, count = 0.0, 0, None, 0, 0
+        for i, block in enumerate(term_blocks):
+            postings, _, last, block_max_weight, compression, block_min, block_max, weight_sum, data = block
+            info = pickle.dumps((postings, last, _whole(block_max_weight), compression, length_to_byte(block_min),
+                                 length_to_byte(block_max)), 2)
             size = len(info) + len(data)
-            chunks += (pack_int(-size if start + limit >= count else size), info, data)
-            total_weight += sum(block_weights)
+            chunks += (pack_int(-size if i == len(term_blocks) - 1 else size), info, data)
+            total_weight += weight_sum
             max_weight = max(max_weight, block_max_weight)
             if min_length is None:
                 min_length = block_min
             elif block_min is not None:
                 min_length = min(min_length, block_min)
             max_length = max(max_length, block_max)
+            count += postings
         written = b"".join(chunks)
         self._postfile.write(written)
         info = _TERM_INFO.pack(False, total_weight, count, length_to_byte(min_length), length_to_byte(max_length),
-                               max_weight, docs[0], docs[-1])
+                               max_weight, term_blocks[0][1], term_blocks[-1][2])
         offset = self.offset
         self.offset += len(written)
         return info, offset, len(written)
-
-
-    def _add_one(self, postings: Postings, fixed_size: int | None) -> tuple[bytes, None, int]:
-        """:meth:`add` for a term of one posting (a third of them), without the arrays and loops:
-        always inlined (``INLINE_AT_MOST`` is at least 1)."""
-        (docnum,), (weight,), (length,) = (_U32_STRUCT.unpack(postings[0]), _F32_STRUCT.unpack(postings[1]),
-                                           _U32_STRUCT.unpack(postings[4]))
-        return self._inlined((docnum,), (weight,), (postings[2],) if fixed_size != 0 else None, (length,)), None, 0
 
     def _inlined(self, docs: Sequence[int], weights: Sequence[float], values: Sequence[bytes] | None,
                  lengths: Sequence[int]) -> bytes:

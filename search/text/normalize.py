@@ -14,14 +14,18 @@ space in crawled text does not hide a word.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sys
+import tempfile
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 _CHUNK = re.compile(r"\s+|[^\s]+")
+_RANGES = re.compile(r"(?:\\U[0-9a-f]{8}-\\U[0-9a-f]{8})+")  # a character class of code point ranges
 
 
 @functools.lru_cache(maxsize=1)
@@ -101,7 +105,16 @@ def is_ignorable(char: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _ignorable_class() -> str:
-    """A regex character class of every ignorable code point (built once, ~0.3 s)."""
+    """A regex character class of every ignorable code point. Working it out looks at every code
+    point (~0.3 s), so it is kept in a cache file per Unicode version once worked out."""
+    cache = _cache_file(f"zhsearch-ignorable-{unicodedata.unidata_version}.txt")
+    if cache is not None:
+        try:
+            found = cache.read_text(encoding="ascii")
+            if _RANGES.fullmatch(found):
+                return found
+        except (OSError, UnicodeDecodeError):
+            pass
     ranges: list[tuple[int, int]] = []
     for code in range(sys.maxunicode + 1):
         if is_ignorable(chr(code)):
@@ -109,7 +122,23 @@ def _ignorable_class() -> str:
                 ranges[-1] = (ranges[-1][0], code)
             else:
                 ranges.append((code, code))
-    return "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges)
+    found = "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges)
+    if cache is not None:
+        try:
+            partial = cache.with_name(f"{cache.name}.{os.getpid()}")
+            partial.write_text(found, encoding="ascii")
+            os.replace(partial, cache)  # whole or not at all, whoever else writes it
+        except OSError:
+            pass
+    return found
+
+
+def _cache_file(name: str) -> Path | None:
+    """Where a table worked out once per machine may be kept (None: nowhere writable)."""
+    for base in (Path.home() / ".cache", Path(tempfile.gettempdir())):
+        if base.is_dir() and os.access(base, os.W_OK):
+            return base / name
+    return None
 
 
 @functools.lru_cache(maxsize=1)

@@ -13,6 +13,7 @@ from ..query.related import MAX_RELATED
 from ..query.searcher import ArticleNotFound, BadQuery, Searcher
 from .completions import add_suggest_route
 from .openapi import OpenApiResource
+from .research import add_research_routes
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -141,6 +142,7 @@ def _index_missing(req, resp, ex, params):
 def create_app(settings: Settings, searcher: Searcher | None = None) -> falcon.App:
     """The WSGI app for ``settings``; pass ``searcher`` to share or replace the index reader."""
     from .page import add_page_routes
+    from .research_page import research_extra
 
     searcher = searcher or Searcher(settings)
     app = falcon.App(middleware=[SecurityHeaders()])
@@ -150,12 +152,13 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> falcon.A
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.keep_blank_qs_values = True  # `page=` is a bad page, not a missing one
     app.set_error_serializer(_serialize_error)
-    add_page_routes(app, searcher)
+    add_page_routes(app, searcher, results_extra=research_extra)  # the timeline above a page's results
     app.add_route("/api/search", SearchResource(searcher, settings))
     app.add_route("/api/articles/{article_id}", ArticleResource(searcher))
     app.add_route("/api/articles/{article_id}/related", RelatedResource(searcher))
     app.add_route("/healthz", HealthResource(searcher))
     add_suggest_route(app, searcher)
+    add_research_routes(app, searcher, settings)  # /api/timeline, /api/concordance, /api/export, their pages
     # the last route: Falcon compiles its router now, not on the first request (in gunicorn's
     # master, once, rather than in every worker)
     app.add_route("/openapi.json", OpenApiResource(settings), compile=True)

@@ -14,6 +14,8 @@ from ..query.completions import MAX_SIZE as MAX_COMPLETIONS
 from ..query.related import MAX_RELATED
 from ..query.searcher import MAX_FACETS, SORTS
 from ..query.suggest import MAX_SUGGESTIONS
+from .openapi_research import research_paths, research_schemas
+from .page_openapi import page_paths
 
 OPENAPI_VERSION = "3.0.3"
 JSON = "application/json"
@@ -344,6 +346,7 @@ def openapi_document(settings: Settings) -> dict:
                     },
                 }
             },
+            **research_paths(settings, lambda description: _query_param(settings, description)),
             "/healthz": {
                 "get": {
                     "operationId": "health",
@@ -364,8 +367,9 @@ def openapi_document(settings: Settings) -> dict:
                     },
                 }
             },
+            **page_paths(settings, _query_param),
         },
-        "components": {"schemas": _schemas(settings)},
+        "components": {"schemas": {**_schemas(settings), **research_schemas(settings)}},
     }
 
 

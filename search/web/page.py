@@ -293,9 +293,11 @@ def _searcher_errors() -> tuple[type[Exception], type[Exception], type[Exception
 
 
 class SearchPage:
-    def __init__(self, searcher: Any, renderer: _Renderer) -> None:
+    def __init__(self, searcher: Any, renderer: _Renderer, results_extra: Any = None) -> None:
         self.searcher = searcher
         self.renderer = renderer
+        # (searcher, q, view, req) → more context for a page of results (the research block)
+        self.results_extra = results_extra
         self.BadQuery, self.IndexMissing, _ = _searcher_errors()
         settings = getattr(searcher, "settings", None)
         self.max_page = getattr(settings, "max_page", DEFAULT_MAX_PAGE)
@@ -336,6 +338,8 @@ class SearchPage:
         chips = active_filters(q, filter_keys)
         ctx.update(result=result, state=state, pages=pages, chips=chips, filter_keys=sorted(filter_keys),
                    facet_keys=list(facet_keys), facets=facet_blocks(q, result.get("facets", {}), chips))
+        if state == "results" and self.results_extra is not None:
+            ctx.update(self.results_extra(self.searcher, q, view, req))
         self.renderer.render(resp, "search.html", **ctx)
 
     on_head = on_get  # the same headers, no body (Falcon drops it)
@@ -345,12 +349,16 @@ class ArticlePage:
     def __init__(self, searcher: Any, renderer: _Renderer) -> None:
         self.searcher = searcher
         self.renderer = renderer
-        _, self.IndexMissing, self.ArticleNotFound = _searcher_errors()
+        self.BadQuery, self.IndexMissing, self.ArticleNotFound = _searcher_errors()
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, article_id: str) -> None:
         q = req.get_param("q", default="") or ""
         try:
             article = self.searcher.article(article_id, q=q if q.strip() else None)
+        except self.BadQuery as exc:  # the query to mark is over the limits
+            self.renderer.render(resp, "error.html", falcon.HTTP_400, q=q, heading="无法理解这个查询",
+                                 message=str(exc) or "无法理解这个查询。")
+            return
         except self.ArticleNotFound:
             self.renderer.render(
                 resp, "error.html", falcon.HTTP_404, q=q, heading="找不到这篇文章",
@@ -375,9 +383,10 @@ class ArticlePage:
     on_head = on_get  # the same headers, no body (Falcon drops it)
 
 
-def add_page_routes(app: falcon.App, searcher: Any) -> None:
-    """Register ``/``, ``/articles/{article_id}`` and ``/static`` on ``app``."""
+def add_page_routes(app: falcon.App, searcher: Any, results_extra: Any = None) -> None:
+    """Register ``/``, ``/articles/{article_id}`` and ``/static`` on ``app`` (``results_extra``:
+    see :class:`SearchPage`)."""
     renderer = _Renderer()
-    app.add_route("/", SearchPage(searcher, renderer))
+    app.add_route("/", SearchPage(searcher, renderer, results_extra))
     app.add_route("/articles/{article_id}", ArticlePage(searcher, renderer))
     app.add_static_route("/static", str(STATIC_DIR))

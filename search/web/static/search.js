@@ -439,6 +439,8 @@
     if (controller) controller.abort();
     controller = null;
     syncUrl(strip(q) ? q : "", page);
+    // static/research.js keeps the timeline and the export links in step with the query
+    document.dispatchEvent(new CustomEvent("zhsearch:query", { detail: { q: strip(q) ? q : "" } }));
     if (!strip(q)) {  // as the server's page: a query of white space is no query
       results.removeAttribute("aria-busy");
       renderEmpty();
