@@ -1,8 +1,8 @@
 """The pages pass an accessibility audit: axe-core (Deque's engine, bundled for Playwright by
 ``axe-playwright-python``) in real Chromium, WCAG 2.0/2.1 A and AA rules, on every view — the
-empty page, results with facets and the completion list open, grouped results, an article, and
-each of them on a 375 px phone, in light and dark colours — finds no serious or critical
-violation."""
+empty page, results with facets and the timeline, the completion list open, grouped results, an
+article, the keyword-in-context (语境) page, and each of them on a 375 px phone, in light and dark
+colours — finds no serious or critical violation."""
 
 from __future__ import annotations
 
@@ -58,6 +58,7 @@ VIEWS = {
     "grouped-explain": lambda page: page.goto("/?q=%E8%8A%AF%E7%89%87&group=article&explain=1"),
     "completions-open": open_completions,
     "article": lambda page: page.goto(first_article(page)),
+    "concordance": lambda page: page.goto("/concordance?q=%E8%8A%AF%E7%89%87"),
 }
 
 
