@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 
+from pathlib import Path
+
 import numpy as np
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
@@ -153,30 +155,33 @@ def test_any_text_has_a_spelling_per_character(text):
 def _sample_segment(skeletons: list[str], live: list[bool] | None = None):
     from types import SimpleNamespace
 
-    return SimpleNamespace(grams=SimpleNamespace(skeletons=skeletons),
-                           live=np.array(live if live is not None else [True] * len(skeletons)))
+    from search.build.segment_tally import SegmentSource
+
+    units, bounds = skeleton_arrays(skeletons)
+    return SegmentSource(units, bounds, SimpleNamespace(skeletons=skeletons),
+                         np.array(live if live is not None else [True] * len(skeletons)), Path("/nonexistent"), None)
 
 
 def test_a_phrase_is_a_pair_of_words_seen_twice_and_no_word_itself(monkeypatch):
-    from search.build import completions
+    from search.build import completions, segment_tally
 
     sample = [_sample_segment(["北京大学的学生", "北京大学和学生会", "学生会的北京大学", "大学"])]
     cut = {"北京大学的学生": ["北京", "大学", "的", "学生"], "北京大学和学生会": ["北京", "大学", "和", "学生会"],
            "学生会的北京大学": ["学生会", "的", "北京", "大学"], "大学": ["大学"]}
-    monkeypatch.setattr(completions.analysis, "tokens", lambda text: [t for run in text.split("，") for t in cut[run]])
-    assert completions._phrase_candidates(sample, set()) == ["北京大学"]
-    assert completions._phrase_candidates(sample, {"北京大学"}) == []  # a word already
+    monkeypatch.setattr(segment_tally.analysis, "tokens", lambda text: [t for run in text.split("，") for t in cut[run]])
+    assert completions._phrase_candidates(sample, set(), False) == ["北京大学"]
+    assert completions._phrase_candidates(sample, {"北京大学"}, False) == []  # a word already
 
 
 def test_phrases_are_sampled_from_the_live_paragraphs_of_every_segment(monkeypatch):
     """Over a generation's segments: a deleted paragraph is not sampled, the segments' live ones are."""
-    from search.build import completions
+    from search.build import completions, segment_tally
 
     cut = {"北京大学的学生": ["北京", "大学", "的", "学生"], "北京大学和学生会": ["北京", "大学", "和", "学生会"],
            "上海交通": ["上海", "交通"]}
-    monkeypatch.setattr(completions.analysis, "tokens", lambda text: [t for run in text.split("，") for t in cut[run]])
+    monkeypatch.setattr(segment_tally.analysis, "tokens", lambda text: [t for run in text.split("，") for t in cut[run]])
     segments = [_sample_segment(["北京大学的学生", "上海交通"], [True, False]),
                 _sample_segment(["上海交通", "北京大学和学生会"])]
-    assert completions._phrase_candidates(segments, set()) == ["北京大学"]  # 上海交通: one live paragraph
+    assert completions._phrase_candidates(segments, set(), False) == ["北京大学"]  # 上海交通: one live paragraph
     segments[0].live[1] = True
-    assert completions._phrase_candidates(segments, set()) == ["上海交通", "北京大学"]
+    assert completions._phrase_candidates(segments, set(), False) == ["上海交通", "北京大学"]

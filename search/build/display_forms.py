@@ -82,8 +82,9 @@ def exceptions(keys: Sequence[str], counted: Counted, touching: Touching, origin
     ``units`` (:func:`~search.build.substring_counts.touching`), each written otherwise than its
     base: a paragraph with one counts for that form (forms told apart by a 64-bit hash of their
     code units). In numpy: Taiwan's press releases have some 700,000 such occurrences."""
-    votes = form_votes(keys, counted, counted.counts, touching, originals, units, base)
-    chosen = {k: most_written(forms, keys[k]) for k, forms in votes.items()}
+    forms, touched = written_forms(keys, counted, touching, originals, units, base)
+    chosen = {k: most_written({base(keys[k]): int(counted.counts[k]) - int(touched[k]), **written}, keys[k])
+              for k, written in forms.items()}
     return {k: text for k, text in chosen.items() if text != base(keys[k])}
 
 
@@ -94,24 +95,23 @@ def most_written(votes: dict[str, int], key: str) -> str:
     return min(votes.items(), key=lambda item: (-item[1], item[0] != key, item[0]))[0]
 
 
-def form_votes(keys: Sequence[str], counted: Counted, live_counts: np.ndarray, touching: Touching,
-               originals: Originals, units: np.ndarray, base) -> dict[int, dict[str, int]]:
-    """Per key, how many paragraphs write it in each form — ``base(key)`` for those that write it
-    as its base — for keys written otherwise at least once: the votes of one segment of a
-    generation, added up over its segments by the caller. ``touching`` holds the live paragraphs'
-    occurrences only; ``live_counts``: the keys' live paragraph counts."""
+def written_forms(keys: Sequence[str], counted: Counted, touching: Touching, originals: Originals,
+                  units: np.ndarray, base) -> tuple[dict[int, dict[str, int]], np.ndarray]:
+    """Per key written otherwise than ``base(key)`` somewhere, the paragraphs writing each such form;
+    and per key, the paragraphs with any such occurrence (the others write it as its base). Both
+    add up over disjoint sets of paragraphs."""
     votes = _votes(counted, touching, originals, units)
     if votes is None:
-        return {}
+        return {}, np.zeros(len(counted.counts), dtype=np.int64)
     key, start, forms, counts, touched = votes
     found: dict[int, dict[str, int]] = {}
     for at, count in zip(forms.tolist(), counts.tolist()):
         k = int(key[at])
-        if k not in found:
-            found[k] = {base(keys[k]): int(live_counts[k]) - int(touched[k])}
         text = _written(originals, units, int(start[at]), int(counted.widths[k]))
-        found[k][text] = found[k].get(text, 0) + count
-    return found
+        if text != base(keys[k]):
+            found.setdefault(k, {})
+            found[k][text] = found[k].get(text, 0) + count
+    return found, touched
 
 
 def _written(originals: Originals, units: np.ndarray, start: int, width: int) -> str:
