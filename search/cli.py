@@ -1,4 +1,4 @@
-"""``zhsearch index | serve | query`` — the command line."""
+"""``zhsearch index | serve | query | suggest`` — the command line."""
 
 from __future__ import annotations
 
@@ -57,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--explain", action="store_true", help="show why each paragraph matched and scored as it did")
     p.add_argument("--all", action="store_true", help="every matching paragraph, in order, as --format (an export)")
     p.add_argument("--format", choices=("csv", "jsonl"), default=None, help="with --all: CSV (default) or JSON lines")
+
+    p = sub.add_parser("suggest", help="complete what was typed: the index's words and phrases, most used first")
+    locations(p, seeds=False)
+    p.add_argument("q", metavar="PREFIX", help="characters or pinyin: 北京, beij, bj, 北j")
+    p.add_argument("--size", type=int, default=8, help="at most this many (1 to 20)")
+    p.add_argument("--json", action="store_true", help="print the API's JSON")
     return parser
 
 
@@ -66,7 +72,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     settings = Settings.from_env(environ)
     overrides = {"seeds_dir": getattr(args, "seeds", None), "index_dir": args.index}
     settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
-    command = {"index": _index, "serve": _serve, "query": _query}[args.command]
+    command = {"index": _index, "serve": _serve, "query": _query, "suggest": _suggest}[args.command]
     try:
         code = command(args, settings)
         sys.stdout.flush()  # a reader gone away shows here when the output was still buffered
@@ -150,25 +156,32 @@ def _serve(args, settings: Settings) -> int:
     return 0  # pragma: no cover - execve does not return
 
 
-def _query(args, settings: Settings) -> int:
+def _answer(command: str, settings: Settings, ask):
+    """What ``ask(searcher)`` answers over the live index, or None once why it cannot is printed."""
     from .query.live import IndexMissing
     from .query.searcher import BadQuery, Searcher
 
+    searcher = Searcher(settings)
+    try:
+        return ask(searcher)
+    except (BadQuery, IndexMissing) as error:
+        print(f"zhsearch {command}: {error}", file=sys.stderr)
+        return None
+    finally:
+        searcher.close()
+
+
+def _query(args, settings: Settings) -> int:
     if args.format and not args.all:
         print("zhsearch query: --format goes with --all (an export of every matching paragraph)", file=sys.stderr)
         return EXIT_FAILED
-    searcher = Searcher(settings)
     if args.all:
-        return _export(searcher, args)
-    try:
-        facets = tuple(dict.fromkeys(key.strip() for key in args.facets.split(",") if key.strip()))
-        result = searcher.search(args.q, page=args.page, size=args.size, sort=args.sort, facets=facets,
-                                 group=args.group, explain=args.explain)
-    except (BadQuery, IndexMissing) as error:
-        print(f"zhsearch query: {error}", file=sys.stderr)
+        return _export(args, settings)
+    facets = tuple(dict.fromkeys(key.strip() for key in args.facets.split(",") if key.strip()))
+    result = _answer("query", settings, lambda searcher: searcher.search(
+        args.q, page=args.page, size=args.size, sort=args.sort, facets=facets, group=args.group, explain=args.explain))
+    if result is None:
         return EXIT_FAILED
-    finally:
-        searcher.close()
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
@@ -196,11 +209,24 @@ def _query(args, settings: Settings) -> int:
     return 0
 
 
-def _export(searcher, args) -> int:
+def _suggest(args, settings: Settings) -> int:
+    result = _answer("suggest", settings, lambda searcher: searcher.complete(args.q, size=args.size))
+    if result is None:
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        for suggestion in result["suggestions"]:
+            print(f"{suggestion['text']}\t{suggestion['count']}")
+    return 0
+
+
+def _export(args, settings: Settings) -> int:
     """``--all``: the API's export to standard output, a chunk at a time."""
     from .query.live import IndexMissing
-    from .query.searcher import BadQuery
+    from .query.searcher import BadQuery, Searcher
 
+    searcher = Searcher(settings)
     try:
         chunks = searcher.export(args.q, sort=args.sort).chunks(args.format or "csv")
         for chunk in chunks:

@@ -105,11 +105,11 @@ class Watch:
         page.on("dialog", lambda dialog: (self._add(f"dialog: {dialog.message}"), dialog.dismiss()))
 
     def _failed(self, req):
-        # A stale search request aborted on purpose by the page is not a failure, nor is the
-        # favicon, which the browser fetches after load and cancels when the test navigates on, nor
-        # the timeline block (static/research.js) still on its way when the test navigates on.
-        if req.failure == "net::ERR_ABORTED" and any(part in req.url for part in ("/api/search?", "/favicon.",
-                                                                                  "/research?")):
+        # A stale search (or completions) request aborted on purpose by the page is not a failure, nor
+        # is the favicon, which the browser fetches after load and cancels when the test navigates on,
+        # nor the timeline block (static/research.js) still on its way when the test navigates on.
+        if req.failure == "net::ERR_ABORTED" and any(part in req.url for part in ("/api/search?", "/api/suggest?",
+                                                                                  "/favicon.", "/research?")):
             return
         self._add(f"request failed: {req.url} {req.failure}")
 

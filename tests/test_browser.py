@@ -89,7 +89,7 @@ def canon(page) -> list:
 
 def test_typing_shows_marked_results_without_enter_and_updates(page):
     page.goto("/")
-    box = page.get_by_role("searchbox", name="搜索文章段落")
+    box = page.get_by_role("combobox", name="搜索文章段落")
     expect(box).to_be_focused()
     shot(page, "01-empty-desktop")
 
@@ -148,7 +148,8 @@ SPY_ON_FETCH = """() => {
   window.__searches = [];
   const original = window.fetch;
   window.fetch = (url, options) => {
-    window.__searches.push(decodeURIComponent(new URL(url, location.href).searchParams.get('q')));
+    const asked = new URL(url, location.href);  // searches only, not the box's completions
+    if (asked.pathname === '/api/search') window.__searches.push(decodeURIComponent(asked.searchParams.get('q')));
     return original(url, options);
   };
 }"""

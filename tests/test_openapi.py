@@ -50,7 +50,7 @@ def test_document_is_valid_openapi(client, app_settings):
     validate(document)  # raises on an invalid document
     assert document == openapi_document(app_settings)
     assert set(document["paths"]) == {"/api/search", "/api/articles/{article_id}",
-                                      "/api/articles/{article_id}/related", "/healthz", "/openapi.json",
+                                      "/api/articles/{article_id}/related", "/api/suggest", "/healthz", "/openapi.json",
                                       "/api/timeline", "/api/concordance", "/api/export", "/",
                                       "/articles/{article_id}"}
 

@@ -28,7 +28,8 @@ def test_the_wheel_holds_every_module_and_data_file_of_the_package(wheel):
                if path.is_file() and "__pycache__" not in path.parts}
     assert in_repo, "no package files found"
     assert in_repo <= names, sorted(in_repo - names)
-    for needed in ("search/web/templates/search.html", "search/web/static/search.js", "search/paragraphs/weights.json"):
+    for needed in ("search/web/templates/search.html", "search/web/static/search.js", "search/web/static/suggest.js",
+                   "search/paragraphs/weights.json"):
         assert needed in names
 
 

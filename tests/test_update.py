@@ -28,6 +28,9 @@ from search.query.searcher import Searcher
 REPO = Path(__file__).resolve().parent.parent
 SEED = (REPO / "seeds" / "000_507e94cc0a3b8151.txt").read_text(encoding="utf-8")
 SENTENCES = [s + "。" for s in SEED.replace("\n", "").split("。") if len(s) > 8]
+TRADITIONAL = ["聯合國祕書長古特雷斯呼籲各國加強合作。", "臺灣總統府發表聲明，歡迎聯合國大會的決議。",
+               "會議討論了經濟發展與國際合作。", "北京大學與臺灣大學的學生交流。"]
+PREFIXES = ["联", "聯", "lianh", "lhg", "lian", "联h", "北j", "beij", "hui", "会", "台", "tai", "jingji", "x", "guoji"]
 QUERIES = ["联合国", "普京", "的", "会议", "联和国", "秘书长 OR 普京", "联合国 -普京", '"安理会"', "title:联合国",
            "source:新闻联播", "date:2024", "date:2023-06..2024-05", "聯合國", "乌克兰 独立", "xyzzy", "图书馆",
            "tags:外交", "-source:本报", "联合国 NEAR/3 秘书长", '"普京*联合国"', '"联?国"']
@@ -79,6 +82,10 @@ def answers(searcher: Searcher) -> dict:
         found["article", article_id] = searcher.article(article_id, q="联合国")
         found["related", article_id] = searcher.related(article_id, size=5)
     found["health"] = {k: v for k, v in searcher.health().items() if k != "index_built_at"}
+    for q in PREFIXES:
+        found["complete", q] = searcher.complete(q, 20)
+    index = live.completer.index
+    found["completions"] = [(index.key(entry), index.count(entry), index.text(entry)) for entry in range(len(index))]
     return found
 
 
@@ -116,11 +123,12 @@ def test_adds_edits_and_deletions_answer_as_a_full_rebuild_and_only_they_are_ana
     records.append(record(99, rng))  # added
     texts["a2.txt"] = texts["a2.txt"].replace("晚上", "周末")  # changed
     texts["m2.md"] = "---\ndate: 2025-01-02\n---\n新的会议纪要\n联合国大会今天开幕。"  # added
+    texts["t1.txt"] = "臺灣新聞\n" + "".join(TRADITIONAL)  # added, in Traditional characters
     write_seeds(settings.seeds_dir, records, texts)
     (settings.seeds_dir / "m1.md").unlink()  # removed
     summary = build_index(settings)
-    assert (summary.full, summary.added, summary.changed, summary.removed) == (False, 2, 3, 2)
-    assert sorted(analysed_ids) == sorted(["j004", "j009", "j099", "a2", "m2"])
+    assert (summary.full, summary.added, summary.changed, summary.removed) == (False, 3, 3, 2)
+    assert sorted(analysed_ids) == sorted(["j004", "j009", "j099", "a2", "m2", "t1"])
     assert len(read_meta(IndexLayout(settings.index_dir).current())["segments"]) == 2
     assert_same_as_full_rebuild(settings, tmp_path)
     live = Searcher(settings)
@@ -129,7 +137,7 @@ def test_adds_edits_and_deletions_answer_as_a_full_rebuild_and_only_they_are_ana
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(["add", "edit", "delete", "move", "synonyms"]), st.integers(0, 10**6)),
+@given(st.lists(st.tuples(st.sampled_from(["add", "edit", "delete", "move", "synonyms", "traditional"]), st.integers(0, 10**6)),
                 min_size=1, max_size=5))
 def test_any_sequence_of_small_changes_answers_as_a_full_rebuild(tmp_path_factory, changes):
     root = tmp_path_factory.mktemp("changes")
@@ -145,6 +153,8 @@ def test_any_sequence_of_small_changes_answers_as_a_full_rebuild(tmp_path_factor
             del records[number % len(records)]
         elif kind == "move" and records:
             records.append(records.pop(number % len(records)))
+        elif kind == "traditional":  # written otherwise than the rest: how completions show it is voted on
+            texts[f"t{number % 3}.txt"] = "臺灣新聞\n" + "".join(rng.sample(TRADITIONAL, 3))
         elif kind == "synonyms":
             (settings.seeds_dir / "synonyms.txt").write_text(rng.choice(["联合国,聯合國組織,UN\n", "普京,总统\n", ""]),
                                                               encoding="utf-8")

@@ -9,8 +9,8 @@ segments (each segment's paragraphs after the previous segment's, deleted ones i
 which paragraphs are live, each paragraph's article, kind and in-place flag, the articles table
 (sources as the seeds have them now), each article's rank by id (ties in ranking are broken by
 article id and paragraph number, whatever the build history), the metadata arrays, the live
-vocabulary with its pinyin, and the statistics of the deleted documents that Whoosh's own counts
-still include (:mod:`search.build.deleted`).
+vocabulary with its pinyin, the completion index (:mod:`search.build.completions`), and the
+statistics of the deleted documents that Whoosh's own counts still include (:mod:`search.build.deleted`).
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from ..formats.layout import (
 from ..formats.metadata import MetadataIndexBuilder
 from ..segment.writer import INDEX_NAME
 from .analyse import cached_schema
+from .completions import write_completions
 from .deleted import write_deleted_statistics
 from .vocabulary import write_vocabulary
 
@@ -74,10 +75,11 @@ def link_segment(source: Path, target: Path, segid: str) -> None:
 
 
 def write_generation(folder: Path, parts: list[Part], *, generation: int, sources: Mapping[str, str],
-                     meta: Mapping[str, object], on_problem: Callable) -> dict:
+                     meta: Mapping[str, object], on_problem: Callable, previous: Path | None = None) -> dict:
     """Write the table of contents and the derived tables of the generation whose segments (already
     in ``folder``) are ``parts``, in order; ``sources`` gives an article's source where the seeds
-    now hold it elsewhere than its segment says. Returns the meta written."""
+    now hold it elsewhere than its segment says; ``previous``: the generation this one follows.
+    Returns the meta written."""
     tables = [ArticleTable(segment_folder(folder, part.segid)) for part in parts]
     starts = [np.load(segment_folder(folder, part.segid) / GRAMS / "article_starts.npy") for part in parts]
     documents = [part.whoosh.doc_count_all() for part in parts]
@@ -97,6 +99,7 @@ def write_generation(folder: Path, parts: list[Part], *, generation: int, source
             metadata.add_article(lines[position] if mask[position] else {}, int(rank[position]))
     metadata.finish()
     write_vocabulary(folder, [segment_folder(folder, part.segid) / GRAMS for part in parts], live_paragraphs)
+    write_completions(folder, live_paragraphs, on_problem, previous)
     deleted = write_deleted_statistics(folder, parts, live_paragraphs, cached_schema())
     counts = {"articles": int(sum(mask.sum() for mask in live_articles)),
               "paragraphs": int(sum(mask.sum() for mask in live_paragraphs)),

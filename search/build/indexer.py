@@ -196,7 +196,8 @@ def _update(folder: Path, seeds: Path, previous: Previous, meta: dict, jobs: int
     if segment is not None:
         parts.append(Part(segment.whoosh, np.zeros(0, dtype=np.int64), segment.characters))
     generation = previous.meta.get("generation", 1) + 1
-    written = write_generation(folder, parts, generation=generation, sources=sources, meta=meta, on_problem=on_problem)
+    written = write_generation(folder, parts, generation=generation, sources=sources, meta=meta, on_problem=on_problem,
+                               previous=previous.folder)
     state = {i: [article.digest, article.file] for i, article in indexed.items() if i not in removed}
     state.update({entry.id: [entry.digest, entry.file] for entry, _ in read})
     write_seeds_state(folder, _files(scan), state)

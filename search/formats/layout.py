@@ -8,7 +8,8 @@
                          (MAIN_<segment>.* files) with their deleted documents; each segment's match
                          index and tables in seg-<segment>/; the tables derived from them all
                          (live.npy, article_index.npy, kinds.npy, in_place.npy, the articles table,
-                         article_rank.npy, metadata/, vocabulary/, deleted.json); seeds.json (what
+                         article_rank.npy, metadata/, vocabulary/, completions/,
+                         deleted.json); seeds.json (what
                          each seed file held, for the next update); meta.json
       .lock              held (flock) by the one build allowed at a time
 
@@ -48,7 +49,7 @@ DELETED_STATISTICS = "deleted.json"  # what the deleted documents add to Whoosh'
 SEEDS_STATE = "seeds.json"  # per seed file: its stamp and the articles it held
 # What a build folder holds changes now and then; meta.json records the version it was built
 # with, and a build of another version is rebuilt rather than misread.
-FORMAT = 15  # 15: generations of segments; 14: the pinyin of the words for did-you-mean (formats.pinyin_index); 13: stored fields compressed 32 documents at a time; 12: column types in segment.columns; 11: texts as patches; 9: words postings in column blocks
+FORMAT = 16  # 16: the completion index (formats.completions); 15: generations of segments; 14: the pinyin of the words for did-you-mean (formats.pinyin_index); 13: stored fields compressed 32 documents at a time; 12: column types in segment.columns; 11: texts as patches; 9: words postings in column blocks
 
 
 @dataclass(frozen=True)

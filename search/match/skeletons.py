@@ -1,11 +1,10 @@
-"""The paragraphs' skeletons as mapped UTF-16 code units (:class:`Skeletons`), and sorted lines of
-a mapped UTF-8 file (:class:`MappedLines`: the match index's titles and vocabulary).
+"""The paragraphs' skeletons as mapped UTF-16 code units (:class:`Skeletons`), and the match index's
+vocabulary as sorted lines of a mapped UTF-8 file (:func:`mapped_words`, a
+:class:`~search.formats.sorted_lines.MappedLines`).
 """
 
 from __future__ import annotations
 
-import mmap
-import os
 from codecs import utf_16_le_decode
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..formats.arrays import mapped
+from ..formats.sorted_lines import MappedLines
 
 SEPARATOR = 0
 SEPARATOR_CHAR = chr(SEPARATOR)
@@ -22,40 +22,6 @@ _VERIFY_BATCH = 4096  # candidate paragraphs gathered at a time
 
 def utf16_units(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-16-le"), dtype=np.uint16)
-
-
-class MappedLines(Sequence):
-    """The lines of a UTF-8 text file, mapped, each decoded when asked for: ``starts`` holds where
-    each line starts, then one past the end of the last as if a newline followed it."""
-
-    def __init__(self, path: Path, starts: np.ndarray):
-        self.data = map_bytes(path)
-        self.starts = starts
-        if len(starts) < 1 or int(starts[-1]) != len(self.data) + 1:
-            raise ValueError(f"{path}: does not match its line starts")
-        self._starts = memoryview(starts)  # bisected as Python ints, no numpy call per step
-
-    def __len__(self) -> int:
-        return len(self.starts) - 1
-
-    def __getitem__(self, i: int) -> str:
-        if not -len(self) <= i < len(self):
-            raise IndexError(i)
-        i %= len(self)
-        return self.data[int(self.starts[i]) : int(self.starts[i + 1]) - 1].decode("utf-8")
-
-    def find(self, line: str) -> int:
-        """The position of ``line`` in these sorted lines, or -1: a bisection comparing the mapped
-        bytes (UTF-8 sorts as the code points do), which decodes and keeps nothing."""
-        target, data, starts = line.encode("utf-8", "surrogatepass"), self.data, self._starts
-        lo, hi = 0, len(starts) - 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if data[starts[mid] : starts[mid + 1] - 1] < target:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo if lo < len(starts) - 1 and data[starts[lo] : starts[lo + 1] - 1] == target else -1
 
 
 class Skeletons(Sequence):
@@ -125,11 +91,3 @@ class Skeletons(Sequence):
 def mapped_words(folder: Path) -> MappedLines:
     """The vocabulary of the match index in ``folder``: every word, sorted, mapped."""
     return MappedLines(Path(folder) / "words.txt", mapped(Path(folder) / "word_starts.npy"))
-
-
-def map_bytes(path: Path) -> bytes | mmap.mmap:
-    """The file's bytes, mapped read-only (an empty file cannot be mapped: then ``b""``)."""
-    with open(path, "rb") as file:
-        if os.fstat(file.fileno()).st_size == 0:
-            return b""
-        return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)

@@ -8,7 +8,8 @@
 * :mod:`.hits` — a page's hits and grouped articles;
 * :mod:`.highlight`, :mod:`.explain` — marks mapped back to the original characters; why a hit
   matched and scored as it did;
-* :mod:`.suggest` — did-you-mean from the index's own words;
+* :mod:`.suggest` — did-you-mean from the index's own words (pinyin too);
+* :mod:`.completions` — as-you-type completions from the build's completion index;
 * :mod:`.related` — related articles and key terms (Whoosh's more-like-this);
 * :mod:`.near`, :mod:`.patterns`, :mod:`.operators` — ``A NEAR/N B`` and ``?``/``*`` wildcards in
   phrases, and the paragraphs they match;

@@ -17,6 +17,7 @@ from whoosh.searching import Searcher as WhooshSearcher
 
 from ..formats.arrays import mapped
 from ..formats.articles import ArticleTable
+from ..formats.completions import FOLDER as COMPLETIONS, CompletionIndex
 from ..formats.layout import (
     ARTICLE_INDEX,
     ARTICLE_RANK,
@@ -41,6 +42,7 @@ from ..text import analysis
 from ..text.synonyms import FILE_NAME as SYNONYMS, Synonyms, read_synonyms
 from ..text.userdict import FILE_NAME as USERDICT, read_user_dictionary
 from . import related
+from .completions import Completer
 from .highlight import highlight, mark, skeleton_spans
 from .segmented import SegmentedIndex, open_segments
 from .suggest import PinyinCorrector, Suggester, Vocabulary
@@ -71,6 +73,7 @@ class LiveBuild:
     lexicon: object = None  # the live words, sorted (mapped)
     texts: list = field(default_factory=list)  # per segment: paragraph id there → its text
     suggester: Suggester = None  # did-you-mean, made on the first zero-hit query
+    completer: Completer = None  # as-you-type completions (the completion index, mapped)
     _alike: OrderedDict = field(default_factory=OrderedDict)  # article position → (key terms, related)
     build: Path = None
 
@@ -85,7 +88,8 @@ class LiveBuild:
         # not ``self``: the suggester must not keep the build alive
         whoosh, lexicon, pinyin = self.whoosh, self.lexicon, self.pinyin
         self.suggester = Suggester(lambda: PinyinCorrector(Vocabulary.from_whoosh(whoosh.reader(), lexicon=lexicon),
-                                                           pinyin))
+                                                           pinyin),
+                                   spelled=self.completer.spelled if self.completer is not None else None)
 
     @classmethod
     def open(cls, build: Path) -> "LiveBuild":
@@ -106,6 +110,7 @@ class LiveBuild:
             pinyin = PinyinIndex.load(build / VOCABULARY)
             lexicon = mapped_words(build / VOCABULARY)
             deleted = json.loads((build / DELETED_STATISTICS).read_text(encoding="utf-8"))
+            completer = Completer(CompletionIndex(build / COMPLETIONS, lexicon))
         except BaseException:
             reader.close()
             raise
@@ -118,7 +123,7 @@ class LiveBuild:
         synonyms = read_synonyms(build / SYNONYMS, lambda problem: None)  # reported when it was built
         analysis.add_user_words(read_user_dictionary(build / USERDICT, lambda problem: None))
         return cls(whoosh, grams, articles, kinds, in_place, meta, metadata, synonyms, article_index, article_rank,
-                   pinyin, lexicon, texts, build=build)
+                   pinyin, lexicon, texts, completer=completer, build=build)
 
     def text(self, gid: int) -> str:
         """Paragraph ``gid``'s text."""

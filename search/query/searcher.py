@@ -23,6 +23,7 @@ from whoosh import index as whoosh_index
 from ..config import Settings
 from ..formats.layout import IndexLayout
 from . import related
+from .completions import MAX_SIZE as MAX_COMPLETIONS
 from .evaluate import evaluate, match_unit, result_order
 from .hits import HitMaker, articles_ranked
 from .live import IndexMissing, LiveBuild
@@ -201,6 +202,12 @@ class Searcher(ResearchViews):
         # a pattern or a NEAR is no word to correct: it counts as finding something
         return suggester.suggest(q, parsed, query_finds=query_finds,
                                  unit_finds=lambda unit: not is_plain(unit) or len(match_unit(live, unit)[0]) > 0)
+
+    def complete(self, q: str, size: int = 8) -> dict:
+        """As-you-type completions of ``q``, most used first (:mod:`search.query.completions`)."""
+        if not 1 <= size <= MAX_COMPLETIONS:
+            raise BadQuery(f"size must be between 1 and {MAX_COMPLETIONS}")
+        return {"query": q, "suggestions": self._current().completer.complete(q, size) if q.strip() else []}
 
     def article(self, article_id: str, q: str | None = None) -> dict:
         """A whole article's paragraphs in order; with ``q``, each with its highlight."""

@@ -258,12 +258,16 @@ def _replace_term(q: str, unit: Unit, replacement: str) -> str | None:
 class Suggester:
     """Suggestions for one build's zero-hit queries; its corrector is made on first use.
 
-    ``corrector`` is called once, then, for the corrector to draw corrections from."""
+    ``corrector`` is called once, then, for the corrector to draw corrections from. ``spelled``:
+    the entries of the build's completion index that a Latin text spells in pinyin, as
+    ``(text, normalised text, paragraphs)`` (:meth:`search.query.completions.Completer.spelled`)."""
 
-    def __init__(self, corrector: Callable[[], PinyinCorrector]):
+    def __init__(self, corrector: Callable[[], PinyinCorrector],
+                 spelled: Callable[[str], list[tuple[str, str, int]]] | None = None):
         self._make_corrector = corrector
         self._corrector: PinyinCorrector | None = None
         self._lock = threading.Lock()
+        self._spelled = spelled
 
     @property
     def corrector(self) -> PinyinCorrector:
@@ -282,8 +286,11 @@ class Suggester:
             return []
         per_term = []
         for unit in failing:
-            corrections = [(score, fixed) for score, fixed in correct_term(unit.key, self.corrector, PER_TERM)
-                           if unit_finds(dataclasses.replace(unit, key=fixed, normalized=fixed))]
+            options = [(score, fixed, fixed) for score, fixed in correct_term(unit.key, self.corrector, PER_TERM)]
+            options = heapq.nlargest(PER_TERM, options + self._pinyin_options(unit.key))
+            corrections = [(score, shown) for score, fixed, shown in options  # (several terms: spelled words)
+                           if all(unit_finds(dataclasses.replace(unit, key=part, normalized=part))
+                                  for part in fixed.split(" "))]
             if not corrections:
                 return []
             per_term.append((unit, corrections))
@@ -299,3 +306,13 @@ class Suggester:
                 if len(suggestions) == limit:
                     break
         return suggestions
+
+    def _pinyin_options(self, term: str) -> list[tuple[float, str, str]]:
+        """``(score, normalised text, text)`` of the index's words and phrases that a term of Latin
+        letters spells in pinyin (``xijinping`` → 习近平; several, one after the other, as terms
+        separated by spaces), scored as a correction is, with nothing changed: they outrank the
+        Latin words a letter or two away."""
+        if self._spelled is None or not term.isascii() or not term.isalpha():
+            return []
+        vocabulary = self.corrector.vocabulary
+        return [(vocabulary.log_probability(count), key, text) for text, key, count in self._spelled(term)[:PER_TERM]]

@@ -253,16 +253,27 @@ def text_reader(source, folder: Path, units: np.ndarray, bounds: np.ndarray) -> 
     patched: from the skeletons' mapped ``units`` and ``bounds`` and the mapped patch column,
     without the stored fields (9.0 → ~3.5 µs a paragraph of xwlb's). Otherwise through the stored
     fields."""
-    reader = _segment_reader(source)
-    perdoc = getattr(reader, "_perdoc", None)
-    stored = stored_fields_reader(reader)
-    if not (isinstance(perdoc, ZhPerDocReader) and perdoc.has_column(PATCHES) and perdoc.has_column(SKELETON_FIELD)):
+    parts = patched_text_parts(source, folder)
+    if parts is None:
+        stored = stored_fields_reader(source)
         return lambda docnum: stored(docnum)[PATCHED_FIELD]
-    segment = reader.segment()
-    data, docnums, starts, patched = patch_arrays(Path(folder) / W3Codec.column_filename(segment, PATCHES))
-    if patched != reader.doc_count_all():
-        return lambda docnum: stored(docnum)[PATCHED_FIELD]
-    bases = text_patch.MappedBases(units, bounds, perdoc._cached_reader(SKELETON_FIELD, SKELETON_COLUMN).table)
-    patches = text_patch.MappedPatches(data, docnums, starts)
+    table, patches = parts
+    bases = text_patch.MappedBases(units, bounds, table)
     apply = text_patch.apply
     return lambda docnum: apply(bases(docnum), patches(docnum))
+
+
+def patched_text_parts(source, folder: Path) -> tuple[dict[int, str] | None, text_patch.MappedPatches] | None:
+    """What each document's text is made of in one segment in ``folder`` (``source``: its reader, or
+    a searcher of an index of that one segment) whose every document's text is patched: the
+    patches' table (skeleton code point → the character it usually stands for) and the mapped
+    patches; None for another segment."""
+    reader = _segment_reader(source)
+    perdoc = getattr(reader, "_perdoc", None)
+    if not (isinstance(perdoc, ZhPerDocReader) and perdoc.has_column(PATCHES) and perdoc.has_column(SKELETON_FIELD)):
+        return None
+    data, docnums, starts, patched = patch_arrays(Path(folder) / W3Codec.column_filename(reader.segment(), PATCHES))
+    if patched != reader.doc_count_all():
+        return None
+    return (perdoc._cached_reader(SKELETON_FIELD, SKELETON_COLUMN).table,
+            text_patch.MappedPatches(data, docnums, starts))

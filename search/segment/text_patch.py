@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from typing import Iterator
 
 import numpy as np
 
@@ -136,6 +137,12 @@ class MappedPatches:
             return b""
         return self._data[self._starts[i] : self._starts[i + 1]]
 
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        """``(document, patch)`` of every document with a non-empty patch, in document order."""
+        data, starts = self._data, self._starts
+        for i, docnum in enumerate(self._docnums):
+            yield docnum, data[starts[i] : starts[i + 1]]
+
 
 class SkeletonPatch(bytes):
     """The edits of :func:`make`, as the patch column keeps them in place of a paragraph's text:
@@ -153,6 +160,21 @@ def make(original: str, skeleton: str) -> SkeletonPatch:
     if patch is None or apply(skeleton, patch) != original:
         patch = _encode([(0, len(skeleton), original)])
     return patch
+
+
+def edits(patch: bytes) -> Iterator[tuple[int, int, str]]:
+    """The edits of ``patch``: ``(where in the skeleton, skeleton characters replaced, text put in
+    their place)``, in order."""
+    at, i, end, read = 0, 0, len(patch), varints.read
+    while i < end:
+        # nearly every number is below 128, one byte: read there without a call
+        kept, i = (patch[i], i + 1) if patch[i] < 0x80 else read(patch, i)
+        replaced, i = (patch[i], i + 1) if patch[i] < 0x80 else read(patch, i)
+        size, i = (patch[i], i + 1) if patch[i] < 0x80 else read(patch, i)
+        at += kept
+        yield at, replaced, str(patch[i : i + size], "utf-8")
+        at += replaced
+        i += size
 
 
 def apply(skeleton: str, patch: bytes) -> str:

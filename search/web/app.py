@@ -11,6 +11,7 @@ from ..config import Settings
 from ..query.live import IndexMissing
 from ..query.related import MAX_RELATED
 from ..query.searcher import ArticleNotFound, BadQuery, Searcher
+from .completions import add_suggest_route
 from .openapi import OpenApiResource
 from .research import add_research_routes
 
@@ -156,6 +157,7 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> falcon.A
     app.add_route("/api/articles/{article_id}", ArticleResource(searcher))
     app.add_route("/api/articles/{article_id}/related", RelatedResource(searcher))
     app.add_route("/healthz", HealthResource(searcher))
+    add_suggest_route(app, searcher)
     add_research_routes(app, searcher, settings)  # /api/timeline, /api/concordance, /api/export, their pages
     # the last route: Falcon compiles its router now, not on the first request (in gunicorn's
     # master, once, rather than in every worker)

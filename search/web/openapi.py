@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..config import Settings
 from ..paragraphs import KINDS
+from ..query.completions import MAX_SIZE as MAX_COMPLETIONS
 from ..query.related import MAX_RELATED
 from ..query.searcher import MAX_FACETS, SORTS
 from ..query.suggest import MAX_SUGGESTIONS
@@ -201,6 +202,26 @@ def _schemas(settings: Settings) -> dict:
             },
             "additionalProperties": False,
         },
+        "Completions": {
+            "type": "object",
+            "description": "As-you-type completions: the index's words and frequent phrases, most used first.",
+            "required": ["query", "suggestions"],
+            "properties": {
+                "query": {"type": "string", "description": "what was typed, as sent"},
+                "suggestions": {"type": "array", "maxItems": MAX_COMPLETIONS, "items": {
+                    "type": "object",
+                    "required": ["text", "count"],
+                    "properties": {
+                        "text": {"type": "string", "minLength": 1,
+                                 "description": "as the archive most often writes it"},
+                        "count": {"type": "integer", "minimum": 1,
+                                  "description": "paragraphs that contain it: its quoted phrase's total"},
+                    },
+                    "additionalProperties": False,
+                }},
+            },
+            "additionalProperties": False,
+        },
         "Health": {
             "type": "object",
             "required": ["status", "articles", "paragraphs", "index_built_at"],
@@ -302,6 +323,25 @@ def openapi_document(settings: Settings) -> dict:
                         "200": _json(_ref("Related"), "up to `size` related articles"),
                         "400": _error(f"size is not an integer from 1 to {MAX_RELATED}"),
                         "404": _error("no article has this id"),
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/api/suggest": {
+                "get": {
+                    "operationId": "suggest",
+                    "summary": "Completions of what was typed, most used first",
+                    "parameters": [
+                        {"name": "q", "in": "query", "required": False,
+                         "description": ("characters or pinyin — whole (`beijing`), partial (`beij`), initials "
+                                         "(`bj`), or characters then pinyin (`北j`); Traditional and Simplified fold"),
+                         "schema": {"type": "string", "default": ""}},
+                        {"name": "size", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_COMPLETIONS, "default": 8}},
+                    ],
+                    "responses": {
+                        "200": _json(_ref("Completions"), "up to `size` completions"),
+                        "400": _error(f"size is not an integer from 1 to {MAX_COMPLETIONS}"),
                         "503": unavailable,
                     },
                 }

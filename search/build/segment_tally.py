@@ -1,0 +1,201 @@
+"""What one segment holds of a generation's completion entries (:class:`Tally`): per key, how many of
+its paragraphs contain it and how they write it; and the pairs of words of its sampled paragraphs
+(the phrase candidates).
+
+A segment's paragraphs never change, so what they hold is worked out once and kept in the
+segment's folder (``seg-<id>/tally/``), which later generations share by hard links: an update
+works out its new segment whole, the keys new to an older segment from the few paragraphs that
+contain them (the match index finds them), and takes away what the paragraphs it deletes held.
+A whole build, one segment with nothing deleted, keeps no tally: the first update makes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..match.grams import GramIndex
+from ..text import analysis
+from .display_forms import Originals, written_forms
+from .substring_counts import bigram_counter, paragraph_counts, touching
+
+TALLY = "tally"
+MAX_PHRASE_CHARS = 16
+_HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
+_SEPARATOR = "\x00"  # no key holds it (paragraph_counts refuses one)
+
+
+@dataclass
+class Tally:
+    """Per key (of a list the caller holds): the paragraphs that contain it (``counts``), those with
+    an occurrence written otherwise than its base (``touched``), and per key written otherwise, the
+    paragraphs writing each such form (``forms``). All three add up over disjoint paragraphs."""
+
+    counts: np.ndarray
+    touched: np.ndarray
+    forms: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    def minus(self, other: "Tally") -> "Tally":
+        forms = {k: dict(written) for k, written in self.forms.items()}
+        for k, written in other.forms.items():
+            into = forms.setdefault(k, {})
+            for text, n in written.items():
+                into[text] = into.get(text, 0) - n
+                if not into[text]:
+                    del into[text]
+        return Tally(self.counts - other.counts, self.touched - other.touched, {k: w for k, w in forms.items() if w})
+
+
+@dataclass
+class SegmentSource:
+    """One segment of a generation: its skeletons, match index, live paragraphs, folder, and its
+    stored texts' table and patches (``parts``; None when its texts are not all patched)."""
+
+    units: np.ndarray
+    bounds: np.ndarray
+    grams: GramIndex
+    live: np.ndarray
+    folder: Path
+    parts: tuple | None
+
+    @property
+    def table(self) -> dict[int, str] | None:
+        return self.parts[0] if self.parts is not None else None
+
+    def base(self) -> Callable[[str], str]:
+        """A key as this segment's texts write it unless a patch says otherwise."""
+        table = self.table
+        return (lambda key: key.translate(table)) if table else (lambda key: key)
+
+    def tally(self, keys: list[str], keep: bool) -> Tally:
+        """What the live paragraphs hold of ``keys``; ``keep``: keep (or extend) the segment's tally
+        of all its paragraphs for the next generation."""
+        cached = _read(self.folder / TALLY)
+        if cached is None:
+            whole = self.tally_of(keys)
+            if keep:
+                _write(self.folder / TALLY, keys, whole)
+        else:
+            known, tally = cached
+            position = {key: i for i, key in enumerate(known)}
+            missing = [key for key in keys if key not in position]
+            if missing:
+                gids = np.unique(np.concatenate([self.grams.find(key).gids for key in missing]))
+                extra = self.tally_of(missing, gids if len(gids) * 4 < len(self.live) else None)
+                first = len(known)
+                known = known + missing
+                tally = Tally(np.concatenate((tally.counts, extra.counts)), np.concatenate((tally.touched, extra.touched)),
+                              {**tally.forms, **{first + k: w for k, w in extra.forms.items()}})
+                position.update({key: first + i for i, key in enumerate(missing)})
+                if keep:
+                    _write(self.folder / TALLY, known, tally)
+            at = np.array([position[key] for key in keys], dtype=np.int64)
+            back = {int(i): n for n, i in enumerate(at.tolist())}
+            whole = Tally(tally.counts[at], tally.touched[at],
+                          {back[k]: w for k, w in tally.forms.items() if k in back})
+        dead = np.flatnonzero(~self.live)
+        return whole.minus(self.tally_of(keys, dead)) if len(dead) else whole
+
+    def tally_of(self, keys: list[str], gids: np.ndarray | None = None) -> Tally:
+        """What all the segment's paragraphs (or those of ``gids``, sorted) hold of ``keys``."""
+        if gids is None:
+            units, bounds, patches = self.units, self.bounds, self.parts[1] if self.parts is not None else ()
+            grams = self.grams
+            counted = paragraph_counts(units, bounds, keys, bigram_counts=_bigram_counts(grams),
+                                       one_by_one=lambda key: len(grams.find(key).gids))
+        else:
+            units, bounds = _gathered(self.units, self.bounds, gids)
+            patches = [] if self.parts is None else [(i, patch) for i, patch in
+                                                     enumerate(map(self.parts[1], gids.tolist())) if patch]
+            texts = [units[a: b - 1].tobytes().decode("utf-16-le", "surrogatepass")
+                     for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+            counted = paragraph_counts(units, bounds, keys, bigram_counts=bigram_counter(units, bounds),
+                                       one_by_one=lambda key: sum(key in text for text in texts))
+        originals = Originals.of(units, bounds, self.table, patches)
+        forms, touched = written_forms(keys, counted, touching(counted, units, bounds, originals.marked), originals,
+                                       units, self.base())
+        return Tally(counted.counts, np.asarray(touched, dtype=np.int64), forms)
+
+    def sampled_pairs(self, step: int, keep: bool) -> Counter:
+        """How many of the segment's live paragraphs numbered a multiple of ``step`` hold each pair of
+        adjacent words of two characters or more (the words cut by jieba from the runs of Chinese
+        characters only: jieba then leaves the cutting to rjieba throughout)."""
+        path = self.folder / TALLY / "sample.json"
+        cached = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        if cached is None or cached["step"] != step:
+            cached = {"step": step, "pairs": {str(gid): _pairs(self.grams.skeletons[gid])
+                                              for gid in range(0, len(self.live), step)}}
+            if keep:
+                path.parent.mkdir(exist_ok=True)
+                _replace(path, json.dumps(cached, ensure_ascii=False).encode("utf-8"))
+        seen: Counter = Counter()
+        for gid, pairs in cached["pairs"].items():
+            if self.live[int(gid)]:
+                seen.update(pairs)
+        return seen
+
+
+def _pairs(text: str) -> list[str]:
+    runs = _HAN_RUN.findall(text)
+    tokens = [token if len(token) > 1 else "" for token in analysis.tokens("，".join(runs))] if runs else []
+    return sorted({a + b for a, b in zip(tokens, tokens[1:]) if a and b and len(a) + len(b) <= MAX_PHRASE_CHARS})
+
+
+def _gathered(units: np.ndarray, bounds: np.ndarray, gids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The skeletons of paragraphs ``gids`` alone, laid out as the match index lays them out."""
+    starts, ends = bounds[gids].astype(np.int64), bounds[gids + 1].astype(np.int64)
+    gathered = np.concatenate([units[a:b] for a, b in zip(starts.tolist(), ends.tolist())]) if len(gids) else units[:0]
+    return gathered, np.concatenate(([0], np.cumsum(ends - starts))).astype(np.int64)
+
+
+def _bigram_counts(grams: GramIndex) -> Callable[[np.ndarray], np.ndarray]:
+    """The paragraphs that hold each bigram (``a << 16 | b``): its posting list's length."""
+
+    def counts(codes: np.ndarray) -> np.ndarray:
+        keys, offsets = grams.bigram_keys, grams.bigrams.offsets
+        if not len(keys):
+            return np.zeros(len(codes), dtype=np.int64)
+        at = np.minimum(np.searchsorted(keys, codes), len(keys) - 1)
+        return np.where(keys[at] == codes, offsets[at + 1].astype(np.int64) - offsets[at], 0)
+
+    return counts
+
+
+def _read(folder: Path) -> tuple[list[str], Tally] | None:
+    """A segment's kept tally: its keys and what all its paragraphs hold of them."""
+    try:
+        text = (folder / "keys.txt").read_bytes().decode("utf-8", "surrogatepass")
+        numbers = np.load(folder / "counts.npy")
+        forms = json.loads((folder / "forms.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    keys = text.split(_SEPARATOR) if text else []
+    if numbers.shape != (2, len(keys)):
+        return None
+    return keys, Tally(numbers[0].astype(np.int64), numbers[1].astype(np.int64),
+                       {int(k): written for k, written in forms.items()})
+
+
+def _write(folder: Path, keys: Sequence[str], tally: Tally) -> None:
+    """Keep a segment's tally. Its files may be links shared with an older generation: each is
+    replaced, never written in place."""
+    folder.mkdir(exist_ok=True)
+    _replace(folder / "keys.txt", _SEPARATOR.join(keys).encode("utf-8", "surrogatepass"))
+    numbers = np.stack((tally.counts, tally.touched)).astype(np.int64)
+    _replace(folder / "counts.npy", lambda handle: np.save(handle, numbers))
+    _replace(folder / "forms.json", json.dumps({str(k): w for k, w in tally.forms.items()}).encode("ascii"))
+
+
+def _replace(path: Path, content) -> None:
+    """Write ``path`` anew (a fresh file, not through a link another generation shares)."""
+    fresh = path.with_name(path.name + ".new")
+    with open(fresh, "wb") as handle:
+        content(handle) if callable(content) else handle.write(content)
+    os.replace(fresh, path)
