@@ -16,7 +16,7 @@ from itertools import product
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from conftest import index_articles
+from conftest import failing_on, index_articles
 from search import cli
 from search.build import completions as build_completions
 from search.formats.completions import FOLDER, CompletionIndex
@@ -333,13 +333,7 @@ def test_a_server_never_loads_the_phrase_dictionary_and_completes_from_mapped_fi
 
 def test_an_entry_whose_pinyin_fails_is_reported_and_the_build_goes_on(tmp_path, monkeypatch):
     real = phrase_pinyin.spellings
-
-    def failing(text):
-        if "银" in text:
-            raise RuntimeError("a bug in the readings")
-        return real(text)
-
-    monkeypatch.setattr(build_completions.phrase_pinyin, "spellings", failing)
+    monkeypatch.setattr(build_completions.phrase_pinyin, "spellings", failing_on(real, "银"))
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     for article_id, text in ARTICLES.items():

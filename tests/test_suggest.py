@@ -11,7 +11,7 @@ from itertools import islice
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from conftest import index_articles
+from conftest import failing_on, index_articles
 from search.build.indexer import build_index
 from search.config import Settings
 from search.formats import pinyin_index
@@ -225,13 +225,7 @@ def test_the_pinyin_index_is_built_with_the_index_and_mapped_by_the_searcher(tmp
 
 def test_a_word_whose_pinyin_fails_is_reported_and_the_build_goes_on(tmp_path, monkeypatch):
     real = pinyin_index.spellings
-
-    def failing(text):
-        if "银" in text:
-            raise RuntimeError("a bug in the readings")
-        return real(text)
-
-    monkeypatch.setattr(pinyin_index, "spellings", failing)
+    monkeypatch.setattr(pinyin_index, "spellings", failing_on(real, "银"))
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     for article_id, text in ARTICLES.items():
