@@ -23,6 +23,7 @@ from search.match.builder import GramIndexBuilder
 from search.match.grams import GramIndex, Matches
 from search.match.postings import locate
 from search.query import searcher as searcher_module
+from search.query.pruned import search_page
 from search.query.searcher import Searcher
 
 PIECES = ["联合国", "安理会", "秘书长", "普京", "会议", "的", "中国", "发展", "经济", "合作", "国家", "人民", "总统",
@@ -76,7 +77,7 @@ def queries(rng: random.Random, texts: list[str]) -> list[tuple[str, dict]]:
 
 def same_as_exhaustive(searcher: Searcher, tests: list[tuple[str, dict]], monkeypatch) -> int:
     """Every query answered both ways compares equal; returns how many the pruned path answered."""
-    real, pruned = searcher_module.search_page, 0
+    real, pruned = search_page, 0
 
     def counting(*args, **kwargs):
         nonlocal pruned
@@ -84,14 +85,16 @@ def same_as_exhaustive(searcher: Searcher, tests: list[tuple[str, dict]], monkey
         pruned += page is not None
         return page
 
-    for q, options in tests:
-        monkeypatch.setattr(searcher_module, "search_page", counting)
-        fast = searcher.search(q, **options)
-        monkeypatch.setattr(searcher_module, "search_page", lambda *args, **kwargs: None)
-        whole = searcher.search(q, **options)
-        fast.pop("took_ms"), whole.pop("took_ms")
-        assert fast == whole, (q, options)
-    monkeypatch.setattr(searcher_module, "search_page", real)
+    try:
+        for q, options in tests:
+            monkeypatch.setattr(searcher_module, "search_page", counting)
+            fast = searcher.search(q, **options)
+            monkeypatch.setattr(searcher_module, "search_page", lambda *args, **kwargs: None)
+            whole = searcher.search(q, **options)
+            fast.pop("took_ms"), whole.pop("took_ms")
+            assert fast == whole, (q, options)
+    finally:
+        monkeypatch.setattr(searcher_module, "search_page", real)
     return pruned
 
 
@@ -235,7 +238,7 @@ def test_what_the_counts_tell_of_a_longer_key_is_true(tmp_path_factory, skeleton
 
 @settings(max_examples=100)
 @given(st.lists(st.text(alphabet=ALPHABET, max_size=30), min_size=1, max_size=60), st.data())
-def test_counts_read_at_any_positions_are_the_stored_counts(tmp_path_factory, skeletons, data):
+def test_counts_and_ids_read_at_any_positions_are_the_stored_ones(tmp_path_factory, skeletons, data):
     index = build(tmp_path_factory.mktemp("c"), skeletons)
     for stream in ("unigram", "bigram"):
         lists, counts, _ = index.streams[stream]
@@ -245,6 +248,7 @@ def test_counts_read_at_any_positions_are_the_stored_counts(tmp_path_factory, sk
         positions = np.array(sorted(data.draw(st.sets(st.integers(0, len(lists.low) - 1), max_size=30))),
                              dtype=np.uint32)
         assert counts.at(positions).tolist() == everything[positions.astype(np.intp)].tolist()
+        assert lists.at(positions).tolist() == lists.all()[positions.astype(np.intp)].tolist()
         for i in range(len(lists)):
             lo, hi = lists.offsets[i], lists.offsets[i + 1]
             ids = np.arange(len(skeletons), dtype=np.uint32)
@@ -268,3 +272,30 @@ def test_a_longer_key_found_from_the_counts_matches_as_found_from_the_skeletons(
     candidates, _ = index.bigram_candidates(key, every=True)
     said = index.occurrences(key, candidates)
     assert set(candidates[said != 0].tolist()) <= {i for i, s in enumerate(skeletons) if key in s}
+
+
+@settings(max_examples=100)
+@given(st.lists(st.lists(st.integers(0, 2**32 - 1) | st.integers(65_530, 65_540) | st.integers(0, 3),
+                         unique=True).map(sorted), min_size=1, max_size=6), st.data())
+def test_ids_read_and_found_at_positions_across_high_halves(tmp_path_factory, lists, data):
+    """Ids over the whole uint32 range (their high halves changing within and between lists): the
+    ids at any positions, and where each id of a list is, without decoding the stream."""
+    from search.match import postings
+
+    folder = tmp_path_factory.mktemp("h")
+    runs = postings.PostingRuns(folder, "t", counts=False)
+    docs = np.array([d for docs in lists for d in docs], dtype=np.uint32)
+    runs.add_run(np.repeat(np.arange(len(lists)), [len(docs) for docs in lists]), docs)
+    runs.merge(postings.DocIdsWriter(folder, "t"), postings.NpyAppender(folder / "t_offsets.npy", postings.POSITION))
+    stored = postings.PostingLists(folder, "t")
+    if len(docs):
+        positions = np.array(sorted(data.draw(st.sets(st.integers(0, len(docs) - 1), max_size=20))), dtype=np.int64)
+        assert stored.at(positions).tolist() == docs[positions].tolist()
+    probes = np.array(sorted(set(data.draw(st.lists(st.sampled_from(docs.tolist() or [7]) | st.integers(0, 2**32 - 1),
+                                                     max_size=20)))), dtype=np.uint32)
+    for i in range(len(stored)):
+        lo, hi = int(stored.offsets[i]), int(stored.offsets[i + 1])
+        listed = stored[i].tolist()
+        expected = [lo + listed.index(p) if p in listed else -1 for p in probes.tolist()]
+        assert stored.find(probes, lo, hi).tolist() == expected
+        assert stored.where(lo, hi, probes, 2**32).tolist() == expected

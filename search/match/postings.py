@@ -90,6 +90,13 @@ class IdStream:
                 docs[start - lo : end - lo] |= np.uint32(high << _LOW_BITS)
         return docs
 
+    def at(self, positions: np.ndarray) -> np.ndarray:
+        """The ids at ``positions`` of the stream (any), decoding nothing else."""
+        docs = self.low[positions].astype(np.uint32)
+        changes = np.searchsorted(self.high_at, positions, side="right")  # the last change at or before each
+        highs = np.where(changes > 0, self.high[np.maximum(changes - 1, 0)] if len(self.high) else 0, 0)
+        return docs | (highs.astype(np.uint32) << np.uint32(_LOW_BITS))
+
     def find(self, ids: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """For each of ``ids`` (sorted, unique), its position among positions ``lo:hi`` of the stream
         (a sorted stretch of it: one list), or -1. Nothing is decoded: each id's low half is looked

@@ -36,7 +36,8 @@ class _Part:
     segment: GramIndex
     base: int  # the segment's first paragraph id in the generation
     start: int  # where its matches start among the unit's
-    gids: np.ndarray  # ids in the segment, sorted, live
+    gids: np.ndarray | None  # ids in the segment, sorted, live (None: a listed key's list, not decoded yet)
+    count: int  # how many
     stream: str | None = None  # the stream whose positions are below (its blocks bound the scores)
     lo: int = 0  # a listed key: where its list starts in the stream
     positions: np.ndarray | None = None  # per match, its position in the stream (None: lo, lo + 1, …; -1: none)
@@ -46,6 +47,16 @@ class _Part:
 
     def positions_at(self, local: np.ndarray) -> np.ndarray:
         return self.lo + local if self.positions is None else self.positions[local]
+
+    def ids(self, local: np.ndarray | None = None) -> np.ndarray:
+        """The ids of matches ``local`` (sorted indexes), or of all; a list is decoded only there."""
+        if self.gids is None:
+            lists = self.segment.streams[self.stream][0]
+            if local is None:
+                self.gids = lists.span(self.lo, self.lo + self.count)
+            else:
+                return lists.at(self.lo + local)
+        return self.gids if local is None else self.gids[local]
 
 
 class UnitHits:
@@ -59,24 +70,39 @@ class UnitHits:
         self._count = grams.single.count if single else grams.live_count
         self.mean = grams.single.avg_length if single else grams.avg_length
         if not is_plain(unit) or unit.field == TITLE:
-            self.gids, self._scores = match_unit(live, unit)
-            self.df = len(self.gids)
+            self._gids, self._scores = match_unit(live, unit)
+            self.df = len(self._gids)
             return
         words = list(dict.fromkeys(analysis.cut(unit.normalized)))
         self._words = words
-        start, gids = 0, []
-        for n, (segment, base) in enumerate(zip(grams.segments, grams.bases)):
+        start, self._gids = 0, None
+        for segment, base in zip(grams.segments, grams.bases):
             live_mask = np.asarray(grams.live[base: base + segment.count]) if grams.has_deletions else None
             part = _lookup(segment, unit.key, words, live_mask)
-            if part is None or not len(part.gids):
+            if part is None or not part.count:
                 continue
             part.base, part.start = base, start
             self._parts.append(part)
-            gids.append(part.gids + np.uint32(base) if base else part.gids)
-            start += len(part.gids)
-        self.gids = (np.concatenate(gids) if len(gids) > 1 else gids[0]) if gids else np.zeros(0, dtype=np.uint32)
-        self.df = len(self.gids)
+            start += part.count
+        self.df = start
         self.idf = idf(self.df, self._count) if self.df else 0.0
+
+    @property
+    def gids(self) -> np.ndarray:
+        """Every match's id (sorted), the lists decoded on the first call."""
+        if self._gids is None:
+            gids = [part.ids() + np.uint32(part.base) if part.base else part.ids() for part in self._parts]
+            self._gids = (np.concatenate(gids) if len(gids) > 1 else gids[0]) if gids else np.zeros(0, dtype=np.uint32)
+        return self._gids
+
+    def ids(self, idx: np.ndarray) -> np.ndarray:
+        """The ids of the matches ``idx`` (sorted indexes), decoding no more of a list than them."""
+        if self._gids is not None:
+            return self._gids[idx]
+        out = np.empty(len(idx), dtype=np.uint32)
+        for part, local, where in self._split(idx):
+            out[where] = part.ids(local) + np.uint32(part.base)
+        return out
 
     def _split(self, idx: np.ndarray):
         """Per part holding some of ``idx`` (sorted indexes into ``gids``): the part, the indexes
@@ -92,7 +118,7 @@ class UnitHits:
             first = end
 
     def _bm25(self, part: _Part, local: np.ndarray, tf: np.ndarray) -> np.ndarray:
-        return part.segment.bm25(Matches(part.gids[local], tf), self.df, self._count, self.mean)
+        return part.segment.bm25(Matches(part.ids(local), tf), self.df, self._count, self.mean)
 
     def scores(self, idx: np.ndarray) -> np.ndarray:
         """The scores of the matches ``idx`` (sorted indexes into ``gids``), as ``match_unit`` gives them."""
@@ -108,7 +134,7 @@ class UnitHits:
             if part.whole is not None:
                 whole = part.whole[local]
             elif part.may_be_whole:
-                whole = part.segment.have_words(part.gids[local], self._words)
+                whole = part.segment.have_words(part.ids(local), self._words)
             else:
                 whole = np.zeros(len(local), dtype=bool)
             out[where] = bm25 + WHOLE_WORD_BONUS * whole
@@ -161,7 +187,7 @@ class UnitHits:
         bounds, starts, ends = [], [], []
         for part in self._parts:
             first = part.lo if part.positions is None else int(part.positions[0])
-            last = part.lo + len(part.gids) if part.positions is None else int(part.positions[-1]) + 1
+            last = part.lo + part.count if part.positions is None else int(part.positions[-1]) + 1
             blocks = np.arange(first // BLOCK, (last - 1) // BLOCK + 1)
             least = part.segment.streams[part.stream][2][blocks]
             bound = score_bounds(least, self.idf, self.mean, part.segment.block_mean)
@@ -176,7 +202,7 @@ class UnitHits:
                 end = np.minimum((blocks + 1) * BLOCK, last) - part.lo
             else:
                 begin = np.searchsorted(part.positions, edges)
-                end = np.append(begin[1:], len(part.gids))
+                end = np.append(begin[1:], part.count)
             bounds.append(bound)
             starts.append(begin + part.start)
             ends.append(end + part.start)
@@ -196,15 +222,19 @@ def _lookup(segment: GramIndex, key: str, words: list[str], live: np.ndarray | N
         if hi == lo:
             return None
         lists, _, _ = segment.streams[stream]
-        part = _Part(segment, 0, 0, lists.span(lo, hi), stream, lo, may_be_whole=may_be_whole)
+        part = _Part(segment, 0, 0, None, hi - lo, stream, lo, may_be_whole=may_be_whole)
         if live is not None:
-            kept = np.flatnonzero(live[part.gids.astype(np.intp)])
-            part.gids, part.positions = part.gids[kept], kept + lo
+            gids = lists.span(lo, hi)
+            kept = np.flatnonzero(live[gids.astype(np.intp)])
+            part.gids, part.positions, part.count = gids[kept], kept + lo, len(kept)
         if own >= 0 and segment.word_lists.length(own) * 8 <= hi - lo:
             # the key is a word in few of its paragraphs: those are known, the rest are not whole
-            at = locate(part.gids, segment.word_lists[own], segment.count)
-            part.whole = np.zeros(len(part.gids), dtype=bool)
-            part.whole[at[at >= 0]] = True
+            at = lists.where(lo, hi, segment.word_lists[own], segment.count)
+            at = at[at >= 0]
+            part.whole = np.zeros(hi - lo, dtype=bool)
+            part.whole[at - lo] = True
+            if part.positions is not None:
+                part.whole = part.whole[part.positions - lo]
         return part
     ranges = segment.bigram_ranges(key)
     if ranges[0][0] == ranges[0][1]:
@@ -223,16 +253,16 @@ def _lookup(segment: GramIndex, key: str, words: list[str], live: np.ndarray | N
     tf[todo] = segment.skeletons.count_in(candidates[todo], key)
     keep = tf != 0
     # an uncounted match is bounded by its count of the key's rarest bigram (its position there)
-    part = _Part(segment, 0, 0, candidates[keep], "bigram", positions=(at + ranges[0][0])[keep], tf=tf[keep],
+    part = _Part(segment, 0, 0, candidates[keep], int(keep.sum()), "bigram", positions=(at + ranges[0][0])[keep], tf=tf[keep],
                  whole=None if whole is None else whole[keep], may_be_whole=may_be_whole)
     return _live_only(part, live)
 
 
 def _live_only(part: _Part, live: np.ndarray | None) -> _Part:
-    if live is None or not len(part.gids):
+    if live is None or not part.count:
         return part
     kept = live[part.gids.astype(np.intp)].astype(bool)
-    part.gids = part.gids[kept]
+    part.gids, part.count = part.gids[kept], int(kept.sum())
     for name in ("positions", "tf", "whole"):
         if getattr(part, name) is not None:
             setattr(part, name, getattr(part, name)[kept])

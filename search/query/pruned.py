@@ -45,6 +45,18 @@ def search_page(live: LiveBuild, parsed: ParsedQuery, sort: str, offset: int, si
         return None
     units = {unit: UnitHits(live, unit) for group in parsed.groups for unit in group}
     universe = live.grams.count
+    if len(parsed.groups) == 1 and len(parsed.groups[0]) == 1 and not parsed.excluded and not parsed.filters \
+            and not facets and sort == "relevance":
+        # one term or phrase: its total is its lists' lengths, and its lists are decoded only where ranked
+        hits = units[parsed.groups[0][0]]
+        if offset >= hits.df:
+            return Page(hits.df, {}, np.zeros(0, dtype=np.uint32), np.zeros(0))
+        idx, scores = _one_unit(hits, None, offset + size)
+        order = np.argsort(idx)
+        idx, scores = idx[order], scores[order]
+        gids = hits.ids(idx)
+        page = result_order(live, gids, scores, sort, offset + size)[offset:offset + size]
+        return Page(hits.df, {}, gids[page], scores[page])
     gids = None
     for group in parsed.groups:
         found = _union([units[unit].gids for unit in group])
@@ -107,15 +119,15 @@ class _Scorer:
         return self._fold(idx, lambda hits, at: hits.bounds(at))
 
 
-def _one_unit(hits: UnitHits, gids: np.ndarray, first: int) -> tuple[np.ndarray, np.ndarray]:
-    """The matches (indexes into ``gids``, a subset of ``hits.gids``) that may be among the best
-    ``first``, and their scores: a block of its posting lists at a time when it has them."""
+def _one_unit(hits: UnitHits, gids: np.ndarray | None, first: int) -> tuple[np.ndarray, np.ndarray]:
+    """The matches (indexes into ``gids``, a subset of ``hits.gids``; None: all of them) that may be
+    among the best ``first``, and their scores: a block of its posting lists at a time when it has them."""
     blocks = hits.block_bounds()
     if blocks is None:
-        at = locate(hits.gids, gids, max(int(hits.gids[-1]) + 1, 1))
+        at = np.arange(hits.df) if gids is None else locate(hits.gids, gids, max(int(hits.gids[-1]) + 1, 1))
         idx, scores = _best(first, hits.bounds(at), None, lambda i: hits.scores(at[i]))
         return idx, scores
-    kept = None if len(gids) == len(hits.gids) else locate(gids, hits.gids, max(int(hits.gids[-1]) + 1, 1))
+    kept = None if gids is None or len(gids) == hits.df else locate(gids, hits.gids, max(int(hits.gids[-1]) + 1, 1))
 
     def scores(items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if kept is not None:
