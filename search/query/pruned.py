@@ -21,9 +21,13 @@ from .evaluate import articles_kept, result_order
 from .live import LiveBuild
 from ..match.postings import locate
 from .lookup import UnitHits
-from .parser import ParsedQuery
+from .operators import is_plain
+from .parser import TITLE, ParsedQuery
 
 _FIRST_ROUND = 4  # blocks (or 16 × this many matches) scored in the first round; four times more each round
+# below this many postings in the lists of a query's terms, scoring every match costs less than the
+# bookkeeping of scoring few
+PRUNE_FROM = 20_000
 
 
 @dataclass
@@ -41,46 +45,66 @@ def search_page(live: LiveBuild, parsed: ParsedQuery, sort: str, offset: int, si
     """The page ``offset:offset + size`` of ``parsed``'s results in ``sort`` order, with the exact
     total and ``facets``; None for a query of filters and exclusions alone (every paragraph matches:
     nothing to prune)."""
-    if not parsed.groups:
+    if not parsed.groups or _postings(live, parsed) < PRUNE_FROM:
         return None
     units = {unit: UnitHits(live, unit) for group in parsed.groups for unit in group}
-    universe = live.grams.count
-    if len(parsed.groups) == 1 and len(parsed.groups[0]) == 1 and not parsed.excluded and not parsed.filters \
-            and not facets and sort == "relevance":
+    one = units[parsed.groups[0][0]] if len(parsed.groups) == 1 and len(parsed.groups[0]) == 1 else None
+    first = offset + size
+    if one is not None and not parsed.excluded and not parsed.filters and not facets and sort == "relevance":
         # one term or phrase: its total is its lists' lengths, and its lists are decoded only where ranked
-        hits = units[parsed.groups[0][0]]
-        if offset >= hits.df:
-            return Page(hits.df, {}, np.zeros(0, dtype=np.uint32), np.zeros(0))
-        idx, scores = _one_unit(hits, None, offset + size)
+        if offset >= one.df:
+            return Page(one.df, {}, np.zeros(0, dtype=np.uint32), np.zeros(0))
+        idx, scores = _one_unit(one, None, first)
         order = np.argsort(idx)
-        idx, scores = idx[order], scores[order]
-        gids = hits.ids(idx)
-        page = result_order(live, gids, scores, sort, offset + size)[offset:offset + size]
-        return Page(hits.df, {}, gids[page], scores[page])
+        gids, scores = one.ids(idx[order]), scores[order]
+        page = result_order(live, gids, scores, sort, first)[offset:first]
+        return Page(one.df, {}, gids[page], scores[page])
+    gids, articles = _matches(live, parsed, units)
+    counts = {key: live.metadata.facet(key, articles) if len(gids) else [] for key in facets}
+    if offset >= len(gids):
+        return Page(len(gids), counts, gids[:0], np.zeros(0))
+    if sort != "relevance":
+        idx, scores = _by_date(live, _Scorer(parsed, units, gids, live.grams.count), articles, sort, first)
+    elif one is not None:
+        idx, scores = _one_unit(one, gids, first)
+    else:
+        scorer = _Scorer(parsed, units, gids, live.grams.count)
+        idx, scores = _best(first, scorer.bounds(np.arange(len(gids))), None, scorer.scores)
+    page = result_order(live, gids[idx], scores, sort, first)[offset:first]
+    return Page(len(gids), counts, gids[idx][page], scores[page])
+
+
+def _postings(live: LiveBuild, parsed: ParsedQuery) -> int:
+    """How many postings the lists of the query's terms and phrases hold (a longer key's rarest
+    bigram's): what ranking every match would look at, without reading one."""
+    total = 0
+    for unit in {unit for group in parsed.groups for unit in group}:
+        if not is_plain(unit) or unit.field == TITLE:
+            continue
+        for segment in live.grams.segments:
+            listed = segment.key_list(unit.key)
+            lo, hi = listed[1:] if listed is not None else segment.bigram_ranges(unit.key)[0]
+            total += hi - lo
+    return total
+
+
+def _matches(live: LiveBuild, parsed: ParsedQuery, units: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The paragraphs matching ``parsed`` (sorted) and their articles: AND of OR-groups, minus
+    exclusions, within the filters."""
     gids = None
     for group in parsed.groups:
         found = _union([units[unit].gids for unit in group])
-        gids = found if gids is None else gids[locate(found, gids, universe) >= 0]
+        if gids is not None:  # the fewer looked up among the more
+            few, many = (found, gids) if len(found) < len(gids) else (gids, found)
+            found = few[locate(many, few, live.grams.count) >= 0]
+        gids = found
     for unit in parsed.excluded:
-        gids = gids[locate(UnitHits(live, unit).gids, gids, universe) < 0]
+        gids = gids[locate(UnitHits(live, unit).gids, gids, live.grams.count) < 0]
     articles = live.article_index[gids.astype(np.intp)]
     if parsed.filters and len(gids):
         kept = articles_kept(live, parsed)[articles]
         gids, articles = gids[kept], articles[kept]
-    counts = {key: live.metadata.facet(key, articles) for key in facets} if len(gids) else {key: [] for key in facets}
-    first = offset + size
-    if offset >= len(gids):
-        return Page(len(gids), counts, gids[:0], np.zeros(0))
-    scorer = _Scorer(parsed, units, gids, universe)
-    if sort != "relevance":
-        chosen = _by_date(live, scorer, articles, sort, first)
-    elif len(parsed.groups) == 1 and len(parsed.groups[0]) == 1:
-        chosen = _one_unit(units[parsed.groups[0][0]], gids, first)
-    else:
-        chosen = _best(first, scorer.bounds(np.arange(len(gids))), None, scorer.scores)
-    idx, scores = chosen
-    page = result_order(live, gids[idx], scores, sort, first)[offset:first]
-    return Page(len(gids), counts, gids[idx][page], scores[page])
+    return gids, articles
 
 
 def _union(parts: list[np.ndarray]) -> np.ndarray:
