@@ -18,7 +18,6 @@ from typing import Sequence
 import numpy as np
 
 from ..text import analysis
-from ..text.analysis import _JIEBA_BLOCK, _JIEBA_ONLY, _fast_cut  # what analysis.tokens cuts with jieba
 
 _SUBWORD_SIZES = (2, 3)  # as analysis.word_spans: the sizes of a long word's dictionary sub-words
 _KNOWN_AT_MOST = 1 << 18  # tokens whose nature is kept from batch to batch (then forgotten, to bound memory)
@@ -40,23 +39,16 @@ def cut_tokens(normalized: str) -> list[str]:
     remembered during a build: the pieces that go to jieba rather than rjieba (the text around
     and between runs of letters and digits, and runs such as ``6.8%``) recur in paragraph after
     paragraph, and jieba, pure Python, cut them at a twentieth of rjieba's speed."""
-    fast = _fast_cut()
-    if fast is None or not _JIEBA_ONLY.search(normalized):
-        return analysis.tokens(normalized)
-    if len(_jieba_cuts) > _KNOWN_AT_MOST:
-        _jieba_cuts.clear()
-    out: list[str] = []
-    for i, piece in enumerate(_JIEBA_BLOCK.split(normalized)):
-        if not piece:
-            continue
-        if i % 2 and not _JIEBA_ONLY.search(piece):  # odd pieces are the runs (the pattern's group)
-            out += fast(piece)
-        else:
-            cut = _jieba_cuts.get(piece)
-            if cut is None:
-                cut = _jieba_cuts[piece] = list(analysis.segmenter().cut(piece, HMM=True))
-            out += cut
-    return out
+    return analysis.tokens(normalized, _remembered_cut)
+
+
+def _remembered_cut(piece: str) -> list[str]:
+    cut = _jieba_cuts.get(piece)
+    if cut is None:
+        if len(_jieba_cuts) > _KNOWN_AT_MOST:
+            _jieba_cuts.clear()
+        cut = _jieba_cuts[piece] = analysis.jieba_cut(piece)
+    return cut
 
 
 def _nature(token: str, freq: dict) -> tuple[bool, tuple[tuple[str, int, int], ...]]:

@@ -35,6 +35,7 @@ class SegmentedIndex:
         self._deleted_in = [self.has_deletions and not bool(np.asarray(live[base: base + size]).all())
                             for base, size in zip(self.bases, sizes)]
         self.live_count = int(np.count_nonzero(live)) if self.has_deletions else self.count
+        self.deleted = np.flatnonzero(np.asarray(live) == 0).astype(np.uint32)  # sorted
         total = sum(segment.total_length for segment in segments)
         if self.has_deletions:
             for segment, base in zip(segments, self.bases):
@@ -80,7 +81,7 @@ class SegmentedIndex:
             return self.single.find_in_titles(key)
         gids = np.concatenate([segment.find_in_titles(key).astype(np.uint32) + np.uint32(base)
                                for segment, base in zip(self.segments, self.bases)])
-        return gids[self.live[gids].astype(bool)] if self.has_deletions and len(gids) else gids
+        return self._live_only(Matches(gids, np.zeros(len(gids), dtype=np.int64))).gids
 
     def bm25(self, matches: Matches) -> np.ndarray:
         """BM25 of a key in each of its live matches, with the live collection's statistics."""
@@ -106,13 +107,21 @@ class SegmentedIndex:
         return range(self._article_starts[position], end)
 
     def _live_only(self, matches: Matches) -> Matches:
+        """``matches`` without the deleted paragraphs: each deleted id looked up among the matches
+        (deletions are few, merged away once a third of a segment), not each match in the mask."""
         if not self.has_deletions or not len(matches.gids):
             return matches
         if len(matches.gids) <= _FEW:
             keep = np.array([self._live[g] for g in matches.gids.tolist()], dtype=bool)
-        else:
-            keep = self.live[matches.gids].astype(bool)
-        return Matches(matches.gids[keep], matches.tf[keep])
+            return Matches(matches.gids[keep], matches.tf[keep])
+        gids = matches.gids
+        where = np.searchsorted(gids, self.deleted)
+        found = where < len(gids)
+        where = where[found]
+        where = where[gids[where] == self.deleted[found]]
+        if not len(where):
+            return matches
+        return Matches(np.delete(gids, where), np.delete(matches.tf, where))
 
     def _split(self, gids: np.ndarray):
         """Per segment holding some of ``gids`` (sorted): the segment, and (their ids in it, where

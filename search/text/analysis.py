@@ -18,6 +18,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from whoosh.analysis import Token, Tokenizer
 
@@ -104,16 +105,21 @@ def warm_up() -> None:
     normalize.warm_up()
 
 
-def tokens(normalized: str) -> list[str]:
-    """jieba's cut (HMM on) of a normalised text, punctuation and spaces included."""
+def jieba_cut(piece: str) -> list[str]:
+    """jieba's own cut (HMM on) of a text."""
+    return list(segmenter().cut(piece, HMM=True))
+
+
+def tokens(normalized: str, slow_cut: Callable[[str], list[str]] = jieba_cut) -> list[str]:
+    """jieba's cut (HMM on) of a normalised text, punctuation and spaces included. ``slow_cut``
+    cuts the pieces rjieba may cut otherwise (a build passes one that remembers its cuts)."""
     fast = _fast_cut()
     if fast is None:
-        return list(segmenter().cut(normalized, HMM=True))
+        return slow_cut(normalized)
     if not _JIEBA_ONLY.search(normalized):
         return fast(normalized)
     # jieba cuts each run of _JIEBA_BLOCK on its own (jieba.cut splits there first), so only the
     # runs where rjieba may disagree need jieba: a paragraph with one "6.8%" is otherwise rjieba's
-    cut = segmenter().cut
     out: list[str] = []
     for i, piece in enumerate(_JIEBA_BLOCK.split(normalized)):
         if not piece:
@@ -121,7 +127,7 @@ def tokens(normalized: str) -> list[str]:
         if i % 2 and not _JIEBA_ONLY.search(piece):  # odd pieces are the runs (the pattern's group)
             out += fast(piece)
         else:
-            out += cut(piece, HMM=True)
+            out += slow_cut(piece)
     return out
 
 
