@@ -40,7 +40,7 @@ class _Part:
     count: int  # how many
     stream: str | None = None  # the stream whose positions are below (its blocks bound the scores)
     lo: int = 0  # a listed key: where its list starts in the stream
-    positions: np.ndarray | None = None  # per match, its position in the stream (None: lo, lo + 1, …; -1: none)
+    positions: np.ndarray | None = None  # per match, its position in the stream (None: lo, lo + 1, …)
     tf: np.ndarray | None = None  # per match its count, -1 when not counted yet (None: read from the list)
     whole: np.ndarray | None = None  # per match whether the key is a whole word there, when known
     may_be_whole: bool = False  # otherwise: whether it may be (every word of the unit is in the vocabulary)
@@ -52,10 +52,12 @@ class _Part:
         """The ids of matches ``local`` (sorted indexes), or of all; a list is decoded only there."""
         if self.gids is None:
             lists = self.segment.streams[self.stream][0]
-            if local is None:
+            if local is not None:
+                return lists.at(self.positions_at(local))
+            if self.positions is None:
                 self.gids = lists.span(self.lo, self.lo + self.count)
-            else:
-                return lists.at(self.lo + local)
+            else:  # the live ones of the list
+                self.gids = lists.span(self.lo, int(self.positions[-1]) + 1)[self.positions - self.lo]
         return self.gids if local is None else self.gids[local]
 
 
@@ -77,8 +79,7 @@ class UnitHits:
         self._words = words
         start, self._gids = 0, None
         for segment, base in zip(grams.segments, grams.bases):
-            live_mask = np.asarray(grams.live[base: base + segment.count]) if grams.has_deletions else None
-            part = _lookup(segment, unit.key, words, live_mask)
+            part = _lookup(segment, unit.key, words, _deleted_in(grams, base, segment.count))
             if part is None or not part.count:
                 continue
             part.base, part.start = base, start
@@ -211,8 +212,26 @@ class UnitHits:
         return np.concatenate(bounds), np.concatenate(starts), np.concatenate(ends)
 
 
-def _lookup(segment: GramIndex, key: str, words: list[str], live: np.ndarray | None) -> _Part | None:
-    """The unit's matches in one segment (``live``: its paragraphs' live flags, None when all are)."""
+def _deleted_in(grams, base: int, count: int) -> np.ndarray | None:
+    """The deleted paragraphs of the segment of ``count`` paragraphs from ``base`` (its ids, sorted),
+    None when there are none."""
+    if not grams.has_deletions:
+        return None
+    lo, hi = np.searchsorted(grams.deleted, [base, base + count]).tolist()
+    return (grams.deleted[lo:hi] - np.uint32(base)) if hi > lo else None
+
+
+def _found_at(gids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Where each of ``ids`` (sorted) held by ``gids`` (sorted) is in it: deletions are few, so each is
+    looked up among the matches rather than each match among the deletions."""
+    where = np.searchsorted(gids, ids)
+    inside = where < len(gids)
+    where = where[inside]
+    return where[gids[where] == ids[inside]]
+
+
+def _lookup(segment: GramIndex, key: str, words: list[str], deleted: np.ndarray | None) -> _Part | None:
+    """The unit's matches in one segment (``deleted``: its deleted paragraphs, None when none are)."""
     vocabulary = [segment.words.find(word) for word in words]
     may_be_whole = bool(words) and min(vocabulary) >= 0
     own = vocabulary[0] if words == [key] and may_be_whole else -1  # the key is itself a word here
@@ -223,10 +242,14 @@ def _lookup(segment: GramIndex, key: str, words: list[str], live: np.ndarray | N
             return None
         lists, _, _ = segment.streams[stream]
         part = _Part(segment, 0, 0, None, hi - lo, stream, lo, may_be_whole=may_be_whole)
-        if live is not None:
-            gids = lists.span(lo, hi)
-            kept = np.flatnonzero(live[gids.astype(np.intp)])
-            part.gids, part.positions, part.count = gids[kept], kept + lo, len(kept)
+        if deleted is not None:  # the list's positions but those of deleted paragraphs, not decoding it
+            dead = lists.where(lo, hi, deleted, segment.count)
+            dead = dead[dead >= 0]
+            if len(dead) == hi - lo:
+                return None
+            if len(dead):
+                part.positions = np.delete(np.arange(lo, hi), dead - lo)
+                part.count = len(part.positions)
         if own >= 0 and segment.word_lists.length(own) * 8 <= hi - lo:
             # the key is a word in few of its paragraphs: those are known, the rest are not whole
             at = lists.where(lo, hi, segment.word_lists[own], segment.count)
@@ -255,15 +278,16 @@ def _lookup(segment: GramIndex, key: str, words: list[str], live: np.ndarray | N
     # an uncounted match is bounded by its count of the key's rarest bigram (its position there)
     part = _Part(segment, 0, 0, candidates[keep], int(keep.sum()), "bigram", positions=(at + ranges[0][0])[keep], tf=tf[keep],
                  whole=None if whole is None else whole[keep], may_be_whole=may_be_whole)
-    return _live_only(part, live)
+    return _live_only(part, deleted)
 
 
-def _live_only(part: _Part, live: np.ndarray | None) -> _Part:
-    if live is None or not part.count:
+def _live_only(part: _Part, deleted: np.ndarray | None) -> _Part:
+    if deleted is None or not part.count:
         return part
-    kept = live[part.gids.astype(np.intp)].astype(bool)
-    part.gids, part.count = part.gids[kept], int(kept.sum())
-    for name in ("positions", "tf", "whole"):
-        if getattr(part, name) is not None:
-            setattr(part, name, getattr(part, name)[kept])
+    dead = _found_at(part.gids, deleted)
+    if len(dead):
+        part.count -= len(dead)
+        for name in ("gids", "positions", "tf", "whole"):
+            if getattr(part, name) is not None:
+                setattr(part, name, np.delete(getattr(part, name), dead))
     return part
