@@ -307,3 +307,6 @@ def test_ids_read_and_found_at_positions_across_high_halves(tmp_path_factory, li
         expected = [lo + listed.index(p) if p in listed else -1 for p in probes.tolist()]
         assert stored.find(probes, lo, hi).tolist() == expected
         assert stored.where(lo, hi, probes, 2**32).tolist() == expected
+        if hi > lo:  # ids at positions of one list, its changes of high half alone searched
+            inside = np.array(sorted(data.draw(st.sets(st.integers(lo, hi - 1), min_size=1, max_size=10))))
+            assert stored.at(inside, lo, hi).tolist() == docs[inside].tolist()

@@ -90,10 +90,16 @@ class IdStream:
                 docs[start - lo : end - lo] |= np.uint32(high << _LOW_BITS)
         return docs
 
-    def at(self, positions: np.ndarray) -> np.ndarray:
-        """The ids at ``positions`` of the stream (any), decoding nothing else."""
+    def at(self, positions: np.ndarray, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """The ids at ``positions`` of the stream (any, within ``lo:hi`` when given: one list's, say,
+        so that only its own few changes of high half are searched), decoding nothing else."""
         docs = self.low[positions].astype(np.uint32)
-        changes = np.searchsorted(self.high_at, positions, side="right")  # the last change at or before each
+        first, last = 0, len(self.high_at)
+        if lo or hi is not None:  # the changes at or before lo, and those up to hi
+            first = bisect.bisect_right(self._high_at, lo)
+            last = bisect.bisect_left(self._high_at, len(self.low) if hi is None else hi, first)
+        # the last change at or before each
+        changes = np.searchsorted(self.high_at[first:last], positions, side="right") + first
         highs = np.where(changes > 0, self.high[np.maximum(changes - 1, 0)] if len(self.high) else 0, 0)
         return docs | (highs.astype(np.uint32) << np.uint32(_LOW_BITS))
 

@@ -40,6 +40,7 @@ class _Part:
     count: int  # how many
     stream: str | None = None  # the stream whose positions are below (its blocks bound the scores)
     lo: int = 0  # a listed key: where its list starts in the stream
+    end: int = 0  # and where it ends
     positions: np.ndarray | None = None  # per match, its position in the stream (None: lo, lo + 1, …)
     tf: np.ndarray | None = None  # per match its count, -1 when not counted yet (None: read from the list)
     whole: np.ndarray | None = None  # per match whether the key is a whole word there, when known
@@ -53,7 +54,7 @@ class _Part:
         if self.gids is None:
             lists = self.segment.streams[self.stream][0]
             if local is not None:
-                return lists.at(self.positions_at(local))
+                return lists.at(self.positions_at(local), self.lo, self.end)
             if self.positions is None:
                 self.gids = lists.span(self.lo, self.lo + self.count)
             else:  # the live ones of the list
@@ -241,7 +242,7 @@ def _lookup(segment: GramIndex, key: str, words: list[str], deleted: np.ndarray 
         if hi == lo:
             return None
         lists, _, _ = segment.streams[stream]
-        part = _Part(segment, 0, 0, None, hi - lo, stream, lo, may_be_whole=may_be_whole)
+        part = _Part(segment, 0, 0, None, hi - lo, stream, lo, hi, may_be_whole=may_be_whole)
         if deleted is not None:  # the list's positions but those of deleted paragraphs, not decoding it
             dead = lists.where(lo, hi, deleted, segment.count)
             dead = dead[dead >= 0]
