@@ -28,6 +28,10 @@ _FIRST_ROUND = 4  # blocks (or 16 × this many matches) scored in the first roun
 # below this many postings in the lists of a query's terms, scoring every match costs less than the
 # bookkeeping of scoring few
 PRUNE_FROM = 20_000
+# a longer key's match costs more to rank exhaustively (counted in its skeleton, tested for whole
+# words) than to bound by its rarest bigram's counts: at 21.6 M characters, 习近平's ~19,000 matches
+# took 9 ms all ranked, 4 ms pruned
+LONGER_KEY_WEIGHT = 4
 
 
 @dataclass
@@ -76,15 +80,18 @@ def search_page(live: LiveBuild, parsed: ParsedQuery, sort: str, offset: int, si
 
 def _postings(live: LiveBuild, parsed: ParsedQuery) -> int:
     """How many postings the lists of the query's terms and phrases hold (a longer key's rarest
-    bigram's): what ranking every match would look at, without reading one."""
+    bigram's, weighed): what ranking every match would cost, without reading one."""
     total = 0
     for unit in {unit for group in parsed.groups for unit in group}:
         if not is_plain(unit) or unit.field == TITLE:
             continue
         for segment in live.grams.segments:
             listed = segment.key_list(unit.key)
-            lo, hi = listed[1:] if listed is not None else segment.bigram_ranges(unit.key)[0]
-            total += hi - lo
+            if listed is not None:
+                total += listed[2] - listed[1]
+            else:
+                lo, hi = segment.bigram_ranges(unit.key)[0]
+                total += (hi - lo) * LONGER_KEY_WEIGHT
     return total
 
 
