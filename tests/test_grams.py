@@ -39,15 +39,6 @@ def test_a_key_whose_bigrams_many_paragraphs_hold_is_found_only_where_it_occurs(
     assert index.find("合国宪").gids.tolist() == [36, 37, 38]
 
 
-@given(st.lists(st.integers(0, 2**20), max_size=200).map(sorted))
-def test_runs_of_sorted_ids_count_as_numpys_unique_does(ids):
-    ids = np.array(ids, dtype=np.intp)
-    found, counts = grams._runs(ids)
-    expected, expected_counts = np.unique(ids, return_counts=True)
-    assert found.tolist() == expected.tolist() and counts.tolist() == expected_counts.tolist()
-    assert counts.dtype == expected_counts.dtype
-
-
 def test_keys_never_match_across_paragraph_boundaries(tmp_path):
     index = build(tmp_path, ["ab", "cd"])
     assert len(index.find("bc").gids) == 0

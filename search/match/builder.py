@@ -15,8 +15,9 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from ..formats.arrays import NpyAppender
-from .postings import POSITION, DocIdsWriter, PostingRuns, SparseCounts
+from ..formats.arrays import NpyAppender, mapped
+from .blockmax import write_block_bounds
+from .postings import POSITION, DocIdsWriter, IdStream, PostingRuns, SparseCounts, SparseCountsReader
 from .skeletons import SEPARATOR, utf16_units
 
 _MAX_POSITION = int(np.iinfo(POSITION).max)  # positions into units, titles.txt and words.txt are uint32
@@ -64,6 +65,9 @@ class GramIndexBuilder:
         self._titles = open(self.folder / "titles.txt", "wb")
         self._title_starts = NpyAppender(self.folder / "title_starts.npy", POSITION)
         self._bigrams = PostingRuns(self.folder, "bigram", counts=True)
+        # a code unit's paragraphs and exact counts (a character may recur hundreds of times in one)
+        self._unigrams = PostingRuns(self.folder, "unigram", counts=True, count_dtype=np.uint32)
+        self._lengths = NpyAppender(self.folder / "lengths.tmp.npy", np.uint32)  # per paragraph, for the bounds
         self._words = PostingRuns(self.folder, "word", counts=False)
         # each block's sorted vocabulary, one word a line, merged into words.txt at the end
         self._block_words = open(self.folder / "words.runs", "w+b")
@@ -118,9 +122,13 @@ class GramIndexBuilder:
             self._units.append(units)
             self._bounds.append(starts + self._unit_count)
         self._unit_count += len(units)
+        self._lengths.append(ends - starts)
         # (bigram, paragraph) as one uint64: sorting it sorts by bigram, then paragraph
         wide = units.astype(np.uint64)
         doc_of_unit = np.repeat(np.arange(first, self.count, dtype=np.uint64), ends - starts + 1)
+        text = units != SEPARATOR
+        pairs, counts = np.unique((wide << np.uint64(32) | doc_of_unit)[text], return_counts=True)
+        self._unigrams.add_run(pairs >> np.uint64(32), pairs & np.uint64(0xFFFFFFFF), counts)
         left, right = wide[:-1], wide[1:]
         inside = (left != SEPARATOR) & (right != SEPARATOR)
         pairs, counts = np.unique(((left << np.uint64(16) | right) << np.uint64(32) | doc_of_unit[:-1])[inside],
@@ -178,17 +186,38 @@ class GramIndexBuilder:
         self._title_starts.append([self._titles.tell() + 1])  # one past the last title, as if a newline followed
         if self._bounds is not None:
             self._bounds.append([self._unit_count])
-        for appender in (self._units, self._bounds, self._article_starts, self._title_starts):
+        for appender in (self._units, self._bounds, self._article_starts, self._title_starts, self._lengths):
             if appender is not None:
                 appender.close()
         self._titles.close()
         self._bigrams.merge(DocIdsWriter(self.folder, "bigram"), NpyAppender(self.folder / "bigram_offsets.npy", POSITION),
                             NpyAppender(self.folder / "bigram_keys.npy", np.uint32),
                             SparseCounts(self.folder, "bigram_tf"), budget=self._merge_budget)
+        # no count exceeds the longest paragraph's length
+        lengths = mapped(self._lengths.path)
+        wide = len(lengths) and int(lengths.max()) > np.iinfo(np.uint16).max
+        del lengths
+        self._unigrams.merge(DocIdsWriter(self.folder, "unigram"), NpyAppender(self.folder / "unigram_offsets.npy", POSITION),
+                             NpyAppender(self.folder / "unigram_keys.npy", np.uint32),
+                             SparseCounts(self.folder, "unigram_tf", np.uint32 if wide else np.uint16),
+                             budget=self._merge_budget)
+        self._write_block_bounds()
         ranks = self._merge_vocabularies()
         self._words.remapped(ranks).merge(DocIdsWriter(self.folder, "word"),
                                           NpyAppender(self.folder / "word_offsets.npy", POSITION),
                                           budget=self._merge_budget)
+
+    def _write_block_bounds(self) -> None:
+        """The BM25 bounds of every block of the bigram and unigram streams (:mod:`.blockmax`),
+        worked out from the streams as written and the paragraphs' lengths, a chunk at a time."""
+        lengths = mapped(self._lengths.path)
+        mean = float(lengths.sum(dtype=np.int64)) / self.count if self.count else 1.0
+        for name, capped in (("bigram", 255), ("unigram", None)):
+            ids = IdStream(*IdStream.arrays(self.folder, name))
+            write_block_bounds(self.folder, name, ids, SparseCountsReader(self.folder, f"{name}_tf"), lengths, mean,
+                               capped)
+        del lengths
+        os.unlink(self._lengths.path)
 
     def _merge_vocabularies(self) -> list[np.ndarray]:
         """Write words.txt, the blocks' vocabularies merged, and word_starts.npy; returns, per

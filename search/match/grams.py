@@ -16,6 +16,10 @@ the same pages of the page cache (Whoosh keeps the stored paragraphs):
 * ``bigram_keys.npy`` / ``bigram_offsets.npy`` / ``bigram_{low,high_at,high}.npy`` /
   ``bigram_tf_*.npy`` — for each distinct bigram of code units, the sorted paragraph ids that
   contain it (:mod:`search.match.postings`) and how often (the counts other than 1 only);
+* ``unigram_*.npy`` — the same for each code unit, with its exact counts;
+* ``bigram_blocks.npy`` / ``unigram_blocks.npy`` / ``block_mean.npy`` — an upper bound of BM25 per
+  block of 64 postings of each stream (:mod:`search.match.blockmax`), for ranking a page without
+  scoring every match;
 * ``titles.txt`` / ``title_starts.npy`` / ``article_starts.npy`` — each article's title skeleton
   (UTF-8, one a line), where it starts in the file, and the article's first paragraph id (an
   article's paragraphs have consecutive ids), for ``title:`` queries;
@@ -25,7 +29,7 @@ the same pages of the page cache (Whoosh keeps the stored paragraphs):
   is Whoosh's ``words`` lexicon, and ``pinyin_{keys,words}.npy`` beside it say how each word sounds
   (:class:`search.formats.pinyin_index.PinyinIndex`, for did-you-mean).
 
-A key of one code unit is found by scanning ``units``; a key of two is one posting list; a longer
+A key of one code unit is one unigram list; a key of two is one bigram list; a longer
 key intersects the posting lists of its bigrams and then checks each candidate paragraph's
 skeleton, so the answer is exact. Counting in code units keeps astral characters (two units)
 correct without special cases.
@@ -45,6 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from ..formats.arrays import mapped
+from .blockmax import BM25_B, BM25_K1, MEAN
 from .postings import PostingLists, SparseCountsReader, contained
 from .skeletons import MappedLines, Skeletons, mapped_words
 
@@ -52,9 +57,16 @@ from .skeletons import MappedLines, Skeletons, mapped_words
 # a key's candidates are checked against the key itself rather than intersected with more
 # bigram lists, their BM25 computed a paragraph at a time
 _FEW_CANDIDATES = 8
-_FILES = ("bigram_keys", "article_starts", "title_starts")
-BM25_K1 = 1.2
-BM25_B = 0.75
+_FILES = ("bigram_keys", "unigram_keys", "article_starts", "title_starts", "bigram_blocks", "unigram_blocks")
+STREAMS = ("unigram", "bigram")  # the posting streams of keys of one and two code units
+
+
+def _range(keys: memoryview, offsets: memoryview, code: int) -> tuple[int, int]:
+    """Where the posting list of key ``code`` lies in its stream (empty when absent)."""
+    i = bisect.bisect_left(keys, code)
+    if i == len(keys) or keys[i] != code:
+        return 0, 0
+    return offsets[i], offsets[i + 1]
 
 
 @dataclass
@@ -63,16 +75,6 @@ class Matches:
 
     gids: np.ndarray
     tf: np.ndarray
-
-
-def _runs(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(ids, return_counts=True)`` for sorted ``ids``, without sorting them again (a
-    common character's ~400,000 occurrences in 30 M characters: 10 → 6 ms)."""
-    if not len(ids):
-        return ids, np.zeros(0, dtype=np.intp)
-    starts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
-    starts = np.concatenate(([0], starts))
-    return ids[starts], np.diff(np.append(starts, len(ids)))
 
 
 class GramIndex:
@@ -94,11 +96,21 @@ class GramIndex:
         self.bigrams = PostingLists(folder, "bigram")
         self._bigram_offsets = memoryview(self.bigrams.offsets)
         self.bigram_tf = SparseCountsReader(folder, "bigram_tf")
+        self.unigram_keys = arrays["unigram_keys"]
+        self._unigram_keys = memoryview(self.unigram_keys)
+        self.unigrams = PostingLists(folder, "unigram")
+        self._unigram_offsets = memoryview(self.unigrams.offsets)
+        self.unigram_tf = SparseCountsReader(folder, "unigram_tf")
+        # per stream: its lists, their counts, the bounds of its blocks; the mean length they were worked out at
+        self.streams = {"unigram": (self.unigrams, self.unigram_tf, arrays["unigram_blocks"]),
+                        "bigram": (self.bigrams, self.bigram_tf, arrays["bigram_blocks"])}
+        self.block_mean = float(np.load(folder / MEAN)[0])
         self.article_starts = arrays["article_starts"]
         self.titles = MappedLines(folder / "titles.txt", arrays["title_starts"])
         self.words = mapped_words(folder)
         self.word_lists = PostingLists(folder, "word")
-        if (len(self.bigrams) != len(self.bigram_keys) or not len(self.bounds)
+        if (len(self.bigrams) != len(self.bigram_keys) or len(self.unigrams) != len(self.unigram_keys)
+                or not len(self.bounds)
                 or len(self.units) != int(self.bounds[-1])
                 or len(self.word_lists) != len(self.words) or len(self.titles) != len(self.article_starts)):
             raise ValueError(f"{folder}: the match index files do not agree")
@@ -117,37 +129,89 @@ class GramIndex:
 
     def _bigram_range(self, code: int) -> tuple[int, int]:
         """Where the posting list of bigram ``code`` lies in the bigram stream (empty when absent)."""
-        keys = self._bigram_keys
-        i = bisect.bisect_left(keys, code)
-        if i == len(keys) or keys[i] != code:
-            return 0, 0
-        return self._bigram_offsets[i], self._bigram_offsets[i + 1]
+        return _range(self._bigram_keys, self._bigram_offsets, code)
+
+    def key_list(self, key: str) -> tuple[str, int, int] | None:
+        """For a key of one or two code units, the stream holding its posting list and where the
+        list lies in it (empty when no paragraph holds the key); None for a longer key."""
+        units = memoryview(key.encode("utf-16-le")).cast("H")
+        if len(units) == 1:
+            return ("unigram", *_range(self._unigram_keys, self._unigram_offsets, units[0]))
+        if len(units) == 2:
+            return ("bigram", *self._bigram_range(units[0] << 16 | units[1]))
+        return None
+
+    def bigram_ranges(self, key: str) -> list[tuple[int, int]]:
+        """Where the posting lists of the distinct bigrams of ``key`` lie, shortest first."""
+        units = memoryview(key.encode("utf-16-le")).cast("H")  # Python ints, no numpy call per unit
+        return sorted({self._bigram_range(a << 16 | b) for a, b in zip(units[:-1], units[1:])},
+                      key=lambda r: r[1] - r[0])
 
     def find(self, key: str) -> Matches:
         """Every paragraph whose skeleton contains ``key``, with occurrence counts."""
-        encoded = key.encode("utf-16-le")
-        if len(encoded) == 2:
-            units = np.frombuffer(encoded, dtype=np.uint16)
-            positions = np.flatnonzero(self.units == units[0])
-            gids, tf = _runs(np.searchsorted(self.starts, positions, side="right") - 1)
-            return Matches(gids.astype(np.uint32), tf)
-        units = memoryview(encoded).cast("H")  # Python ints, no numpy call per unit
-        ranges = sorted({self._bigram_range(a << 16 | b) for a, b in zip(units[:-1], units[1:])},
-                        key=lambda r: r[1] - r[0])
+        listed = self.key_list(key)
+        if listed is not None:  # one posting list and its stored counts are the answer
+            lists, counts, _ = self.streams[listed[0]]
+            return Matches(lists.span(*listed[1:]), counts.read(*listed[1:]))
+        return self.verified(self.bigram_candidates(key)[0], key)
+
+    def bigram_candidates(self, key: str, ranges: list[tuple[int, int]] | None = None,
+                          every: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The paragraphs (sorted) that may hold ``key`` (of three code units or more): those holding
+        its bigrams, the shortest list first, and where each is in that list. Once a few candidates
+        are left, decoding them costs less than intersecting another list; with ``every``, they
+        hold every bigram of the key."""
+        ranges = ranges or self.bigram_ranges(key)
         lo, hi = ranges[0]
-        candidates = self.bigrams.span(lo, hi)
-        if len(units) == 2:  # one bigram: its list and stored counts are the answer
-            return Matches(candidates, self.bigram_tf.read(lo, hi))
-        # a longer key: the paragraphs holding all its bigrams (shortest list first), then each
-        # candidate's skeleton counts the key itself; the bigrams' own counts are not needed. Once
-        # a few candidates are left, decoding them costs less than intersecting another list.
+        candidates, at = self.bigrams.span(lo, hi), np.arange(hi - lo)
         for lo, hi in ranges[1:]:
-            if len(candidates) <= _FEW_CANDIDATES:
+            if len(candidates) <= _FEW_CANDIDATES and not every:
                 break
-            candidates = candidates[contained(candidates, self.bigrams.span(lo, hi))]
+            keep = self.bigrams.where(lo, hi, candidates, self.count) >= 0
+            candidates, at = candidates[keep], at[keep]
+        return candidates, at
+
+    def verified(self, candidates: np.ndarray, key: str) -> Matches:
+        """Those of ``candidates`` whose skeleton holds ``key``, with its counts there."""
         counts = self.skeletons.count_in(candidates, key)
         found = counts > 0
         return Matches(candidates[found], counts[found])
+
+    def occurrences(self, key: str, candidates: np.ndarray) -> np.ndarray:
+        """What the stored counts tell of ``key`` (three code units or more) in each of
+        ``candidates`` (sorted, each holding every bigram of the key), without reading a skeleton:
+        1 where it occurs once, -1 where it occurs an unknown number of times, 0 where it is not known.
+
+        Where each inner code unit of the key occurs once, the key occurs, once: that unit's only
+        occurrence is preceded and followed by the key's next units, and so on outwards. A key of
+        three units ``abc`` also occurs where ``ab`` and ``bc`` together occur more often than
+        ``b``: some ``b`` is then the end of one and the start of the other."""
+        units = memoryview(key.encode("utf-16-le")).cast("H")
+        found = np.ones(len(candidates), dtype=np.int64)
+        inner = None
+        for code in dict.fromkeys(units[1:-1]):
+            still = np.flatnonzero(found == 1)
+            inner = self._counts_in("unigram", code, candidates[still])
+            found[still[inner != 1]] = 0
+        if len(units) == 3:
+            open_ = np.flatnonzero(found == 0)
+            if len(open_):
+                ab = self._counts_in("bigram", units[0] << 16 | units[1], candidates[open_])
+                bc = self._counts_in("bigram", units[1] << 16 | units[2], candidates[open_])
+                inner = self._counts_in("unigram", units[1], candidates[open_])
+                found[open_[ab.astype(np.int64) + bc > inner]] = -1
+        return found
+
+    def _counts_in(self, stream: str, code: int, gids: np.ndarray) -> np.ndarray:
+        """The stored counts of key ``code`` of ``stream`` in each of the paragraphs ``gids`` (sorted; 0 where absent)."""
+        lists, counts, _ = self.streams[stream]
+        keys, offsets = ((self._unigram_keys, self._unigram_offsets) if stream == "unigram"
+                         else (self._bigram_keys, self._bigram_offsets))
+        lo, hi = _range(keys, offsets, code)
+        at = lists.where(lo, hi, gids, self.count)
+        found = np.zeros(len(gids), dtype=np.int64)
+        found[at >= 0] = counts.at(at[at >= 0].astype(np.uint32))
+        return found
 
     def have_words(self, gids: np.ndarray, words: list[str]) -> np.ndarray:
         """For each of the paragraphs ``gids`` (sorted), whether every one of ``words`` is among its

@@ -32,6 +32,8 @@ from ..formats.arrays import NpyAppender, mapped
 
 _SAMPLE_STEP = 1024  # one key in this many is read to cut the key space into ranges
 _BISECTED_AT_MOST = 8  # PostingLists.contains looks this few ids up one by one
+_BISECT = 32  # locate(): below one needle in this many entries, bisect the haystack rather than map every id
+_DENSE = 16  # nor when both together are fewer than one id in this many
 POSITION = np.dtype(np.uint32)  # a position in the posting space (list offsets, change positions)
 _LOW_BITS = 16
 _MAX_HIGH = (1 << 16) - 1
@@ -88,6 +90,41 @@ class IdStream:
                 docs[start - lo : end - lo] |= np.uint32(high << _LOW_BITS)
         return docs
 
+    def at(self, positions: np.ndarray, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """The ids at ``positions`` of the stream (any, within ``lo:hi`` when given: one list's, say,
+        so that only its own few changes of high half are searched), decoding nothing else."""
+        docs = self.low[positions].astype(np.uint32)
+        first, last = 0, len(self.high_at)
+        if lo or hi is not None:  # the changes at or before lo, and those up to hi
+            first = bisect.bisect_right(self._high_at, lo)
+            last = bisect.bisect_left(self._high_at, len(self.low) if hi is None else hi, first)
+        # the last change at or before each
+        changes = np.searchsorted(self.high_at[first:last], positions, side="right") + first
+        highs = np.where(changes > 0, self.high[np.maximum(changes - 1, 0)] if len(self.high) else 0, 0)
+        return docs | (highs.astype(np.uint32) << np.uint32(_LOW_BITS))
+
+    def find(self, ids: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """For each of ``ids`` (sorted, unique), its position among positions ``lo:hi`` of the stream
+        (a sorted stretch of it: one list), or -1. Nothing is decoded: each id's low half is looked
+        up in the stretch under its high half."""
+        found = np.full(len(ids), -1, dtype=np.int64)
+        if not len(ids) or lo >= hi:
+            return found
+        for start, end, high in self._stretches(lo, hi):
+            # the ids under this high half; past the last one (0xFFFF) the bound, 2**32, does not fit
+            # the ids' dtype, and a wider bound would make numpy convert them all
+            last = high == _MAX_HIGH
+            begin, stop = np.searchsorted(ids, np.array([high << _LOW_BITS, 0 if last else (high + 1) << _LOW_BITS],
+                                                        dtype=ids.dtype))
+            stop = len(ids) if last else stop
+            if begin == stop or start == end:
+                continue
+            stretch = self.low[start:end]  # sorted low halves
+            lows = (ids[begin:stop] & 0xFFFF).astype(np.uint16)
+            at = np.minimum(np.searchsorted(stretch, lows), len(stretch) - 1)
+            found[begin:stop] = np.where(stretch[at] == lows, at + start, -1)
+        return found
+
     def _stretches(self, lo: int, hi: int) -> list[tuple[int, int, int]]:
         """``(start, end, high half)`` of each stretch of positions ``lo:hi`` under one high half
         (nearly every list lies under one)."""
@@ -131,21 +168,15 @@ class PostingLists(IdStream):
             return np.array(self._holds(lo, hi, ids.tolist()), dtype=bool)
         if hi - lo <= 8 * len(ids):
             return contained(ids, self.span(lo, hi))
-        found = np.zeros(len(ids), dtype=bool)
-        for start, end, high in self._stretches(lo, hi):
-            # the ids under this high half; past the last one (0xFFFF) the bound, 2**32, does not fit
-            # the ids' dtype, and a wider bound would make numpy convert them all
-            last = high == _MAX_HIGH
-            begin, stop = np.searchsorted(ids, np.array([high << _LOW_BITS, 0 if last else (high + 1) << _LOW_BITS],
-                                                        dtype=ids.dtype))
-            stop = len(ids) if last else stop
-            if begin == stop or start == end:
-                continue
-            stretch = self.low[start:end]  # sorted low halves
-            lows = (ids[begin:stop] & np.uint32(0xFFFF)).astype(np.uint16)
-            at = np.minimum(np.searchsorted(stretch, lows), len(stretch) - 1)
-            found[begin:stop] = stretch[at] == lows
-        return found
+        return self.find(ids, lo, hi) >= 0
+
+    def where(self, lo: int, hi: int, ids: np.ndarray, universe: int) -> np.ndarray:
+        """For each of ``ids`` (sorted, unique, below ``universe``), its position in the stream
+        among ``lo:hi`` (one list), or -1: a short list is decoded, a long one is not."""
+        if hi - lo <= 8 * len(ids):
+            at = locate(self.span(lo, hi), ids, universe)
+            return np.where(at >= 0, at + lo, -1)
+        return self.find(ids, lo, hi)
 
     def _holds(self, lo: int, hi: int, ids: list[int]) -> list[bool]:
         """For each of ``ids``, whether the stream holds it at positions ``lo:hi`` (one list)."""
@@ -167,6 +198,21 @@ class PostingLists(IdStream):
         return self.span(0, len(self.low))
 
 
+def locate(haystack: np.ndarray, needles: np.ndarray, universe: int) -> np.ndarray:
+    """For each of ``needles`` (sorted), its index in ``haystack`` (sorted, unique, ids below
+    ``universe``), or -1."""
+    if not len(needles) or not len(haystack):
+        return np.full(len(needles), -1, dtype=np.int64)
+    if (len(haystack) + len(needles)) * _DENSE < universe or len(needles) * _BISECT < len(haystack):
+        at = np.searchsorted(haystack, needles)
+        np.minimum(at, len(haystack) - 1, out=at)
+        return np.where(haystack[at] == needles, at, -1)
+    # many of both: a map over every id costs less than bisecting (numpy bisects with cache misses)
+    where = np.full(universe, -1, dtype=np.int32)
+    where[haystack.astype(np.intp)] = np.arange(len(haystack), dtype=np.int32)
+    return where[needles.astype(np.intp)].astype(np.int64)
+
+
 def contained(ids: np.ndarray, within: np.ndarray) -> np.ndarray:
     """For each of ``ids``, whether it is in ``within`` (both sorted and unique): each looked up by
     bisection, where ``np.isin`` and ``np.intersect1d`` sort both arrays together."""
@@ -179,14 +225,14 @@ def contained(ids: np.ndarray, within: np.ndarray) -> np.ndarray:
 
 class SparseCounts:
     """Per-pair counts that are nearly all 1 (a bigram seldom recurs in one paragraph), kept as
-    the positions and values of the others: ``<name>_value.npy`` (uint8) and the positions, sorted,
+    the positions and values of the others: ``<name>_value.npy`` (uint8, or ``dtype``) and the positions, sorted,
     in :class:`DocIdsWriter`'s layout under ``<name>_at`` (``_low``, ``_high_at``, ``_high``): about
     2 bytes a position instead of 4. (Builds before 2026-12-02 kept them as uint32 in
     ``<name>_at.npy``: :class:`SparseCountsReader` reads both.)"""
 
-    def __init__(self, folder: Path, name: str):
+    def __init__(self, folder: Path, name: str, dtype=np.uint8):
         self._at = DocIdsWriter(folder, f"{name}_at")
-        self._value = NpyAppender(folder / f"{name}_value.npy", np.uint8)
+        self._value = NpyAppender(folder / f"{name}_value.npy", dtype)
         self._count = 0
 
     def append(self, counts: np.ndarray) -> None:
@@ -229,9 +275,26 @@ class SparseCountsReader:
             return end  # every position of the stretch is below
         return bisect.bisect_left(lows, low, start, end)
 
+    def at(self, positions: np.ndarray) -> np.ndarray:
+        """The counts of the pairs at ``positions`` (sorted, unique, uint32)."""
+        counts = np.ones(len(positions), dtype=self.value.dtype)
+        if not len(positions) or not len(self.value):
+            return counts
+        first, last = self._below(int(positions[0])), self._below(int(positions[-1]) + 1)
+        if last > first:
+            if self._low_bits == _LOW_BITS:
+                where = self.positions.find(positions.astype(np.uint32, copy=False), first, last)
+            else:  # an earlier build's plain positions
+                stored = self.positions.span(first, last)
+                where = np.searchsorted(stored, positions) + first
+                where[~contained(positions, stored)] = -1
+            found = where >= 0
+            counts[found] = self.value[where[found]]
+        return counts
+
     def read(self, lo: int, hi: int) -> np.ndarray:
         """The counts of pairs ``lo:hi``."""
-        counts = np.ones(hi - lo, dtype=np.uint8)
+        counts = np.ones(hi - lo, dtype=self.value.dtype)
         first, last = self._below(lo), self._below(hi)
         if last > first:
             counts[self.positions.span(first, last) - np.uint32(lo)] = self.value[first:last]
@@ -245,11 +308,11 @@ class PostingRuns:
     against the process's memory as long as the mapping lives.
     """
 
-    _DTYPES = {"keys": np.dtype(np.uint32), "docs": np.dtype(np.uint32), "tf": np.dtype(np.uint8)}
-
-    def __init__(self, folder: Path, name: str, *, counts: bool):
+    def __init__(self, folder: Path, name: str, *, counts: bool, count_dtype=np.uint8):
         folder.mkdir(parents=True, exist_ok=True)
         self._folder, self._name = folder, name
+        self._count_dtype = np.dtype(count_dtype)
+        self._dtypes = {"keys": np.dtype(np.uint32), "docs": np.dtype(np.uint32), "tf": self._count_dtype}
         self._columns = ("keys", "docs", "tf") if counts else ("keys", "docs")
         self._paths = {column: folder / f"{name}.run-{column}" for column in self._columns}
         self._files = {column: open(path, "wb") for column, path in self._paths.items()}
@@ -259,9 +322,10 @@ class PostingRuns:
     def add_run(self, keys: np.ndarray, docs: np.ndarray, tf: np.ndarray | None = None) -> None:
         """Spill one run (it may be empty): sorted by (key, doc), every doc after those of the
         runs before it."""
-        values = {"keys": keys, "docs": docs, "tf": None if tf is None else np.minimum(tf, 255)}
+        cap = np.iinfo(self._count_dtype).max
+        values = {"keys": keys, "docs": docs, "tf": None if tf is None else np.minimum(tf, cap)}
         for column in self._columns:
-            self._files[column].write(np.asarray(values[column], dtype=self._DTYPES[column]).tobytes())
+            self._files[column].write(np.asarray(values[column], dtype=self._dtypes[column]).tobytes())
         self._samples.append(np.array(keys[::_SAMPLE_STEP], dtype=np.uint32))
         self._bounds.append(self._bounds[-1] + len(keys))
 
@@ -272,7 +336,7 @@ class PostingRuns:
         return list(zip(self._bounds[:-1], self._bounds[1:]))
 
     def _read(self, column: str, start: int, end: int) -> np.ndarray:
-        dtype = self._DTYPES[column]
+        dtype = self._dtypes[column]
         return np.fromfile(self._paths[column], dtype=dtype, count=end - start, offset=start * dtype.itemsize)
 
     def _position(self, run: int, key: np.uint32 | None) -> int:
@@ -296,7 +360,8 @@ class PostingRuns:
     def remapped(self, new_keys: list[np.ndarray]) -> "PostingRuns":
         """These runs with each key ``k`` of run ``i`` replaced by ``new_keys[i][k]``; one run is
         in memory at a time. Each map must keep its run's keys distinct and in order."""
-        other = PostingRuns(self._folder, self._name + "-remapped", counts="tf" in self._columns)
+        other = PostingRuns(self._folder, self._name + "-remapped", counts="tf" in self._columns,
+                            count_dtype=self._count_dtype)
         for (start, end), new_key in zip(self._runs(), new_keys, strict=True):
             other.add_run(new_key[self._read("keys", start, end)],
                           *(self._read(column, start, end) for column in self._columns[1:]))

@@ -29,6 +29,7 @@ from .hits import HitMaker, articles_ranked
 from .live import IndexMissing, LiveBuild
 from .operators import is_plain
 from .parser import BadQuery, ParsedQuery, parse
+from .pruned import search_page
 from .research import ResearchViews
 
 __all__ = ["ArticleNotFound", "BadQuery", "IndexMissing", "Searcher"]
@@ -155,7 +156,15 @@ class Searcher(ResearchViews):
         suggestions: list[str] = []
         facet_counts = {key: [] for key in facets}
         total = articles = 0
-        if not parsed.is_empty:
+        # a page of paragraphs: only what can enter it is ranked (pruned.py); else every match
+        found = None if parsed.is_empty or by_article else search_page(live, parsed, sort, (page - 1) * size, size,
+                                                                       facets)
+        if found is not None:
+            total, facet_counts = found.total, found.facets
+            suggestions = [] if total else self._suggest(live, q, parsed)
+            hit = HitMaker(live, parsed, found.gids, found.scores, explain)
+            hits = [hit(i) for i in range(len(found.gids))]
+        elif not parsed.is_empty:
             gids, scores = evaluate(live, parsed)
             total = len(gids)
             if not total:

@@ -1,0 +1,66 @@
+"""BM25's constants and an upper bound of BM25 per block of a posting stream, so that a query can rank
+only the paragraphs that can still enter its page, whatever the collection it is scored against.
+
+BM25 of a key with ``tf`` occurrences in a paragraph of ``length`` code units is
+``idf · (k1 + 1) / (1 + h)`` with ``h = (α + β · length) / tf``, ``α = k1 (1 − b)`` and
+``β = k1 b / mean length``: it falls as ``h`` grows. For each block of :data:`BLOCK` postings of a
+stream (block *j*: positions ``j·BLOCK …`` of the whole stream, whichever lists they belong to),
+``<name>_blocks.npy`` holds the least ``h`` of its postings at the segment's own mean length
+(``block_mean.npy``), rounded down to float32. Against any other collection — deletions, other
+segments beside it — ``h`` with ``β = λ β₀`` is at least ``min(1, λ) · h₀`` (α does not scale), so
+:func:`score_bounds` bounds every posting of a block for any collection statistics. Counts stored
+capped (a bigram's at 255) count as unbounded there, so the bound also holds for the key's true
+count.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..formats.arrays import NpyAppender
+
+BM25_K1 = 1.2
+BM25_B = 0.75
+BLOCK = 64  # postings a bound covers
+MEAN = "block_mean.npy"  # the segment's mean paragraph length the bounds were worked out at
+_ALPHA = BM25_K1 * (1 - BM25_B)
+_CHUNK = BLOCK * (1 << 14)  # postings worked on at a time
+MARGIN = 1e-9  # relative: bounds and scores are computed in different orders of float operations
+
+
+def write_block_bounds(folder: Path, name: str, ids, counts, lengths: np.ndarray, mean: float,
+                       capped: int | None = None) -> None:
+    """``<name>_blocks.npy`` for the stream ``name``: ``ids`` (an IdStream), ``counts`` (its
+    SparseCountsReader), ``lengths`` per paragraph; ``capped``: the value a stored count is capped at."""
+    beta = BM25_K1 * BM25_B / mean if mean > 0 else 0.0
+    out = NpyAppender(Path(folder) / f"{name}_blocks.npy", np.float32)
+    total = len(ids.low)
+    for lo in range(0, total, _CHUNK):
+        hi = min(total, lo + _CHUNK)
+        tf = counts.read(lo, hi).astype(np.float64)
+        h = (_ALPHA + beta * lengths[ids.span(lo, hi).astype(np.intp)]) / tf
+        if capped is not None:
+            h[tf >= capped] = 0.0
+        pad = -len(h) % BLOCK
+        least = np.concatenate([h, np.full(pad, np.inf)]).reshape(-1, BLOCK).min(axis=1)
+        rounded = least.astype(np.float32)
+        over = rounded > least
+        rounded[over] = np.nextafter(rounded[over], np.float32(0))
+        out.append(rounded)
+    out.close()
+    np.save(Path(folder) / MEAN, np.array([mean], dtype=np.float64))
+
+
+def idf(df: int, count: int) -> float:
+    """BM25's idf of a key held by ``df`` of ``count`` paragraphs."""
+    return math.log(1 + (count - df + 0.5) / (df + 0.5))
+
+
+def score_bounds(least: np.ndarray, idf_value: float, mean: float, own_mean: float) -> np.ndarray:
+    """Upper bounds of BM25 (with ``idf_value``, against a collection of mean length ``mean``) of
+    the postings of blocks whose least ``h`` at ``own_mean`` is ``least``."""
+    scale = min(1.0, own_mean / mean) if mean > 0 else 0.0
+    return idf_value * (BM25_K1 + 1) / (1 + scale * least.astype(np.float64)) * (1 + MARGIN) + MARGIN
