@@ -77,14 +77,18 @@ def failing_on(real, marker: str):
     return failing
 
 
-def index_articles(root: Path, articles: dict[str, str]) -> Settings:
-    """A real index built under ``root`` from ``articles`` (id → the text of a .txt file)."""
+def index_articles(root: Path, articles: dict[str, str], report=None) -> Settings:
+    """A real index built under ``root`` from ``articles`` (id → the text of a .txt file); with
+    ``report``, strictly, every problem passed to it."""
     seeds = root / "seeds"
     seeds.mkdir(parents=True)
     for article_id, text in articles.items():
         (seeds / f"{article_id}.txt").write_text(text, encoding="utf-8")
     settings = Settings(seeds_dir=seeds, index_dir=root / "index")
-    build_index(settings, jobs=1)
+    if report is None:
+        build_index(settings, jobs=1)
+    else:
+        build_index(settings, jobs=1, strict=True, report=report)
     return settings
 
 

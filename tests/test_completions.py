@@ -23,8 +23,6 @@ from search.formats.completions import FOLDER, CompletionIndex
 from search.formats.layout import GRAMS, VOCABULARY, IndexLayout
 from search.match.skeletons import mapped_words
 from search.query.completions import MAX_SIZE
-from search.build.indexer import build_index
-from search.config import Settings
 from search.query.live import IndexMissing
 from search.query.searcher import BadQuery, Searcher
 from search.text import analysis, phrase_pinyin
@@ -334,13 +332,8 @@ def test_a_server_never_loads_the_phrase_dictionary_and_completes_from_mapped_fi
 def test_an_entry_whose_pinyin_fails_is_reported_and_the_build_goes_on(tmp_path, monkeypatch):
     real = phrase_pinyin.spellings
     monkeypatch.setattr(build_completions.phrase_pinyin, "spellings", failing_on(real, "银"))
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    for article_id, text in ARTICLES.items():
-        (seeds / f"{article_id}.txt").write_text(text, encoding="utf-8")
     problems = []
-    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
-    build_index(settings, jobs=1, strict=True, report=problems.append)
+    settings = index_articles(tmp_path, ARTICLES, report=problems.append)
     ours = [p for p in problems if "completes from its characters" in p.reason]
     assert ours and all("银" in p.reason and not p.fatal for p in ours)
     monkeypatch.setattr(build_completions.phrase_pinyin, "spellings", real)

@@ -291,7 +291,7 @@ sorted_ids = st.sets(st.integers(0, 300)).map(lambda ids: np.array(sorted(ids), 
 
 @given(sorted_ids, sorted_ids)
 def test_containment_and_intersection_of_sorted_ids_agree_with_numpys(a, b):
-    from search.match.grams import contained
+    from search.match.postings import contained
 
     assert contained(a, b).tolist() == np.isin(a, b).tolist()
     assert a[contained(a, b)].tolist() == np.intersect1d(a, b).tolist() == b[contained(b, a)].tolist()

@@ -12,8 +12,6 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from conftest import failing_on, index_articles
-from search.build.indexer import build_index
-from search.config import Settings
 from search.formats import pinyin_index
 from search.formats.layout import VOCABULARY
 from search.formats.pinyin_index import MAX_SPAN, PinyinIndex
@@ -226,13 +224,8 @@ def test_the_pinyin_index_is_built_with_the_index_and_mapped_by_the_searcher(tmp
 def test_a_word_whose_pinyin_fails_is_reported_and_the_build_goes_on(tmp_path, monkeypatch):
     real = pinyin_index.spellings
     monkeypatch.setattr(pinyin_index, "spellings", failing_on(real, "银"))
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    for article_id, text in ARTICLES.items():
-        (seeds / f"{article_id}.txt").write_text(text, encoding="utf-8")
     problems = []
-    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
-    build_index(settings, jobs=1, strict=True, report=problems.append)
+    settings = index_articles(tmp_path, ARTICLES, report=problems.append)
     assert problems and all("银" in p.reason and not p.fatal and p.path.endswith("words.txt") for p in problems)
     monkeypatch.setattr(pinyin_index, "spellings", real)
     found = Searcher(settings)

@@ -50,7 +50,7 @@ import numpy as np
 
 from ..formats.arrays import mapped
 from .blockmax import BM25_B, BM25_K1, MEAN
-from .postings import PostingLists, SparseCountsReader, contained
+from .postings import PostingLists, SparseCountsReader
 from .skeletons import MappedLines, Skeletons, mapped_words
 
 # this few paragraphs are handled one by one in Python, not by numpy (about a microsecond a call):
