@@ -79,6 +79,9 @@ def test_every_sub_package_says_what_it_holds_and_what_it_imports(package):
     assert doc and len(doc) > 80
     if package.name != "paragraphs":
         assert "Imports" in doc and "imported by" in doc
+    # a newcomer finds every module of the stage in its map, with its job
+    unnamed = [path.stem for path in package.glob("*.py") if path.stem != "__init__" and f":mod:`.{path.stem}`" not in doc]
+    assert unnamed == []
 
 
 @pytest.mark.parametrize("path", [p for p in modules() if stage(module_name(p)) in MAY_IMPORT],

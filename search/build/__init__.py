@@ -10,7 +10,8 @@ segment and its match index, side by side) → a generation of segments → the 
 * :mod:`.generation` — a generation's table of contents and the tables derived from all its
   segments: :mod:`.vocabulary` (the live words and their pinyin), :mod:`.deleted` (the deleted
   documents' statistics), :mod:`.completions` (the completion index: words and frequent phrases,
-  counted by :mod:`.substring_counts`, as the archive writes them — :mod:`.display_forms` — and
+  counted by :mod:`.substring_counts` segment by segment, each segment's share kept by
+  :mod:`.segment_tally`, as the archive writes them — :mod:`.display_forms` — and
   in pinyin);
 * :mod:`.processes` — forked workers that die with the builder, the child that writes Whoosh's
   terms, the paused cyclic collector;

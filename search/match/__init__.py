@@ -4,6 +4,7 @@ test and BM25, from numpy arrays memory-mapped and shared by the workers.
 * :mod:`.grams` — lookups: a key's paragraphs and frequencies, titles, whole words, BM25;
 * :mod:`.skeletons` — the paragraphs' normalised texts as mapped UTF-16 units; sorted word lines;
 * :mod:`.postings` — posting lists of paragraph ids on disk, built in bounded memory;
+* :mod:`.blockmax` — the BM25 upper bound of each block of a single character's list;
 * :mod:`.builder` — writing the index block by block.
 
 Imports :mod:`search.formats`; imported by :mod:`search.build` and :mod:`search.query`.

@@ -5,9 +5,12 @@ A search hit is a paragraph, so this package turns every input article into a tu
 heading, caption, body, byline). One job per module, data flowing down the list:
 
 * :mod:`.reading` — seed files (.txt, .md, .jsonl) into articles; bad input reported;
+  :mod:`.metadata` — an article's metadata (front matter, JSON fields) checked and normalised;
+  :mod:`.scan` — what changed in the seeds since the live generation, for updates;
 * :mod:`.lines` — line-broken text: a line is a paragraph;
 * :mod:`.runon` — run-on text: title, dateline lead, captions, headings, byline;
-* :mod:`.cues` — the news conventions those recognise (regular expressions);
+* :mod:`.cues` — the news conventions those recognise (regular expressions), read through
+  :mod:`.script` (a Simplified view of the text, the same length);
 * :mod:`.sentences` — sentence ends, never inside a quotation or bracket;
 * :mod:`.gaps` — the gap model: features of the break between two body sentences;
 * :mod:`.decoder` — body sentences grouped into paragraphs from the gap scores;

@@ -3,8 +3,11 @@
 * :mod:`.parser` — the query language: terms, phrases, OR, exclusions, ``title:``, filters;
 * :mod:`.searcher` — the :class:`~.searcher.Searcher`: the live build, followed across swaps, and
   the search, article, related and health answers;
-* :mod:`.live` — one open build and what it holds;
+* :mod:`.live` — one open build and what it holds: its segments' match indexes as one
+  (:mod:`.segmented`), Whoosh's statistics of the live documents only (:mod:`.whoosh_live`);
 * :mod:`.evaluate` — matching and ranking on the match index, filters, the order of results;
+* :mod:`.pruned` — a page ranked from what can still enter it, with exact totals and facets,
+  from the matches worked out without scores (:mod:`.lookup`);
 * :mod:`.hits` — a page's hits and grouped articles;
 * :mod:`.highlight`, :mod:`.explain` — marks mapped back to the original characters; why a hit
   matched and scored as it did;

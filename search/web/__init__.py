@@ -4,7 +4,8 @@
 * :mod:`.page` — the server-rendered pages (Jinja templates in ``templates/``, assets in ``static/``);
 * :mod:`.completions` — ``/api/suggest``, as-you-type completions (the box's list:
   ``static/suggest.js``).
-* :mod:`.openapi` — the OpenAPI document of the API (:mod:`.openapi_research`: the research API's);
+* :mod:`.openapi` — the OpenAPI document of the API (:mod:`.openapi_research`: the research API's;
+  :mod:`.page_openapi`: the HTML pages');
 * :mod:`.research` — ``/api/timeline``, ``/api/concordance``, ``/api/export``;
   :mod:`.research_page` — the timeline above a search's results and the 语境 page, drawn by
   :mod:`.chart`.
