@@ -8,7 +8,7 @@ import random
 
 import numpy as np
 
-from search.build import completions as build_completions
+from search.build import completions as build_completions, segment_tally
 from search.build.indexer import build_index
 from search.build.segment_tally import TALLY, SegmentSource
 from search.formats.layout import IndexLayout
@@ -37,6 +37,7 @@ def spelled_keys(monkeypatch) -> list[str]:
 
 
 def test_a_second_update_reads_only_the_new_segment_whole_and_spells_only_new_entries(tmp_path, monkeypatch):
+    monkeypatch.setattr(segment_tally, "KEEP_FROM_UNITS", 0)  # these segments are small
     settings, records, texts = starting_seeds(tmp_path, articles=80)
     build_index(settings)
     build = IndexLayout(settings.index_dir).current()
@@ -64,7 +65,8 @@ def test_a_second_update_reads_only_the_new_segment_whole_and_spells_only_new_en
     assert_same_as_full_rebuild(settings, tmp_path)
 
 
-def test_a_damaged_tally_or_previous_index_is_worked_out_again(tmp_path):
+def test_a_damaged_tally_or_previous_index_is_worked_out_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(segment_tally, "KEEP_FROM_UNITS", 0)
     settings, records, texts = starting_seeds(tmp_path, articles=30)
     build_index(settings)
     rng = random.Random(9)
@@ -79,4 +81,18 @@ def test_a_damaged_tally_or_previous_index_is_worked_out_again(tmp_path):
     records.append(record(301, rng))
     write_seeds(settings.seeds_dir, records, texts)
     build_index(settings)
+    assert_same_as_full_rebuild(settings, tmp_path)
+
+
+def test_a_small_segment_keeps_no_tally_and_is_read_again(tmp_path, monkeypatch):
+    settings, records, texts = starting_seeds(tmp_path, articles=30)
+    build_index(settings)
+    monkeypatch.setattr(segment_tally, "KEEP_FROM_UNITS", 3_000)  # the whole build's segment, not the update's
+    rng = random.Random(11)
+    records.append(record(400, rng))
+    write_seeds(settings.seeds_dir, records, texts)
+    build_index(settings)
+    build = IndexLayout(settings.index_dir).current()
+    kept = [path.parent.parent.name for path in build.glob(f"seg-*/{TALLY}/counts.npy")]
+    assert len(kept) == 1 and len(list(build.glob("seg-*"))) == 2
     assert_same_as_full_rebuild(settings, tmp_path)

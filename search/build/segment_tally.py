@@ -6,7 +6,9 @@ A segment's paragraphs never change, so what they hold is worked out once and ke
 segment's folder (``seg-<id>/tally/``), which later generations share by hard links: an update
 works out its new segment whole, the keys new to an older segment from the few paragraphs that
 contain them (the match index finds them), and takes away what the paragraphs it deletes held.
-A whole build, one segment with nothing deleted, keeps no tally: the first update makes it.
+A whole build, one segment with nothing deleted, keeps no tally: the first update makes it. A
+segment of fewer than :data:`KEEP_FROM_UNITS` code units keeps none either: reading it again costs
+little.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from .display_forms import Originals, written_forms
 from .substring_counts import bigram_counter, paragraph_counts, touching
 
 TALLY = "tally"
+# a smaller segment is read whole again at each generation (its tally would cost more disk than time)
+KEEP_FROM_UNITS = 1 << 20
 MAX_PHRASE_CHARS = 16
 _HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
 _SEPARATOR = "\x00"  # no key holds it (paragraph_counts refuses one)
@@ -77,7 +81,8 @@ class SegmentSource:
     def tally(self, keys: list[str], keep: bool) -> Tally:
         """What the live paragraphs hold of ``keys``; ``keep``: keep (or extend) the segment's tally
         of all its paragraphs for the next generation."""
-        cached = _read(self.folder / TALLY)
+        keep = keep and len(self.units) >= KEEP_FROM_UNITS
+        cached = _read(self.folder / TALLY) if keep else None
         if cached is None:
             whole = self.tally_of(keys)
             if keep:
@@ -127,8 +132,9 @@ class SegmentSource:
         """How many of the segment's live paragraphs numbered a multiple of ``step`` hold each pair of
         adjacent words of two characters or more (the words cut by jieba from the runs of Chinese
         characters only: jieba then leaves the cutting to rjieba throughout)."""
+        keep = keep and len(self.units) >= KEEP_FROM_UNITS
         path = self.folder / TALLY / "sample.json"
-        cached = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        cached = json.loads(path.read_text(encoding="utf-8")) if keep and path.is_file() else None
         if cached is None or cached["step"] != step:
             cached = {"step": step, "pairs": {str(gid): _pairs(self.grams.skeletons[gid])
                                               for gid in range(0, len(self.live), step)}}
@@ -188,7 +194,8 @@ def _write(folder: Path, keys: Sequence[str], tally: Tally) -> None:
     replaced, never written in place."""
     folder.mkdir(exist_ok=True)
     _replace(folder / "keys.txt", _SEPARATOR.join(keys).encode("utf-8", "surrogatepass"))
-    numbers = np.stack((tally.counts, tally.touched)).astype(np.int64)
+    numbers = np.stack((tally.counts, tally.touched))
+    numbers = numbers.astype(np.int32 if not len(tally.counts) or numbers.max() < 2**31 else np.int64)
     _replace(folder / "counts.npy", lambda handle: np.save(handle, numbers))
     _replace(folder / "forms.json", json.dumps({str(k): w for k, w in tally.forms.items()}).encode("ascii"))
 
