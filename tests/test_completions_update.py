@@ -11,7 +11,7 @@ import numpy as np
 from search.build import completions as build_completions, segment_tally
 from search.build.indexer import build_index
 from search.build.segment_tally import TALLY, SegmentSource
-from search.formats.layout import IndexLayout
+from search.formats.layout import IndexLayout, read_meta
 from search.query.searcher import Searcher
 from test_update import assert_same_as_full_rebuild, record, starting_seeds, write_seeds
 
@@ -67,21 +67,27 @@ def test_a_second_update_reads_only_the_new_segment_whole_and_spells_only_new_en
 
 def test_a_damaged_tally_or_previous_index_is_worked_out_again(tmp_path, monkeypatch):
     monkeypatch.setattr(segment_tally, "KEEP_FROM_UNITS", 0)
-    settings, records, texts = starting_seeds(tmp_path, articles=30)
+    settings, records, texts = starting_seeds(tmp_path, articles=80)  # the base segment is never merged here
     build_index(settings)
     rng = random.Random(9)
+    damages = {"counts.npy": lambda path: np.save(path, np.zeros((2, 3), dtype=np.int64)),  # not the keys' length
+               "forms.json": lambda path: path.write_text("[", encoding="utf-8"),  # not JSON
+               "sample.json": lambda path: path.write_text('{"step": 1, "pairs": ', encoding="utf-8"),  # cut short
+               "spellings.txt": lambda path: path.write_text("broken", encoding="utf-8")}  # the previous index's
     records.append(record(300, rng))
     write_seeds(settings.seeds_dir, records, texts)
-    build_index(settings)
-    build = IndexLayout(settings.index_dir).current()
-    for counts in build.glob(f"seg-*/{TALLY}/counts.npy"):
-        counts.unlink()
-        np.save(counts, np.zeros((2, 3), dtype=np.int64))  # not the keys' length: ignored
-    (build / "completions" / "spellings.txt").write_text("broken", encoding="utf-8")
-    records.append(record(301, rng))
-    write_seeds(settings.seeds_dir, records, texts)
-    build_index(settings)
-    assert_same_as_full_rebuild(settings, tmp_path)
+    build_index(settings)  # the first update: the segments' tallies
+    for number, (name, damage) in enumerate(damages.items()):
+        build = IndexLayout(settings.index_dir).current()
+        base = build / f"seg-{read_meta(build)['segments'][0]['id']}"
+        path = build / "completions" / name if name == "spellings.txt" else base / TALLY / name
+        assert path.is_file()
+        path.unlink()  # a link another generation may share: replaced, not written through
+        damage(path)
+        records.append(record(301 + number, rng))
+        write_seeds(settings.seeds_dir, records, texts)
+        build_index(settings)
+        assert_same_as_full_rebuild(settings, tmp_path / name.replace(".", "-"))
 
 
 def test_a_small_segment_keeps_no_tally_and_is_read_again(tmp_path, monkeypatch):

@@ -134,8 +134,8 @@ class SegmentSource:
         characters only: jieba then leaves the cutting to rjieba throughout)."""
         keep = keep and len(self.units) >= KEEP_FROM_UNITS
         path = self.folder / TALLY / "sample.json"
-        cached = json.loads(path.read_text(encoding="utf-8")) if keep and path.is_file() else None
-        if cached is None or cached["step"] != step:
+        cached = _read_json(path) if keep else None
+        if not isinstance(cached, dict) or cached.get("step") != step or not isinstance(cached.get("pairs"), dict):
             cached = {"step": step, "pairs": {str(gid): _pairs(self.grams.skeletons[gid])
                                               for gid in range(0, len(self.live), step)}}
             if keep:
@@ -180,13 +180,20 @@ def _read(folder: Path) -> tuple[list[str], Tally] | None:
         text = (folder / "keys.txt").read_bytes().decode("utf-8", "surrogatepass")
         numbers = np.load(folder / "counts.npy")
         forms = json.loads((folder / "forms.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (OSError, ValueError):  # none kept, or damaged: worked out again
         return None
     keys = text.split(_SEPARATOR) if text else []
     if numbers.shape != (2, len(keys)):
         return None
     return keys, Tally(numbers[0].astype(np.int64), numbers[1].astype(np.int64),
                        {int(k): written for k, written in forms.items()})
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _write(folder: Path, keys: Sequence[str], tally: Tally) -> None:
