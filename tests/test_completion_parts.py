@@ -69,6 +69,14 @@ def test_counts_and_touching_occurrences_are_brute_forces(texts, seed, block_uni
                 expected.add((i, start, int(np.searchsorted(bounds, start, "right") - 1)))
     found = touching(counted, units, bounds, np.flatnonzero(marked))
     assert set(zip(found.keys.tolist(), found.starts.tolist(), found.paragraphs.tolist())) == expected
+    # told the marks while counting, it keeps only the occurrences that cover one: the same touching
+    kept = paragraph_counts(units, bounds, keys, bigram_counts=bigram_counter(paragraphs),
+                            one_by_one=lambda key: sum(key in p for p in paragraphs), block_units=block_units,
+                            marked=np.flatnonzero(marked))
+    assert kept.counts.tolist() == counted.counts.tolist()
+    assert len(kept.found_starts) <= len(counted.found_starts)
+    again = touching(kept, units, bounds, np.flatnonzero(marked))
+    assert set(zip(again.keys.tolist(), again.starts.tolist(), again.paragraphs.tolist())) == expected
 
 
 @settings(max_examples=150, deadline=None)

@@ -6,8 +6,9 @@ writes it most often (the stored texts' table, :class:`~search.segment.text_patc
 patch of the few characters that differ from that (:mod:`search.segment.text_patch`). So an
 occurrence of a completion reads as its skeleton with the table applied (its *base*) unless a
 patch changes one of its characters: only those occurrences need reading. :class:`Originals` marks
-the characters the patches change; :func:`exceptions` counts the forms of the occurrences that
-cover one, and keeps a form where more paragraphs write it than write the base.
+the characters the patches change; :func:`written_forms` counts the forms of the occurrences that
+cover one (in numpy: Taiwan's press releases have some 700,000), paragraph by paragraph, and
+:func:`most_written` picks the form most paragraphs write, the base included.
 """
 
 from __future__ import annotations
@@ -72,20 +73,6 @@ class Originals:
             hit = self.marked[i] == positions
             found[hit] = self.written[i[hit]]
         return found
-
-
-def exceptions(keys: Sequence[str], counted: Counted, touching: Touching, originals: Originals,
-               units: np.ndarray, base) -> dict[int, str]:
-    """``{key's index: how the archive writes it most}`` for the keys whose most written form
-    (:func:`most_written`) is not ``base(key)``. ``counted``: the keys' paragraph counts;
-    ``touching``: their occurrences that cover a unit :attr:`Originals.marked` of the skeletons'
-    ``units`` (:func:`~search.build.substring_counts.touching`), each written otherwise than its
-    base: a paragraph with one counts for that form (forms told apart by a 64-bit hash of their
-    code units). In numpy: Taiwan's press releases have some 700,000 such occurrences."""
-    forms, touched = written_forms(keys, counted, touching, originals, units, base)
-    chosen = {k: most_written({base(keys[k]): int(counted.counts[k]) - int(touched[k]), **written}, keys[k])
-              for k, written in forms.items()}
-    return {k: text for k, text in chosen.items() if text != base(keys[k])}
 
 
 def most_written(votes: dict[str, int], key: str) -> str:

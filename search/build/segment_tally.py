@@ -113,17 +113,19 @@ class SegmentSource:
         if gids is None:
             units, bounds, patches = self.units, self.bounds, self.parts[1] if self.parts is not None else ()
             grams = self.grams
+            originals = Originals.of(units, bounds, self.table, patches)
             counted = paragraph_counts(units, bounds, keys, bigram_counts=_bigram_counts(grams),
-                                       one_by_one=lambda key: len(grams.find(key).gids))
+                                       one_by_one=lambda key: len(grams.find(key).gids), marked=originals.marked)
         else:
             units, bounds = _gathered(self.units, self.bounds, gids)
             patches = [] if self.parts is None else [(i, patch) for i, patch in
                                                      enumerate(map(self.parts[1], gids.tolist())) if patch]
             texts = [units[a: b - 1].tobytes().decode("utf-16-le", "surrogatepass")
                      for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+            originals = Originals.of(units, bounds, self.table, patches)
             counted = paragraph_counts(units, bounds, keys, bigram_counts=bigram_counter(units, bounds),
-                                       one_by_one=lambda key: sum(key in text for text in texts))
-        originals = Originals.of(units, bounds, self.table, patches)
+                                       one_by_one=lambda key: sum(key in text for text in texts),
+                                       marked=originals.marked)
         forms, touched = written_forms(keys, counted, touching(counted, units, bounds, originals.marked), originals,
                                        units, self.base())
         return Tally(counted.counts, np.asarray(touched, dtype=np.int64), forms)

@@ -88,12 +88,15 @@ class _Table:
 
 def paragraph_counts(units: np.ndarray, bounds: np.ndarray, keys: Sequence[str], *,
                      bigram_counts: Callable[[np.ndarray], np.ndarray],
-                     one_by_one: Callable[[str], int], block_units: int = BLOCK_UNITS) -> Counted:
+                     one_by_one: Callable[[str], int], block_units: int = BLOCK_UNITS,
+                     marked: np.ndarray | None = None) -> Counted:
     """For each of ``keys`` (non-empty, no character 0), how many paragraphs' skeletons contain it.
 
     ``units``/``bounds``: the skeletons (paragraph ``gid`` is ``units[bounds[gid]:bounds[gid + 1] - 1]``,
     a 0 after each); ``bigram_counts``: the paragraphs holding each bigram given as ``a << 16 | b``;
-    ``one_by_one``: the count of a key wider than :data:`WIDEST` units."""
+    ``one_by_one``: the count of a key wider than :data:`WIDEST` units; ``marked`` (sorted unit
+    positions): keep only the occurrences that cover one — all :func:`touching` will look at — so
+    that what is kept does not grow with the archive."""
     joined = np.frombuffer("\x00".join(keys).encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
     ends = np.flatnonzero(joined == 0) if len(keys) > 1 else np.zeros(0, dtype=np.int64)
     if len(ends) != max(len(keys) - 1, 0):
@@ -163,8 +166,13 @@ def paragraph_counts(units: np.ndarray, bounds: np.ndarray, keys: Sequence[str],
             same[left[differ]] = False
             left = left[~differ]
         at, key_ids = at[same] + start, table.ids[rows[same]]
-        found_keys.append(key_ids.astype(np.int32))
-        found_starts.append(at.astype(np.uint32))
+        if marked is not None:
+            covering = _covers(marked, at, widths[key_ids])
+            found_keys.append(key_ids[covering].astype(np.int32))
+            found_starts.append(at[covering].astype(np.uint32))
+        else:
+            found_keys.append(key_ids.astype(np.int32))
+            found_starts.append(at.astype(np.uint32))
         # each (key, paragraph) once: no paragraph spans two blocks
         paragraph = np.searchsorted(bounds, at, side="right") - 1
         pairs = _distinct(key_ids.astype(np.uint64) << np.uint64(32) | paragraph.astype(np.uint64))
@@ -183,9 +191,7 @@ def touching(counted: Counted, units: np.ndarray, bounds: np.ndarray, marked: np
     at = np.asarray(marked, dtype=np.int64)
     if len(at):
         first = counted.found_starts.astype(np.int64)
-        # the first mark at or after an occurrence's start lies before its end
-        nearest = at[np.minimum(np.searchsorted(at, first), len(at) - 1)]
-        covers = (nearest >= first) & (nearest < first + counted.widths[counted.found_keys])
+        covers = _covers(at, first, counted.widths[counted.found_keys])
         keys.append(counted.found_keys[covers])
         starts.append(first[covers])
         one = np.full(1 << 16, -1, dtype=np.int64)  # a unit → the key that is that unit alone
@@ -207,6 +213,17 @@ def touching(counted: Counted, units: np.ndarray, bounds: np.ndarray, marked: np
             starts.append(begin[hit])
     key_ids, positions = _joined(keys, np.int64), _joined(starts, np.int64)
     return Touching(key_ids, positions, np.searchsorted(bounds, positions, side="right").astype(np.int64) - 1)
+
+
+def _covers(marked: np.ndarray, starts: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """Whether each occurrence (``starts``, ``widths``) covers one of the sorted ``marked`` positions:
+    the first mark at or after its start lies before its end."""
+    marked = np.asarray(marked, dtype=np.int64)
+    if not len(marked):
+        return np.zeros(len(starts), dtype=bool)
+    starts = np.asarray(starts, dtype=np.int64)
+    nearest = marked[np.minimum(np.searchsorted(marked, starts), len(marked) - 1)]
+    return (nearest >= starts) & (nearest < starts + widths)
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
