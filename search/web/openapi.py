@@ -15,7 +15,7 @@ from ..query.related import MAX_RELATED
 from ..query.searcher import MAX_FACETS, SORTS
 from ..query.suggest import MAX_SUGGESTIONS
 from .openapi_research import research_paths, research_schemas
-from .page_openapi import page_paths
+from .page_openapi import ARTICLE_ID_PARAMETER, page_paths
 
 OPENAPI_VERSION = "3.0.3"
 JSON = "application/json"
@@ -297,8 +297,7 @@ def openapi_document(settings: Settings) -> dict:
                     "operationId": "article",
                     "summary": "A whole article, paragraph by paragraph",
                     "parameters": [
-                        {"name": "article_id", "in": "path", "required": True,
-                         "schema": {"type": "string", "minLength": 1}},
+                        ARTICLE_ID_PARAMETER,
                         _query_param(settings, "when given, each paragraph gets a `highlight` of its matches"),
                     ],
                     "responses": {
@@ -314,8 +313,7 @@ def openapi_document(settings: Settings) -> dict:
                     "operationId": "related",
                     "summary": "The articles most like this one, best first",
                     "parameters": [
-                        {"name": "article_id", "in": "path", "required": True,
-                         "schema": {"type": "string", "minLength": 1}},
+                        ARTICLE_ID_PARAMETER,
                         {"name": "size", "in": "query", "required": False,
                          "schema": {"type": "integer", "minimum": 1, "maximum": MAX_RELATED, "default": 5}},
                     ],

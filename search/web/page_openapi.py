@@ -9,6 +9,10 @@ from typing import Callable
 
 from ..config import Settings
 
+# the path parameter of every ``/…/{article_id}`` path, page and API alike
+ARTICLE_ID_PARAMETER = {"name": "article_id", "in": "path", "required": True,
+                        "schema": {"type": "string", "minLength": 1}}
+
 HTML = "text/html"
 
 
@@ -50,8 +54,7 @@ def page_paths(settings: Settings, query_param: Callable[[Settings, str], dict])
                 "operationId": "articlePage",
                 "summary": "A whole article, its matches of q marked, with related articles",
                 "parameters": [
-                    {"name": "article_id", "in": "path", "required": True,
-                     "schema": {"type": "string", "minLength": 1}},
+                    ARTICLE_ID_PARAMETER,
                     query_param(settings, "when given, its matches are marked in the article"),
                 ],
                 "responses": {
