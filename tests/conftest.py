@@ -9,6 +9,7 @@ import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 from falcon import testing
 from hypothesis import HealthCheck, settings
@@ -64,6 +65,18 @@ def traced(action):
         return tracemalloc.get_traced_memory()[1], result
     finally:
         tracemalloc.stop()
+
+
+def written_posting_lists(folder: Path, lists: list[list[int]]):
+    """``lists`` written as the match index writes posting lists (one run, merged) into ``folder``:
+    all their ids in order, and the lists opened again."""
+    from search.match import postings
+
+    runs = postings.PostingRuns(folder, "t", counts=False)
+    docs = np.array([d for docs in lists for d in docs], dtype=np.uint32)
+    runs.add_run(np.repeat(np.arange(len(lists)), [len(docs) for docs in lists]), docs)
+    runs.merge(postings.DocIdsWriter(folder, "t"), postings.NpyAppender(folder / "t_offsets.npy", postings.POSITION))
+    return docs, postings.PostingLists(folder, "t")
 
 
 def failing_on(real, marker: str):

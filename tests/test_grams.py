@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from conftest import written_posting_lists
 from search.match import builder as builder_module, grams
 from search.match.builder import GramIndexBuilder
 from search.match.grams import GramIndex
@@ -174,14 +175,7 @@ def test_merged_runs_are_every_keys_sorted_list(tmp_path_factory, runs, budget, 
 def test_posting_lists_round_trip(tmp_path_factory, lists):
     """Lists of any ids (the full uint32 range, around the 16-bit halves' carry too) come back as
     they went in, each on its own and all together, empty lists included."""
-    from search.match import postings
-
-    folder = tmp_path_factory.mktemp("p")
-    runs = postings.PostingRuns(folder, "t", counts=False)
-    docs = np.array([d for docs in lists for d in docs], dtype=np.uint32)
-    runs.add_run(np.repeat(np.arange(len(lists)), [len(docs) for docs in lists]), docs)
-    runs.merge(postings.DocIdsWriter(folder, "t"), postings.NpyAppender(folder / "t_offsets.npy", postings.POSITION))
-    stored = postings.PostingLists(folder, "t")
+    docs, stored = written_posting_lists(tmp_path_factory.mktemp("p"), lists)
     assert stored.all().tolist() == docs.tolist()
     assert [stored[i].tolist() for i in range(len(stored))] == [docs for docs in lists if docs]
     assert all(stored[i].dtype == np.uint32 for i in range(len(stored)))

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from conftest import written_posting_lists
 from search import cli
 from search.build.indexer import build_index
 from search.config import Settings
@@ -288,14 +289,7 @@ def test_a_longer_key_found_from_the_counts_matches_as_found_from_the_skeletons(
 def test_ids_read_and_found_at_positions_across_high_halves(tmp_path_factory, lists, data):
     """Ids over the whole uint32 range (their high halves changing within and between lists): the
     ids at any positions, and where each id of a list is, without decoding the stream."""
-    from search.match import postings
-
-    folder = tmp_path_factory.mktemp("h")
-    runs = postings.PostingRuns(folder, "t", counts=False)
-    docs = np.array([d for docs in lists for d in docs], dtype=np.uint32)
-    runs.add_run(np.repeat(np.arange(len(lists)), [len(docs) for docs in lists]), docs)
-    runs.merge(postings.DocIdsWriter(folder, "t"), postings.NpyAppender(folder / "t_offsets.npy", postings.POSITION))
-    stored = postings.PostingLists(folder, "t")
+    docs, stored = written_posting_lists(tmp_path_factory.mktemp("h"), lists)
     if len(docs):
         positions = np.array(sorted(data.draw(st.sets(st.integers(0, len(docs) - 1), max_size=20))), dtype=np.int64)
         assert stored.at(positions).tolist() == docs[positions].tolist()
