@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -126,6 +127,25 @@ def new_page(browser, base_url, **context_options):
     page = context.new_page()
     page.set_default_timeout(10_000)
     return context, page, Watch(page)
+
+
+@contextmanager
+def phone_page(browser, base_url, height: int = 740, **context_options):
+    """A page on a 375 px touch phone (two device pixels a CSS pixel), its context closed after;
+    the page must have raised no problem."""
+    context, page, watch = new_page(browser, base_url, viewport={"width": 375, "height": height},
+                                    device_scale_factor=2, is_mobile=True, has_touch=True, **context_options)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert watch.problems == []
+
+
+def sideways_scroll(page) -> int:
+    """How many CSS pixels the page is wider than its viewport (0: nothing scrolls sideways)."""
+    scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    return max(0, scroll_width - inner_width)
 
 
 @pytest.fixture

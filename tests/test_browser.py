@@ -16,7 +16,18 @@ import pytest
 from browser_support import require_browser
 
 require_browser()
-from browser_support import base_url_for, browser, new_page, page, page_and_watch, query_of, served, shot  # noqa: E402, F401
+from browser_support import (  # noqa: E402, F401
+    base_url_for,
+    browser,
+    new_page,
+    page,
+    page_and_watch,
+    phone_page,
+    query_of,
+    served,
+    shot,
+    sideways_scroll,
+)
 from hypothesis import (  # noqa: E402
     HealthCheck,
     example,
@@ -377,11 +388,7 @@ def test_keyboard_reaches_hits_with_a_visible_focus_ring(page):
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_phone_width_has_no_horizontal_scroll(browser, base_url, scheme):
-    context, page, watch = new_page(
-        browser, base_url, viewport={"width": 375, "height": 740}, device_scale_factor=2,
-        is_mobile=True, has_touch=True, color_scheme=scheme,
-    )
-    try:
+    with phone_page(browser, base_url, color_scheme=scheme) as page:
         paths = {
             "empty": "/",
             "results": "/?q=%E8%81%94%E5%90%88%E5%9B%BD",
@@ -392,12 +399,8 @@ def test_phone_width_has_no_horizontal_scroll(browser, base_url, scheme):
         for name, path in paths.items():
             page.goto(path)
             expect(page.locator("main")).to_be_visible()
-            widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-            assert widths[0] <= widths[1], (path, widths)
+            assert sideways_scroll(page) == 0, path
             shot(page, f"03-phone-{scheme}-{name}")
-    finally:
-        context.close()
-    assert watch.problems == []
 
 
 def test_without_javascript_the_server_renders_marked_results(browser, base_url):
@@ -550,22 +553,16 @@ def test_explain_toggle_opens_with_match_kinds_and_word_boxes(news_page):
 
 
 def test_phone_width_shows_the_sidebar_collapsed(browser, news_url):
-    context, page, watch = new_page(browser, news_url, viewport={"width": 375, "height": 740}, device_scale_factor=2,
-                                     is_mobile=True, has_touch=True)
-    try:
+    with phone_page(browser, news_url) as page:
         page.goto("/?q=" + quote_plus("芯片 date:2024"))
         facets = page.locator("details.facets")
         expect(facets.locator("summary")).to_be_visible()
         expect(facets.locator(".facet").first).to_be_hidden()
-        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        assert widths[0] <= widths[1], widths
+        assert sideways_scroll(page) == 0
         shot(page, "24-phone-facets-closed", full_page=False)
         facets.locator("summary").click()
         expect(facets.locator(".facet").first).to_be_visible()
         shot(page, "25-phone-facets-open", full_page=False)
-    finally:
-        context.close()
-    assert watch.problems == []
 
 
 def test_desktop_shows_the_sidebar_open_without_javascript(browser, news_url):

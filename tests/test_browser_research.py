@@ -14,9 +14,8 @@ import pytest
 from browser_support import require_browser
 
 require_browser()
-from browser_support import browser, new_page, served, shot  # noqa: E402, F401
+from browser_support import browser, new_page, phone_page, served, shot, sideways_scroll  # noqa: E402, F401
 from playwright.sync_api import expect  # noqa: E402
-
 
 WORDS = ["芯片", "产业", "合作", "出口", "增长", "，", "。", "的", "国产芯片", "研发", "美国", "中国"]
 
@@ -143,9 +142,7 @@ def test_the_concordance_view_aligns_matches_and_sorts_by_context(desktop):
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_on_a_phone_the_narrow_chart_shows_and_nothing_scrolls_sideways(browser, base_url, scheme):
-    context, page, watch = new_page(browser, base_url, viewport={"width": 375, "height": 800}, device_scale_factor=2,
-                                    is_mobile=True, has_touch=True, color_scheme=scheme)
-    try:
+    with phone_page(browser, base_url, height=800, color_scheme=scheme) as page:
         page.goto("/?q=%E8%8A%AF%E7%89%87&vs=%E5%90%88%E4%BD%9C")
         expect(page.locator("#research svg.chart-narrow")).to_be_visible()
         expect(page.locator("#research svg.chart-wide")).to_be_hidden()
@@ -153,13 +150,8 @@ def test_on_a_phone_the_narrow_chart_shows_and_nothing_scrolls_sideways(browser,
         heights = page.locator("#research svg.chart-narrow text").evaluate_all(
             "(els) => els.map((e) => e.getBoundingClientRect().height)")
         assert heights and min(heights) >= 10, heights
-        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        assert widths[0] <= widths[1], widths
+        assert sideways_scroll(page) == 0
         shot(page, f"research-04-phone-{scheme}-chart", full_page=False)
         page.goto("/concordance?q=%E8%8A%AF%E7%89%87&sort=left")
-        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        assert widths[0] <= widths[1], widths
+        assert sideways_scroll(page) == 0
         shot(page, f"research-05-phone-{scheme}-concordance", full_page=False)
-    finally:
-        context.close()
-    assert watch.problems == []
