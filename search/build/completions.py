@@ -85,20 +85,20 @@ def _write(folder: Path, segments: list[SegmentSource], on_problem: Callable[[In
         key = words[entry] if entry < len(words) else phrases[entry - len(words)]
         on_problem(InputProblem(str(lines), line, f"no pinyin for {key!r} ({problem}); it completes from "
                                 "its characters but not from pinyin", fatal=False))
-    table, forms = _forms(keys, segments, tallies, counts)
+    table, forms = _forms(keys, segments, tallies)
     entry_of = {old: len(words) + new for new, old in enumerate(frequent)}  # a kept phrase's entry
     display = {entry_of.get(i, i): form for i, form in forms.items() if i < len(words) or i in entry_of}
     write_forms(target, display, table)
 
 
-def _forms(keys: list[str], segments: list[SegmentSource], tallies: list[Tally],
-           counts: np.ndarray) -> tuple[dict[int, str] | None, dict[int, str]]:
+def _forms(keys: list[str], segments: list[SegmentSource],
+           tallies: list[Tally]) -> tuple[dict[int, str] | None, dict[int, str]]:
     """The stored texts' table the index keeps (the largest segment's) and ``{key: its form}`` for
     the keys the live paragraphs write most often otherwise than as their base under it."""
     if not segments:
         return None, {}
-    table = max(segments, key=lambda segment: int(segment.live.sum())).table
-    base = (lambda key: key.translate(table)) if table else (lambda key: key)
+    largest = max(segments, key=lambda segment: int(segment.live.sum()))
+    table, base = largest.table, largest.base()
     bases = [segment.base() for segment in segments]
     # keys some segment writes otherwise than the index's base: its patches say so, or its table does
     written_otherwise = set().union(*(tally.forms for tally in tallies))
