@@ -28,16 +28,16 @@ STAGES = {
 }
 
 
-def stuck_batch(batch, start):
-    """``analyse_batch`` in a worker process that hangs on every batch but the first: nothing but
+def stuck_job(items, number):
+    """``analyse_job`` in a worker process that hangs on every batch but the first: nothing but
     the builder's death can end it."""
-    if start:
+    if number:
         while True:
             signal.pause()
-    return original_batch(batch, start)
+    return original_job(items, number)
 
 
-original_batch = analyse.analyse_batch
+original_job = analyse.analyse_job
 
 
 def pause_at(stage: str) -> None:
@@ -56,7 +56,7 @@ def pause_at(stage: str) -> None:
 
     setattr(owner, name, paused)
     if stage == "analysing":
-        analyse.analyse_batch = stuck_batch  # found by name in the forked workers
+        analyse.analyse_job = stuck_job  # found by name in the forked workers
 
 
 if __name__ == "__main__":

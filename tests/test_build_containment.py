@@ -4,6 +4,7 @@ article, which is indexed as plain sentences, and every other article is indexed
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -36,9 +37,10 @@ def seeds(tmp_path: Path, monkeypatch) -> Path:
     return folder
 
 
-def test_the_build_reports_the_article_and_indexes_every_article(seeds: Path, tmp_path: Path, capsys) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])  # reconstructed here, or in worker processes and reported here
+def test_the_build_reports_the_article_and_indexes_every_article(seeds: Path, tmp_path: Path, capsys, jobs) -> None:
     index = tmp_path / "index"
-    code = cli.main(["index", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"], environ={})
+    code = cli.main(["index", "--seeds", str(seeds), "--index", str(index), "--jobs", jobs], environ={})
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "Traceback" not in err
@@ -62,10 +64,38 @@ def test_the_build_reports_the_article_and_indexes_every_article(seeds: Path, tm
         searcher.close()
 
 
-def test_strict_turns_the_report_into_a_failure(seeds: Path, tmp_path: Path, capsys) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_strict_turns_the_report_into_a_failure(seeds: Path, tmp_path: Path, capsys, jobs) -> None:
     index = tmp_path / "index"
-    code = cli.main(["index", "--strict", "--seeds", str(seeds), "--index", str(index), "--jobs", "1"], environ={})
+    code = cli.main(["index", "--strict", "--seeds", str(seeds), "--index", str(index), "--jobs", jobs], environ={})
     _, err = capsys.readouterr()
     assert code == 1
     assert "b_boom.txt:1: paragraphs could not be reconstructed" in err
     assert not (index / "CURRENT").exists()
+
+
+def test_paragraphs_are_reconstructed_in_the_worker_processes(tmp_path: Path, monkeypatch) -> None:
+    """The costliest step of reading runs beside the builder, not in it: every article's split
+    happens in a worker process of a parallel build."""
+    import search.paragraphs.reading as reading
+
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    for name, text in ARTICLES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "feed.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in JSONL) + "\n",
+                                       encoding="utf-8")
+    where = tmp_path / "splits"
+    real = reading.split_text
+
+    def split_text(text: str, *args, **kwargs):
+        with open(where, "a") as file:
+            file.write(f"{os.getpid()}\n")
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(reading, "split_text", split_text)
+    code = cli.main(["index", "--seeds", str(folder), "--index", str(tmp_path / "index"), "--jobs", "2"], environ={})
+    assert code == 0
+    pids = where.read_text().split()
+    assert len(pids) == len(ARTICLES) + len(JSONL)
+    assert str(os.getpid()) not in pids

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import collections
 import functools
+import itertools
 import multiprocessing
 from dataclasses import dataclass
 from itertools import islice
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 from whoosh.fields import Schema
 
 from ..match.builder import WordLists
 from ..paragraphs import Article
+from ..paragraphs.reading import Unsplit
+from ..problems import InputProblem
 from ..segment.documents import DocumentBatch, PostingsCollector, StoredRows
 from ..segment.schema import make_schema, whoosh_values
 from ..segment.words_format import compact_values, field_items
@@ -164,38 +167,52 @@ def _word_lists(spans: WordSpans, term: np.ndarray, paragraph: np.ndarray):
 Batch = tuple[list[Article], list[Analysed], DocumentBatch]
 
 
-def analysed(articles: Iterable[Article], jobs: int) -> Iterator[Batch]:
-    """Batches of articles with their analysis, in order, computed by ``jobs`` worker processes.
+def analyse_job(items: list[Article | Unsplit], number: int) -> tuple[list[Article], list[InputProblem], list[Analysed], DocumentBatch]:
+    """A worker's job, the ``number``-th batch: its articles' paragraphs reconstructed where they are
+    not yet (the problems met, to be reported by the builder), then analysed, their documents
+    numbered from 0 (the builder numbers them once it knows how many paragraphs came before)."""
+    problems: list[InputProblem] = []
+    articles = [item.split(problems.append) if isinstance(item, Unsplit) else item for item in items]
+    return articles, problems, *analyse_batch(articles, 0)
 
-    Articles are read here, in the calling thread, so a bad-input report (or ``--strict``
-    stopping the build) happens where the caller can see it.
+
+def analysed(items: Iterable[Article | Unsplit], jobs: int, report: Callable[[InputProblem], None]) -> Iterator[Batch]:
+    """Batches of articles with their analysis, in order, computed by ``jobs`` worker processes,
+    which also reconstruct the paragraphs of articles not yet split (the costliest step of reading).
+
+    Articles are read here, in the calling thread, and every problem is reported here in the order
+    met, so a bad-input report (or ``--strict`` stopping the build) happens where the caller can see it.
     """
-    articles = iter(articles)
+    items = iter(items)
     first = 0  # the next paragraph's gid
     forget_tokens()  # jieba's dictionary may have changed since the last build
 
-    def next_batch() -> tuple[list[Article], int]:
+    def numbered(articles, problems, analyses, batch: DocumentBatch) -> Batch:
         nonlocal first
-        batch = list(islice(articles, _BATCH))
-        start, first = first, first + sum(len(article.paragraphs) for article in batch)
-        return batch, start
+        for problem in problems:
+            report(problem)
+        batch.renumber(first)
+        first += len(batch.stored)
+        return articles, analyses, batch
 
+    batches = (list(islice(items, _BATCH)) for _ in itertools.count())
     if jobs <= 1:
         try:
-            while (job := next_batch())[0]:
-                yield job[0], *analyse_batch(*job)
+            for number, batch in enumerate(itertools.takewhile(bool, batches)):
+                yield numbered(*analyse_job(batch, number))
         finally:
             forget_tokens()  # what this process kept of the build's tokens
         return
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         pending: collections.deque = collections.deque()
+        sent = 0
         while True:
             while len(pending) < 2 * jobs:
-                batch, start = next_batch()
+                batch = next(batches)
                 if not batch:
                     break
-                pending.append((batch, pool.apply_async(analyse_batch, (batch, start))))
+                pending.append(pool.apply_async(analyse_job, (batch, sent)))
+                sent += 1
             if not pending:
                 return
-            batch, result = pending.popleft()
-            yield batch, *result.get()
+            yield numbered(*pending.popleft().get())

@@ -31,6 +31,7 @@ from ..formats.pinyin_index import PinyinIndex
 from ..match.builder import GramIndexBuilder
 from ..match.skeletons import mapped_words
 from ..paragraphs import KINDS, Article
+from ..paragraphs.reading import Unsplit
 from ..problems import InputProblem
 from ..segment.writer import INDEX_NAME, SortedSegmentWriter
 from .analyse import Batch, analysed, cached_schema
@@ -51,7 +52,7 @@ class WrittenSegment:
         return self.whoosh.segid
 
 
-def write_segment(folder: Path, articles: Iterable[Article], *, jobs: int,
+def write_segment(folder: Path, articles: Iterable[Article | Unsplit], *, jobs: int,
                   on_problem: Callable[[InputProblem], None],
                   progress: Callable[[int], None] | None = None) -> WrittenSegment | None:
     """Write ``articles`` as a new segment into the generation folder ``folder``; None when there
@@ -62,7 +63,7 @@ def write_segment(folder: Path, articles: Iterable[Article], *, jobs: int,
         data = segment_folder(folder, writer.segment.segid)
         data.mkdir()
         grams = GramIndexBuilder(data / GRAMS, write_units=False)  # the units: Whoosh's skeleton column
-        counts = _add_articles(writer, grams, data, analysed(articles, jobs), progress)
+        counts = _add_articles(writer, grams, data, analysed(articles, jobs, on_problem), progress)
         if counts[0] == 0:
             writer.cancel()
             shutil.rmtree(data, ignore_errors=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,13 @@ def read_document(
     name: str, article_id: str, data: bytes, report: Callable[[InputProblem], None], markdown: bool
 ) -> list[tuple[Article, int]]:
     """The one article of a .txt/.md file (with its line number 1), or nothing after a report."""
+    return [(found.split(report), line) for found, line in unsplit_document(name, article_id, data, report, markdown)]
+
+
+def unsplit_document(
+    name: str, article_id: str, data: bytes, report: Callable[[InputProblem], None], markdown: bool
+) -> list[tuple["Unsplit", int]]:
+    """:func:`read_document` but for the reconstruction of its paragraphs (:meth:`Unsplit.split`)."""
     text = _decode(name, data, report)
     if text is None:
         return []
@@ -98,8 +106,27 @@ def read_document(
         if not text.strip() and title is None:
             report(InputProblem(name, 1, "empty file"))
             return []
-    paragraphs = _split(name, 1, text, report, title=title, markdown=markdown)
-    return [(Article(article_id, _title_of(paragraphs), name, paragraphs, metadata), 1)]
+    return [(Unsplit(article_id, name, 1, name, text, title, metadata, markdown), 1)]
+
+
+@dataclass(frozen=True)
+class Unsplit:
+    """An article read and checked but for its paragraphs, whose reconstruction — the costly step of
+    reading — is left to :meth:`split` (a build runs it in its worker processes)."""
+
+    id: str
+    name: str  # the seed file
+    line: int
+    source: str
+    text: str
+    title: str | None  # the title given (JSONL, front matter), if any
+    metadata: Mapping[str, Any]
+    markdown: bool = False
+
+    def split(self, report: Callable[[InputProblem], None]) -> Article:
+        """The article, its paragraphs reconstructed (a failure reported at its line)."""
+        paragraphs = _split(self.name, self.line, self.text, report, title=self.title, markdown=self.markdown)
+        return Article(self.id, _title_of(paragraphs), self.source, paragraphs, self.metadata)
 
 
 def _split(
@@ -154,10 +181,14 @@ def jsonl_record(name: str, number: int, raw: bytes, report: Callable[[InputProb
 
 def jsonl_article(name: str, number: int, record: dict[str, Any], report: Callable[[InputProblem], None]) -> Article:
     """The article of a well-formed JSONL record: its paragraphs reconstructed, its metadata checked."""
-    title = record["title"].strip()
-    paragraphs = _split(name, number, record["text"], report, title=title or None)
+    return jsonl_unsplit(name, number, record, report).split(report)
+
+
+def jsonl_unsplit(name: str, number: int, record: dict[str, Any], report: Callable[[InputProblem], None]) -> Unsplit:
+    """:func:`jsonl_article` but for the reconstruction of its paragraphs (:meth:`Unsplit.split`)."""
     metadata = clean(record, name, number, report)
-    return Article(record["id"], _title_of(paragraphs), f"{name}:{number}", paragraphs, metadata)
+    return Unsplit(record["id"], name, number, f"{name}:{number}", record["text"], record["title"].strip() or None,
+                   metadata)
 
 
 def _parse_record(line: str) -> tuple[dict[str, Any], str]:

@@ -4,8 +4,9 @@ an update reconstructs only the articles that are new or changed.
 :func:`scan_seeds` lists the articles of the folder in read order (the first of each id; later ones
 reported as duplicates, as :func:`~search.paragraphs.reading.read_articles` does) without
 reconstructing any: a file whose size, modification time and inode are those recorded last time is
-not even read, and a JSONL line is only parsed as JSON. :func:`read_entries` then reconstructs the
-articles asked for. :func:`read_all` does both in one pass, for a whole build.
+not even read, and a JSONL line is only parsed as JSON. :func:`read_entries` then reads the articles
+asked for. :func:`read_all` does both in one pass, for a whole build. Both leave the reconstruction
+of paragraphs to :meth:`~search.paragraphs.reading.Unsplit.split`, which the build runs in its workers.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..problems import InputProblem
-from .model import ARTICLE_SUFFIXES, JSONL_SUFFIX, Article, SeedsMissing
-from .reading import DICTIONARIES, _decode, jsonl_article, jsonl_lines, jsonl_record, read_document, seed_files
+from .model import ARTICLE_SUFFIXES, JSONL_SUFFIX, SeedsMissing
+from .reading import DICTIONARIES, Unsplit, _decode, jsonl_lines, jsonl_record, jsonl_unsplit, seed_files, unsplit_document
 
 Report = Callable[[InputProblem], None]
 
@@ -144,9 +145,9 @@ def _entries_of(path: Path, name: str, report: Report, scan: Scan, before: Itera
         return entries
 
 
-def read_entries(seeds_dir: Path, wanted: Iterable[Entry], report: Report) -> Iterator[tuple[Entry, Article | None]]:
-    """Each wanted entry (in the order given, grouped by file) with its reconstructed article, or
-    None when its bytes are no longer those scanned (the file changed meanwhile) or it fails now."""
+def read_entries(seeds_dir: Path, wanted: Iterable[Entry], report: Report) -> Iterator[tuple[Entry, Unsplit | None]]:
+    """Each wanted entry (in the order given, grouped by file) with its article, read but not yet
+    reconstructed (:meth:`~search.paragraphs.reading.Unsplit.split`), or None when its bytes are no longer those scanned (the file changed meanwhile) or it fails now."""
     by_file: dict[str, list[Entry]] = {}
     for entry in wanted:
         by_file.setdefault(entry.file, []).append(entry)
@@ -158,7 +159,7 @@ def read_entries(seeds_dir: Path, wanted: Iterable[Entry], report: Report) -> It
                     yield from _jsonl_articles(name, file, entries, report)
                 else:
                     data = file.read()
-                    found = read_document(name, path.stem, data, report, markdown=name.lower().endswith(".md"))
+                    found = unsplit_document(name, path.stem, data, report, markdown=name.lower().endswith(".md"))
                     article = found[0][0] if found and digest(data) == entries[0].digest else None
                     yield entries[0], article
         except OSError as exc:
@@ -168,7 +169,7 @@ def read_entries(seeds_dir: Path, wanted: Iterable[Entry], report: Report) -> It
 
 
 def _jsonl_articles(name: str, lines: Iterable[bytes], entries: list[Entry], report: Report
-                    ) -> Iterator[tuple[Entry, Article | None]]:
+                    ) -> Iterator[tuple[Entry, Unsplit | None]]:
     wanted = {entry.line: entry for entry in entries}
     done = set()
     for number, raw in jsonl_lines(lines):
@@ -177,15 +178,16 @@ def _jsonl_articles(name: str, lines: Iterable[bytes], entries: list[Entry], rep
             continue
         done.add(number)
         record = jsonl_record(name, number, raw, report) if digest(raw) == entry.digest else None
-        yield entry, (jsonl_article(name, number, record, report) if record is not None else None)
+        yield entry, (jsonl_unsplit(name, number, record, report) if record is not None else None)
     for number, entry in wanted.items():
         if number not in done:
             yield entry, None
 
 
-def read_all(seeds_dir: Path, report: Report, scan: Scan) -> Iterator[Article]:
-    """Every article of ``seeds_dir`` in read order, reconstructed in one pass, while ``scan`` is
-    filled as :func:`scan_seeds` fills it (for a whole build: nothing is known)."""
+def read_all(seeds_dir: Path, report: Report, scan: Scan) -> Iterator[Unsplit]:
+    """Every article of ``seeds_dir`` in read order, in one pass, while ``scan`` is filled as
+    :func:`scan_seeds` fills it (for a whole build: nothing is known). Their paragraphs are
+    reconstructed by :meth:`~search.paragraphs.reading.Unsplit.split`, in the build's workers."""
     for name in article_files(seeds_dir, report):
         path = Path(seeds_dir) / name
         try:
@@ -195,7 +197,7 @@ def read_all(seeds_dir: Path, report: Report, scan: Scan) -> Iterator[Article]:
                     found = _all_jsonl(name, file, report, scan)
                 else:
                     data = file.read()
-                    articles = read_document(name, path.stem, data, report, markdown=name.lower().endswith(".md"))
+                    articles = unsplit_document(name, path.stem, data, report, markdown=name.lower().endswith(".md"))
                     if not articles:
                         scan.troubled.add(name)
                     found = [(Entry(path.stem, name, 1, digest(data)), article) for article, _ in articles]
@@ -211,7 +213,7 @@ def read_all(seeds_dir: Path, report: Report, scan: Scan) -> Iterator[Article]:
         scan.files[name] = (stamp, entries)
 
 
-def _all_jsonl(name: str, lines: Iterable[bytes], report: Report, scan: Scan) -> Iterator[tuple[Entry, Article]]:
+def _all_jsonl(name: str, lines: Iterable[bytes], report: Report, scan: Scan) -> Iterator[tuple[Entry, Unsplit]]:
     empty = True
     for number, raw in jsonl_lines(lines):
         empty = False
@@ -219,7 +221,7 @@ def _all_jsonl(name: str, lines: Iterable[bytes], report: Report, scan: Scan) ->
         if record is None:
             scan.troubled.add(name)
             continue
-        yield Entry(record["id"], name, number, digest(raw)), jsonl_article(name, number, record, report)
+        yield Entry(record["id"], name, number, digest(raw)), jsonl_unsplit(name, number, record, report)
     if empty:
         report(InputProblem(name, 1, "empty file"))
         scan.troubled.add(name)

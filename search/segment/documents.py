@@ -47,6 +47,12 @@ class DocumentBatch:
             stored.append(rows(values, tuple(items), lengths))
         return cls(first, stored, collector.table())
 
+    def renumber(self, first: int) -> None:
+        """Number the documents from ``first`` on instead (in place)."""
+        self.postings.docs -= np.uint32(self.first)
+        self.postings.docs += np.uint32(first)
+        self.first = first
+
 
 class StoredRows:
     """What a document stores, per field in name order: ``(name, the value if the field stores
