@@ -358,3 +358,26 @@ def test_a_build_without_its_completion_index_is_not_opened(tmp_path):
     shutil.rmtree(build / FOLDER)
     with pytest.raises(IndexMissing, match="cannot be opened"):
         Searcher(settings).complete("北", 8)
+
+
+def test_a_segment_read_a_stretch_at_a_time_gives_the_same_completions(tmp_path, monkeypatch):
+    """The build's memory stays flat: a segment's paragraphs are tallied a stretch at a time, and
+    stretches of a few code units (every paragraph on its own, Traditional ones among them, their
+    forms counted across stretches) give the very files one stretch gives."""
+    from search.build import segment_tally
+
+    mixed = {**ARTICLES, **TRADITIONAL}
+    whole = index_articles(tmp_path / "whole", mixed)
+    stretches = []
+    real = segment_tally.SegmentSource._tally
+    monkeypatch.setattr(segment_tally.SegmentSource, "_tally",
+                        lambda self, keys, units, *rest: (stretches.append(len(units)), real(self, keys, units, *rest))[1])
+    monkeypatch.setattr(segment_tally, "STRETCH_UNITS", 8)
+    stretched = index_articles(tmp_path / "stretched", mixed)
+
+    def files(settings):
+        return {path.name: path.read_bytes() for path in sorted((IndexLayout(settings.index_dir).current() / FOLDER).iterdir())}
+
+    assert len(stretches) > len(mixed) and max(stretches) < 60
+    assert files(stretched) == files(whole)
+    assert any(b"\xe8\x87\xba" in content for content in files(whole).values())  # 臺: forms were counted

@@ -26,11 +26,15 @@ import numpy as np
 from ..match.grams import GramIndex
 from ..text import analysis
 from .display_forms import Originals, written_forms
-from .substring_counts import bigram_counter, paragraph_counts, touching
+from .substring_counts import WIDEST, bigram_counter, paragraph_counts, touching
 
 TALLY = "tally"
 # a smaller segment is read whole again at each generation (its tally would cost more disk than time)
 KEEP_FROM_UNITS = 1 << 20
+# a segment is tallied this many code units at a time: the occurrences worked out for a stretch (most
+# of its units where its texts mix scripts) take tens of bytes a unit, so memory stays flat however
+# large the segment
+STRETCH_UNITS = 1 << 22
 MAX_PHRASE_CHARS = 16
 _HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
 _SEPARATOR = "\x00"  # no key holds it (paragraph_counts refuses one)
@@ -46,15 +50,34 @@ class Tally:
     touched: np.ndarray
     forms: dict[int, dict[str, int]] = field(default_factory=dict)
 
+    def plus(self, other: "Tally") -> "Tally":
+        """What both hold (of disjoint paragraphs)."""
+        return self._with(other, 1)
+
     def minus(self, other: "Tally") -> "Tally":
+        """What this holds but ``other`` (some of its paragraphs)."""
+        return self._with(other, -1)
+
+    def _with(self, other: "Tally", sign: int) -> "Tally":
         forms = {k: dict(written) for k, written in self.forms.items()}
         for k, written in other.forms.items():
             into = forms.setdefault(k, {})
             for text, n in written.items():
-                into[text] = into.get(text, 0) - n
+                into[text] = into.get(text, 0) + sign * n
                 if not into[text]:
                     del into[text]
-        return Tally(self.counts - other.counts, self.touched - other.touched, {k: w for k, w in forms.items() if w})
+        return Tally(self.counts + sign * other.counts, self.touched + sign * other.touched,
+                     {k: w for k, w in forms.items() if w})
+
+
+def _stretches(bounds: np.ndarray, units: int):
+    """``(first, end)`` paragraph ranges of about ``units`` code units each (at least one paragraph)."""
+    paragraphs, first = len(bounds) - 1, 0
+    while first < paragraphs:
+        end = int(np.searchsorted(bounds, int(bounds[first]) + units, side="right")) - 1
+        end = min(max(end, first + 1), paragraphs)
+        yield first, end
+        first = end
 
 
 @dataclass
@@ -111,21 +134,41 @@ class SegmentSource:
     def tally_of(self, keys: list[str], gids: np.ndarray | None = None) -> Tally:
         """What all the segment's paragraphs (or those of ``gids``, sorted) hold of ``keys``."""
         if gids is None:
-            units, bounds, patches = self.units, self.bounds, self.parts[1] if self.parts is not None else ()
-            grams = self.grams
-            originals = Originals.of(units, bounds, self.table, patches)
-            counted = paragraph_counts(units, bounds, keys, bigram_counts=_bigram_counts(grams),
-                                       one_by_one=lambda key: len(grams.find(key).gids), marked=originals.marked)
-        else:
-            units, bounds = _gathered(self.units, self.bounds, gids)
-            patches = [] if self.parts is None else [(i, patch) for i, patch in
-                                                     enumerate(map(self.parts[1], gids.tolist())) if patch]
-            texts = [units[a: b - 1].tobytes().decode("utf-16-le", "surrogatepass")
-                     for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
-            originals = Originals.of(units, bounds, self.table, patches)
-            counted = paragraph_counts(units, bounds, keys, bigram_counts=bigram_counter(units, bounds),
-                                       one_by_one=lambda key: sum(key in text for text in texts),
-                                       marked=originals.marked)
+            return self._whole_tally(keys)
+        units, bounds = _gathered(self.units, self.bounds, gids)
+        patches = [] if self.parts is None else [(i, patch) for i, patch in
+                                                 enumerate(map(self.parts[1], gids.tolist())) if patch]
+        texts = [units[a: b - 1].tobytes().decode("utf-16-le", "surrogatepass")
+                 for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+        return self._tally(keys, units, bounds, patches, bigram_counter(units, bounds),
+                           lambda key: sum(key in text for text in texts))
+
+    def _whole_tally(self, keys: list[str]) -> Tally:
+        """:meth:`tally_of` every paragraph, a stretch of :data:`STRETCH_UNITS` at a time (what is
+        worked out for a stretch grows with it), the counts of keys of two code units and of
+        the widest keys read from the match index once."""
+        whole = Tally(np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=np.int64))
+        for first, end in _stretches(self.bounds, STRETCH_UNITS):
+            start = int(self.bounds[first])
+            units, bounds = self.units[start : int(self.bounds[end])], self.bounds[first : end + 1] - self.bounds[first]
+            patches = () if self.parts is None else self.parts[1].between(first, end)
+            whole = whole.plus(self._tally(keys, units, bounds, patches, lambda codes: np.zeros(len(codes), np.int64),
+                                           lambda key: 0))
+        widths = np.fromiter((len(key.encode("utf-16-le", "surrogatepass")) // 2 for key in keys), np.int64, len(keys))
+        two = np.flatnonzero(widths == 2)
+        if len(two):
+            pairs = np.frombuffer("".join(keys[i] for i in two.tolist()).encode("utf-16-le", "surrogatepass"),
+                                  dtype=np.uint16).astype(np.uint32)
+            codes = pairs[0::2] << np.uint32(16) | pairs[1::2]
+            whole.counts[two] += _bigram_counts(self.grams)(codes)
+        for i in np.flatnonzero(widths > WIDEST).tolist():
+            whole.counts[i] += len(self.grams.find(keys[i]).gids)
+        return whole
+
+    def _tally(self, keys: list[str], units: np.ndarray, bounds: np.ndarray, patches, bigram_counts, one_by_one) -> Tally:
+        originals = Originals.of(units, bounds, self.table, patches)
+        counted = paragraph_counts(units, bounds, keys, bigram_counts=bigram_counts, one_by_one=one_by_one,
+                                   marked=originals.marked)
         forms, touched = written_forms(keys, counted, touching(counted, units, bounds, originals.marked), originals,
                                        units, self.base())
         return Tally(counted.counts, np.asarray(touched, dtype=np.int64), forms)

@@ -139,9 +139,13 @@ class MappedPatches:
 
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
         """``(document, patch)`` of every document with a non-empty patch, in document order."""
-        data, starts = self._data, self._starts
-        for i, docnum in enumerate(self._docnums):
-            yield docnum, data[starts[i] : starts[i + 1]]
+        return self.between(0, self._docnums[-1] + 1 if len(self._docnums) else 0)
+
+    def between(self, first: int, end: int) -> Iterator[tuple[int, bytes]]:
+        """``(document - first, patch)`` of the documents ``first:end`` with a non-empty patch, in order."""
+        data, starts, docnums = self._data, self._starts, self._docnums
+        for i in range(bisect_left(docnums, first), bisect_left(docnums, end)):
+            yield docnums[i] - first, data[starts[i] : starts[i + 1]]
 
 
 class SkeletonPatch(bytes):
