@@ -21,6 +21,7 @@ from search.build.indexer import build_index
 from search.config import Settings
 from search.formats.metadata import value_key
 from search.match.blockmax import BLOCK, BM25_K1, idf, score_bounds
+from search.match import frequent_words
 from search.match.builder import GramIndexBuilder
 from search.match.grams import GramIndex, Matches
 from search.match.postings import locate
@@ -130,10 +131,13 @@ def brute_force(searcher: Searcher, q: str) -> tuple[int, Counter, Counter]:
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.integers(0, 10**6), st.integers(120, 160))
+@given(st.integers(0, 10**6), st.integers(120, 160), st.booleans())
 def test_pruned_pages_are_the_exhaustive_pages_across_segments_and_deletions(tmp_path_factory, monkeypatch, seed,
-                                                                             count):
+                                                                             count, listed):
     root = tmp_path_factory.mktemp("pruned")
+    if listed:  # every longer word of two paragraphs or more has a list of its own (match.frequent_words)
+        monkeypatch.setattr(frequent_words, "LEAST", 2)
+        monkeypatch.setattr(frequent_words, "SHARE", 1)
     rng = random.Random(seed)
     stories = [story(rng, n, "s") for n in range(count)]
     settings_ = Settings(seeds_dir=root / "seeds", index_dir=root / "index", refresh_interval=0)

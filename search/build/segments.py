@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 from whoosh.filedb.filestore import FileStorage
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.index import TOC
 
 from ..formats.arrays import NpyAppender
@@ -29,10 +30,14 @@ from ..formats.layout import (
 )
 from ..formats.pinyin_index import PinyinIndex
 from ..match.builder import GramIndexBuilder
+from ..match.frequent_words import write_frequent_lists
+from ..match.grams import GramIndex
 from ..match.skeletons import mapped_words
 from ..paragraphs import KINDS, Article
 from ..paragraphs.reading import Unsplit
 from ..problems import InputProblem
+from ..segment.codec import SKELETON_FIELD
+from ..segment.columns import skeleton_arrays
 from ..segment.writer import INDEX_NAME, SortedSegmentWriter
 from .analyse import Batch, analysed, cached_schema
 from .processes import BuildFailed, beside, collect_now_and_then
@@ -70,6 +75,9 @@ def write_segment(folder: Path, articles: Iterable[Article | Unsplit], *, jobs: 
             return None
         # the two indexes' last steps, side by side: Whoosh's terms in a child process
         beside(writer.commit, lambda: _finish_match_index(grams, data / GRAMS, on_problem))
+        # then, the skeletons complete in Whoosh's column, the frequent longer words' lists
+        skeletons = skeleton_arrays(Path(folder) / W3Codec.column_filename(writer.segment, SKELETON_FIELD))
+        write_frequent_lists(data / GRAMS, GramIndex(data / GRAMS, *skeletons))
     except BaseException:
         writer.cancel()
         raise

@@ -20,6 +20,8 @@ the same pages of the page cache (Whoosh keeps the stored paragraphs):
 * ``bigram_blocks.npy`` / ``unigram_blocks.npy`` / ``block_mean.npy`` — an upper bound of BM25 per
   block of 64 postings of each stream (:mod:`search.match.blockmax`), for ranking a page without
   scoring every match;
+* ``frequent_*.npy`` — in a build, the same for each frequent word of three code units or more
+  (:mod:`search.match.frequent_words`);
 * ``titles.txt`` / ``title_starts.npy`` / ``article_starts.npy`` — each article's title skeleton
   (UTF-8, one a line), where it starts in the file, and the article's first paragraph id (an
   article's paragraphs have consecutive ids), for ``title:`` queries;
@@ -29,9 +31,9 @@ the same pages of the page cache (Whoosh keeps the stored paragraphs):
   is Whoosh's ``words`` lexicon, and ``pinyin_{keys,words}.npy`` beside it say how each word sounds
   (:class:`search.formats.pinyin_index.PinyinIndex`, for did-you-mean).
 
-A key of one code unit is one unigram list; a key of two is one bigram list; a longer
-key intersects the posting lists of its bigrams and then checks each candidate paragraph's
-skeleton, so the answer is exact. Counting in code units keeps astral characters (two units)
+A key of one code unit is one unigram list; a key of two is one bigram list; a frequent longer
+word is one list of its own; any other longer key intersects the posting lists of its bigrams and
+then checks each candidate paragraph's skeleton, so the answer is exact. Counting in code units keeps astral characters (two units)
 correct without special cases.
 
 :class:`~search.match.builder.GramIndexBuilder` writes all of this block by block, spilling and
@@ -50,6 +52,7 @@ import numpy as np
 
 from ..formats.arrays import mapped
 from .blockmax import BM25_B, BM25_K1, MEAN
+from .frequent_words import NAME as FREQUENT
 from .postings import PostingLists, SparseCountsReader
 from .skeletons import MappedLines, Skeletons, mapped_words
 
@@ -104,6 +107,15 @@ class GramIndex:
         # per stream: its lists, their counts, the bounds of its blocks; the mean length they were worked out at
         self.streams = {"unigram": (self.unigrams, self.unigram_tf, arrays["unigram_blocks"]),
                         "bigram": (self.bigrams, self.bigram_tf, arrays["bigram_blocks"])}
+        # the frequent longer words' lists (:mod:`.frequent_words`; a match index built on its own has none)
+        self.frequent_words = np.zeros(0, dtype=np.uint32)
+        if (folder / f"{FREQUENT}_words.npy").exists():
+            self.frequent_words = mapped(folder / f"{FREQUENT}_words.npy")
+            self.streams[FREQUENT] = (PostingLists(folder, FREQUENT), SparseCountsReader(folder, f"{FREQUENT}_tf"),
+                                      mapped(folder / f"{FREQUENT}_blocks.npy"))
+            if len(self.streams[FREQUENT][0]) != len(self.frequent_words):
+                raise ValueError(f"{folder}: the frequent words' files do not agree")
+        self._frequent_words = memoryview(self.frequent_words)
         self.block_mean = float(np.load(folder / MEAN)[0])
         self.article_starts = arrays["article_starts"]
         self.titles = MappedLines(folder / "titles.txt", arrays["title_starts"])
@@ -132,13 +144,20 @@ class GramIndex:
         return _range(self._bigram_keys, self._bigram_offsets, code)
 
     def key_list(self, key: str) -> tuple[str, int, int] | None:
-        """For a key of one or two code units, the stream holding its posting list and where the
-        list lies in it (empty when no paragraph holds the key); None for a longer key."""
+        """For a key of one or two code units, or a frequent longer word (:mod:`.frequent_words`),
+        the stream holding its posting list and where the list lies in it (empty when no
+        paragraph holds the key); None for another longer key."""
         units = memoryview(key.encode("utf-16-le")).cast("H")
         if len(units) == 1:
             return ("unigram", *_range(self._unigram_keys, self._unigram_offsets, units[0]))
         if len(units) == 2:
             return ("bigram", *self._bigram_range(units[0] << 16 | units[1]))
+        if len(self._frequent_words):
+            word = self.words.find(key)
+            i = bisect.bisect_left(self._frequent_words, word) if word >= 0 else len(self._frequent_words)
+            if i < len(self._frequent_words) and self._frequent_words[i] == word:
+                lists = self.streams[FREQUENT][0]
+                return FREQUENT, lists._offsets[i], lists._offsets[i + 1]
         return None
 
     def bigram_ranges(self, key: str) -> list[tuple[int, int]]:
