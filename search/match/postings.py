@@ -34,6 +34,7 @@ _SAMPLE_STEP = 1024  # one key in this many is read to cut the key space into ra
 _BISECTED_AT_MOST = 8  # PostingLists.contains looks this few ids up one by one
 _BISECT = 32  # locate(): below one needle in this many entries, bisect the haystack rather than map every id
 _DENSE = 16  # nor when both together are fewer than one id in this many
+_DENSE_AT = 4  # positions read at: at least one in this many of the stretch they span, it is decoded whole
 POSITION = np.dtype(np.uint32)  # a position in the posting space (list offsets, change positions)
 _LOW_BITS = 16
 _MAX_HIGH = (1 << 16) - 1
@@ -93,6 +94,11 @@ class IdStream:
     def at(self, positions: np.ndarray, lo: int = 0, hi: int | None = None) -> np.ndarray:
         """The ids at ``positions`` of the stream (any, within ``lo:hi`` when given: one list's, say,
         so that only its own few changes of high half are searched), decoding nothing else."""
+        first, last = (int(positions.min()), int(positions.max())) if len(positions) else (0, 0)
+        if len(positions) and last - first < _DENSE_AT * len(positions):
+            # many positions close together: the stretch they lie in decoded at once costs less than
+            # looking each one's high half up
+            return self.span(first, last + 1)[positions - positions.dtype.type(first)]
         docs = self.low[positions].astype(np.uint32)
         first, last = 0, len(self.high_at)
         if lo or hi is not None:  # the changes at or before lo, and those up to hi
@@ -280,6 +286,9 @@ class SparseCountsReader:
         counts = np.ones(len(positions), dtype=self.value.dtype)
         if not len(positions) or not len(self.value):
             return counts
+        if int(positions[-1]) - int(positions[0]) < _DENSE_AT * len(positions):  # as IdStream.at
+            first = int(positions[0])
+            return self.read(first, int(positions[-1]) + 1)[positions - positions.dtype.type(first)]
         first, last = self._below(int(positions[0])), self._below(int(positions[-1]) + 1)
         if last > first:
             if self._low_bits == _LOW_BITS:

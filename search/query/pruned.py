@@ -8,7 +8,9 @@ anything is ranked. Then the page: by date, only the matches of the page's dates
 relevance, matches are scored in order of an upper bound of their score (a block of a posting list
 at a time for one listed key, else match by match), until no match left can reach the score of
 the page's last — so every match scoring as much as the page's last, ties included, is among
-those scored, and :func:`~.evaluate.result_order` orders them as it would order all matches.
+those scored, and :func:`~.evaluate.result_order` orders them as it would order all matches. For
+one listed key, ties are broken while ranking, as the page breaks them (by article id, then
+paragraph): a match that can at most tie with the page's last and comes after it is not scored.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def search_page(live: LiveBuild, parsed: ParsedQuery, sort: str, offset: int, si
         # one term or phrase: its total is its lists' lengths, and its lists are decoded only where ranked
         if offset >= one.df:
             return Page(one.df, {}, np.zeros(0, dtype=np.uint32), np.zeros(0))
-        idx, scores = _one_unit(one, None, first)
+        idx, scores = _one_unit(live, one, None, first)
         order = np.argsort(idx)
         gids, scores = one.ids(idx[order]), scores[order]
         page = result_order(live, gids, scores, sort, first)[offset:first]
@@ -70,10 +72,10 @@ def search_page(live: LiveBuild, parsed: ParsedQuery, sort: str, offset: int, si
     if sort != "relevance":
         idx, scores = _by_date(live, _Scorer(parsed, units, gids, live.grams.count), articles, sort, first)
     elif one is not None:
-        idx, scores = _one_unit(one, gids, first)
+        idx, scores = _one_unit(live, one, gids, first)
     else:
         scorer = _Scorer(parsed, units, gids, live.grams.count)
-        idx, scores = _best(first, scorer.bounds(np.arange(len(gids))), None, scorer.scores)
+        idx, scores = _best(first, scorer.bounds(np.arange(len(gids))), scorer.scores)
     page = result_order(live, gids[idx], scores, sort, first)[offset:first]
     return Page(len(gids), counts, gids[idx][page], scores[page])
 
@@ -150,48 +152,86 @@ class _Scorer:
         return self._fold(idx, lambda hits, at: hits.bounds(at))
 
 
-def _one_unit(hits: UnitHits, gids: np.ndarray | None, first: int) -> tuple[np.ndarray, np.ndarray]:
+def _one_unit(live: LiveBuild, hits: UnitHits, gids: np.ndarray | None, first: int) -> tuple[np.ndarray, np.ndarray]:
     """The matches (indexes into ``gids``, a subset of ``hits.gids``; None: all of them) that may be
     among the best ``first``, and their scores: a block of its posting lists at a time when it has them."""
     blocks = hits.block_bounds()
     if blocks is None:
         at = np.arange(hits.df) if gids is None else locate(hits.gids, gids, max(int(hits.gids[-1]) + 1, 1))
-        idx, scores = _best(first, hits.bounds(at), None, lambda i: hits.scores(at[i]))
+        idx, scores = _best(first, hits.bounds(at), lambda i: hits.scores(at[i]))
         return idx, scores
     kept = None if gids is None or len(gids) == hits.df else locate(gids, hits.gids, max(int(hits.gids[-1]) + 1, 1))
 
-    def scores(items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def scores(items: np.ndarray, cut) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if kept is not None:
             items = items[kept[items] >= 0]
-        return items, hits.scores(items)
+        keys = _tie_keys(live, hits.ids(items))
+        if cut is not None:  # only those that can still come before the page's last
+            threshold, last = cut
+            most = hits.bounds(items)  # a listed key's bounds: BM25 itself, and the bonus where it may apply
+            can = (most > threshold) | ((most == threshold) & (keys < last))
+            items, keys = items[can], keys[can]
+        return items, hits.scores(items), keys
 
-    items, found = _best(first, blocks[0], blocks[1:], scores)
+    items, found = _best_blocks(first, blocks[0], blocks[1:], scores)
     return (items if kept is None else kept[items]), found
 
 
-def _best(first: int, bounds: np.ndarray, ranges: tuple[np.ndarray, np.ndarray] | None, score):
+def _tie_keys(live: LiveBuild, gids: np.ndarray) -> np.ndarray:
+    """What orders matches of equal score (:func:`~.evaluate.result_order`): their article's rank
+    by id, then their id, as one number."""
+    return live.article_rank[live.article_index[gids]].astype(np.int64) << 32 | gids.astype(np.int64)
+
+
+def _best_blocks(first: int, bounds: np.ndarray, ranges: tuple[np.ndarray, np.ndarray], score):
+    """The ``first`` best items (best first by score, then by tie key) and their scores, a group of
+    items (``ranges``: starts, ends) at a time in order of its bound (``bounds``), until no group
+    left can reach the ``first``-th's score. ``score(items, cut)``: of the items given, those kept,
+    their scores and tie keys; with ``cut`` (the ``first``-th's score and key), only those that may
+    still come before it.
+
+    Unlike :func:`_best`, ties are broken as the page breaks them, so that the matches that tie with
+    the page's last — the same short paragraph in thousands of articles — are left unscored but
+    for the few that come before it, and what is kept stays ``first`` long."""
+    items, scores, keys = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64)
+    cut = None
+    remaining = np.arange(len(bounds))
+    take = _FIRST_ROUND
+    while len(remaining):
+        if len(remaining) > take:
+            part = np.argpartition(-bounds[remaining], take - 1)
+            chosen, remaining = remaining[part[:take]], remaining[part[take:]]
+        else:
+            chosen, remaining = remaining, remaining[:0]
+        chosen = np.sort(chosen)  # groups in order do not overlap: their items come out sorted
+        new, found, new_keys = score(_spans(ranges[0][chosen], ranges[1][chosen]), cut)
+        items, scores, keys = np.concatenate([items, new]), np.concatenate([scores, found]), np.concatenate([keys, new_keys])
+        if len(items) >= first:
+            best = np.lexsort((keys, -scores))[:first]
+            items, scores, keys = items[best], scores[best], keys[best]
+            cut = (scores[-1], keys[-1])
+            remaining = remaining[bounds[remaining] >= cut[0]]
+        take *= 4
+    order = np.argsort(items)
+    return items[order], scores[order]
+
+
+def _best(first: int, bounds: np.ndarray, score):
     """The items that may be among the ``first`` best (every one scoring at least the ``first``-th
-    best, ties included) and their scores. ``bounds``: an upper bound of the score of each item, or
-    with ``ranges`` (starts, ends) of each group of items (contiguous), of each item of the group;
-    ``score(items)``: their scores (sorted items), or with ranges the items kept and their scores."""
+    best, ties included) and their scores. ``bounds``: an upper bound of the score of each item;
+    ``score(items)``: their scores (sorted items)."""
     threshold = -np.inf
     items, scores = np.zeros(0, dtype=np.int64), np.zeros(0)
     remaining = np.arange(len(bounds))
-    take = _FIRST_ROUND if ranges is not None else _FIRST_ROUND * 16
+    take = _FIRST_ROUND * 16
     while len(remaining):
         if len(remaining) > take:
             cut = np.argpartition(-bounds[remaining], take - 1)
             chosen, remaining = remaining[cut[:take]], remaining[cut[take:]]
         else:
             chosen, remaining = remaining, remaining[:0]
-        if ranges is None:
-            new = np.sort(chosen)
-            found = score(new)
-        else:
-            starts, ends = ranges[0][chosen], ranges[1][chosen]
-            new = np.sort(np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist())]))
-            new, found = score(new)
-        items, scores = np.concatenate([items, new]), np.concatenate([scores, found])
+        new = np.sort(chosen)
+        items, scores = np.concatenate([items, new]), np.concatenate([scores, score(new)])
         if len(scores) >= first:
             threshold = np.partition(scores, len(scores) - first)[len(scores) - first]
             keep = scores >= threshold
@@ -199,6 +239,12 @@ def _best(first: int, bounds: np.ndarray, ranges: tuple[np.ndarray, np.ndarray] 
         remaining = remaining[bounds[remaining] >= threshold]
         take *= 4
     return items, scores
+
+
+def _spans(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``starts[i] … ends[i] - 1`` for every ``i``, concatenated."""
+    lengths = ends - starts
+    return np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
 
 
 def _by_date(live: LiveBuild, scorer: _Scorer, articles: np.ndarray, sort: str, first: int):
@@ -211,7 +257,7 @@ def _by_date(live: LiveBuild, scorer: _Scorer, articles: np.ndarray, sort: str, 
     last = np.partition(dates, first - 1)[first - 1]
     before = np.flatnonzero(dates < last)
     tied = np.flatnonzero(dates == last)
-    idx, scores = _best(first - len(before), scorer.bounds(tied), None, lambda i: scorer.scores(tied[i]))
+    idx, scores = _best(first - len(before), scorer.bounds(tied), lambda i: scorer.scores(tied[i]))
     idx = tied[idx]
     order = np.argsort(np.concatenate([before, idx]))
     return np.concatenate([before, idx])[order], np.concatenate([scorer.scores(before), scores])[order]
