@@ -19,6 +19,8 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 from conftest import failing_on, index_articles
 from search import cli
 from search.build import completions as build_completions
+from search.build.indexer import build_index
+from search.config import Settings
 from search.formats.completions import FOLDER, CompletionIndex
 from search.formats.layout import GRAMS, VOCABULARY, IndexLayout
 from search.match.skeletons import mapped_words
@@ -363,7 +365,8 @@ def test_a_build_without_its_completion_index_is_not_opened(tmp_path):
 def test_a_segment_read_a_stretch_at_a_time_gives_the_same_completions(tmp_path, monkeypatch):
     """The build's memory stays flat: a segment's paragraphs are tallied a stretch at a time, and
     stretches of a few code units (every paragraph on its own, Traditional ones among them, their
-    forms counted across stretches) give the very files one stretch gives."""
+    forms counted across stretches), in this process or shared out among two, give the very files
+    one stretch gives."""
     from search.build import segment_tally
 
     mixed = {**ARTICLES, **TRADITIONAL}
@@ -374,10 +377,16 @@ def test_a_segment_read_a_stretch_at_a_time_gives_the_same_completions(tmp_path,
                         lambda self, keys, units, *rest: (stretches.append(len(units)), real(self, keys, units, *rest))[1])
     monkeypatch.setattr(segment_tally, "STRETCH_UNITS", 8)
     stretched = index_articles(tmp_path / "stretched", mixed)
+    shared = Settings(seeds_dir=tmp_path / "shared" / "seeds", index_dir=tmp_path / "shared" / "index")
+    shared.seeds_dir.mkdir(parents=True)
+    for article_id, text in mixed.items():
+        (shared.seeds_dir / f"{article_id}.txt").write_text(text, encoding="utf-8")
+    build_index(shared, jobs=2)  # the stretches shared out among two processes
 
     def files(settings):
         return {path.name: path.read_bytes() for path in sorted((IndexLayout(settings.index_dir).current() / FOLDER).iterdir())}
 
     assert len(stretches) > len(mixed) and max(stretches) < 60
     assert files(stretched) == files(whole)
+    assert files(shared) == files(whole)
     assert any(b"\xe8\x87\xba" in content for content in files(whole).values())  # 臺: forms were counted

@@ -20,8 +20,8 @@ from search import cli
 from search.build.indexer import build_index
 from search.config import Settings
 from search.formats.metadata import value_key
-from search.match.blockmax import BLOCK, BM25_K1, idf, score_bounds
 from search.match import frequent_words
+from search.match.blockmax import BLOCK, BM25_K1, idf, score_bounds
 from search.match.builder import GramIndexBuilder
 from search.match.grams import GramIndex, Matches
 from search.match.postings import locate

@@ -42,11 +42,12 @@ MAX_PHRASES = 20_000
 
 
 def write_completions(folder: Path, live: list[np.ndarray], on_problem: Callable[[InputProblem], None],
-                      previous: Path | None = None) -> None:
+                      previous: Path | None = None, jobs: int = 1) -> None:
     """Write ``folder/completions`` for the generation in ``folder`` (its table of contents and
     vocabulary written; ``live``: each segment's live paragraphs; ``previous``: the generation it
-    follows, if any, whose spellings it reuses). A word whose pinyin cannot be worked out (a bug)
-    is reported at its line of the vocabulary and gets none."""
+    follows, if any, whose spellings it reuses; ``jobs``: the processes a segment is read by). A
+    word whose pinyin cannot be worked out (a bug) is reported at its line of the vocabulary and
+    gets none."""
     folder = Path(folder)
     reader = open_index(folder).reader()
     try:
@@ -57,7 +58,7 @@ def write_completions(folder: Path, live: list[np.ndarray], on_problem: Callable
             data = segment_folder(folder, segment_reader.segment().segid)
             segments.append(SegmentSource(units, bounds, GramIndex(data / GRAMS, units, bounds),
                                           np.asarray(mask, dtype=bool), data,
-                                          patched_text_parts(segment_reader, folder)))
+                                          patched_text_parts(segment_reader, folder), jobs))
         _write(folder, segments, on_problem, _previous_spellings(previous))
     finally:
         reader.close()

@@ -92,17 +92,18 @@ def written_forms(keys: Sequence[str], counted: Counted, touching: Touching, ori
         return {}, np.zeros(len(counted.counts), dtype=np.int64)
     key, start, forms, counts, touched = votes
     found: dict[int, dict[str, int]] = {}
-    for at, count in zip(forms.tolist(), counts.tolist()):
-        k = int(key[at])
-        text = _written(originals, units, int(start[at]), int(counted.widths[k]))
+    form_keys = key[forms]
+    widths = counted.widths[form_keys].astype(np.int64)
+    ends = np.cumsum(widths)
+    # every form's units as the archive writes them, read at once, then each form's stretch decoded
+    spans = np.repeat(start[forms].astype(np.int64) - ends + widths, widths) + np.arange(int(ends[-1]) if len(ends) else 0)
+    written = originals.at(units, spans).tobytes()
+    for k, end, width, count in zip(form_keys.tolist(), ends.tolist(), widths.tolist(), counts.tolist()):
+        text = written[2 * (end - width) : 2 * end].decode("utf-16-le", "surrogatepass")
         if text != base(keys[k]):
             found.setdefault(k, {})
             found[k][text] = found[k].get(text, 0) + count
     return found, touched
-
-
-def _written(originals: Originals, units: np.ndarray, start: int, width: int) -> str:
-    return originals.at(units, np.arange(start, start + width)).tobytes().decode("utf-16-le", "surrogatepass")
 
 
 def _votes(counted: Counted, touching: Touching, originals: Originals, units: np.ndarray):

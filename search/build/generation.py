@@ -75,11 +75,12 @@ def link_segment(source: Path, target: Path, segid: str) -> None:
 
 
 def write_generation(folder: Path, parts: list[Part], *, generation: int, sources: Mapping[str, str],
-                     meta: Mapping[str, object], on_problem: Callable, previous: Path | None = None) -> dict:
+                     meta: Mapping[str, object], on_problem: Callable, previous: Path | None = None,
+                     jobs: int = 1) -> dict:
     """Write the table of contents and the derived tables of the generation whose segments (already
     in ``folder``) are ``parts``, in order; ``sources`` gives an article's source where the seeds
-    now hold it elsewhere than its segment says; ``previous``: the generation this one follows.
-    Returns the meta written."""
+    now hold it elsewhere than its segment says; ``previous``: the generation this one follows;
+    ``jobs``: the processes the completion index is worked out by. Returns the meta written."""
     tables = [ArticleTable(segment_folder(folder, part.segid)) for part in parts]
     starts = [np.load(segment_folder(folder, part.segid) / GRAMS / "article_starts.npy") for part in parts]
     documents = [part.whoosh.doc_count_all() for part in parts]
@@ -99,7 +100,7 @@ def write_generation(folder: Path, parts: list[Part], *, generation: int, source
             metadata.add_article(lines[position] if mask[position] else {}, int(rank[position]))
     metadata.finish()
     write_vocabulary(folder, [segment_folder(folder, part.segid) / GRAMS for part in parts], live_paragraphs)
-    write_completions(folder, live_paragraphs, on_problem, previous)
+    write_completions(folder, live_paragraphs, on_problem, previous, jobs)
     deleted = write_deleted_statistics(folder, parts, live_paragraphs, cached_schema())
     counts = {"articles": int(sum(mask.sum() for mask in live_articles)),
               "paragraphs": int(sum(mask.sum() for mask in live_paragraphs)),

@@ -147,7 +147,7 @@ def _rebuild(folder: Path, seeds: Path, meta: dict, jobs: int, on_problem, progr
     if segment is None:
         raise BuildFailed(f"no articles found in {seeds}")
     written = write_generation(folder, [Part(segment.whoosh, np.zeros(0, dtype=np.int64), segment.characters)],
-                               generation=1, sources={}, meta=meta, on_problem=on_problem)
+                               generation=1, sources={}, meta=meta, on_problem=on_problem, jobs=jobs)
     write_seeds_state(folder, _files(scan), {entry.id: [entry.digest, entry.file] for entry in scan.entries})
     return written, {"added": written["articles"], "written": segment.documents}
 
@@ -197,7 +197,7 @@ def _update(folder: Path, seeds: Path, previous: Previous, meta: dict, jobs: int
         parts.append(Part(segment.whoosh, np.zeros(0, dtype=np.int64), segment.characters))
     generation = previous.meta.get("generation", 1) + 1
     written = write_generation(folder, parts, generation=generation, sources=sources, meta=meta, on_problem=on_problem,
-                               previous=previous.folder)
+                               previous=previous.folder, jobs=jobs)
     state = {i: [article.digest, article.file] for i, article in indexed.items() if i not in removed}
     state.update({entry.id: [entry.digest, entry.file] for entry, _ in read})
     write_seeds_state(folder, _files(scan), state)

@@ -14,6 +14,7 @@ little.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
 from collections import Counter
@@ -34,7 +35,7 @@ KEEP_FROM_UNITS = 1 << 20
 # a segment is tallied this many code units at a time: the occurrences worked out for a stretch (most
 # of its units where its texts mix scripts) take tens of bytes a unit, so memory stays flat however
 # large the segment
-STRETCH_UNITS = 1 << 22
+STRETCH_UNITS = 1 << 20
 MAX_PHRASE_CHARS = 16
 _HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
 _SEPARATOR = "\x00"  # no key holds it (paragraph_counts refuses one)
@@ -50,24 +51,33 @@ class Tally:
     touched: np.ndarray
     forms: dict[int, dict[str, int]] = field(default_factory=dict)
 
-    def plus(self, other: "Tally") -> "Tally":
-        """What both hold (of disjoint paragraphs)."""
-        return self._with(other, 1)
+    def add(self, other: "Tally") -> None:
+        """Add what ``other`` holds (of other paragraphs) to this, in place."""
+        self.counts += other.counts
+        self.touched += other.touched
+        for k, written in other.forms.items():
+            into = self.forms.setdefault(k, {})
+            for text, n in written.items():
+                into[text] = into.get(text, 0) + n
 
     def minus(self, other: "Tally") -> "Tally":
         """What this holds but ``other`` (some of its paragraphs)."""
-        return self._with(other, -1)
-
-    def _with(self, other: "Tally", sign: int) -> "Tally":
         forms = {k: dict(written) for k, written in self.forms.items()}
         for k, written in other.forms.items():
             into = forms.setdefault(k, {})
             for text, n in written.items():
-                into[text] = into.get(text, 0) + sign * n
+                into[text] = into.get(text, 0) - n
                 if not into[text]:
                     del into[text]
-        return Tally(self.counts + sign * other.counts, self.touched + sign * other.touched,
-                     {k: w for k, w in forms.items() if w})
+        return Tally(self.counts - other.counts, self.touched - other.touched, {k: w for k, w in forms.items() if w})
+
+
+_FORKED: tuple | None = None  # (segment, keys) while a whole segment's stretches are tallied in processes
+
+
+def _forked_stretch(stretch: tuple[int, int]) -> Tally:
+    segment, keys = _FORKED
+    return segment._stretch(keys, *stretch)
 
 
 def _stretches(bounds: np.ndarray, units: int):
@@ -91,6 +101,7 @@ class SegmentSource:
     live: np.ndarray
     folder: Path
     parts: tuple | None
+    jobs: int = 1  # processes a whole segment's paragraphs are read by
 
     @property
     def table(self) -> dict[int, str] | None:
@@ -145,15 +156,22 @@ class SegmentSource:
 
     def _whole_tally(self, keys: list[str]) -> Tally:
         """:meth:`tally_of` every paragraph, a stretch of :data:`STRETCH_UNITS` at a time (what is
-        worked out for a stretch grows with it), the counts of keys of two code units and of
-        the widest keys read from the match index once."""
+        worked out for a stretch grows with it), the stretches shared out among ``jobs`` processes;
+        the counts of keys of two code units and of the widest keys read from the match index once."""
+        global _FORKED
         whole = Tally(np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=np.int64))
-        for first, end in _stretches(self.bounds, STRETCH_UNITS):
-            start = int(self.bounds[first])
-            units, bounds = self.units[start : int(self.bounds[end])], self.bounds[first : end + 1] - self.bounds[first]
-            patches = () if self.parts is None else self.parts[1].between(first, end)
-            whole = whole.plus(self._tally(keys, units, bounds, patches, lambda codes: np.zeros(len(codes), np.int64),
-                                           lambda key: 0))
+        stretches = list(_stretches(self.bounds, STRETCH_UNITS))
+        if self.jobs > 1 and len(stretches) > 1:
+            _FORKED = (self, keys)  # what the forked processes read (nothing of it is pickled)
+            try:
+                with multiprocessing.get_context("fork").Pool(min(self.jobs, len(stretches))) as pool:
+                    for part in pool.imap(_forked_stretch, stretches):
+                        whole.add(part)
+            finally:
+                _FORKED = None
+        else:
+            for first, end in stretches:
+                whole.add(self._stretch(keys, first, end))
         widths = np.fromiter((len(key.encode("utf-16-le", "surrogatepass")) // 2 for key in keys), np.int64, len(keys))
         two = np.flatnonzero(widths == 2)
         if len(two):
@@ -164,6 +182,13 @@ class SegmentSource:
         for i in np.flatnonzero(widths > WIDEST).tolist():
             whole.counts[i] += len(self.grams.find(keys[i]).gids)
         return whole
+
+    def _stretch(self, keys: list[str], first: int, end: int) -> Tally:
+        """What paragraphs ``first:end`` hold of ``keys`` but for the counts of two-unit and widest keys."""
+        start = int(self.bounds[first])
+        units, bounds = self.units[start : int(self.bounds[end])], self.bounds[first : end + 1] - self.bounds[first]
+        patches = () if self.parts is None else self.parts[1].between(first, end)
+        return self._tally(keys, units, bounds, patches, lambda codes: np.zeros(len(codes), np.int64), lambda key: 0)
 
     def _tally(self, keys: list[str], units: np.ndarray, bounds: np.ndarray, patches, bigram_counts, one_by_one) -> Tally:
         originals = Originals.of(units, bounds, self.table, patches)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
-from whoosh.filedb.filestore import FileStorage
 from whoosh.codec.whoosh3 import W3Codec
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
 
 from ..formats.arrays import NpyAppender

@@ -19,7 +19,16 @@ from pathlib import Path
 
 from ..problems import InputProblem
 from .model import ARTICLE_SUFFIXES, JSONL_SUFFIX, SeedsMissing
-from .reading import DICTIONARIES, Unsplit, _decode, jsonl_lines, jsonl_record, jsonl_unsplit, seed_files, unsplit_document
+from .reading import (
+    DICTIONARIES,
+    Unsplit,
+    _decode,
+    jsonl_lines,
+    jsonl_record,
+    jsonl_unsplit,
+    seed_files,
+    unsplit_document,
+)
 
 Report = Callable[[InputProblem], None]
 

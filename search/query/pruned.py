@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..match.postings import locate
 from .evaluate import articles_kept, result_order
 from .live import LiveBuild
-from ..match.postings import locate
 from .lookup import UnitHits
 from .operators import is_plain
 from .parser import TITLE, ParsedQuery
