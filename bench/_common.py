@@ -254,7 +254,9 @@ class Sampler:
 class TreeRSS(Sampler):
     """Samples the summed RSS of a process and all its descendants (peak, in bytes), and their
     summed PSS: forked workers share the dictionaries loaded before the fork, which RSS counts
-    once per process and PSS splits between them (Linux only; 0 elsewhere)."""
+    once per process and PSS splits between them (Linux only; 0 elsewhere); and their summed
+    anonymous RSS (``RssAnon``: the memory they allocated, without the pages of files they map,
+    which the kernel can drop and read again; Linux only)."""
 
     def __init__(self, pid: int, interval: float = 0.1):
         import psutil
@@ -264,13 +266,14 @@ class TreeRSS(Sampler):
         self.peak = 0
         self.peak_single = 0
         self.peak_pss = 0
+        self.peak_anon = 0
 
     def sample(self) -> None:
         import psutil
 
         try:
             procs = [self.proc] + self.proc.children(recursive=True)
-            rss, pss = [], []
+            rss, pss, anon = [], [], []
             for p in procs:
                 try:
                     info = p.memory_full_info()
@@ -278,12 +281,26 @@ class TreeRSS(Sampler):
                     continue
                 rss.append(info.rss)
                 pss.append(getattr(info, "pss", 0))
+                anon.append(_anonymous_rss(p.pid))
             if rss:
                 self.peak = max(self.peak, sum(rss))
                 self.peak_single = max(self.peak_single, max(rss))
                 self.peak_pss = max(self.peak_pss, sum(pss))
+                self.peak_anon = max(self.peak_anon, sum(anon))
         except psutil.Error:
             pass
+
+
+def _anonymous_rss(pid: int) -> int:
+    """A process's ``RssAnon`` in bytes (0 where /proc does not say)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def run_measured(argv: list[str], env: dict | None = None, timeout: float | None = None) -> dict:
@@ -307,6 +324,7 @@ def run_measured(argv: list[str], env: dict | None = None, timeout: float | None
         cpu_s=(after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         peak_rss_tree=rss.peak,
         peak_pss_tree=rss.peak_pss,
+        peak_anon_tree=rss.peak_anon,
         peak_rss_single=max(rss.peak_single, result.pop("maxrss_self", 0), result.pop("maxrss_children", 0)),
     )
     return result
