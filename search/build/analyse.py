@@ -167,7 +167,8 @@ def _word_lists(spans: WordSpans, term: np.ndarray, paragraph: np.ndarray):
 Batch = tuple[list[Article], list[Analysed], DocumentBatch]
 
 
-def analyse_job(items: list[Article | Unsplit], number: int) -> tuple[list[Article], list[InputProblem], list[Analysed], DocumentBatch]:
+def analyse_job(items: list[Article | Unsplit],
+                number: int) -> tuple[list[Article], list[InputProblem], list[Analysed], DocumentBatch]:
     """A worker's job, the ``number``-th batch: its articles' paragraphs reconstructed where they are
     not yet (the problems met, to be reported by the builder), then analysed, their documents
     numbered from 0 (the builder numbers them once it knows how many paragraphs came before)."""
@@ -176,12 +177,14 @@ def analyse_job(items: list[Article | Unsplit], number: int) -> tuple[list[Artic
     return articles, problems, *analyse_batch(articles, 0)
 
 
-def analysed(items: Iterable[Article | Unsplit], jobs: int, report: Callable[[InputProblem], None]) -> Iterator[Batch]:
+def analysed(items: Iterable[Article | Unsplit], jobs: int,
+             report: Callable[[InputProblem], None]) -> Iterator[Batch]:
     """Batches of articles with their analysis, in order, computed by ``jobs`` worker processes,
     which also reconstruct the paragraphs of articles not yet split (the costliest step of reading).
 
-    Articles are read here, in the calling thread, and every problem is reported here in the order
-    met, so a bad-input report (or ``--strict`` stopping the build) happens where the caller can see it.
+    Articles are read here, in the calling thread, and every problem is reported here — those of
+    reading as they are met, those of a batch's reconstruction as the batch comes back — so a
+    bad-input report (or ``--strict`` stopping the build) happens where the caller can see it.
     """
     items = iter(items)
     first = 0  # the next paragraph's gid

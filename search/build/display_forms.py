@@ -96,7 +96,8 @@ def written_forms(keys: Sequence[str], counted: Counted, touching: Touching, ori
     widths = counted.widths[form_keys].astype(np.int64)
     ends = np.cumsum(widths)
     # every form's units as the archive writes them, read at once, then each form's stretch decoded
-    spans = np.repeat(start[forms].astype(np.int64) - ends + widths, widths) + np.arange(int(ends[-1]) if len(ends) else 0)
+    total = int(ends[-1]) if len(ends) else 0
+    spans = np.repeat(start[forms].astype(np.int64) - ends + widths, widths) + np.arange(total)
     written = originals.at(units, spans).tobytes()
     for k, end, width, count in zip(form_keys.tolist(), ends.tolist(), widths.tolist(), counts.tolist()):
         text = written[2 * (end - width) : 2 * end].decode("utf-16-le", "surrogatepass")

@@ -190,7 +190,8 @@ class SegmentSource:
         patches = () if self.parts is None else self.parts[1].between(first, end)
         return self._tally(keys, units, bounds, patches, lambda codes: np.zeros(len(codes), np.int64), lambda key: 0)
 
-    def _tally(self, keys: list[str], units: np.ndarray, bounds: np.ndarray, patches, bigram_counts, one_by_one) -> Tally:
+    def _tally(self, keys: list[str], units: np.ndarray, bounds: np.ndarray, patches, bigram_counts,
+               one_by_one) -> Tally:
         originals = Originals.of(units, bounds, self.table, patches)
         counted = paragraph_counts(units, bounds, keys, bigram_counts=bigram_counts, one_by_one=one_by_one,
                                    marked=originals.marked)

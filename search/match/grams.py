@@ -33,8 +33,8 @@ the same pages of the page cache (Whoosh keeps the stored paragraphs):
 
 A key of one code unit is one unigram list; a key of two is one bigram list; a frequent longer
 word is one list of its own; any other longer key intersects the posting lists of its bigrams and
-then checks each candidate paragraph's skeleton, so the answer is exact. Counting in code units keeps astral characters (two units)
-correct without special cases.
+then checks each candidate paragraph's skeleton, so the answer is exact. Counting in code units
+keeps astral characters (two units) correct without special cases.
 
 :class:`~search.match.builder.GramIndexBuilder` writes all of this block by block, spilling and
 merging the posting lists through :mod:`search.match.postings`, so building takes the same memory

@@ -156,7 +156,8 @@ def _entries_of(path: Path, name: str, report: Report, scan: Scan, before: Itera
 
 def read_entries(seeds_dir: Path, wanted: Iterable[Entry], report: Report) -> Iterator[tuple[Entry, Unsplit | None]]:
     """Each wanted entry (in the order given, grouped by file) with its article, read but not yet
-    reconstructed (:meth:`~search.paragraphs.reading.Unsplit.split`), or None when its bytes are no longer those scanned (the file changed meanwhile) or it fails now."""
+    reconstructed (:meth:`~search.paragraphs.reading.Unsplit.split`), or None when its bytes are no
+    longer those scanned (the file changed meanwhile) or it fails now."""
     by_file: dict[str, list[Entry]] = {}
     for entry in wanted:
         by_file.setdefault(entry.file, []).append(entry)

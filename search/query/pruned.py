@@ -205,7 +205,8 @@ def _best_blocks(first: int, bounds: np.ndarray, ranges: tuple[np.ndarray, np.nd
             chosen, remaining = remaining, remaining[:0]
         chosen = np.sort(chosen)  # groups in order do not overlap: their items come out sorted
         new, found, new_keys = score(_spans(ranges[0][chosen], ranges[1][chosen]), cut)
-        items, scores, keys = np.concatenate([items, new]), np.concatenate([scores, found]), np.concatenate([keys, new_keys])
+        items, scores = np.concatenate([items, new]), np.concatenate([scores, found])
+        keys = np.concatenate([keys, new_keys])
         if len(items) >= first:
             best = np.lexsort((keys, -scores))[:first]
             items, scores, keys = items[best], scores[best], keys[best]
