@@ -201,6 +201,37 @@ def test_pages_deep_into_tied_scores_agree(tmp_path, monkeypatch):
         searcher.close()
 
 
+def test_ties_over_many_blocks_are_broken_while_ranking(tmp_path, monkeypatch):
+    """The same short paragraph in hundreds of articles, read in another order than their ids: the
+    page's last ties with matches in block after block, and only those that come before it by
+    article id are scored (``_best_blocks``' cut), on every page and with a longer listed word too."""
+    monkeypatch.setattr(frequent_words, "LEAST", 2)
+    rng = random.Random(2)
+    ids = list(range(700))
+    rng.shuffle(ids)
+    stories = [dict(story(rng, n, "t"), text="央视网消息\n" + "".join(rng.choices(PIECES, k=8))) for n in ids]
+    settings_ = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index", refresh_interval=0)
+    write(settings_.seeds_dir, stories)
+    build_index(settings_)
+    searcher = Searcher(settings_)
+    cuts = []
+    real = pruned_module._best_blocks
+
+    def counted(first, bounds, ranges, score):
+        def scoring(items, cut):
+            cuts.append(cut is not None)
+            return score(items, cut)
+        return real(first, bounds, ranges, scoring)
+
+    monkeypatch.setattr(pruned_module, "_best_blocks", counted)
+    try:
+        tests = [(q, {"page": page, "size": size}) for q in ("视网", "央", "央视网消息") for page, size in ((1, 10), (3, 7), (2, 50))]
+        assert same_as_exhaustive(searcher, tests, monkeypatch) == len(tests)
+        assert sum(cuts) >= len(tests) // 2  # the cut was reached, in most
+    finally:
+        searcher.close()
+
+
 # -- the pieces -------------------------------------------------------------------------------------
 
 ALPHABET = "联合国宪章ab1𠀀，的"

@@ -34,6 +34,9 @@ PRUNE_FROM = 20_000
 # words) than to bound by its rarest bigram's counts: at 21.6 M characters, 习近平's ~19,000 matches
 # took 9 ms all ranked, 4 ms pruned
 LONGER_KEY_WEIGHT = 4
+# relative: a block's bound this close to the page's last score may hold only ties with it (bounds
+# are rounded up through float32 and a margin)
+_NEAR = 1e-6
 
 
 @dataclass
@@ -204,9 +207,13 @@ def _best_blocks(first: int, bounds: np.ndarray, ranges: tuple[np.ndarray, np.nd
         else:
             chosen, remaining = remaining, remaining[:0]
         chosen = np.sort(chosen)  # groups in order do not overlap: their items come out sorted
-        new, found, new_keys = score(_spans(ranges[0][chosen], ranges[1][chosen]), cut)
-        items, scores = np.concatenate([items, new]), np.concatenate([scores, found])
-        keys = np.concatenate([keys, new_keys])
+        # the cut is worth its cost only in groups whose bound is about the page's last score (ties)
+        near = np.zeros(len(chosen), dtype=bool) if cut is None else bounds[chosen] <= cut[0] * (1 + _NEAR) + _NEAR
+        for these, given in ((chosen[~near], None), (chosen[near], cut)):
+            if len(these):
+                new, found, new_keys = score(_spans(ranges[0][these], ranges[1][these]), given)
+                items, scores = np.concatenate([items, new]), np.concatenate([scores, found])
+                keys = np.concatenate([keys, new_keys])
         if len(items) >= first:
             best = np.lexsort((keys, -scores))[:first]
             items, scores, keys = items[best], scores[best], keys[best]
