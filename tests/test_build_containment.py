@@ -25,14 +25,20 @@ JSONL = [
 ]
 
 
-@pytest.fixture
-def seeds(tmp_path: Path, monkeypatch) -> Path:
+def written_seeds(tmp_path: Path) -> Path:
+    """A seeds folder of the .txt articles and the JSONL feed."""
     folder = tmp_path / "seeds"
     folder.mkdir()
     for name, text in ARTICLES.items():
         (folder / name).write_text(text, encoding="utf-8")
     (folder / "feed.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in JSONL) + "\n",
                                        encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def seeds(tmp_path: Path, monkeypatch) -> Path:
+    folder = written_seeds(tmp_path)
     break_reconstruction(monkeypatch, "出错")
     return folder
 
@@ -79,12 +85,7 @@ def test_paragraphs_are_reconstructed_in_the_worker_processes(tmp_path: Path, mo
     happens in a worker process of a parallel build."""
     import search.paragraphs.reading as reading
 
-    folder = tmp_path / "seeds"
-    folder.mkdir()
-    for name, text in ARTICLES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    (folder / "feed.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in JSONL) + "\n",
-                                       encoding="utf-8")
+    folder = written_seeds(tmp_path)
     where = tmp_path / "splits"
     real = reading.split_text
 

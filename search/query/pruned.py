@@ -201,11 +201,7 @@ def _best_blocks(first: int, bounds: np.ndarray, ranges: tuple[np.ndarray, np.nd
     remaining = np.arange(len(bounds))
     take = _FIRST_ROUND
     while len(remaining):
-        if len(remaining) > take:
-            part = np.argpartition(-bounds[remaining], take - 1)
-            chosen, remaining = remaining[part[:take]], remaining[part[take:]]
-        else:
-            chosen, remaining = remaining, remaining[:0]
+        chosen, remaining = _next_round(bounds, remaining, take)
         chosen = np.sort(chosen)  # groups in order do not overlap: their items come out sorted
         # the cut is worth its cost only in groups whose bound is about the page's last score (ties)
         near = np.zeros(len(chosen), dtype=bool) if cut is None else bounds[chosen] <= cut[0] * (1 + _NEAR) + _NEAR
@@ -233,11 +229,7 @@ def _best(first: int, bounds: np.ndarray, score):
     remaining = np.arange(len(bounds))
     take = _FIRST_ROUND * 16
     while len(remaining):
-        if len(remaining) > take:
-            cut = np.argpartition(-bounds[remaining], take - 1)
-            chosen, remaining = remaining[cut[:take]], remaining[cut[take:]]
-        else:
-            chosen, remaining = remaining, remaining[:0]
+        chosen, remaining = _next_round(bounds, remaining, take)
         new = np.sort(chosen)
         items, scores = np.concatenate([items, new]), np.concatenate([scores, score(new)])
         if len(scores) >= first:
@@ -247,6 +239,14 @@ def _best(first: int, bounds: np.ndarray, score):
         remaining = remaining[bounds[remaining] >= threshold]
         take *= 4
     return items, scores
+
+
+def _next_round(bounds: np.ndarray, remaining: np.ndarray, take: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``take`` of ``remaining`` with the highest ``bounds`` (all when no more), and the rest."""
+    if len(remaining) <= take:
+        return remaining, remaining[:0]
+    part = np.argpartition(-bounds[remaining], take - 1)
+    return remaining[part[:take]], remaining[part[take:]]
 
 
 def _spans(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
