@@ -155,7 +155,8 @@ class _Scorer:
         return self._fold(idx, lambda hits, at: hits.bounds(at))
 
 
-def _one_unit(live: LiveBuild, hits: UnitHits, gids: np.ndarray | None, first: int) -> tuple[np.ndarray, np.ndarray]:
+def _one_unit(live: LiveBuild, hits: UnitHits, gids: np.ndarray | None,
+              first: int) -> tuple[np.ndarray, np.ndarray]:
     """The matches (indexes into ``gids``, a subset of ``hits.gids``; None: all of them) that may be
     among the best ``first``, and their scores: a block of its posting lists at a time when it has them."""
     blocks = hits.block_bounds()
