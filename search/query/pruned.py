@@ -128,21 +128,30 @@ class _Scorer:
     holding the match, the groups' sums added in order (as evaluate() adds them)."""
 
     def __init__(self, parsed: ParsedQuery, units: dict, gids: np.ndarray, universe: int):
-        self.gids = gids
-        self.groups = [[(units[unit], locate(units[unit].gids, gids, universe)) for unit in group]
-                       for group in parsed.groups]
+        self.gids, self.universe = gids, universe
+        self.groups = [[units[unit] for unit in group] for group in parsed.groups]
+        self._at: dict[int, np.ndarray] = {}  # per unit, where each match is among its matches (when all asked)
+
+    def _where(self, hits: UnitHits, idx: np.ndarray) -> np.ndarray:
+        """Where the matches ``idx`` (sorted) are among ``hits``' matches (-1: not there), looked up
+        for those alone: by date, a page asks for few."""
+        if len(idx) < len(self.gids):
+            return self._at[id(hits)][idx] if id(hits) in self._at else locate(hits.gids, self.gids[idx], self.universe)
+        if id(hits) not in self._at:
+            self._at[id(hits)] = locate(hits.gids, self.gids, self.universe)
+        return self._at[id(hits)]
 
     def _fold(self, idx: np.ndarray, value) -> np.ndarray:
         total = None
         for group in self.groups:
             if len(group) == 1:
-                hits, at = group[0]
-                summed = value(hits, at[idx])
+                summed = value(group[0], self._where(group[0], idx))
             else:
                 summed = np.zeros(len(idx))
-                for hits, at in group:
-                    where = np.flatnonzero(at[idx] >= 0)
-                    summed[where] += value(hits, at[idx[where]])
+                for hits in group:
+                    at = self._where(hits, idx)
+                    where = np.flatnonzero(at >= 0)
+                    summed[where] += value(hits, at[where])
             total = summed if total is None else total + summed
         return total
 
