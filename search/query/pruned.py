@@ -68,16 +68,16 @@ def search_page(live: LiveBuild, parsed: ParsedQuery, sort: str, offset: int, si
         gids, scores = one.ids(idx[order]), scores[order]
         page = result_order(live, gids, scores, sort, first)[offset:first]
         return Page(one.df, {}, gids[page], scores[page])
-    gids, articles = _matches(live, parsed, units)
+    gids, articles, known = _matches(live, parsed, units)
     counts = {key: live.metadata.facet(key, articles) if len(gids) else [] for key in facets}
     if offset >= len(gids):
         return Page(len(gids), counts, gids[:0], np.zeros(0))
     if sort != "relevance":
-        idx, scores = _by_date(live, _Scorer(parsed, units, gids, live.grams.count), articles, sort, first)
+        idx, scores = _by_date(live, _Scorer(parsed, units, gids, live.grams.count, known), articles, sort, first)
     elif one is not None:
         idx, scores = _one_unit(live, one, gids, first)
     else:
-        scorer = _Scorer(parsed, units, gids, live.grams.count)
+        scorer = _Scorer(parsed, units, gids, live.grams.count, known)
         idx, scores = _best(first, scorer.bounds(np.arange(len(gids))), scorer.scores)
     page = result_order(live, gids[idx], scores, sort, first)[offset:first]
     return Page(len(gids), counts, gids[idx][page], scores[page])
@@ -100,23 +100,30 @@ def _postings(live: LiveBuild, parsed: ParsedQuery) -> int:
     return total
 
 
-def _matches(live: LiveBuild, parsed: ParsedQuery, units: dict) -> tuple[np.ndarray, np.ndarray]:
+def _matches(live: LiveBuild, parsed: ParsedQuery, units: dict) -> tuple[np.ndarray, np.ndarray, dict]:
     """The paragraphs matching ``parsed`` (sorted) and their articles: AND of OR-groups, minus
-    exclusions, within the filters."""
-    gids = None
+    exclusions, within the filters; and, for each unit that is a group alone, where each of those
+    paragraphs is among its matches (by ``id`` of its :class:`UnitHits`: what the lookups found)."""
+    gids, known = None, {}
     for group in parsed.groups:
+        hits = units[group[0]] if len(group) == 1 else None
         found = _union([units[unit].gids for unit in group])
+        here = {} if hits is None else {id(hits): np.arange(len(found))}
         if gids is not None:  # the fewer looked up among the more
-            few, many = (found, gids) if len(found) < len(gids) else (gids, found)
-            found = few[locate(many, few, live.grams.count) >= 0]
-        gids = found
+            (few, few_at), (many, many_at) = sorted(((found, here), (gids, known)), key=lambda side: len(side[0]))
+            at = locate(many, few, live.grams.count)
+            keep = at >= 0
+            found, at = few[keep], at[keep]
+            here = {k: v[keep] for k, v in few_at.items()} | {k: v[at] for k, v in many_at.items()}
+        gids, known = found, here
     for unit in parsed.excluded:
-        gids = gids[locate(UnitHits(live, unit).gids, gids, live.grams.count) < 0]
+        keep = locate(UnitHits(live, unit).gids, gids, live.grams.count) < 0
+        gids, known = gids[keep], {k: v[keep] for k, v in known.items()}
     articles = live.article_index[gids.astype(np.intp)]
     if parsed.filters and len(gids):
         kept = articles_kept(live, parsed)[articles]
-        gids, articles = gids[kept], articles[kept]
-    return gids, articles
+        gids, articles, known = gids[kept], articles[kept], {k: v[kept] for k, v in known.items()}
+    return gids, articles, known
 
 
 def _union(parts: list[np.ndarray]) -> np.ndarray:
@@ -127,10 +134,11 @@ class _Scorer:
     """Scores and bounds of the matches ``gids`` of ``parsed``: per group, the sum over its units
     holding the match, the groups' sums added in order (as evaluate() adds them)."""
 
-    def __init__(self, parsed: ParsedQuery, units: dict, gids: np.ndarray, universe: int):
+    def __init__(self, parsed: ParsedQuery, units: dict, gids: np.ndarray, universe: int, known: dict):
         self.gids, self.universe = gids, universe
         self.groups = [[units[unit] for unit in group] for group in parsed.groups]
-        self._at: dict[int, np.ndarray] = {}  # per unit, where each match is among its matches (when all asked)
+        # per unit, where each match is among its matches: known from the lookups, or once all are asked
+        self._at: dict[int, np.ndarray] = dict(known)
 
     def _where(self, hits: UnitHits, idx: np.ndarray) -> np.ndarray:
         """Where the matches ``idx`` (sorted) are among ``hits``' matches (-1: not there), looked up
