@@ -130,16 +130,22 @@ def new_page(browser, base_url, **context_options):
 
 
 @contextmanager
-def phone_page(browser, base_url, height: int = 740, **context_options):
-    """A page on a 375 px touch phone (two device pixels a CSS pixel), its context closed after;
-    the page must have raised no problem."""
-    context, page, watch = new_page(browser, base_url, viewport={"width": 375, "height": height},
-                                    device_scale_factor=2, is_mobile=True, has_touch=True, **context_options)
+def watched_page(browser, base_url, **context_options):
+    """``(page, watch)`` of a new page, its context closed after; the page must have raised no problem."""
+    context, page, watch = new_page(browser, base_url, **context_options)
     try:
-        yield page
+        yield page, watch
     finally:
         context.close()
     assert watch.problems == []
+
+
+@contextmanager
+def phone_page(browser, base_url, height: int = 740, **context_options):
+    """A page on a 375 px touch phone (two device pixels a CSS pixel), watched (:func:`watched_page`)."""
+    with watched_page(browser, base_url, viewport={"width": 375, "height": height}, device_scale_factor=2,
+                      is_mobile=True, has_touch=True, **context_options) as (page, _):
+        yield page
 
 
 def sideways_scroll(page) -> int:
@@ -150,10 +156,8 @@ def sideways_scroll(page) -> int:
 
 @pytest.fixture
 def page_and_watch(browser, base_url):
-    context, page, watch = new_page(browser, base_url, viewport={"width": 1200, "height": 800})
-    yield page, watch
-    context.close()
-    assert watch.problems == []
+    with watched_page(browser, base_url, viewport={"width": 1200, "height": 800}) as found:
+        yield found
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from browser_support import (  # noqa: E402, F401
     served,
     shot,
     sideways_scroll,
+    watched_page,
 )
 from hypothesis import (  # noqa: E402
     HealthCheck,
@@ -435,10 +436,8 @@ def news_url(tmp_path_factory):
 
 @pytest.fixture
 def news_page(browser, news_url):
-    context, page, watch = new_page(browser, news_url, viewport={"width": 1280, "height": 900})
-    yield page
-    context.close()
-    assert watch.problems == []
+    with watched_page(browser, news_url, viewport={"width": 1280, "height": 900}) as (page, _):
+        yield page
 
 
 def settled(page) -> None:

@@ -14,7 +14,15 @@ import pytest
 from browser_support import require_browser
 
 require_browser()
-from browser_support import browser, new_page, phone_page, served, shot, sideways_scroll  # noqa: E402, F401
+from browser_support import (  # noqa: E402, F401
+    browser,
+    new_page,
+    phone_page,
+    served,
+    shot,
+    sideways_scroll,
+    watched_page,
+)
 from playwright.sync_api import expect  # noqa: E402
 
 WORDS = ["芯片", "产业", "合作", "出口", "增长", "，", "。", "的", "国产芯片", "研发", "美国", "中国"]
@@ -40,10 +48,8 @@ def base_url(tmp_path_factory):
 
 @pytest.fixture
 def desktop(browser, base_url):
-    context, page, watch = new_page(browser, base_url, viewport={"width": 1200, "height": 900}, accept_downloads=True)
-    yield page
-    context.close()
-    assert watch.problems == []
+    with watched_page(browser, base_url, viewport={"width": 1200, "height": 900}, accept_downloads=True) as (page, _):
+        yield page
 
 
 def test_the_chart_is_drawn_by_the_server_without_javascript(browser, base_url):

@@ -16,6 +16,8 @@ from browser_support import (  # noqa: E402, F401
     base_url_for,
     browser,
     new_page,
+    page,
+    page_and_watch,
     phone_page,
     query_of,
     shot,
@@ -35,20 +37,11 @@ def base_url(tmp_path_factory):
     yield from base_url_for(tmp_path_factory.mktemp("suggest-browser"), ARTICLES)
 
 
-@pytest.fixture
-def desktop(browser, base_url):
-    context, page, watch = new_page(browser, base_url, viewport={"width": 1200, "height": 800})
-    yield page
-    context.close()
-    assert watch.problems == []
-
-
 def listbox(page):
     return page.get_by_role("listbox", name="搜索建议")
 
 
-def test_typing_beij_offers_beijing_and_the_keyboard_searches_it(desktop):
-    page = desktop
+def test_typing_beij_offers_beijing_and_the_keyboard_searches_it(page):
     page.goto("/")
     box = page.get_by_role("combobox", name="搜索文章段落")
     expect(box).to_have_attribute("aria-expanded", "false")
@@ -82,8 +75,7 @@ def test_typing_beij_offers_beijing_and_the_keyboard_searches_it(desktop):
     shot(page, "suggest-02-chosen-desktop")
 
 
-def test_escape_closes_the_list_and_keeps_the_text(desktop):
-    page = desktop
+def test_escape_closes_the_list_and_keeps_the_text(page):
     page.goto("/")
     box = page.locator("#q")
     box.press_sequentially("北")
@@ -102,8 +94,7 @@ def test_escape_closes_the_list_and_keeps_the_text(desktop):
     assert query_of(page.url) == {"q": ["北"]}
 
 
-def test_a_click_on_an_option_searches_it_and_nothing_to_offer_closes_the_list(desktop):
-    page = desktop
+def test_a_click_on_an_option_searches_it_and_nothing_to_offer_closes_the_list(page):
     page.goto("/")
     box = page.locator("#q")
     box.press_sequentially("yinh")
@@ -114,8 +105,7 @@ def test_a_click_on_an_option_searches_it_and_nothing_to_offer_closes_the_list(d
     expect(box).to_have_attribute("aria-expanded", "false")
 
 
-def test_typing_is_debounced_and_the_results_keep_coming(desktop):
-    page = desktop
+def test_typing_is_debounced_and_the_results_keep_coming(page):
     asked = []
     page.on("request", lambda req: "/api/suggest?" in req.url and asked.append(req.url))
     page.goto("/")
@@ -163,8 +153,7 @@ def test_on_a_phone_the_list_fits_and_a_tap_chooses(browser, base_url, scheme):
         expect(page.locator("#results .hit-text mark").first).to_have_text("北京")
 
 
-def test_the_article_pages_box_completes_too(desktop):
-    page = desktop
+def test_the_article_pages_box_completes_too(page):
     page.goto("/articles/beijing")
     box = page.locator("#q")
     box.press_sequentially("beij")
