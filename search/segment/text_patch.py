@@ -185,15 +185,11 @@ def apply(skeleton: str, patch: bytes) -> str:
     """``skeleton`` with the edits of ``patch`` made: the original text."""
     if not patch:
         return skeleton
-    pieces, at, i, end = [], 0, 0, len(patch)
-    while i < end:
-        kept, i = varints.read(patch, i)
-        replaced, i = varints.read(patch, i)
-        size, i = varints.read(patch, i)
-        pieces.append(skeleton[at : at + kept])
-        pieces.append(str(patch[i : i + size], "utf-8"))
-        at += kept + replaced
-        i += size
+    pieces, at = [], 0
+    for where, replaced, text in edits(patch):
+        pieces.append(skeleton[at:where])
+        pieces.append(text)
+        at = where + replaced
     pieces.append(skeleton[at:])
     return "".join(pieces)
 
