@@ -94,11 +94,9 @@ class IdStream:
     def at(self, positions: np.ndarray, lo: int = 0, hi: int | None = None) -> np.ndarray:
         """The ids at ``positions`` of the stream (any, within ``lo:hi`` when given: one list's, say,
         so that only its own few changes of high half are searched), decoding nothing else."""
-        first, last = (int(positions.min()), int(positions.max())) if len(positions) else (0, 0)
-        if len(positions) and last - first < _DENSE_AT * len(positions):
-            # many positions close together: the stretch they lie in decoded at once costs less than
-            # looking each one's high half up
-            return self.span(first, last + 1)[positions - positions.dtype.type(first)]
+        stretch = _dense_stretch(positions.min(), positions.max(), len(positions)) if len(positions) else None
+        if stretch is not None:  # decoded at once, rather than each position's high half looked up
+            return self.span(*stretch)[positions - positions.dtype.type(stretch[0])]
         docs = self.low[positions].astype(np.uint32)
         first, last = 0, len(self.high_at)
         if lo or hi is not None:  # the changes at or before lo, and those up to hi
@@ -204,6 +202,13 @@ class PostingLists(IdStream):
         return self.span(0, len(self.low))
 
 
+def _dense_stretch(first, last, count: int) -> tuple[int, int] | None:
+    """``(first, last + 1)`` when ``count`` positions from ``first`` to ``last`` are at least one in
+    :data:`_DENSE_AT` of that stretch (reading it whole then costs less than finding each); else None."""
+    first, last = int(first), int(last)
+    return (first, last + 1) if last - first < _DENSE_AT * count else None
+
+
 def locate(haystack: np.ndarray, needles: np.ndarray, universe: int) -> np.ndarray:
     """For each of ``needles`` (sorted), its index in ``haystack`` (sorted, unique, ids below
     ``universe``), or -1."""
@@ -286,9 +291,9 @@ class SparseCountsReader:
         counts = np.ones(len(positions), dtype=self.value.dtype)
         if not len(positions) or not len(self.value):
             return counts
-        if int(positions[-1]) - int(positions[0]) < _DENSE_AT * len(positions):  # as IdStream.at
-            first = int(positions[0])
-            return self.read(first, int(positions[-1]) + 1)[positions - positions.dtype.type(first)]
+        stretch = _dense_stretch(positions[0], positions[-1], len(positions))
+        if stretch is not None:  # read at once, rather than each position looked up
+            return self.read(*stretch)[positions - positions.dtype.type(stretch[0])]
         first, last = self._below(int(positions[0])), self._below(int(positions[-1]) + 1)
         if last > first:
             if self._low_bits == _LOW_BITS:
