@@ -27,7 +27,7 @@ import numpy as np
 from ..match.grams import GramIndex
 from ..text import analysis
 from .display_forms import Originals, written_forms
-from .substring_counts import WIDEST, bigram_counter, paragraph_counts, touching
+from .substring_counts import bigram_counter, paragraph_counts, touching
 
 TALLY = "tally"
 # a smaller segment is read whole again at each generation (its tally would cost more disk than time)
@@ -156,8 +156,7 @@ class SegmentSource:
 
     def _whole_tally(self, keys: list[str]) -> Tally:
         """:meth:`tally_of` every paragraph, a stretch of :data:`STRETCH_UNITS` at a time (what is
-        worked out for a stretch grows with it), the stretches shared out among ``jobs`` processes;
-        the counts of keys of two code units and of the widest keys read from the match index once."""
+        worked out for a stretch grows with it), the stretches shared out among ``jobs`` processes."""
         global _FORKED
         whole = Tally(np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=np.int64))
         stretches = list(_stretches(self.bounds, STRETCH_UNITS))
@@ -172,22 +171,18 @@ class SegmentSource:
         else:
             for first, end in stretches:
                 whole.add(self._stretch(keys, first, end))
-        widths = np.fromiter((len(key.encode("utf-16-le", "surrogatepass")) // 2 for key in keys), np.int64, len(keys))
-        two = np.flatnonzero(widths == 2)
-        if len(two):
-            pairs = np.frombuffer("".join(keys[i] for i in two.tolist()).encode("utf-16-le", "surrogatepass"),
-                                  dtype=np.uint16).astype(np.uint32)
-            codes = pairs[0::2] << np.uint32(16) | pairs[1::2]
-            whole.counts[two] += _bigram_counts(self.grams)(codes)
-        for i in np.flatnonzero(widths > WIDEST).tolist():
-            whole.counts[i] += len(self.grams.find(keys[i]).gids)
         return whole
 
     def _stretch(self, keys: list[str], first: int, end: int) -> Tally:
-        """What paragraphs ``first:end`` hold of ``keys`` but for the counts of two-unit and widest keys."""
+        """What paragraphs ``first:end`` hold of ``keys``. The counts of keys of two code units and
+        of the widest keys come from the match index, for the whole segment: the first stretch
+        takes them, the others none."""
         start = int(self.bounds[first])
         units, bounds = self.units[start : int(self.bounds[end])], self.bounds[first : end + 1] - self.bounds[first]
         patches = () if self.parts is None else self.parts[1].between(first, end)
+        if first == 0:
+            return self._tally(keys, units, bounds, patches, _bigram_counts(self.grams),
+                               lambda key: len(self.grams.find(key).gids))
         return self._tally(keys, units, bounds, patches, lambda codes: np.zeros(len(codes), np.int64), lambda key: 0)
 
     def _tally(self, keys: list[str], units: np.ndarray, bounds: np.ndarray, patches, bigram_counts,
