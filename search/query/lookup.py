@@ -222,15 +222,6 @@ def _deleted_in(grams, base: int, count: int) -> np.ndarray | None:
     return (grams.deleted[lo:hi] - np.uint32(base)) if hi > lo else None
 
 
-def _found_at(gids: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Where each of ``ids`` (sorted) held by ``gids`` (sorted) is in it: deletions are few, so each is
-    looked up among the matches rather than each match among the deletions."""
-    where = np.searchsorted(gids, ids)
-    inside = where < len(gids)
-    where = where[inside]
-    return where[gids[where] == ids[inside]]
-
-
 def _lookup(segment: GramIndex, key: str, words: list[str], deleted: np.ndarray | None) -> _Part | None:
     """The unit's matches in one segment (``deleted``: its deleted paragraphs, None when none are)."""
     vocabulary = [segment.words.find(word) for word in words]
@@ -285,7 +276,8 @@ def _lookup(segment: GramIndex, key: str, words: list[str], deleted: np.ndarray 
 def _live_only(part: _Part, deleted: np.ndarray | None) -> _Part:
     if deleted is None or not part.count:
         return part
-    dead = _found_at(part.gids, deleted)
+    dead = locate(part.gids, deleted, part.segment.count)  # deletions are few: each looked up among the matches
+    dead = dead[dead >= 0]
     if len(dead):
         part.count -= len(dead)
         for name in ("gids", "positions", "tf", "whole"):
