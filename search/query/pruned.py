@@ -75,7 +75,7 @@ def search_page(live: LiveBuild, parsed: ParsedQuery, sort: str, offset: int, si
     if sort != "relevance":
         idx, scores = _by_date(live, _Scorer(parsed, units, gids, live.grams.count, known), articles, sort, first)
     elif one is not None:
-        idx, scores = _one_unit(live, one, gids, first)
+        idx, scores = _one_unit(live, one, (gids, known[id(one)]), first)
     else:
         scorer = _Scorer(parsed, units, gids, live.grams.count, known)
         idx, scores = _best(first, scorer.bounds(np.arange(len(gids))), scorer.scores)
@@ -172,16 +172,20 @@ class _Scorer:
         return self._fold(idx, lambda hits, at: hits.bounds(at))
 
 
-def _one_unit(live: LiveBuild, hits: UnitHits, gids: np.ndarray | None,
+def _one_unit(live: LiveBuild, hits: UnitHits, within: tuple[np.ndarray, np.ndarray] | None,
               first: int) -> tuple[np.ndarray, np.ndarray]:
-    """The matches (indexes into ``gids``, a subset of ``hits.gids``; None: all of them) that may be
-    among the best ``first``, and their scores: a block of its posting lists at a time when it has them."""
+    """The matches (indexes into ``gids``, a subset of ``hits.gids``, with ``within`` = ``(gids,
+    where each is among hits.gids)``; None: all of them) that may be among the best ``first``, and
+    their scores: a block of its posting lists at a time when it has them."""
+    at = np.arange(hits.df) if within is None else within[1]
     blocks = hits.block_bounds()
     if blocks is None:
-        at = np.arange(hits.df) if gids is None else locate(hits.gids, gids, max(int(hits.gids[-1]) + 1, 1))
         idx, scores = _best(first, hits.bounds(at), lambda i: hits.scores(at[i]))
         return idx, scores
-    kept = None if gids is None or len(gids) == hits.df else locate(gids, hits.gids, max(int(hits.gids[-1]) + 1, 1))
+    kept = None  # per match of hits, its index in gids (-1: not there)
+    if within is not None and len(at) < hits.df:
+        kept = np.full(hits.df, -1, dtype=np.int64)
+        kept[at] = np.arange(len(at))
 
     def scores(items: np.ndarray, cut) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if kept is not None:
