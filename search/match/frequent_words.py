@@ -49,14 +49,14 @@ def write_frequent_lists(folder: Path, grams) -> None:
     words = listed_words(grams)
     ids = DocIdsWriter(folder, NAME)
     offsets = NpyAppender(folder / f"{NAME}_offsets.npy", POSITION)
-    wide = grams.count and int(np.diff(grams.bounds.astype(np.int64)).max()) > np.iinfo(np.uint16).max
-    counts = SparseCounts(folder, f"{NAME}_tf", np.uint32 if wide else np.uint16)
+    dtype = grams.unigram_tf.value.dtype  # a word occurs no more often in a paragraph than its first unit
+    counts = SparseCounts(folder, f"{NAME}_tf", dtype)
     total = 0
     offsets.append([0])
     for word in words.tolist():
         matches = grams.find(grams.words[word])
         ids.append(matches.gids)
-        counts.append(matches.tf.astype(np.uint32 if wide else np.uint16))
+        counts.append(matches.tf.astype(dtype))
         total += len(matches.gids)
         offsets.append([total])
     for closing in (ids, offsets, counts):
