@@ -68,8 +68,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = _parser().parse_args(argv)
-    settings = Settings.from_env(environ)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env(environ)
+    except ValueError as exc:  # a setting in the environment that cannot be used
+        parser.error(str(exc))
     overrides = {"seeds_dir": getattr(args, "seeds", None), "index_dir": args.index}
     settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     command = {"index": _index, "serve": _serve, "query": _query, "suggest": _suggest}[args.command]

@@ -9,7 +9,7 @@ import pytest
 from search.build import store
 from search.build.store import BuildStore
 from search.cli import EXIT_FAILED, EXIT_LOCKED, main
-from search.formats.layout import IndexLayout
+from search.formats.layout import IndexLayout, read_meta
 
 TEST_ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
 
@@ -50,6 +50,20 @@ def test_defaults_come_from_the_environment(seeds, tmp_path, capsys):
     env = {"ZHSEARCH_SEEDS": str(seeds), "ZHSEARCH_INDEX": str(tmp_path / "envindex")}
     assert main(["index", "--jobs", "1"], environ=env) == 0
     assert IndexLayout(tmp_path / "envindex").current() is not None
+
+
+def test_the_segment_size_comes_from_the_environment_and_a_bad_one_is_named(seeds, tmp_path, capsys):
+    env = {"ZHSEARCH_SEEDS": str(seeds), "ZHSEARCH_INDEX": str(tmp_path / "envindex"),
+           "ZHSEARCH_SEGMENT_CHARACTERS": "150"}
+    assert main(["index", "--jobs", "1"], environ=env) == 0
+    segments = read_meta(IndexLayout(tmp_path / "envindex").current())["segments"]
+    assert len(segments) >= 2 and sum(segment["articles"] for segment in segments) == 4
+    for bad in ("many", "0", "-5", "1.5"):
+        with pytest.raises(SystemExit) as stopped:
+            main(["index", "--jobs", "1"], environ={**env, "ZHSEARCH_SEGMENT_CHARACTERS": bad})
+        assert stopped.value.code == 2
+        assert f"ZHSEARCH_SEGMENT_CHARACTERS must be a positive whole number of characters, not '{bad}'" in \
+            capsys.readouterr().err
 
 
 def test_reindex_swaps_a_new_build_in_and_removes_old_ones(seeds, tmp_path, capsys, monkeypatch):

@@ -3,6 +3,7 @@ and the new generation answers every query as a whole build of the same seeds wo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -255,6 +256,39 @@ def test_unchanged_segments_are_shared_and_retired_generations_removed(tmp_path,
 ])
 def test_the_merge_policy(live, deleted, incoming, merged):
     assert merged_segments(live, deleted, incoming) == merged
+
+
+@pytest.mark.parametrize(("live", "deleted", "full", "incoming", "merged"), [
+    ([100, 100, 5], [0, 0, 0], [True, True, False], 5, 1),  # the tail merges, the full ones stay
+    ([100, 100], [0, 0], [True, True], 1000, 0),  # however large the update
+    ([100, 100], [0, 60], [True, True], 5, 1),  # ... until a third of one is deleted
+    ([100] * 12 + [5], [0] * 13, [True] * 12 + [False], 5, 1),  # full segments do not count as crowding
+    ([100] * 12, [0] * 12, [False] * 12, 0, 12),  # segments that are not full do (and then all are within a factor)
+])
+def test_the_merge_policy_leaves_full_segments(live, deleted, full, incoming, merged):
+    assert merged_segments(live, deleted, incoming, full) == merged
+
+
+def test_a_build_closes_segments_at_their_size_and_answers_as_one_segment_would(tmp_path):
+    settings, records, texts = starting_seeds(tmp_path, articles=40)
+    capped = dataclasses.replace(settings, segment_characters=1500)
+    build_index(capped)
+    segments = read_meta(IndexLayout(settings.index_dir).current())["segments"]
+    longest = max(len(r["title"]) + len(r["text"]) for r in records) + max(map(len, texts.values()))
+    assert len(segments) >= 3
+    assert all(segment["characters"] <= 1500 + longest for segment in segments)
+    assert sum(segment["articles"] for segment in segments) == len(records) + len(texts)
+    assert_same_as_full_rebuild(settings, tmp_path)
+    # an update larger than a segment writes several, and leaves the full segments as they are
+    full = [segment["id"] for segment in segments if segment["characters"] >= 750]
+    records.extend(record(300 + n, random.Random(n)) for n in range(30))
+    write_seeds(settings.seeds_dir, records, texts)
+    summary = build_index(capped)
+    assert not summary.full and summary.added == 30
+    after = read_meta(IndexLayout(settings.index_dir).current())["segments"]
+    assert [segment["id"] for segment in after[:len(full)]] == full
+    assert len(after) - len(full) >= 2
+    assert_same_as_full_rebuild(settings, tmp_path / "again")
 
 
 def test_segment_sizes_fall_geometrically_after_many_small_updates():

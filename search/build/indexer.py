@@ -2,9 +2,10 @@
 atomically.
 
 A whole build (the first, ``--full``, a changed user dictionary, a build of another format) writes
-one segment of every article (:mod:`search.build.segments`). An update scans the seeds for what
+segments of every article, each closed at ``Settings.segment_characters`` so that the build's memory
+does not grow with the archive (:mod:`search.build.segments`). An update scans the seeds for what
 changed since the live generation (:mod:`search.paragraphs.scan`: files whose stamp is unchanged
-are not read, unchanged articles not reconstructed nor analysed), writes one segment of the
+are not read, unchanged articles not reconstructed nor analysed), writes segments of the
 articles added or changed — merged with the newest segments when the policy says so
 (:mod:`search.build.merging`) — and a generation that keeps every other segment, marking the
 articles it no longer serves (:mod:`search.build.generation`). Either way the new generation
@@ -36,7 +37,7 @@ from .generation import Part, link_segment, write_generation
 from .merging import merged_segments, stored_articles
 from .previous import Previous, updatable, write_seeds_state
 from .processes import BuildFailed, cyclic_collector_paused, workers_die_with_builder
-from .segments import write_segment
+from .segments import write_segments
 from .store import BuildStore
 
 __all__ = ["BuildFailed", "BuildSummary", "WouldShrink", "build_index", "default_jobs", "has_index"]
@@ -116,10 +117,11 @@ def build_index(settings: Settings, *, jobs: int = 1, strict: bool = False, full
         try:
             _dictionaries(seeds, folder, on_problem)
             meta = {"seeds": str(seeds), "userdict": userdict}
+            most = settings.segment_characters
             if previous is None:
-                done = _rebuild(folder, seeds, meta, jobs, on_problem, progress)
+                done = _rebuild(folder, seeds, meta, jobs, most, on_problem, progress)
             else:
-                done = _update(folder, seeds, previous, meta, jobs, on_problem, progress)
+                done = _update(folder, seeds, previous, meta, jobs, most, on_problem, progress)
             if done is None:  # nothing to apply
                 shutil.rmtree(folder, ignore_errors=True)
                 return BuildSummary(previous.meta["articles"], previous.meta["paragraphs"],
@@ -138,24 +140,26 @@ def build_index(settings: Settings, *, jobs: int = 1, strict: bool = False, full
                         time.perf_counter() - started, len(problems), folder, full=previous is None, **counts)
 
 
-def _rebuild(folder: Path, seeds: Path, meta: dict, jobs: int, on_problem, progress) -> tuple[dict, dict]:
-    """One segment of every article of the seeds."""
+def _rebuild(folder: Path, seeds: Path, meta: dict, jobs: int, most: int, on_problem, progress
+             ) -> tuple[dict, dict]:
+    """Segments of at most about ``most`` characters of every article of the seeds."""
     analysis.warm_up()  # before the workers fork, so they share the dictionaries
     scan = Scan()
-    segment = write_segment(folder, read_all(seeds, on_problem, scan), jobs=jobs, on_problem=on_problem,
-                            progress=progress)
-    if segment is None:
+    segments = write_segments(folder, read_all(seeds, on_problem, scan), most_characters=most, jobs=jobs,
+                              on_problem=on_problem, progress=progress)
+    if not segments:
         raise BuildFailed(f"no articles found in {seeds}")
-    written = write_generation(folder, [Part(segment.whoosh, np.zeros(0, dtype=np.int64), segment.characters)],
-                               generation=1, sources={}, meta=meta, on_problem=on_problem, jobs=jobs)
+    parts = [Part(segment.whoosh, np.zeros(0, dtype=np.int64), segment.characters) for segment in segments]
+    written = write_generation(folder, parts, generation=1, sources={}, meta=meta, on_problem=on_problem, jobs=jobs)
     write_seeds_state(folder, _files(scan), {entry.id: [entry.digest, entry.file] for entry in scan.entries})
-    return written, {"added": written["articles"], "written": segment.documents}
+    return written, {"added": written["articles"], "written": sum(segment.documents for segment in segments)}
 
 
-def _update(folder: Path, seeds: Path, previous: Previous, meta: dict, jobs: int, on_problem,
+def _update(folder: Path, seeds: Path, previous: Previous, meta: dict, jobs: int, most: int, on_problem,
             progress) -> tuple[dict, dict] | None:
-    """One segment of the articles added or changed (with the newest segments it merges), and a
-    generation of it and every other segment; None when nothing changed."""
+    """Segments (of at most about ``most`` characters) of the articles added or changed, with the
+    newest segments they merge, and a generation of them and every other segment; None when
+    nothing changed."""
     scan = scan_seeds(seeds, on_problem, previous.files)
     indexed = previous.articles
     current = {entry.id: entry for entry in scan.entries}
@@ -178,8 +182,9 @@ def _update(folder: Path, seeds: Path, previous: Previous, meta: dict, jobs: int
     live = [np.ones(len(mask), dtype=bool) for mask in previous.live_articles]
     for mask, positions in zip(live, deleted):
         mask[positions] = False
+    full = [part["characters"] >= most // 2 for part in previous.meta["segments"]]
     merging = merged_segments([int(mask.sum()) for mask in live], [len(positions) for positions in deleted],
-                              len(read))
+                              len(read), full)
     keep = len(previous.segments) - merging
     if len(read) + sum(int(mask.sum()) for mask in live[keep:]) >= PARALLEL_FROM and jobs > 1:
         analysis.warm_up()  # before the workers fork, so they share the dictionaries
@@ -191,10 +196,9 @@ def _update(folder: Path, seeds: Path, previous: Previous, meta: dict, jobs: int
         parts.append(Part(segment, np.array(sorted(deleted[number]), dtype=np.int64),
                           previous.meta["segments"][number]["characters"]))
     kept_back = stored_articles(previous.folder, previous.segments[keep:], live[keep:], sources)
-    segment = write_segment(folder, chain(kept_back, (article for _, article in read)), jobs=jobs,
-                            on_problem=on_problem, progress=progress)
-    if segment is not None:
-        parts.append(Part(segment.whoosh, np.zeros(0, dtype=np.int64), segment.characters))
+    segments = write_segments(folder, chain(kept_back, (article for _, article in read)), most_characters=most,
+                              jobs=jobs, on_problem=on_problem, progress=progress)
+    parts.extend(Part(segment.whoosh, np.zeros(0, dtype=np.int64), segment.characters) for segment in segments)
     generation = previous.meta.get("generation", 1) + 1
     written = write_generation(folder, parts, generation=generation, sources=sources, meta=meta, on_problem=on_problem,
                                previous=previous.folder, jobs=jobs)
@@ -202,7 +206,7 @@ def _update(folder: Path, seeds: Path, previous: Previous, meta: dict, jobs: int
     state.update({entry.id: [entry.digest, entry.file] for entry, _ in read})
     write_seeds_state(folder, _files(scan), state)
     return written, {"added": len(read) - len(changed), "changed": len(changed), "removed": len(removed),
-                     "written": segment.documents if segment is not None else 0}
+                     "written": sum(segment.documents for segment in segments)}
 
 
 def _files(scan: Scan) -> dict:

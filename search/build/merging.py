@@ -1,11 +1,14 @@
 """Which segments an update merges, and their live articles read back as articles to write again.
 
-Each update writes one segment: the articles added or changed, together with the live articles of
-the newest segments it merges. The policy keeps segment sizes falling geometrically from the
-oldest to the newest (each at least :data:`FACTOR` times the live size of the next), so an index
-of N articles has about log(N) / log(FACTOR) segments, search does not slow down as updates pile
-up, and a small update rewrites little: the newest segments are merged while the new one would be
-within a factor of them, and a segment is merged away once a third of its articles are deleted.
+Each update writes segments of the articles added or changed, together with the live articles of
+the newest segments it merges. Segments are closed at a size (``Settings.segment_characters``), so
+that writing one takes bounded memory; a segment of about that size is full, and is merged again
+only once a third of its articles are deleted. Behind the full ones, the policy keeps segment
+sizes falling geometrically from the oldest to the newest (each at least :data:`FACTOR` times the
+live size of the next), so the archive's tail has about log(N) / log(FACTOR) segments, search does
+not slow down as updates pile up, and a small update rewrites little: the newest segments are
+merged while the new one would be within a factor of them, and a segment is merged away once a
+third of its articles are deleted.
 Merged articles are read back from the segments as they are stored (texts, kinds, titles,
 metadata) — not from the seeds — and analysed again.
 """
@@ -30,15 +33,19 @@ MAX_SEGMENTS = 8  # beyond this many, the newest are merged whatever their sizes
 MAX_DELETED_SHARE = 1 / 3  # a segment with more of its articles deleted is merged away
 
 
-def merged_segments(live: list[int], deleted: list[int], incoming: int) -> int:
+def merged_segments(live: list[int], deleted: list[int], incoming: int, full: list[bool] | None = None) -> int:
     """How many of the newest segments (``live`` and ``deleted`` articles of each, oldest first)
-    the update writing ``incoming`` articles merges into its new segment."""
+    the update writing ``incoming`` articles merges into its new segments. A ``full`` segment
+    (about the size a build closes a segment at) is merged only once it is wasted."""
+    full = full or [False] * len(live)
     size, merged = incoming, 0
     for n in range(len(live) - 1, -1, -1):
         total = live[n] + deleted[n]
         wasted = total and deleted[n] / total > MAX_DELETED_SHARE
-        crowded = len(live) - merged + (1 if incoming else 0) > MAX_SEGMENTS
-        if size * FACTOR >= live[n] or wasted or crowded:
+        if full[n] and not wasted:
+            break
+        growing = sum(not f for f in full[:n + 1]) + (1 if incoming else 0)  # full segments never crowd
+        if size * FACTOR >= live[n] or wasted or growing > MAX_SEGMENTS:
             size += live[n]
             merged += 1
         else:

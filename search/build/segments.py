@@ -1,8 +1,9 @@
 """Writing one segment of a generation: the articles given, analysed once in worker processes, as a
 Whoosh segment (``MAIN_<id>.*``) and, in ``seg-<id>/``, its match index and per-segment tables.
 
-A whole build writes one segment of every article; an update writes one of the articles added or
-changed; a merge writes one of the live articles of the segments it replaces. The generation
+A whole build writes segments of every article, each of a bounded number of characters; an update
+writes those of the articles added or changed, and a merge those of the live articles of the
+segments it replaces. The generation
 (:mod:`search.build.generation`) then lists the segments and the articles each no longer serves.
 """
 
@@ -55,6 +56,40 @@ class WrittenSegment:
     @property
     def segid(self) -> str:
         return self.whoosh.segid
+
+
+def write_segments(folder: Path, articles: Iterable[Article | Unsplit], *, most_characters: int, jobs: int,
+                   on_problem: Callable[[InputProblem], None],
+                   progress: Callable[[int], None] | None = None) -> list[WrittenSegment]:
+    """Write ``articles``, in order, as new segments of the generation folder ``folder``, each
+    closed once its articles hold ``most_characters`` characters (an article is never split): the
+    memory a segment takes to write is bounded by that size, not by the archive's."""
+    stretches = _Stretches(articles, most_characters)
+    written = []
+    while not stretches.done:
+        segment = write_segment(folder, stretches.next(), jobs=jobs, on_problem=on_problem, progress=progress)
+        if segment is not None:
+            written.append(segment)
+    return written
+
+
+class _Stretches:
+    """Consecutive stretches of an iterable of articles, each ending with the article that brings
+    its characters to ``most``."""
+
+    def __init__(self, articles: Iterable[Article | Unsplit], most: int):
+        self._articles, self._most = iter(articles), most
+        self.done = False
+
+    def next(self) -> Iterable[Article | Unsplit]:
+        size = 0
+        while size < self._most:
+            article = next(self._articles, None)
+            if article is None:
+                self.done = True
+                return
+            size += len(article.text) if isinstance(article, Unsplit) else sum(len(p.text) for p in article.paragraphs)
+            yield article
 
 
 def write_segment(folder: Path, articles: Iterable[Article | Unsplit], *, jobs: int,
