@@ -271,6 +271,9 @@ def test_the_merge_policy_leaves_full_segments(live, deleted, full, incoming, me
 
 def test_a_build_closes_segments_at_their_size_and_answers_as_one_segment_would(tmp_path):
     settings, records, texts = starting_seeds(tmp_path, articles=40)
+    for n in range(3):  # segments of Traditional articles beside the Simplified ones: completions vote across them
+        texts[f"t{n}.txt"] = "臺灣新聞\n" + "".join(TRADITIONAL * 6)
+    write_seeds(settings.seeds_dir, records, texts)
     capped = dataclasses.replace(settings, segment_characters=1500)
     build_index(capped)
     segments = read_meta(IndexLayout(settings.index_dir).current())["segments"]

@@ -22,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..formats.arrays import release_pages
 from ..formats.completions import FOLDER, write_entries, write_forms
 from ..formats.layout import GRAMS, VOCABULARY, segment_folder
 from ..match.grams import GramIndex
@@ -33,6 +34,7 @@ from ..segment.mapped import open_index
 from ..text import phrase_pinyin
 from ..text.pinyin import readings
 from .display_forms import most_written
+from .processes import release_memory
 from .segment_tally import SegmentSource, Tally
 
 SAMPLED_PARAGRAPHS = 8_000  # paragraphs cut into words to find phrases, at most
@@ -70,8 +72,19 @@ def _write(folder: Path, segments: list[SegmentSource], on_problem: Callable[[In
     keep = not (len(segments) == 1 and segments[0].live.all())
     words = mapped_words(folder / VOCABULARY).all()
     keys = words + _phrase_candidates(segments, set(words), keep)
-    tallies = [segment.tally(keys, keep) for segment in segments]
-    counts = np.sum([tally.counts for tally in tallies], axis=0) if tallies else np.zeros(len(keys), dtype=np.int64)
+    counts = np.zeros(len(keys), dtype=np.int64)
+    by_table: list[tuple[SegmentSource, Tally]] = []  # per stored texts' table, its segments' tallies added up
+    for segment in segments:  # added up as they come: what is held does not grow with the segments
+        tally = segment.tally(keys, keep)
+        release_pages(segment.units, segment.bounds)
+        counts += tally.counts
+        same = next((total for first, total in by_table if first.table == segment.table), None)
+        if same is None:
+            by_table.append((segment, tally))
+        else:
+            same.add(tally)
+        del tally
+        release_memory()  # the next segment's processes fork from this one: the smaller, the less each holds
     frequent = [i for i in range(len(words), len(keys)) if counts[i] >= MIN_PHRASE_PARAGRAPHS]
     frequent = sorted(heapq.nlargest(MAX_PHRASES, frequent, key=lambda i: (counts[i], -i)), key=keys.__getitem__)
     phrases = [keys[i] for i in frequent]
@@ -86,24 +99,26 @@ def _write(folder: Path, segments: list[SegmentSource], on_problem: Callable[[In
         key = words[entry] if entry < len(words) else phrases[entry - len(words)]
         on_problem(InputProblem(str(lines), line, f"no pinyin for {key!r} ({problem}); it completes from "
                                 "its characters but not from pinyin", fatal=False))
-    table, forms = _forms(keys, segments, tallies)
+    table, forms = _forms(keys, segments, by_table)
     entry_of = {old: len(words) + new for new, old in enumerate(frequent)}  # a kept phrase's entry
     display = {entry_of.get(i, i): form for i, form in forms.items() if i < len(words) or i in entry_of}
     write_forms(target, display, table)
 
 
 def _forms(keys: list[str], segments: list[SegmentSource],
-           tallies: list[Tally]) -> tuple[dict[int, str] | None, dict[int, str]]:
+           by_table: list[tuple[SegmentSource, Tally]]) -> tuple[dict[int, str] | None, dict[int, str]]:
     """The stored texts' table the index keeps (the largest segment's) and ``{key: its form}`` for
-    the keys the live paragraphs write most often otherwise than as their base under it."""
+    the keys the live paragraphs write most often otherwise than as their base under it
+    (``by_table``: a segment of each table and the tallies of the segments of that table added up)."""
     if not segments:
         return None, {}
     largest = max(segments, key=lambda segment: int(segment.live.sum()))
     table, base = largest.table, largest.base()
-    bases = [segment.base() for segment in segments]
+    tallies = [tally for _, tally in by_table]
+    bases = [segment.base() for segment, _ in by_table]
     # keys some segment writes otherwise than the index's base: its patches say so, or its table does
     written_otherwise = set().union(*(tally.forms for tally in tallies))
-    for segment, tally, own in zip(segments, tallies, bases):
+    for (segment, tally), own in zip(by_table, bases):
         if segment.table != table:
             written_otherwise.update(k for k in np.flatnonzero(tally.counts).tolist() if own(keys[k]) != base(keys[k]))
     forms = {}
@@ -183,4 +198,5 @@ def _phrase_candidates(segments: list[SegmentSource], words: set[str], keep: boo
     seen: Counter = Counter()
     for segment in segments:
         seen.update(segment.sampled_pairs(step, keep))
+        release_pages(segment.units, segment.bounds)  # read back segment by segment as they are tallied
     return sorted(pair for pair, times in seen.items() if times >= MIN_SAMPLED and pair not in words)

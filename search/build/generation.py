@@ -50,6 +50,7 @@ from ..segment.writer import INDEX_NAME
 from .analyse import cached_schema
 from .completions import write_completions
 from .deleted import write_deleted_statistics
+from .processes import release_memory
 from .vocabulary import write_vocabulary
 
 
@@ -100,6 +101,7 @@ def write_generation(folder: Path, parts: list[Part], *, generation: int, source
             metadata.add_article(lines[position] if mask[position] else {}, int(rank[position]))
     metadata.finish()
     write_vocabulary(folder, [segment_folder(folder, part.segid) / GRAMS for part in parts], live_paragraphs)
+    release_memory()  # the completion step's processes fork from this one
     write_completions(folder, live_paragraphs, on_problem, previous, jobs)
     deleted = write_deleted_statistics(folder, parts, live_paragraphs, cached_schema())
     counts = {"articles": int(sum(mask.sum() for mask in live_articles)),

@@ -4,6 +4,8 @@ beside the match index, and Python's cyclic collector is paused while it allocat
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import gc
 import itertools
 import multiprocessing
@@ -42,6 +44,24 @@ def collect_now_and_then() -> None:
     """While the collector is paused, collect in this process every ``_COLLECT_EVERY`` batches."""
     if next(_batches_handled) % _COLLECT_EVERY == 0 and not gc.isenabled():
         gc.collect()
+
+
+def release_memory() -> None:
+    """Collect what the paused collector left, then hand the heap's free pages back to the system:
+    glibc keeps them, so that after each segment's peak the builder stayed larger, segment after
+    segment (at 5× the archive, ~20 MiB a segment)."""
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc's; other C libraries have none
+    except (OSError, AttributeError):
+        return None
 
 
 def beside(task: Callable[[], None], here: Callable[[], None]) -> None:

@@ -41,7 +41,7 @@ from ..segment.codec import SKELETON_FIELD
 from ..segment.columns import skeleton_arrays
 from ..segment.writer import INDEX_NAME, SortedSegmentWriter
 from .analyse import Batch, analysed, cached_schema
-from .processes import BuildFailed, beside, collect_now_and_then
+from .processes import BuildFailed, beside, collect_now_and_then, release_memory
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ def write_segments(folder: Path, articles: Iterable[Article | Unsplit], *, most_
         segment = write_segment(folder, stretches.next(), jobs=jobs, on_problem=on_problem, progress=progress)
         if segment is not None:
             written.append(segment)
+        release_memory()  # what a segment left goes before the next is written
     return written
 
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import mmap
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,19 @@ def mapped(path: Path) -> np.ndarray:
     """The ``.npy`` array at ``path``, memory-mapped read-only, as a plain ndarray view (slicing an
     ``np.memmap`` costs microseconds of bookkeeping per slice; the view still shares the pages)."""
     return np.asarray(np.load(path, mmap_mode="r"))
+
+
+def release_pages(*arrays: np.ndarray) -> None:
+    """Drop the pages of memory-mapped ``arrays`` from this process's resident memory: they stay
+    in the page cache and are read back if touched again, but a step done with a segment's files
+    no longer holds them (a build reading segment after segment would otherwise hold them all).
+    Arrays not mapped from a file are left alone."""
+    for array in arrays:
+        base = array
+        while base is not None and not isinstance(base, mmap.mmap):
+            base = getattr(base, "_mmap", None) or getattr(base, "base", None)
+        if base is not None and hasattr(mmap, "MADV_DONTNEED") and not base.closed:
+            base.madvise(mmap.MADV_DONTNEED)
 
 
 class NpyAppender:

@@ -33,7 +33,7 @@ from .reading import (
 Report = Callable[[InputProblem], None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per article, held through a build: no __dict__ each
 class Entry:
     """An article of the seeds: its id, the file and line it is read from, a digest of those bytes."""
 
@@ -60,15 +60,15 @@ class Scan:
     entries: list[Entry] = field(default_factory=list)
     files: dict[str, tuple[Stamp, list[Entry]]] = field(default_factory=dict)
     troubled: set[str] = field(default_factory=set)
-    _first: dict[str, str] = field(default_factory=dict)
+    _first: dict[str, Entry] = field(default_factory=dict)
 
     def add(self, entry: Entry, report: Report) -> bool:
         """Take ``entry`` unless its id came earlier (reported as a duplicate); whether it was taken."""
         first = self._first.get(entry.id)
         if first is not None:
-            report(InputProblem(entry.file, entry.line, f"duplicate article id {entry.id!r} (first in {first})"))
+            report(InputProblem(entry.file, entry.line, f"duplicate article id {entry.id!r} (first in {first.source})"))
             return False
-        self._first[entry.id] = entry.source
+        self._first[entry.id] = entry
         self.entries.append(entry)
         return True
 
