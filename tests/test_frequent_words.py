@@ -73,8 +73,8 @@ def test_the_lists_bounds_hold_for_every_posting(tmp_path_factory, monkeypatch, 
         idf_value = idf(3, grams.count)
         lengths = (grams.bounds[ids.astype(np.int64) + 1] - grams.bounds[ids.astype(np.int64)] - 1).astype(np.float64)
         bm25 = idf_value * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - 0.75 + 0.75 * lengths / mean))
-        bounds = score_bounds(blocks, idf_value, mean, grams.block_mean)
-        assert len(blocks) == -(-len(ids) // BLOCK)
+        bounds = score_bounds(blocks.least, idf_value, mean, grams.block_mean, blocks.tf)
+        assert len(blocks.least) == -(-len(ids) // BLOCK) == len(blocks.tf) // 2
         assert (bm25 <= bounds[np.arange(len(ids)) // BLOCK]).all()
     finally:
         searcher.close()

@@ -21,7 +21,7 @@ from search.build.indexer import build_index
 from search.config import Settings
 from search.formats.metadata import value_key
 from search.match import frequent_words
-from search.match.blockmax import BLOCK, BM25_K1, idf, score_bounds
+from search.match.blockmax import BLOCK, BM25_K1, MARGIN, idf, score_bounds
 from search.match.builder import GramIndexBuilder
 from search.match.grams import GramIndex, Matches
 from search.match.postings import locate
@@ -201,19 +201,23 @@ def test_pages_deep_into_tied_scores_agree(tmp_path, monkeypatch):
         searcher.close()
 
 
-def test_ties_over_many_blocks_are_broken_while_ranking(tmp_path, monkeypatch):
+@pytest.mark.parametrize("segment_characters", [Settings.segment_characters, 3_000])
+def test_ties_over_many_blocks_are_broken_while_ranking(tmp_path, monkeypatch, segment_characters):
     """The same short paragraph in hundreds of articles, read in another order than their ids: the
     page's last ties with matches in block after block, and only those that come before it by
-    article id are scored (``_best_blocks``' cut), on every page and with a longer listed word too."""
+    article id are scored (``_best_blocks``' cut), on every page and with a longer listed word too;
+    also across segments, whose mean lengths differ from the collection's."""
     monkeypatch.setattr(frequent_words, "LEAST", 2)
     rng = random.Random(2)
     ids = list(range(700))
     rng.shuffle(ids)
     stories = [dict(story(rng, n, "t"), text="央视网消息\n" + "".join(rng.choices(PIECES, k=8))) for n in ids]
-    settings_ = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index", refresh_interval=0)
+    settings_ = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index", refresh_interval=0,
+                         segment_characters=segment_characters)
     write(settings_.seeds_dir, stories)
     build_index(settings_)
     searcher = Searcher(settings_)
+    assert (len(searcher._current().grams.segments) > 2) == (segment_characters < Settings.segment_characters)
     cuts = []
     real = pruned_module._best_blocks
 
@@ -261,9 +265,35 @@ def test_a_blocks_bound_holds_for_every_posting_against_any_collection(tmp_path_
             df = len(gids)
             total = max(count, df)
             exact = index.bm25(Matches(gids, tf), df, total, mean)
-            bound = score_bounds(blocks[np.arange(lo, hi) // BLOCK], idf(df, total), mean, index.block_mean)
+            at = np.arange(lo, hi) // BLOCK
+            tf_range = blocks.tf.reshape(-1, 2)[at].ravel()
+            for bound in (score_bounds(blocks.least[at], idf(df, total), mean, index.block_mean, tf_range),
+                          score_bounds(blocks.least[at], idf(df, total), mean, index.block_mean)):
+                assert np.all(bound >= exact)
+                assert np.all(bound <= idf(df, total) * (BM25_K1 + 1) * (1 + 1e-6))
+
+
+@settings(max_examples=40)
+@given(st.text(alphabet=ALPHABET, min_size=2, max_size=30), st.integers(70, 300), st.floats(0.2, 50))
+def test_a_block_of_alike_postings_is_bound_exactly_against_any_collection(tmp_path_factory, text, copies, mean):
+    """The same paragraph many times over: the bound of every block within a list is its postings'
+    BM25 (to float32), whatever the collection's mean length, so that a page's last can tie with a
+    whole block."""
+    index = build(tmp_path_factory.mktemp("alike"), [text] * copies)
+    for stream in ("unigram", "bigram"):
+        lists, counts, blocks = index.streams[stream]
+        for i in range(len(lists)):
+            lo, hi = lists.offsets[i], lists.offsets[i + 1]
+            gids, tf = lists.span(lo, hi), counts.read(lo, hi)
+            if tf.max() >= 255:
+                continue  # a count stored capped bounds nothing
+            exact = index.bm25(Matches(gids, tf), len(gids), copies, mean)
+            at = np.arange(lo, hi) // BLOCK
+            bound = score_bounds(blocks.least[at], idf(len(gids), copies), mean, index.block_mean,
+                                 blocks.tf.reshape(-1, 2)[at].ravel())
+            inside = (at * BLOCK >= lo) & ((at + 1) * BLOCK <= hi)  # a block at a list's end holds another list's too
             assert np.all(bound >= exact)
-            assert np.all(bound <= idf(df, total) * (BM25_K1 + 1) * (1 + 1e-6))
+            assert np.all(bound[inside] <= exact[inside] * (1 + 1e-6) + 2 * MARGIN)
 
 
 @settings(max_examples=100)

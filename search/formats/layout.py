@@ -49,7 +49,7 @@ DELETED_STATISTICS = "deleted.json"  # what the deleted documents add to Whoosh'
 SEEDS_STATE = "seeds.json"  # per seed file: its stamp and the articles it held
 # What a build folder holds changes now and then; meta.json records the version it was built
 # with, and a build of another version is rebuilt rather than misread.
-FORMAT = 18  # 18: the frequent longer words' posting lists (match.frequent_words); 17: the completion index (formats.completions); 16: unigram posting lists and BM25 bounds per block in the match index; 15: generations of segments; 14: the pinyin of the words for did-you-mean (formats.pinyin_index); 13: stored fields compressed 32 documents at a time; 12: column types in segment.columns; 11: texts as patches; 9: words postings in column blocks
+FORMAT = 19  # 19: the least and most tf per block of a posting stream (match.blockmax); 18: the frequent longer words' posting lists (match.frequent_words); 17: the completion index (formats.completions); 16: unigram posting lists and BM25 bounds per block in the match index; 15: generations of segments; 14: the pinyin of the words for did-you-mean (formats.pinyin_index); 13: stored fields compressed 32 documents at a time; 12: column types in segment.columns; 11: texts as patches; 9: words postings in column blocks
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,12 @@ BM25 of a key with ``tf`` occurrences in a paragraph of ``length`` code units is
 ``β = k1 b / mean length``: it falls as ``h`` grows. For each block of :data:`BLOCK` postings of a
 stream (block *j*: positions ``j·BLOCK …`` of the whole stream, whichever lists they belong to),
 ``<name>_blocks.npy`` holds the least ``h`` of its postings at the segment's own mean length
-(``block_mean.npy``), rounded down to float32. Against any other collection — deletions, other
-segments beside it — ``h`` with ``β = λ β₀`` is at least ``min(1, λ) · h₀`` (α does not scale), so
-:func:`score_bounds` bounds every posting of a block for any collection statistics. Counts stored
+(``block_mean.npy``), rounded down to float32, and ``<name>_block_tf.npy`` the least and the most
+``tf`` of its postings (capped at 255). Against any other collection — deletions, other segments
+beside it — ``β = λ β₀``, and a posting's ``h = λ h₀ + (1 − λ) α / tf``: with the block's least
+``h₀`` and the ``tf`` that makes the second term least, :func:`score_bounds` bounds every posting
+of the block for any collection statistics, and exactly (to float32) when the block's postings are
+alike — the same short paragraph in many articles, whose ties a page must break. Counts stored
 capped (a bigram's at 255) count as unbounded there, so the bound also holds for the key's true
 count.
 """
@@ -28,6 +31,7 @@ BLOCK = 64  # postings a bound covers
 MEAN = "block_mean.npy"  # the segment's mean paragraph length the bounds were worked out at
 _ALPHA = BM25_K1 * (1 - BM25_B)
 _CHUNK = BLOCK * (1 << 14)  # postings worked on at a time
+TF_CAP = 255  # a block's least and most tf are kept below this; at it, a count is taken as unbounded
 MARGIN = 1e-9  # relative: bounds and scores are computed in different orders of float operations
 
 
@@ -37,10 +41,12 @@ def write_block_bounds(folder: Path, name: str, ids, counts, lengths: np.ndarray
     SparseCountsReader), ``lengths`` per paragraph; ``capped``: the value a stored count is capped at."""
     beta = BM25_K1 * BM25_B / mean if mean > 0 else 0.0
     out = NpyAppender(Path(folder) / f"{name}_blocks.npy", np.float32)
+    out_tf = NpyAppender(Path(folder) / f"{name}_block_tf.npy", np.uint8)
     total = len(ids.low)
     for lo in range(0, total, _CHUNK):
         hi = min(total, lo + _CHUNK)
-        tf = counts.read(lo, hi).astype(np.float64)
+        stored = counts.read(lo, hi)
+        tf = stored.astype(np.float64)
         h = (_ALPHA + beta * lengths[ids.span(lo, hi).astype(np.intp)]) / tf
         if capped is not None:
             h[tf >= capped] = 0.0
@@ -50,7 +56,12 @@ def write_block_bounds(folder: Path, name: str, ids, counts, lengths: np.ndarray
         over = rounded > least
         rounded[over] = np.nextafter(rounded[over], np.float32(0))
         out.append(rounded)
+        small = np.minimum(stored, TF_CAP).astype(np.uint8)
+        fewest = np.concatenate([small, np.full(pad, TF_CAP, np.uint8)]).reshape(-1, BLOCK).min(axis=1)
+        most = np.concatenate([small, np.zeros(pad, np.uint8)]).reshape(-1, BLOCK).max(axis=1)
+        out_tf.append(np.stack([fewest, most], axis=1).ravel())  # per block: least tf, most tf
     out.close()
+    out_tf.close()
     np.save(Path(folder) / MEAN, np.array([mean], dtype=np.float64))
 
 
@@ -59,8 +70,19 @@ def idf(df: int, count: int) -> float:
     return math.log(1 + (count - df + 0.5) / (df + 0.5))
 
 
-def score_bounds(least: np.ndarray, idf_value: float, mean: float, own_mean: float) -> np.ndarray:
+def score_bounds(least: np.ndarray, idf_value: float, mean: float, own_mean: float,
+                 tf_range: np.ndarray | None = None) -> np.ndarray:
     """Upper bounds of BM25 (with ``idf_value``, against a collection of mean length ``mean``) of
-    the postings of blocks whose least ``h`` at ``own_mean`` is ``least``."""
-    scale = min(1.0, own_mean / mean) if mean > 0 else 0.0
-    return idf_value * (BM25_K1 + 1) / (1 + scale * least.astype(np.float64)) * (1 + MARGIN) + MARGIN
+    the postings of blocks whose least ``h`` at ``own_mean`` is ``least`` and (``tf_range``, two
+    per block) whose least and most ``tf`` are those given."""
+    ratio = own_mean / mean if mean > 0 else 0.0  # λ: β against the collection, over the segment's own
+    least = least.astype(np.float64)
+    h = min(1.0, ratio) * least  # a posting's h is at least this for any collection
+    if tf_range is not None and ratio != 1.0 and mean > 0:
+        fewest, most = tf_range[0::2].astype(np.float64), tf_range[1::2].astype(np.float64)
+        if ratio < 1:  # (1 − λ) α / tf is least at the most tf (none for a count stored capped)
+            inverse = np.where(most >= TF_CAP, 0.0, 1 / np.maximum(most, 1))
+        else:  # ... and, negative, at the least tf
+            inverse = 1 / np.maximum(fewest, 1)
+        h = np.maximum(h, ratio * least + (1 - ratio) * _ALPHA * inverse)
+    return idf_value * (BM25_K1 + 1) / (1 + h) * (1 + MARGIN) + MARGIN

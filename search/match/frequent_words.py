@@ -12,7 +12,7 @@ build writes its exact matches once, as the other streams are written:
 * ``frequent_offsets.npy`` / ``frequent_{low,high_at,high}.npy`` — each word's paragraphs, every
   paragraph whose skeleton contains it (not only those where it is a word);
 * ``frequent_tf_*.npy`` — how often it occurs in each (the counts other than 1);
-* ``frequent_blocks.npy`` — BM25 bounds per block of postings (:mod:`.blockmax`).
+* ``frequent_blocks.npy`` / ``frequent_block_tf.npy`` — BM25 bounds per block of postings (:mod:`.blockmax`).
 
 :meth:`GramIndex.key_list` then hands such a word's list out as it hands out a bigram's. About
 750 words at any size of the shared corpora; some 2 s of a 108 M-character build.

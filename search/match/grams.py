@@ -17,7 +17,7 @@ the same pages of the page cache (Whoosh keeps the stored paragraphs):
   ``bigram_tf_*.npy`` — for each distinct bigram of code units, the sorted paragraph ids that
   contain it (:mod:`search.match.postings`) and how often (the counts other than 1 only);
 * ``unigram_*.npy`` — the same for each code unit, with its exact counts;
-* ``bigram_blocks.npy`` / ``unigram_blocks.npy`` / ``block_mean.npy`` — an upper bound of BM25 per
+* ``{bigram,unigram}_blocks.npy`` / ``*_block_tf.npy`` / ``block_mean.npy`` — an upper bound of BM25 per
   block of 64 postings of each stream (:mod:`search.match.blockmax`), for ranking a page without
   scoring every match;
 * ``frequent_*.npy`` — in a build, the same for each frequent word of three code units or more
@@ -47,6 +47,7 @@ import bisect
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -60,7 +61,8 @@ from .skeletons import MappedLines, Skeletons, mapped_words
 # a key's candidates are checked against the key itself rather than intersected with more
 # bigram lists, their BM25 computed a paragraph at a time
 _FEW_CANDIDATES = 8
-_FILES = ("bigram_keys", "unigram_keys", "article_starts", "title_starts", "bigram_blocks", "unigram_blocks")
+_FILES = ("bigram_keys", "unigram_keys", "article_starts", "title_starts", "bigram_blocks", "unigram_blocks",
+          "bigram_block_tf", "unigram_block_tf")
 STREAMS = ("unigram", "bigram")  # the posting streams of keys of one and two code units
 
 
@@ -77,6 +79,14 @@ class Matches:
     """Paragraph ids (sorted, unique) with the key's frequency in each."""
 
     gids: np.ndarray
+    tf: np.ndarray
+
+
+class BlockBounds(NamedTuple):
+    """What bounds BM25 per block of a stream (:mod:`.blockmax`): the least ``h`` at the segment's
+    own mean length, and the least and most ``tf`` (two per block)."""
+
+    least: np.ndarray
     tf: np.ndarray
 
 
@@ -105,14 +115,17 @@ class GramIndex:
         self._unigram_offsets = memoryview(self.unigrams.offsets)
         self.unigram_tf = SparseCountsReader(folder, "unigram_tf")
         # per stream: its lists, their counts, the bounds of its blocks; the mean length they were worked out at
-        self.streams = {"unigram": (self.unigrams, self.unigram_tf, arrays["unigram_blocks"]),
-                        "bigram": (self.bigrams, self.bigram_tf, arrays["bigram_blocks"])}
+        self.streams = {"unigram": (self.unigrams, self.unigram_tf,
+                                    BlockBounds(arrays["unigram_blocks"], arrays["unigram_block_tf"])),
+                        "bigram": (self.bigrams, self.bigram_tf,
+                                   BlockBounds(arrays["bigram_blocks"], arrays["bigram_block_tf"]))}
         # the frequent longer words' lists (:mod:`.frequent_words`; a match index built on its own has none)
         self.frequent_words = np.zeros(0, dtype=np.uint32)
         if (folder / f"{FREQUENT}_words.npy").exists():
             self.frequent_words = mapped(folder / f"{FREQUENT}_words.npy")
             self.streams[FREQUENT] = (PostingLists(folder, FREQUENT), SparseCountsReader(folder, f"{FREQUENT}_tf"),
-                                      mapped(folder / f"{FREQUENT}_blocks.npy"))
+                                      BlockBounds(mapped(folder / f"{FREQUENT}_blocks.npy"),
+                                                  mapped(folder / f"{FREQUENT}_block_tf.npy")))
             if len(self.streams[FREQUENT][0]) != len(self.frequent_words):
                 raise ValueError(f"{folder}: the frequent words' files do not agree")
         self._frequent_words = memoryview(self.frequent_words)

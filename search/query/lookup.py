@@ -191,8 +191,9 @@ class UnitHits:
             first = part.lo if part.positions is None else int(part.positions[0])
             last = part.lo + part.count if part.positions is None else int(part.positions[-1]) + 1
             blocks = np.arange(first // BLOCK, (last - 1) // BLOCK + 1)
-            least = part.segment.streams[part.stream][2][blocks]
-            bound = score_bounds(least, self.idf, self.mean, part.segment.block_mean)
+            stored = part.segment.streams[part.stream][2]
+            tf_range = stored.tf[2 * blocks[0]: 2 * blocks[-1] + 2]  # the blocks are consecutive
+            bound = score_bounds(stored.least[blocks], self.idf, self.mean, part.segment.block_mean, tf_range)
             if part.whole is not None:  # only the blocks holding a whole-word match get the bonus
                 holding = np.unique(part.positions_at(np.flatnonzero(part.whole)) // BLOCK) - blocks[0]
                 bound[holding] += WHOLE_WORD_BONUS
