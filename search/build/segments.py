@@ -3,8 +3,8 @@ Whoosh segment (``MAIN_<id>.*``) and, in ``seg-<id>/``, its match index and per-
 
 A whole build writes segments of every article, each of a bounded number of characters; an update
 writes those of the articles added or changed, and a merge those of the live articles of the
-segments it replaces. The generation
-(:mod:`search.build.generation`) then lists the segments and the articles each no longer serves.
+segments it replaces. The generation (:mod:`search.build.generation`) then lists the segments and
+the articles each no longer serves.
 """
 
 from __future__ import annotations
