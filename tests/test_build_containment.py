@@ -113,7 +113,7 @@ def test_one_set_of_workers_analyses_every_segment(tmp_path: Path, monkeypatch) 
     segment (each fork would copy what the builder gathered so far)."""
     folder = written_seeds(tmp_path)
     where = splits_recorded(tmp_path, monkeypatch)
-    env = {"ZHSEARCH_SEGMENT_CHARACTERS": "20"}  # a segment an article
+    env = {"ZHSEARCH_SEGMENT_CHARACTERS": "10"}  # a segment an article
     code = cli.main(["index", "--seeds", str(folder), "--index", str(tmp_path / "index"), "--jobs", "2"], environ=env)
     assert code == 0
     segments = json.loads(next((tmp_path / "index").glob("build-*/meta.json")).read_text())["segments"]
