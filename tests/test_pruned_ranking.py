@@ -21,12 +21,13 @@ from search.build.indexer import build_index
 from search.config import Settings
 from search.formats.metadata import value_key
 from search.match import frequent_words
-from search.match.blockmax import BLOCK, BM25_K1, MARGIN, idf, score_bounds
+from search.match.blockmax import BLOCK, BM25_K1, MARGIN, alike_maxima, idf, score_bounds
 from search.match.builder import GramIndexBuilder
 from search.match.grams import GramIndex, Matches
 from search.match.postings import locate
 from search.query import pruned as pruned_module, searcher as searcher_module
 from search.query.pruned import search_page
+from search.query.rank_floor import RankFloor
 from search.query.searcher import Searcher
 
 PIECES = ["联合国", "安理会", "秘书长", "普京", "会议", "的", "中国", "发展", "经济", "合作", "国家", "人民", "总统",
@@ -221,17 +222,52 @@ def test_ties_over_many_blocks_are_broken_while_ranking(tmp_path, monkeypatch, s
     cuts = []
     real = pruned_module._best_blocks
 
-    def counted(first, bounds, ranges, score):
+    def counted(first, bounds, ranges, score, floors=None):
         def scoring(items, cut):
             cuts.append(cut is not None)
             return score(items, cut)
-        return real(first, bounds, ranges, scoring)
+        return real(first, bounds, ranges, scoring, floors)
 
     monkeypatch.setattr(pruned_module, "_best_blocks", counted)
     try:
         tests = [(q, {"page": page, "size": size}) for q in ("视网", "央", "央视网消息") for page, size in ((1, 10), (3, 7), (2, 50))]
         assert same_as_exhaustive(searcher, tests, monkeypatch) == len(tests)
         assert sum(cuts) >= len(tests) // 2  # the cut was reached, in most
+    finally:
+        searcher.close()
+
+
+def test_tied_blocks_of_articles_after_the_pages_last_are_left_unread(tmp_path, monkeypatch):
+    """Articles whose ids come in the order they are read, each opening with the same short
+    paragraph: once the page holds the first of them, a block of tied matches whose articles all
+    come after its last is not read at all, and every page is still the exhaustive one."""
+    monkeypatch.setattr(frequent_words, "LEAST", 2)
+    rng = random.Random(5)
+    stories = [dict(story(rng, n, "t"), id=f"t{n:04d}", text="央视网消息\n" + "".join(rng.choices(PIECES, k=8)))
+               for n in range(900)]
+    settings_ = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index", refresh_interval=0,
+                         segment_characters=7_000)
+    write(settings_.seeds_dir, stories)
+    build_index(settings_)
+    searcher = Searcher(settings_)
+    scored = []
+    real_best = pruned_module._best_blocks
+
+    def counted(first, bounds, ranges, score, floors=None):
+        def scoring(items, cut):
+            scored.append(len(items))
+            return score(items, cut)
+        return real_best(first, bounds, ranges, scoring, floors)
+
+    monkeypatch.setattr(pruned_module, "_best_blocks", counted)
+    try:
+        tests = [(q, {"page": page, "size": size}) for q in ("视网", "央视网消息", "消息")
+                 for page, size in ((1, 10), (2, 7), (5, 20))]
+        assert same_as_exhaustive(searcher, tests, monkeypatch) == len(tests)
+        assert len(searcher._current().grams.segments) > 2
+        scored.clear()
+        searcher.search("视网", size=10)
+        assert sum(scored) < 900 // 3, scored  # of 900 matches, the first blocks of each segment
     finally:
         searcher.close()
 
@@ -294,6 +330,49 @@ def test_a_block_of_alike_postings_is_bound_exactly_against_any_collection(tmp_p
             inside = (at * BLOCK >= lo) & ((at + 1) * BLOCK <= hi)  # a block at a list's end holds another list's too
             assert np.all(bound >= exact)
             assert np.all(bound[inside] <= exact[inside] * (1 + 1e-6) + 2 * MARGIN)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(130, 300), st.integers(0, 200), st.integers(0, 3), st.randoms(use_true_random=False),
+       st.floats(0.2, 50))
+def test_a_blocks_best_score_is_known_exactly_when_its_postings_are_alike(tmp_path_factory, charter, un, other, rng,
+                                                                          mean):
+    """Where a block's postings share one count, the score given for its best is exactly (the same
+    float as) the best of their scores; every block's is at least each of its postings' scores."""
+    skeletons = ["联合国宪章"] * charter + ["联合国"] * un + ["的的的宪章宪章", "ab1"] * other
+    rng.shuffle(skeletons)
+    index = build(tmp_path_factory.mktemp("alike"), skeletons)
+    exact_blocks = 0
+    for stream in ("unigram", "bigram"):
+        lists, counts, blocks = index.streams[stream]
+        for i in range(len(lists)):
+            lo, hi = lists.offsets[i], lists.offsets[i + 1]
+            gids, tf = lists.span(lo, hi), counts.read(lo, hi)
+            value = idf(len(gids), len(skeletons))
+            exact = index.bm25(Matches(gids, tf), len(gids), len(skeletons), mean)
+            at = np.arange(lo, hi) // BLOCK
+            best = alike_maxima(blocks.least[at], blocks.tf.reshape(-1, 2)[at].ravel(), index.block_mean, value, mean)
+            assert np.all(best >= exact)
+            for block in np.unique(at).tolist():
+                inside = at == block
+                fewest, most = blocks.tf[2 * block], blocks.tf[2 * block + 1]
+                if block * BLOCK >= lo and (block + 1) * BLOCK <= hi and fewest == most < 255:
+                    assert best[inside][0] == exact[inside].max()
+                    exact_blocks += 1
+    assert exact_blocks > 0
+
+
+@settings(max_examples=100)
+@given(st.lists(st.integers(0, 10**6), min_size=1, max_size=3000), st.data())
+def test_the_rank_floor_is_at_most_the_least_rank_of_any_range(ranks, data):
+    floor = RankFloor(np.array(ranks))
+    pairs = data.draw(st.lists(st.tuples(st.integers(0, len(ranks) - 1), st.integers(0, len(ranks) - 1)), min_size=1))
+    first = np.array([min(a, b) for a, b in pairs])
+    last = np.array([max(a, b) for a, b in pairs])
+    least = floor.least(first, last)
+    assert all(bound <= min(ranks[a: b + 1]) for bound, a, b in zip(least.tolist(), first.tolist(), last.tolist()))
+    whole = floor.least(np.array([0]), np.array([len(ranks) - 1]))
+    assert whole[0] == min(ranks)
 
 
 @settings(max_examples=100)

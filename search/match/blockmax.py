@@ -65,6 +65,33 @@ def write_block_bounds(folder: Path, name: str, ids, counts, lengths: np.ndarray
     np.save(Path(folder) / MEAN, np.array([mean], dtype=np.float64))
 
 
+def bm25(tf: np.ndarray, lengths: np.ndarray, idf_value: float, mean: float) -> np.ndarray:
+    """BM25 of a key held ``tf`` times (float64) in paragraphs of ``lengths`` code units, against a
+    collection of mean length ``mean``: the scores' own float operations, in their order."""
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / mean)
+    return idf_value * tf * (BM25_K1 + 1) / (tf + norm)
+
+
+def alike_maxima(least: np.ndarray, tf_range: np.ndarray, own_mean: float, idf_value: float,
+                 mean: float) -> np.ndarray:
+    """Per block whose postings all have one ``tf`` (below :data:`TF_CAP`), the BM25 of its best
+    posting exactly as it is scored — its least length recovered from its least ``h`` — and +inf
+    for the other blocks. Equal scores are the same floats, so a block at a page's last score can
+    be known to hold nothing above it."""
+    fewest, most = tf_range[0::2], tf_range[1::2]
+    alike = (fewest == most) & (most < TF_CAP)
+    out = np.full(len(least), np.inf)
+    if not alike.any() or own_mean <= 0 or mean <= 0:
+        return out
+    tf = most[alike].astype(np.float64)
+    beta = BM25_K1 * BM25_B / own_mean
+    # h = (α + β·length) / tf, rounded down to float32: the length recovered is at most the least
+    # length, and is it unless the rounding moved it by 1e-3 (paragraphs of ~10⁴ units and more)
+    lengths = np.floor((least[alike].astype(np.float64) * tf - _ALPHA) / beta + 1e-3)
+    out[alike] = bm25(tf, np.maximum(lengths, 0), idf_value, mean)
+    return out
+
+
 def idf(df: int, count: int) -> float:
     """BM25's idf of a key held by ``df`` of ``count`` paragraphs."""
     return math.log(1 + (count - df + 0.5) / (df + 0.5))

@@ -52,6 +52,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..formats.arrays import mapped
+from . import blockmax
 from .blockmax import BM25_B, BM25_K1, MEAN
 from .frequent_words import NAME as FREQUENT
 from .postings import PostingLists, SparseCountsReader
@@ -296,10 +297,8 @@ class GramIndex:
                 norm = BM25_K1 * (1 - BM25_B + BM25_B * (bounds[gid + 1] - bounds[gid] - 1) / avg_length)
                 scores.append(idf * tf * (BM25_K1 + 1) / (tf + norm))
             return np.array(scores)
-        tf = matches.tf.astype(np.float64)
         lengths = self.bounds[matches.gids + 1] - self.bounds[matches.gids] - 1
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / avg_length)
-        return idf * tf * (BM25_K1 + 1) / (tf + norm)
+        return blockmax.bm25(matches.tf.astype(np.float64), lengths, idf, avg_length)
 
     @property
     def total_length(self) -> int:

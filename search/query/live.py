@@ -7,6 +7,7 @@ ranks by id, the metadata arrays, the synonyms and the live vocabulary with its 
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from ..text.userdict import FILE_NAME as USERDICT, read_user_dictionary
 from . import related
 from .completions import Completer
 from .highlight import highlight, mark, skeleton_spans
+from .rank_floor import RankFloor
 from .segmented import SegmentedIndex, open_segments
 from .suggest import PinyinCorrector, Suggester, Vocabulary
 from .whoosh_live import LiveBM25F, LiveStatsReader
@@ -90,6 +92,11 @@ class LiveBuild:
         self.suggester = Suggester(lambda: PinyinCorrector(Vocabulary.from_whoosh(whoosh.reader(), lexicon=lexicon),
                                                            pinyin),
                                    spelled=self.completer.spelled if self.completer is not None else None)
+
+    @functools.cached_property
+    def rank_floor(self) -> RankFloor:
+        """The least rank by id of any range of articles, as a bound (made on first use)."""
+        return RankFloor(self.article_rank)
 
     @classmethod
     def open(cls, build: Path) -> "LiveBuild":

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..match.blockmax import BLOCK, BM25_K1, MARGIN, idf, score_bounds
+from ..match.blockmax import BLOCK, BM25_K1, MARGIN, alike_maxima, idf, score_bounds
 from ..match.grams import GramIndex, Matches
 from ..match.postings import locate
 from ..text import analysis
@@ -60,6 +60,19 @@ class _Part:
             else:  # the live ones of the list
                 self.gids = lists.span(self.lo, int(self.positions[-1]) + 1)[self.positions - self.lo]
         return self.gids if local is None else self.gids[local]
+
+
+@dataclass
+class Blocks:
+    """Per block of a listed key's lists: an upper bound of its matches' scores, where its matches
+    are among the key's (``starts``, ``ends``), and the best score among them where the block's
+    postings are alike (one count; +inf elsewhere), the same float as that match's score or above
+    it only by the whole-word bonus a match of the block may lack."""
+
+    bounds: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    maxima: np.ndarray
 
 
 class UnitHits:
@@ -181,24 +194,28 @@ class UnitHits:
             return WHOLE_WORD_BONUS * part.whole[local]
         return WHOLE_WORD_BONUS if part.may_be_whole else 0.0
 
-    def block_bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """For a listed key, per block of its lists an upper bound of its matches' scores and where
-        they are among ``gids`` (``starts``, ``ends``); None for other units."""
+    def block_bounds(self) -> Blocks | None:
+        """For a listed key, per block of its lists an upper bound of its matches' scores, where
+        they are among ``gids``, and the exact best score of those whose postings are alike; None
+        for other units."""
         if self._scores is not None or not all(part.tf is None for part in self._parts):
             return None
-        bounds, starts, ends = [], [], []
+        bounds, starts, ends, maxima = [], [], [], []
         for part in self._parts:
             first = part.lo if part.positions is None else int(part.positions[0])
             last = part.lo + part.count if part.positions is None else int(part.positions[-1]) + 1
             blocks = np.arange(first // BLOCK, (last - 1) // BLOCK + 1)
             stored = part.segment.streams[part.stream][2]
-            tf_range = stored.tf[2 * blocks[0]: 2 * blocks[-1] + 2]  # the blocks are consecutive
-            bound = score_bounds(stored.least[blocks], self.idf, self.mean, part.segment.block_mean, tf_range)
+            least, tf_range = stored.least[blocks], stored.tf[2 * blocks[0]: 2 * blocks[-1] + 2]  # consecutive blocks
+            bound = score_bounds(least, self.idf, self.mean, part.segment.block_mean, tf_range)
+            best = alike_maxima(least, tf_range, part.segment.block_mean, self.idf, self.mean)
             if part.whole is not None:  # only the blocks holding a whole-word match get the bonus
                 holding = np.unique(part.positions_at(np.flatnonzero(part.whole)) // BLOCK) - blocks[0]
                 bound[holding] += WHOLE_WORD_BONUS
+                best[holding] += WHOLE_WORD_BONUS
             elif self._words and part.may_be_whole:
                 bound += WHOLE_WORD_BONUS
+                best += WHOLE_WORD_BONUS
             edges = np.maximum(blocks * BLOCK, first)
             if part.positions is None:
                 begin = edges - part.lo
@@ -209,9 +226,10 @@ class UnitHits:
             bounds.append(bound)
             starts.append(begin + part.start)
             ends.append(end + part.start)
+            maxima.append(best)
         if not bounds:
-            return np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        return np.concatenate(bounds), np.concatenate(starts), np.concatenate(ends)
+            return Blocks(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+        return Blocks(*map(np.concatenate, (bounds, starts, ends, maxima)))
 
 
 def _deleted_in(grams, base: int, count: int) -> np.ndarray | None:

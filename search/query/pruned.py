@@ -10,7 +10,10 @@ at a time for one listed key, else match by match), until no match left can reac
 the page's last — so every match scoring as much as the page's last, ties included, is among
 those scored, and :func:`~.evaluate.result_order` orders them as it would order all matches. For
 one listed key, ties are broken while ranking, as the page breaks them (by article id, then
-paragraph): a match that can at most tie with the page's last and comes after it is not scored.
+paragraph): a match that can at most tie with the page's last and comes after it is not scored,
+and a block whose best score is known exactly to be at most the page's last, and whose articles
+all come after the last's by id (:mod:`.rank_floor`), is not even read — the same short paragraph
+in every article of a news feed costs its first blocks, not all of them.
 """
 
 from __future__ import annotations
@@ -198,7 +201,20 @@ def _one_unit(live: LiveBuild, hits: UnitHits, within: tuple[np.ndarray, np.ndar
             items, keys = items[can], keys[can]
         return items, hits.scores(items), keys
 
-    items, found = _best_blocks(first, blocks[0], blocks[1:], scores)
+    def floors(groups: np.ndarray, threshold: float) -> np.ndarray:
+        """Per block, a tie key no greater than any of its matches' where none scores above
+        ``threshold`` (its best score known exactly), else -1; a block of no match gets the greatest."""
+        floor = np.full(len(groups), -1, dtype=np.int64)
+        floor[blocks.ends[groups] <= blocks.starts[groups]] = np.iinfo(np.int64).max
+        tied = np.flatnonzero((blocks.maxima[groups] <= threshold) & (blocks.ends[groups] > blocks.starts[groups]))
+        if len(tied):
+            starts, ends = blocks.starts[groups[tied]], blocks.ends[groups[tied]]
+            edges = hits.ids(np.stack([starts, ends - 1], axis=1).ravel()).reshape(-1, 2).astype(np.int64)
+            articles = live.article_index[edges]  # a block's first and last match's articles, and all between
+            floor[tied] = live.rank_floor.least(articles.min(axis=1), articles.max(axis=1)) << 32 | edges[:, 0]
+        return floor
+
+    items, found = _best_blocks(first, blocks.bounds, (blocks.starts, blocks.ends), scores, floors)
     return (items if kept is None else kept[items]), found
 
 
@@ -208,38 +224,68 @@ def _tie_keys(live: LiveBuild, gids: np.ndarray) -> np.ndarray:
     return live.article_rank[live.article_index[gids]].astype(np.int64) << 32 | gids.astype(np.int64)
 
 
-def _best_blocks(first: int, bounds: np.ndarray, ranges: tuple[np.ndarray, np.ndarray], score):
+def _best_blocks(first: int, bounds: np.ndarray, ranges: tuple[np.ndarray, np.ndarray], score, floors=None):
     """The ``first`` best items (best first by score, then by tie key) and their scores, a group of
     items (``ranges``: starts, ends) at a time in order of its bound (``bounds``), until no group
     left can reach the ``first``-th's score. ``score(items, cut)``: of the items given, those kept,
     their scores and tie keys; with ``cut`` (the ``first``-th's score and key), only those that may
-    still come before it.
+    still come before it. ``floors(groups, score)``: per group, a tie key no greater than any of
+    its items' where none of them scores above ``score``, else -1.
 
     Unlike :func:`_best`, ties are broken as the page breaks them, so that the matches that tie with
     the page's last — the same short paragraph in thousands of articles — are left unscored but
-    for the few that come before it, and what is kept stays ``first`` long."""
-    items, scores, keys = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64)
-    cut = None
+    for the few that come before it, and what is kept stays ``first`` long. Groups of such ties are
+    read in the order of their floors, and once the page's last comes before a group's floor, the
+    group and every one after it are left unread."""
+    page = _Page(first, score, ranges)
     remaining = np.arange(len(bounds))
     take = _FIRST_ROUND
     while len(remaining):
         chosen, remaining = _next_round(bounds, remaining, take)
         chosen = np.sort(chosen)  # groups in order do not overlap: their items come out sorted
+        cut = page.cut
         # the cut is worth its cost only in groups whose bound is about the page's last score (ties)
         near = np.zeros(len(chosen), dtype=bool) if cut is None else bounds[chosen] <= cut[0] * (1 + _NEAR) + _NEAR
-        for these, given in ((chosen[~near], None), (chosen[near], cut)):
-            if len(these):
-                new, found, new_keys = score(_spans(ranges[0][these], ranges[1][these]), given)
-                items, scores = np.concatenate([items, new]), np.concatenate([scores, found])
-                keys = np.concatenate([keys, new_keys])
-        if len(items) >= first:
-            best = np.lexsort((keys, -scores))[:first]
-            items, scores, keys = items[best], scores[best], keys[best]
-            cut = (scores[-1], keys[-1])
-            remaining = remaining[bounds[remaining] >= cut[0]]
+        page.add(chosen[~near], None)
+        tied = chosen[near]
+        if floors is None or not len(tied):
+            page.add(tied, cut)
+        else:
+            floor = floors(tied, cut[0])
+            order = np.argsort(floor, kind="stable")
+            tied, floor = tied[order], floor[order]
+            at, step = 0, 1  # the first block may already hold the page's ties
+            while at < len(tied) and floor[at] < page.cut[1]:
+                batch = tied[at: at + step][floor[at: at + step] < page.cut[1]]
+                page.add(np.sort(batch), page.cut)
+                at, step = at + step, step * 4
+        if page.cut is not None:
+            remaining = remaining[bounds[remaining] >= page.cut[0]]
         take *= 4
-    order = np.argsort(items)
-    return items[order], scores[order]
+    order = np.argsort(page.items)
+    return page.items[order], page.scores[order]
+
+
+class _Page:
+    """The best ``first`` items scored so far, with their scores and tie keys, and once there are
+    ``first``, the ``cut``: the last one's score and key."""
+
+    def __init__(self, first: int, score, ranges: tuple[np.ndarray, np.ndarray]):
+        self.first, self._score, self._ranges = first, score, ranges
+        self.items, self.scores, self.keys = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64)
+        self.cut = None
+
+    def add(self, groups: np.ndarray, cut) -> None:
+        """Score the items of ``groups`` (sorted; with ``cut``, only those that may come before it)."""
+        if not len(groups):
+            return
+        new, found, keys = self._score(_spans(self._ranges[0][groups], self._ranges[1][groups]), cut)
+        self.items, self.scores = np.concatenate([self.items, new]), np.concatenate([self.scores, found])
+        self.keys = np.concatenate([self.keys, keys])
+        if len(self.items) >= self.first:
+            best = np.lexsort((self.keys, -self.scores))[: self.first]
+            self.items, self.scores, self.keys = self.items[best], self.scores[best], self.keys[best]
+            self.cut = (self.scores[-1], self.keys[-1])
 
 
 def _best(first: int, bounds: np.ndarray, score):
