@@ -272,6 +272,34 @@ def test_tied_blocks_of_articles_after_the_pages_last_are_left_unread(tmp_path, 
         searcher.close()
 
 
+def test_a_word_listed_in_some_segments_only_ranks_as_exhaustively(tmp_path, monkeypatch):
+    """A longer word common enough in some segments to have lists of its own there, and found from
+    the bigrams' lists in the others: its page is ranked a block at a time in both, as ranking
+    every match would rank it."""
+    monkeypatch.setattr(frequent_words, "LEAST", 12)
+    rng = random.Random(11)
+    common = [dict(story(rng, n, "a"), text="奥运会开幕\n" + "".join(rng.choices(PIECES, k=6))) for n in range(400)]
+    rare = [story(rng, n, "b") for n in range(240)]
+    for n in range(0, 240, 30):  # in a few of them: not listed in their segments
+        rare[n]["text"] += "\n奥运会"  # alone: the best matches are in segments where it is rare
+    settings_ = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index", refresh_interval=0,
+                         segment_characters=4_000)
+    write(settings_.seeds_dir, common + rare)
+    build_index(settings_)
+    searcher = Searcher(settings_)
+    try:
+        live = searcher._current()
+        hits = pruned_module.UnitHits(live, searcher.parse("奥运会", live).groups[0][0])
+        listed = {part.tf is None for part in hits._parts}
+        assert listed == {True, False}
+        assert hits.block_bounds() is not None
+        tests = [(q, {"page": page, "size": size}) for q in ("奥运会", "奥运会 -会议", "奥运会 source:本报")
+                 for page, size in ((1, 10), (2, 7), (4, 25))]
+        assert same_as_exhaustive(searcher, tests, monkeypatch) == len(tests)
+    finally:
+        searcher.close()
+
+
 # -- the pieces -------------------------------------------------------------------------------------
 
 ALPHABET = "联合国宪章ab1𠀀，的"

@@ -195,13 +195,21 @@ class UnitHits:
         return WHOLE_WORD_BONUS if part.may_be_whole else 0.0
 
     def block_bounds(self) -> Blocks | None:
-        """For a listed key, per block of its lists an upper bound of its matches' scores, where
-        they are among ``gids``, and the exact best score of those whose postings are alike; None
-        for other units."""
-        if self._scores is not None or not all(part.tf is None for part in self._parts):
+        """For a key listed in some segment, per block of its lists an upper bound of its matches'
+        scores, where they are among ``gids``, and the exact best score of those whose postings are
+        alike; in a segment where it is not listed (rare there), per run of matches the best of
+        their bounds. None for other units."""
+        if self._scores is not None or all(part.tf is not None for part in self._parts):
             return None
         bounds, starts, ends, maxima = [], [], [], []
         for part in self._parts:
+            if part.tf is not None:  # its matches found from the bigrams': bounds of each, a block of them at a time
+                begin = np.arange(0, part.count, BLOCK)
+                bounds.append(np.maximum.reduceat(self.bounds(np.arange(part.count) + part.start), begin))
+                starts.append(begin + part.start)
+                ends.append(np.minimum(begin + BLOCK, part.count) + part.start)
+                maxima.append(np.full(len(begin), np.inf))
+                continue
             first = part.lo if part.positions is None else int(part.positions[0])
             last = part.lo + part.count if part.positions is None else int(part.positions[-1]) + 1
             blocks = np.arange(first // BLOCK, (last - 1) // BLOCK + 1)
