@@ -80,10 +80,12 @@ def test_strict_turns_the_report_into_a_failure(seeds: Path, tmp_path: Path, cap
     assert not (index / "CURRENT").exists()
 
 
-def splits_recorded(tmp_path: Path, monkeypatch) -> Path:
-    """A file that each article's split (the reconstruction of its paragraphs) adds its process id to."""
+def test_paragraphs_are_reconstructed_in_the_worker_processes(tmp_path: Path, monkeypatch) -> None:
+    """The costliest step of reading runs beside the builder, not in it: every article's split
+    happens in a worker process of a parallel build."""
     import search.paragraphs.reading as reading
 
+    folder = written_seeds(tmp_path)
     where = tmp_path / "splits"
     real = reading.split_text
 
@@ -93,31 +95,8 @@ def splits_recorded(tmp_path: Path, monkeypatch) -> Path:
         return real(text, *args, **kwargs)
 
     monkeypatch.setattr(reading, "split_text", split_text)
-    return where
-
-
-def test_paragraphs_are_reconstructed_in_the_worker_processes(tmp_path: Path, monkeypatch) -> None:
-    """The costliest step of reading runs beside the builder, not in it: every article's split
-    happens in a worker process of a parallel build."""
-    folder = written_seeds(tmp_path)
-    where = splits_recorded(tmp_path, monkeypatch)
     code = cli.main(["index", "--seeds", str(folder), "--index", str(tmp_path / "index"), "--jobs", "2"], environ={})
     assert code == 0
     pids = where.read_text().split()
     assert len(pids) == len(ARTICLES) + len(JSONL)
     assert str(os.getpid()) not in pids
-
-
-def test_one_set_of_workers_analyses_every_segment(tmp_path: Path, monkeypatch) -> None:
-    """A build of several segments forks its workers once, while the builder is small, not once a
-    segment (each fork would copy what the builder gathered so far)."""
-    folder = written_seeds(tmp_path)
-    where = splits_recorded(tmp_path, monkeypatch)
-    env = {"ZHSEARCH_SEGMENT_CHARACTERS": "10"}  # a segment an article
-    code = cli.main(["index", "--seeds", str(folder), "--index", str(tmp_path / "index"), "--jobs", "2"], environ=env)
-    assert code == 0
-    segments = json.loads(next((tmp_path / "index").glob("build-*/meta.json")).read_text())["segments"]
-    assert len(segments) == len(ARTICLES) + len(JSONL)
-    pids = where.read_text().split()
-    assert len(pids) == len(ARTICLES) + len(JSONL) and str(os.getpid()) not in pids
-    assert len(set(pids)) <= 2

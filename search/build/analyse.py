@@ -9,10 +9,8 @@ import collections
 import functools
 import itertools
 import multiprocessing
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from itertools import islice
-from multiprocessing.pool import Pool
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
@@ -179,24 +177,10 @@ def analyse_job(items: list[Article | Unsplit],
     return articles, problems, *analyse_batch(articles, 0)
 
 
-@contextmanager
-def analysis_workers(jobs: int) -> Iterator[Pool | None]:
-    """The ``jobs`` worker processes a build's articles are analysed by (None for one job: this
-    process), forked once for all of a build's segments: forked before the builder grows, they do
-    not hold a copy of what it gathers from segment to segment."""
-    if jobs <= 1:
-        yield None
-        return
-    forget_tokens()  # jieba's dictionary may have changed since the last build
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        yield pool
-
-
-def analysed(items: Iterable[Article | Unsplit], jobs: int, report: Callable[[InputProblem], None],
-             workers: Pool | None = None) -> Iterator[Batch]:
-    """Batches of articles with their analysis, in order, computed by ``jobs`` worker processes
-    (``workers``, or forked for these articles alone), which also reconstruct the paragraphs of
-    articles not yet split (the costliest step of reading).
+def analysed(items: Iterable[Article | Unsplit], jobs: int,
+             report: Callable[[InputProblem], None]) -> Iterator[Batch]:
+    """Batches of articles with their analysis, in order, computed by ``jobs`` worker processes,
+    which also reconstruct the paragraphs of articles not yet split (the costliest step of reading).
 
     Articles are read here, in the calling thread, and every problem is reported here — those of
     reading as they are met, those of a batch's reconstruction as the batch comes back — so a
@@ -204,6 +188,7 @@ def analysed(items: Iterable[Article | Unsplit], jobs: int, report: Callable[[In
     """
     items = iter(items)
     first = 0  # the next paragraph's gid
+    forget_tokens()  # jieba's dictionary may have changed since the last build
 
     def numbered(articles, problems, analyses, batch: DocumentBatch) -> Batch:
         nonlocal first
@@ -215,14 +200,13 @@ def analysed(items: Iterable[Article | Unsplit], jobs: int, report: Callable[[In
 
     batches = (list(islice(items, _BATCH)) for _ in itertools.count())
     if jobs <= 1:
-        forget_tokens()  # jieba's dictionary may have changed since the last build
         try:
             for number, batch in enumerate(itertools.takewhile(bool, batches)):
                 yield numbered(*analyse_job(batch, number))
         finally:
             forget_tokens()  # what this process kept of the build's tokens
         return
-    with (analysis_workers(jobs) if workers is None else nullcontext(workers)) as pool:
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
         pending: collections.deque = collections.deque()
         sent = 0
         while True:

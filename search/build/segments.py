@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -41,7 +40,7 @@ from ..problems import InputProblem
 from ..segment.codec import SKELETON_FIELD
 from ..segment.columns import skeleton_arrays
 from ..segment.writer import INDEX_NAME, SortedSegmentWriter
-from .analyse import Batch, analysed, analysis_workers, cached_schema
+from .analyse import Batch, analysed, cached_schema
 from .processes import BuildFailed, beside, collect_now_and_then, release_memory
 
 
@@ -67,13 +66,11 @@ def write_segments(folder: Path, articles: Iterable[Article | Unsplit], *, most_
     memory a segment takes to write is bounded by that size, not by the archive's."""
     stretches = _Stretches(articles, most_characters)
     written = []
-    with analysis_workers(jobs) as workers:
-        while not stretches.done:
-            segment = write_segment(folder, stretches.next(), jobs=jobs, on_problem=on_problem, progress=progress,
-                                    workers=workers)
-            if segment is not None:
-                written.append(segment)
-            release_memory()  # what a segment left goes before the next is written
+    while not stretches.done:
+        segment = write_segment(folder, stretches.next(), jobs=jobs, on_problem=on_problem, progress=progress)
+        if segment is not None:
+            written.append(segment)
+        release_memory()  # what a segment left goes before the next is written
     return written
 
 
@@ -97,17 +94,17 @@ class _Stretches:
 
 
 def write_segment(folder: Path, articles: Iterable[Article | Unsplit], *, jobs: int,
-                  on_problem: Callable[[InputProblem], None], progress: Callable[[int], None] | None = None,
-                  workers: Pool | None = None) -> WrittenSegment | None:
-    """Write ``articles`` as a new segment into the generation folder ``folder`` (analysed by
-    ``jobs`` processes: ``workers``, or forked for it); None when there are none. Raises
-    :class:`~search.build.processes.BuildFailed` when writing fails (the caller discards the folder)."""
+                  on_problem: Callable[[InputProblem], None],
+                  progress: Callable[[int], None] | None = None) -> WrittenSegment | None:
+    """Write ``articles`` as a new segment into the generation folder ``folder``; None when there
+    are none. Raises :class:`~search.build.processes.BuildFailed` when writing fails (the caller
+    discards the folder)."""
     writer = SortedSegmentWriter(folder, cached_schema())
     try:
         data = segment_folder(folder, writer.segment.segid)
         data.mkdir()
         grams = GramIndexBuilder(data / GRAMS, write_units=False)  # the units: Whoosh's skeleton column
-        counts = _add_articles(writer, grams, data, analysed(articles, jobs, on_problem, workers), progress)
+        counts = _add_articles(writer, grams, data, analysed(articles, jobs, on_problem), progress)
         if counts[0] == 0:
             writer.cancel()
             shutil.rmtree(data, ignore_errors=True)
