@@ -7,7 +7,8 @@
   (:mod:`.segmented`), Whoosh's statistics of the live documents only (:mod:`.whoosh_live`);
 * :mod:`.evaluate` — matching and ranking on the match index, filters, the order of results;
 * :mod:`.pruned` — a page ranked from what can still enter it, with exact totals and facets,
-  from the matches worked out without scores (:mod:`.lookup`);
+  from the matches worked out without scores (:mod:`.lookup`), passing over blocks of tied
+  matches whose articles come after the page's last (:mod:`.rank_floor`);
 * :mod:`.hits` — a page's hits and grouped articles;
 * :mod:`.highlight`, :mod:`.explain` — marks mapped back to the original characters; why a hit
   matched and scored as it did;
