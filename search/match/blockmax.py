@@ -66,8 +66,9 @@ def write_block_bounds(folder: Path, name: str, ids, counts, lengths: np.ndarray
 
 
 def bm25(tf: np.ndarray, lengths: np.ndarray, idf_value: float, mean: float) -> np.ndarray:
-    """BM25 of a key held ``tf`` times (float64) in paragraphs of ``lengths`` code units, against a
-    collection of mean length ``mean``: the scores' own float operations, in their order."""
+    """BM25 of a key held ``tf`` times (float64, or a Python number) in paragraphs of ``lengths``
+    code units, against a collection of mean length ``mean``: every score's float operations, in
+    their order, so that equal inputs give the same float whichever path computes it."""
     norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / mean)
     return idf_value * tf * (BM25_K1 + 1) / (tf + norm)
 

@@ -44,7 +44,6 @@ at any corpus size. :mod:`search.match.skeletons` reads the skeletons and the so
 from __future__ import annotations
 
 import bisect
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -53,7 +52,7 @@ import numpy as np
 
 from ..formats.arrays import mapped
 from . import blockmax
-from .blockmax import BM25_B, BM25_K1, MEAN
+from .blockmax import MEAN
 from .frequent_words import NAME as FREQUENT
 from .postings import PostingLists, SparseCountsReader
 from .skeletons import MappedLines, Skeletons, mapped_words
@@ -290,13 +289,11 @@ class GramIndex:
         avg_length = self.avg_length if avg_length is None else avg_length
         if not len(matches.gids):
             return np.empty(0)
-        idf = math.log(1 + (count - df + 0.5) / (df + 0.5))
-        if len(matches.gids) <= _FEW_CANDIDATES:  # the same operations in the same order: the same floats
-            bounds, scores = self._bounds, []
-            for gid, tf in zip(matches.gids.tolist(), matches.tf.tolist()):
-                norm = BM25_K1 * (1 - BM25_B + BM25_B * (bounds[gid + 1] - bounds[gid] - 1) / avg_length)
-                scores.append(idf * tf * (BM25_K1 + 1) / (tf + norm))
-            return np.array(scores)
+        idf = blockmax.idf(df, count)
+        if len(matches.gids) <= _FEW_CANDIDATES:  # Python numbers, the same operations: the same floats
+            bounds = self._bounds
+            return np.array([blockmax.bm25(tf, bounds[gid + 1] - bounds[gid] - 1, idf, avg_length)
+                             for gid, tf in zip(matches.gids.tolist(), matches.tf.tolist())])
         lengths = self.bounds[matches.gids + 1] - self.bounds[matches.gids] - 1
         return blockmax.bm25(matches.tf.astype(np.float64), lengths, idf, avg_length)
 
