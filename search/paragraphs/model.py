@@ -27,6 +27,11 @@ ARTICLE_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIX = ".jsonl"
 
 
+def source_of(file: str, line: int) -> str:
+    """Where an article is read, as :attr:`Article.source` says it: a JSONL file's line, or the file."""
+    return f"{file}:{line}" if file.lower().endswith(JSONL_SUFFIX) else file
+
+
 @dataclass(frozen=True)
 class Paragraph:
     """One paragraph: 1-based position, kind (one of KINDS), exact source slice."""

@@ -18,7 +18,7 @@ from ..problems import InputProblem
 from .cues import _TITLE_PREFIX
 from .lines import sentence_paragraphs, split_text
 from .metadata import clean, split_front_matter
-from .model import ARTICLE_SUFFIXES, JSONL_SUFFIX, Article, Paragraph, SeedsMissing
+from .model import ARTICLE_SUFFIXES, JSONL_SUFFIX, Article, Paragraph, SeedsMissing, source_of
 
 #: Files at the top of the seeds folder that are dictionaries (search.text.userdict, search.text.synonyms).
 DICTIONARIES = frozenset({"userdict.txt", "synonyms.txt"})
@@ -106,7 +106,7 @@ def unsplit_document(
         if not text.strip() and title is None:
             report(InputProblem(name, 1, "empty file"))
             return []
-    return [(Unsplit(article_id, name, 1, name, text, title, metadata, markdown), 1)]
+    return [(Unsplit(article_id, name, 1, text, title, metadata, markdown), 1)]
 
 
 @dataclass(frozen=True)
@@ -117,11 +117,15 @@ class Unsplit:
     id: str
     name: str  # the seed file
     line: int
-    source: str
     text: str
     title: str | None  # the title given (JSONL, front matter), if any
     metadata: Mapping[str, Any]
     markdown: bool = False
+
+    @property
+    def source(self) -> str:
+        """Where the article is read, as :attr:`Article.source` says it."""
+        return source_of(self.name, self.line)
 
     def split(self, report: Callable[[InputProblem], None]) -> Article:
         """The article, its paragraphs reconstructed (a failure reported at its line)."""
@@ -187,7 +191,7 @@ def jsonl_article(name: str, number: int, record: dict[str, Any], report: Callab
 def jsonl_unsplit(name: str, number: int, record: dict[str, Any], report: Callable[[InputProblem], None]) -> Unsplit:
     """:func:`jsonl_article` but for the reconstruction of its paragraphs (:meth:`Unsplit.split`)."""
     metadata = clean(record, name, number, report)
-    return Unsplit(record["id"], name, number, f"{name}:{number}", record["text"], record["title"].strip() or None,
+    return Unsplit(record["id"], name, number, record["text"], record["title"].strip() or None,
                    metadata)
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..problems import InputProblem
-from .model import ARTICLE_SUFFIXES, JSONL_SUFFIX, SeedsMissing
+from .model import ARTICLE_SUFFIXES, JSONL_SUFFIX, SeedsMissing, source_of
 from .reading import (
     DICTIONARIES,
     Unsplit,
@@ -45,7 +45,7 @@ class Entry:
     @property
     def source(self) -> str:
         """Where the article is read, as :attr:`Article.source` says it."""
-        return f"{self.file}:{self.line}" if self.file.lower().endswith(JSONL_SUFFIX) else self.file
+        return source_of(self.file, self.line)
 
 
 Stamp = tuple[int, int, int]  # a file's size, modification time (ns) and inode
