@@ -362,6 +362,49 @@ def test_a_build_without_its_completion_index_is_not_opened(tmp_path):
         Searcher(settings).complete("北", 8)
 
 
+def test_the_segments_of_a_build_are_tallied_by_one_pair_of_workers(tmp_path, monkeypatch):
+    """The completion step forks its stretch workers once, not once a segment (each fork would copy
+    what the builder had added up by then): with two jobs, every stretch of every segment is read by
+    the same two processes, and the files are those a build in one process writes."""
+    import os
+
+    from search.build import segment_tally
+
+    mixed = {**ARTICLES, **TRADITIONAL}
+    readers = tmp_path / "readers"
+    readers.mkdir()
+    real = segment_tally.SegmentSource._stretch
+
+    def recorded(self, keys, first, end):
+        (readers / f"{os.getpid()}-{first}-{end}-{id(self)}").touch()  # the workers' memory is their own
+        return real(self, keys, first, end)
+
+    monkeypatch.setattr(segment_tally.SegmentSource, "_stretch", recorded)
+    monkeypatch.setattr(segment_tally, "STRETCH_UNITS", 8)
+
+    def built(name: str, jobs: int) -> Settings:
+        settings = Settings(seeds_dir=tmp_path / name / "seeds", index_dir=tmp_path / name / "index", segment_characters=60)
+        settings.seeds_dir.mkdir(parents=True)
+        for article_id, text in mixed.items():
+            (settings.seeds_dir / f"{article_id}.txt").write_text(text, encoding="utf-8")
+        build_index(settings, jobs=jobs)
+        return settings
+
+    def files(settings):
+        return {path.name: path.read_bytes() for path in sorted((IndexLayout(settings.index_dir).current() / FOLDER).iterdir())}
+
+    alone = built("alone", 1)
+    for path in readers.iterdir():
+        path.unlink()
+    shared = built("shared", 2)
+    read = [path.name.split("-") for path in readers.iterdir()]
+    segments = {segment for *_, segment in read}
+    assert len(segments) > 2
+    assert len({pid for pid, *_ in read}) <= 2
+    assert str(os.getpid()) not in {pid for pid, *_ in read}
+    assert files(shared) == files(alone)
+
+
 def test_a_segment_read_a_stretch_at_a_time_gives_the_same_completions(tmp_path, monkeypatch):
     """The build's memory stays flat: a segment's paragraphs are tallied a stretch at a time, and
     stretches of a few code units (every paragraph on its own, Traditional ones among them, their

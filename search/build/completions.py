@@ -34,8 +34,7 @@ from ..segment.mapped import open_index
 from ..text import phrase_pinyin
 from ..text.pinyin import readings
 from .display_forms import most_written
-from .processes import release_memory
-from .segment_tally import SegmentSource, Tally
+from .segment_tally import SegmentSource, StretchWorkers, Tally
 
 SAMPLED_PARAGRAPHS = 8_000  # paragraphs cut into words to find phrases, at most
 MIN_SAMPLED = 2
@@ -60,31 +59,31 @@ def write_completions(folder: Path, live: list[np.ndarray], on_problem: Callable
             data = segment_folder(folder, segment_reader.segment().segid)
             segments.append(SegmentSource(units, bounds, GramIndex(data / GRAMS, units, bounds),
                                           np.asarray(mask, dtype=bool), data,
-                                          patched_text_parts(segment_reader, folder), jobs))
-        _write(folder, segments, on_problem, _previous_spellings(previous))
+                                          patched_text_parts(segment_reader, folder)))
+        _write(folder, segments, on_problem, _previous_spellings(previous), jobs)
     finally:
         reader.close()
 
 
 def _write(folder: Path, segments: list[SegmentSource], on_problem: Callable[[InputProblem], None],
-           known: dict[str, tuple[list[str], list[str]]]) -> None:
+           known: dict[str, tuple[list[str], list[str]]], jobs: int) -> None:
     # a whole build keeps no tally: an update makes it when it needs it
     keep = not (len(segments) == 1 and segments[0].live.all())
     words = mapped_words(folder / VOCABULARY).all()
     keys = words + _phrase_candidates(segments, set(words), keep)
     counts = np.zeros(len(keys), dtype=np.int64)
     by_table: list[tuple[SegmentSource, Tally]] = []  # per stored texts' table, its segments' tallies added up
-    for segment in segments:  # added up as they come: what is held does not grow with the segments
-        tally = segment.tally(keys, keep)
-        release_pages(segment.units, segment.bounds)
-        counts += tally.counts
-        same = next((total for first, total in by_table if first.table == segment.table), None)
-        if same is None:
-            by_table.append((segment, tally))
-        else:
-            same.add(tally)
-        del tally
-        release_memory()  # the next segment's processes fork from this one: the smaller, the less each holds
+    with StretchWorkers(segments, jobs):
+        for segment in segments:  # added up as they come: what is held does not grow with the segments
+            tally = segment.tally(keys, keep)
+            counts += tally.counts
+            same = next((total for first, total in by_table if first.table == segment.table), None)
+            if same is None:
+                by_table.append((segment, tally))
+            else:
+                same.add(tally)
+            del tally
+            segment.release()  # what the segment's tally left goes before the next is read
     frequent = [i for i in range(len(words), len(keys)) if counts[i] >= MIN_PHRASE_PARAGRAPHS]
     frequent = sorted(heapq.nlargest(MAX_PHRASES, frequent, key=lambda i: (counts[i], -i)), key=keys.__getitem__)
     phrases = [keys[i] for i in frequent]

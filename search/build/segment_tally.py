@@ -20,13 +20,15 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
+from ..formats.arrays import release_pages
 from ..match.grams import GramIndex
 from ..text import analysis
 from .display_forms import Originals, written_forms
+from .processes import release_memory
 from .substring_counts import bigram_counter, paragraph_counts, touching
 
 TALLY = "tally"
@@ -72,12 +74,61 @@ class Tally:
         return Tally(self.counts - other.counts, self.touched - other.touched, {k: w for k, w in forms.items() if w})
 
 
-_FORKED: tuple | None = None  # (segment, keys) while a whole segment's stretches are tallied in processes
+_FORKED: tuple | None = None  # (segments by id, keys) while stretch workers are forked (nothing of it is pickled)
+_last_read = None  # in a stretch worker, the segment it read last
 
 
-def _forked_stretch(stretch: tuple[int, int]) -> Tally:
-    segment, keys = _FORKED
-    return segment._stretch(keys, *stretch)
+def _forked_stretch(job: tuple[int, int, int]) -> Tally:
+    global _last_read
+    segments, keys = _FORKED
+    number, first, end = job
+    segment = segments[number]
+    if _last_read is not None and _last_read is not segment:
+        _last_read.release()  # what the worker mapped and kept of the segment before
+    _last_read = segment
+    return segment._stretch(keys, first, end)
+
+
+class StretchWorkers:
+    """The processes that tally whole segments' stretches for the ``segments`` of one completion
+    step (with ``jobs`` > 1; else none, and each segment is read in this process): forked once, at
+    the first stretch, and kept for the segments after. A pool forked for each segment would copy
+    what the builder had added up from the segments before it, once a worker (at 5× the archive
+    the last segment's workers held ~100 MiB more each than the first's). A worker lets go of a
+    segment's pages and of its freed heap when it moves on to the next."""
+
+    def __init__(self, segments: list["SegmentSource"], jobs: int):
+        self.jobs, self._segments = jobs, segments
+        self._keys: list[str] | None = None
+        self._pool = None
+        if jobs > 1:
+            for segment in segments:
+                segment.workers = self
+
+    def tally(self, segment: "SegmentSource", keys: list[str], stretches: list[tuple[int, int]]) -> Iterator[Tally]:
+        """What each of ``segment``'s ``stretches`` holds of ``keys`` (one list for every segment), in order."""
+        global _FORKED
+        if self._pool is None:
+            self._keys = keys
+            _FORKED = ({id(each): each for each in self._segments}, keys)
+            try:
+                self._pool = multiprocessing.get_context("fork").Pool(self.jobs)
+            finally:
+                _FORKED = None
+        if keys is not self._keys:
+            raise ValueError("stretch workers tally one list of keys")
+        return self._pool.imap(_forked_stretch, [(id(segment), first, end) for first, end in stretches])
+
+    def __enter__(self) -> "StretchWorkers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for segment in self._segments:
+            segment.workers = None
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
 
 
 def _stretches(bounds: np.ndarray, units: int):
@@ -101,11 +152,16 @@ class SegmentSource:
     live: np.ndarray
     folder: Path
     parts: tuple | None
-    jobs: int = 1  # processes a whole segment's paragraphs are read by
+    workers: StretchWorkers | None = None  # the processes a whole segment's paragraphs are read by (None: this one)
 
     @property
     def table(self) -> dict[int, str] | None:
         return self.parts[0] if self.parts is not None else None
+
+    def release(self) -> None:
+        """Let go of the pages of the segment's files this process read, and of its freed heap."""
+        release_pages(self.units, self.bounds)
+        release_memory()
 
     def base(self) -> Callable[[str], str]:
         """A key as this segment's texts write it unless a patch says otherwise."""
@@ -156,18 +212,12 @@ class SegmentSource:
 
     def _whole_tally(self, keys: list[str]) -> Tally:
         """:meth:`tally_of` every paragraph, a stretch of :data:`STRETCH_UNITS` at a time (what is
-        worked out for a stretch grows with it), the stretches shared out among ``jobs`` processes."""
-        global _FORKED
+        worked out for a stretch grows with it), the stretches shared out among the :attr:`workers`."""
         whole = Tally(np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=np.int64))
         stretches = list(_stretches(self.bounds, STRETCH_UNITS))
-        if self.jobs > 1 and len(stretches) > 1:
-            _FORKED = (self, keys)  # what the forked processes read (nothing of it is pickled)
-            try:
-                with multiprocessing.get_context("fork").Pool(min(self.jobs, len(stretches))) as pool:
-                    for part in pool.imap(_forked_stretch, stretches):
-                        whole.add(part)
-            finally:
-                _FORKED = None
+        if self.workers is not None and len(stretches) > 1:
+            for part in self.workers.tally(self, keys, stretches):
+                whole.add(part)
         else:
             for first, end in stretches:
                 whole.add(self._stretch(keys, first, end))
