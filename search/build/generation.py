@@ -82,24 +82,16 @@ def write_generation(folder: Path, parts: list[Part], *, generation: int, source
     in ``folder``) are ``parts``, in order; ``sources`` gives an article's source where the seeds
     now hold it elsewhere than its segment says; ``previous``: the generation this one follows;
     ``jobs``: the processes the completion index is worked out by. Returns the meta written."""
-    tables = [ArticleTable(segment_folder(folder, part.segid)) for part in parts]
     starts = [np.load(segment_folder(folder, part.segid) / GRAMS / "article_starts.npy") for part in parts]
     documents = [part.whoosh.doc_count_all() for part in parts]
-    live_articles = [np.ones(len(table), dtype=bool) for table in tables]
+    live_articles = [np.ones(len(first), dtype=bool) for first in starts]
     for mask, part in zip(live_articles, parts):
         mask[part.deleted] = False
     live_paragraphs = [np.repeat(mask, np.diff(np.append(first, count)))
                        for mask, first, count in zip(live_articles, starts, documents)]
     _write_contents(folder, parts, live_paragraphs, generation)
     _write_paragraph_tables(folder, parts, live_paragraphs, starts, documents)
-    ranks = _write_articles(folder, tables, live_articles, sources)
-    metadata = MetadataIndexBuilder(folder)
-    for part, mask, rank in zip(parts, live_articles, ranks):
-        seg = segment_folder(folder, part.segid)
-        lines = JsonLines(seg / SEGMENT_METADATA, seg / SEGMENT_METADATA_OFFSETS)
-        for position in range(len(lines)):
-            metadata.add_article(lines[position] if mask[position] else {}, int(rank[position]))
-    metadata.finish()
+    _write_article_tables(folder, parts, live_articles, sources)
     write_vocabulary(folder, [segment_folder(folder, part.segid) / GRAMS for part in parts], live_paragraphs)
     release_memory()  # the completion step's processes fork from this one
     write_completions(folder, live_paragraphs, on_problem, previous, jobs)
@@ -109,11 +101,27 @@ def write_generation(folder: Path, parts: list[Part], *, generation: int, source
               "characters": sum(part.characters for part in parts) - deleted["characters"]}
     written = {**meta, "format": FORMAT, "generation": generation,
                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **counts,
-               "segments": [{"id": part.segid, "documents": n, "articles": len(table),
+               "segments": [{"id": part.segid, "documents": n, "articles": len(first),
                              "deleted_articles": int(len(part.deleted)), "characters": part.characters}
-                            for part, n, table in zip(parts, documents, tables)]}
+                            for part, n, first in zip(parts, documents, starts)]}
     write_meta(folder, written)
     return written
+
+
+def _write_article_tables(folder: Path, parts: list[Part], live_articles: list[np.ndarray],
+                          sources: Mapping[str, str]) -> None:
+    """The generation's articles table and metadata index. What they are worked out from (the
+    segments' tables, mapped and read through, and every metadata value) goes with this call,
+    before the completion step forks its processes: each would hold a copy."""
+    tables = [ArticleTable(segment_folder(folder, part.segid)) for part in parts]
+    ranks = _write_articles(folder, tables, live_articles, sources)
+    metadata = MetadataIndexBuilder(folder)
+    for part, mask, rank in zip(parts, live_articles, ranks):
+        seg = segment_folder(folder, part.segid)
+        lines = JsonLines(seg / SEGMENT_METADATA, seg / SEGMENT_METADATA_OFFSETS)
+        for position in range(len(lines)):
+            metadata.add_article(lines[position] if mask[position] else {}, int(rank[position]))
+    metadata.finish()
 
 
 def _write_contents(folder: Path, parts: list[Part], live_paragraphs: list[np.ndarray], generation: int) -> None:
