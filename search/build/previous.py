@@ -14,7 +14,7 @@ from whoosh.index import TOC
 
 from ..formats.articles import ArticleTable
 from ..formats.layout import GRAMS, LIVE, SEEDS_STATE, is_current_format, read_meta, segment_folder
-from ..paragraphs.scan import Entry
+from ..paragraphs.entries import Entries, Entry, EntryStore
 from ..segment.writer import INDEX_NAME
 
 
@@ -38,7 +38,7 @@ class Previous:
     segments: list  # Whoosh's segment objects, in order
     live_articles: list[np.ndarray]  # per segment: which of its articles are live
     articles: dict[str, Indexed] = field(default_factory=dict)
-    files: dict[str, tuple[tuple[int, int, int], list[Entry]]] = field(default_factory=dict)
+    files: dict[str, tuple[tuple[int, int, int], Entries]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, folder: Path) -> "Previous":
@@ -59,8 +59,12 @@ class Previous:
                 found.articles[article_id] = Indexed(number, local, digest, file, source)
             base += segment.doc_count_all()
             position += len(starts)
-        found.files = {name: (tuple(stamp), [Entry(*entry) for entry in entries])
-                       for name, (stamp, entries) in state["files"].items()}
+        store = EntryStore()  # columns: an update holds every seed file's entries
+        for name, (stamp, entries) in state["files"].items():
+            first = len(store)
+            for entry in entries:
+                store.add(Entry(*entry))
+            found.files[name] = (tuple(stamp), Entries(store, range(first, len(store))))
         return found
 
 

@@ -6,7 +6,8 @@ heading, caption, body, byline). One job per module, data flowing down the list:
 
 * :mod:`.reading` — seed files (.txt, .md, .jsonl) into articles; bad input reported;
   :mod:`.metadata` — an article's metadata (front matter, JSON fields) checked and normalised;
-  :mod:`.scan` — what changed in the seeds since the live generation, for updates;
+  :mod:`.scan` — what changed in the seeds since the live generation, for updates, its entries
+  kept as columns by :mod:`.entries`;
 * :mod:`.lines` — line-broken text: a line is a paragraph;
 * :mod:`.runon` — run-on text: title, dateline lead, captions, headings, byline;
 * :mod:`.cues` — the news conventions those recognise (regular expressions), read through

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..problems import InputProblem
-from .model import ARTICLE_SUFFIXES, JSONL_SUFFIX, SeedsMissing, source_of
+from .entries import Entries, Entry, EntryStore
+from .model import ARTICLE_SUFFIXES, JSONL_SUFFIX, SeedsMissing
 from .reading import (
     DICTIONARIES,
     Unsplit,
@@ -33,21 +34,6 @@ from .reading import (
 Report = Callable[[InputProblem], None]
 
 
-@dataclass(frozen=True, slots=True)  # one per article, held through a build: no __dict__ each
-class Entry:
-    """An article of the seeds: its id, the file and line it is read from, a digest of those bytes."""
-
-    id: str
-    file: str  # relative to the seeds folder, with forward slashes
-    line: int
-    digest: str
-
-    @property
-    def source(self) -> str:
-        """Where the article is read, as :attr:`Article.source` says it."""
-        return source_of(self.file, self.line)
-
-
 Stamp = tuple[int, int, int]  # a file's size, modification time (ns) and inode
 
 
@@ -55,22 +41,39 @@ Stamp = tuple[int, int, int]  # a file's size, modification time (ns) and inode
 class Scan:
     """What a scan found: the articles (the first of each id, in read order), every valid entry of
     each file with the file's stamp (duplicates included: they take over when the first goes), and
-    the files where bad input was reported (their articles that went missing are kept)."""
+    the files where bad input was reported (their articles that went missing are kept). The
+    entries are kept as columns (:mod:`.entries`): a whole build holds one per article."""
 
-    entries: list[Entry] = field(default_factory=list)
-    files: dict[str, tuple[Stamp, list[Entry]]] = field(default_factory=dict)
+    entries: Entries = field(init=False)
+    files: dict[str, tuple[Stamp, Entries]] = field(default_factory=dict)
     troubled: set[str] = field(default_factory=set)
-    _first: dict[str, Entry] = field(default_factory=dict)
+    _store: EntryStore = field(default_factory=EntryStore)
+    _first: dict[str, int] = field(default_factory=dict)  # an id → the number of its first entry
+    _file_start: int = 0
+
+    def __post_init__(self) -> None:
+        self.entries = Entries(self._store)
 
     def add(self, entry: Entry, report: Report) -> bool:
-        """Take ``entry`` unless its id came earlier (reported as a duplicate); whether it was taken."""
+        """Keep ``entry``, the next of the file being scanned, and take it unless its id came
+        earlier (reported as a duplicate); whether it was taken."""
+        number = self._store.add(entry)
         first = self._first.get(entry.id)
         if first is not None:
-            report(InputProblem(entry.file, entry.line, f"duplicate article id {entry.id!r} (first in {first.source})"))
+            report(InputProblem(entry.file, entry.line,
+                                f"duplicate article id {entry.id!r} (first in {self._store[first].source})"))
             return False
-        self._first[entry.id] = entry
-        self.entries.append(entry)
+        self._first[entry.id] = number
+        self.entries.append(number)
         return True
+
+    def start_file(self) -> None:
+        """The entries added next are those of one file."""
+        self._file_start = len(self._store)
+
+    def end_file(self, name: str, stamp: Stamp) -> None:
+        """The entries added since :meth:`start_file` are all those of file ``name``."""
+        self.files[name] = (stamp, Entries(self._store, range(self._file_start, len(self._store))))
 
 
 def digest(data: bytes) -> str:
@@ -110,16 +113,17 @@ def scan_seeds(seeds_dir: Path, report: Report, known: Mapping[str, tuple[Stamp,
             stamp = stamp_of(path)
             previous = known.get(name)
             if previous is not None and tuple(previous[0]) == stamp:
-                entries = list(previous[1])
+                entries = previous[1]
             else:
                 entries = _entries_of(path, name, report, scan, previous[1] if previous else ())
         except OSError as exc:
             report(InputProblem(name, 1, f"cannot read file: {exc.strerror or exc}"))
             scan.troubled.add(name)
             continue
-        scan.files[name] = (stamp, entries)
+        scan.start_file()
         for entry in entries:
             scan.add(entry, report)
+        scan.end_file(name, stamp)
     return scan
 
 
@@ -211,16 +215,15 @@ def read_all(seeds_dir: Path, report: Report, scan: Scan) -> Iterator[Unsplit]:
                     if not articles:
                         scan.troubled.add(name)
                     found = [(Entry(path.stem, name, 1, digest(data)), article) for article, _ in articles]
-                entries = []
+                scan.start_file()
                 for entry, article in found:
-                    entries.append(entry)
                     if scan.add(entry, report):
                         yield article
         except OSError as exc:
             report(InputProblem(name, 1, f"cannot read file: {exc.strerror or exc}"))
             scan.troubled.add(name)
             continue
-        scan.files[name] = (stamp, entries)
+        scan.end_file(name, stamp)
 
 
 def _all_jsonl(name: str, lines: Iterable[bytes], report: Report, scan: Scan) -> Iterator[tuple[Entry, Unsplit]]:
