@@ -105,8 +105,5 @@ class Entries(Sequence[Entry]):
         store = self._store
         return (store[number] for number in self._numbers)
 
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
-
     def __repr__(self) -> str:
         return f"Entries({list(self)!r})"
