@@ -109,6 +109,7 @@ def write_segment(folder: Path, articles: Iterable[Article | Unsplit], *, jobs: 
             writer.cancel()
             shutil.rmtree(data, ignore_errors=True)
             return None
+        release_memory()  # what the analysis left goes before the child forks
         # the two indexes' last steps, side by side: Whoosh's terms in a child process
         beside(writer.commit, lambda: _finish_match_index(grams, data / GRAMS, on_problem))
         # then, the skeletons complete in Whoosh's column, the frequent longer words' lists
