@@ -160,18 +160,18 @@ def _update(folder: Path, seeds: Path, previous: Previous, meta: dict, jobs: int
     """Segments (of at most about ``most`` characters) of the articles added or changed, with the
     newest segments they merge, and a generation of them and every other segment; None when
     nothing changed."""
-    scan = scan_seeds(seeds, on_problem, previous.files)
+    scan = scan_seeds(seeds, on_problem, previous.files, previous.entry_store)
     indexed = previous.articles
-    current = {entry.id: entry for entry in scan.entries}
-    fresh = [entry for entry in scan.entries if entry.id not in indexed or entry.digest != indexed[entry.id].digest]
+    current = {entry.id: entry for entry in scan.entries}  # the entries read back once (they are columns)
+    fresh = [entry for entry in current.values() if entry.id not in indexed or entry.digest != indexed[entry.id].digest]
     removed = [i for i, article in indexed.items() if i not in current and article.file not in scan.troubled]
     if 2 * len(removed) > len(indexed):
         raise WouldShrink(f"the seeds in {seeds} hold {len(current):,} of the {len(indexed):,} articles indexed: "
                           f"applying them would remove {len(removed):,}; if that is meant, run with --full")
     # where each live article is now (an unchanged one may have moved: a line above it went)
-    sources = {i: article.source for i, article in indexed.items()}
-    sources.update({entry.id: entry.source for entry in scan.entries})
-    moved = any(indexed[i].source != entry.source for i, entry in current.items() if i in indexed)
+    now = {i: entry.source for i, entry in current.items()}
+    sources = {i: article.source for i, article in indexed.items()} | now
+    moved = any(indexed[i].source != source for i, source in now.items() if i in indexed)
     if not (fresh or removed or moved or _synonyms_changed(previous.folder, folder)):
         return None
     read = [(entry, article) for entry, article in read_entries(seeds, fresh, on_problem) if article is not None]

@@ -14,7 +14,7 @@ from whoosh.index import TOC
 
 from ..formats.articles import ArticleTable
 from ..formats.layout import GRAMS, LIVE, SEEDS_STATE, is_current_format, read_meta, segment_folder
-from ..paragraphs.entries import Entries, Entry, EntryStore
+from ..paragraphs.entries import Entries, EntryStore
 from ..segment.writer import INDEX_NAME
 
 
@@ -39,6 +39,7 @@ class Previous:
     live_articles: list[np.ndarray]  # per segment: which of its articles are live
     articles: dict[str, Indexed] = field(default_factory=dict)
     files: dict[str, tuple[tuple[int, int, int], Entries]] = field(default_factory=dict)
+    entry_store: EntryStore = field(default_factory=EntryStore)  # where the entries of ``files`` are
 
     @classmethod
     def read(cls, folder: Path) -> "Previous":
@@ -59,12 +60,11 @@ class Previous:
                 found.articles[article_id] = Indexed(number, local, digest, file, source)
             base += segment.doc_count_all()
             position += len(starts)
-        store = EntryStore()  # columns: an update holds every seed file's entries
-        for name, (stamp, entries) in state["files"].items():
-            first = len(store)
+        for name, (stamp, entries) in state["files"].items():  # columns: every seed file's entries
+            first = len(found.entry_store)
             for entry in entries:
-                store.add(Entry(*entry))
-            found.files[name] = (tuple(stamp), Entries(store, range(first, len(store))))
+                found.entry_store.add_row(*entry)
+            found.files[name] = (tuple(stamp), Entries(found.entry_store, range(first, len(found.entry_store))))
         return found
 
 

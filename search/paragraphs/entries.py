@@ -13,16 +13,16 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .model import source_of
 
 DIGEST_BYTES = 16
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """An article of the seeds: its id, the file and line it is read from, a digest of those bytes."""
+class Entry(NamedTuple):
+    """An article of the seeds: its id, the file and line it is read from, a digest of those bytes
+    (a tuple: read back from the columns by the hundred thousand, it is made at C speed)."""
 
     id: str
     file: str  # relative to the seeds folder, with forward slashes
@@ -52,30 +52,36 @@ class EntryStore:
 
     def add(self, entry: Entry) -> int:
         """Keep ``entry``; its number."""
+        return self.add_row(entry.id, entry.file, entry.line, entry.digest)
+
+    def add_row(self, article_id: str, file_name: str, line: int, digest: str) -> int:
+        """Keep the entry of these fields; its number."""
         number = len(self._ids)
-        file = self._numbers.get(entry.file)
+        file = self._numbers.get(file_name)
         if file is None:
-            file = self._numbers[entry.file] = len(self._names)
-            self._names.append(entry.file)
+            file = self._numbers[file_name] = len(self._names)
+            self._names.append(file_name)
         try:
-            raw = bytes.fromhex(entry.digest)
+            raw = bytes.fromhex(digest)
         except (TypeError, ValueError):
             raw = b""
-        if len(raw) != DIGEST_BYTES or raw.hex() != entry.digest:  # kept as given, not rewritten
-            self._odd[number] = entry.digest
+        # 2 × DIGEST_BYTES characters read as DIGEST_BYTES bytes hold no space; lowercase, they are what hex() writes
+        if len(raw) != DIGEST_BYTES or len(digest) != 2 * DIGEST_BYTES or not digest.islower() and not digest.isdigit():
+            self._odd[number] = digest
             raw = bytes(DIGEST_BYTES)
-        self._ids.append(entry.id)
+        self._ids.append(article_id)
         self._files.append(file)
-        self._lines.append(entry.line)
+        self._lines.append(line)
         self._digests += raw
         return number
 
     def __getitem__(self, number: int) -> Entry:
-        if not 0 <= number < len(self._ids):
+        if number < 0:
             raise IndexError(number)
-        digest = self._odd.get(number)
+        digest = self._odd.get(number) if self._odd else None
         if digest is None:
-            digest = self._digests[number * DIGEST_BYTES: (number + 1) * DIGEST_BYTES].hex()
+            start = number * DIGEST_BYTES
+            digest = self._digests[start: start + DIGEST_BYTES].hex()
         return Entry(self._ids[number], self._names[self._files[number]], self._lines[number], digest)
 
     def id_of(self, number: int) -> str:
@@ -86,24 +92,24 @@ class Entries(Sequence[Entry]):
     """Some of a store's entries, in order: those numbered ``numbers`` (an array, or a range)."""
 
     def __init__(self, store: EntryStore, numbers: array | range | None = None):
-        self._store = store
-        self._numbers = array("q") if numbers is None else numbers
+        self.store = store
+        self.numbers = array("q") if numbers is None else numbers
 
     def append(self, number: int) -> None:
         """Add the store's entry ``number`` (the numbers are an array)."""
-        self._numbers.append(number)
+        self.numbers.append(number)
 
     def __len__(self) -> int:
-        return len(self._numbers)
+        return len(self.numbers)
 
     def __getitem__(self, i):
         if isinstance(i, slice):
-            return [self._store[number] for number in self._numbers[i]]
-        return self._store[self._numbers[i]]
+            return [self.store[number] for number in self.numbers[i]]
+        return self.store[self.numbers[i]]
 
     def __iter__(self) -> Iterator[Entry]:
-        store = self._store
-        return (store[number] for number in self._numbers)
+        store = self.store
+        return (store[number] for number in self.numbers)
 
     def __repr__(self) -> str:
         return f"Entries({list(self)!r})"

@@ -57,13 +57,29 @@ class Scan:
     def add(self, entry: Entry, report: Report) -> bool:
         """Keep ``entry``, the next of the file being scanned, and take it unless its id came
         earlier (reported as a duplicate); whether it was taken."""
-        number = self._store.add(entry)
-        first = self._first.get(entry.id)
+        return self._take(self._store.add(entry), report)
+
+    def add_known(self, name: str, stamp: Stamp, entries: Entries, report: Report) -> None:
+        """All the entries of file ``name``, unchanged since they were stored (in this scan's store)."""
+        if entries.store is not self._store:
+            self.start_file()
+            for entry in entries:
+                self.add(entry, report)
+            self.end_file(name, stamp)
+            return
+        for number in entries.numbers:
+            self._take(number, report)
+        self.files[name] = (stamp, entries)
+
+    def _take(self, number: int, report: Report) -> bool:
+        article_id = self._store.id_of(number)
+        first = self._first.get(article_id)
         if first is not None:
+            entry = self._store[number]
             report(InputProblem(entry.file, entry.line,
-                                f"duplicate article id {entry.id!r} (first in {self._store[first].source})"))
+                                f"duplicate article id {article_id!r} (first in {self._store[first].source})"))
             return False
-        self._first[entry.id] = number
+        self._first[article_id] = number
         self.entries.append(number)
         return True
 
@@ -103,19 +119,21 @@ def article_files(seeds_dir: Path, report: Report) -> Iterator[str]:
         yield name
 
 
-def scan_seeds(seeds_dir: Path, report: Report, known: Mapping[str, tuple[Stamp, list[Entry]]]) -> Scan:
+def scan_seeds(seeds_dir: Path, report: Report, known: Mapping[str, tuple[Stamp, Entries]],
+               store: EntryStore | None = None) -> Scan:
     """The articles of ``seeds_dir`` (see :class:`Scan`); a file whose stamp is the one ``known``
-    holds for it is taken from there unread."""
-    scan = Scan()
+    holds for it is taken from there unread (``store``: the one ``known``'s entries are in, which
+    the scan then adds to rather than copying them)."""
+    scan = Scan(_store=store if store is not None else EntryStore())
     for name in article_files(seeds_dir, report):
         path = Path(seeds_dir) / name
         try:
             stamp = stamp_of(path)
             previous = known.get(name)
             if previous is not None and tuple(previous[0]) == stamp:
-                entries = previous[1]
-            else:
-                entries = _entries_of(path, name, report, scan, previous[1] if previous else ())
+                scan.add_known(name, stamp, previous[1], report)
+                continue
+            entries = _entries_of(path, name, report, scan, previous[1] if previous else ())
         except OSError as exc:
             report(InputProblem(name, 1, f"cannot read file: {exc.strerror or exc}"))
             scan.troubled.add(name)
