@@ -3,10 +3,10 @@ kept as columns rather than one object each.
 
 A scan holds one entry per article for a whole build, and a build's worker processes are forked
 from the process that holds them, so what an entry costs is paid once per process. As an object
-with a hex digest an entry took ~290 bytes and four objects of the Python heap, interleaved with
-the build's short-lived ones, so that the heap could not shrink behind them; as columns it takes
-its id string and ~30 bytes (the line in an array, the digest as 16 raw bytes, the file as the
-number of a name kept once).
+with a hex digest, an entry and what a scan keeps of it took ~215 bytes besides its id, in four
+objects of the Python heap interleaved with the build's short-lived ones (the heap could not
+shrink behind them); as columns, ~100 (the line in an array, the digest as 16 raw bytes, the file
+as the number of a name kept once, and the scan's slot for finding duplicates).
 """
 
 from __future__ import annotations
