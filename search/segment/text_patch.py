@@ -93,11 +93,13 @@ class MappedBases:
     """:func:`base` of each paragraph straight from the skeletons' code units (a build's match
     index maps them: ``units``, ``bounds`` as in :mod:`search.match.grams`): the table applied to the
     code units by one lookup in a 65,536-entry array (2.4 µs a paragraph of xwlb's), not by
-    ``str.translate`` (6.6 µs). A mapping to or from a character beyond the BMP is left to
-    ``str.translate``, in the paragraphs that hold one."""
+    ``str.translate`` (6.6 µs). A paragraph holding a character whose mapping is to or from one
+    beyond the BMP is translated whole by ``str.translate``: the table is applied once, so a
+    character the lookup writes is never mapped again."""
 
     def __init__(self, units: np.ndarray, bounds: np.ndarray, table: dict[int, str] | None):
         self._units, self._bounds = units, memoryview(bounds)
+        self._table = table
         self._lookup = None
         self._rest: dict[int, str] = {}
         self._has_rest = None
@@ -117,8 +119,11 @@ class MappedBases:
         units = self._units[self._bounds[gid] : self._bounds[gid + 1] - 1]
         if self._lookup is None:
             return units.tobytes().decode("utf-16-le")
-        text = self._lookup[units].tobytes().decode("utf-16-le")
-        return text.translate(self._rest) if self._has_rest is not None and self._has_rest(text) else text
+        if self._has_rest is not None:
+            text = units.tobytes().decode("utf-16-le")
+            if self._has_rest(text):
+                return text.translate(self._table)
+        return self._lookup[units].tobytes().decode("utf-16-le")
 
 
 class MappedPatches:
