@@ -3,12 +3,12 @@
 Through the real command (a subprocess on a free port of 127.0.0.1, a small index of the test
 articles plus one long article): 64 connections trickling a request a byte at a time, 64 that send
 nothing and 16 that ask for a large answer and never read it are held open (reopened as the server
-closes them) while a normal client searches; its searches all succeed, as fast (p99 within 3×) as
-the same searches alone, measured before and after in the same test; a burst of 16 concurrent
-clients on top gets only 200s or 503s with ``Retry-After`` and a JSON error; ``/healthz`` answers
-throughout; and the server closes connections that do not finish their request in time. (The
-deadlines themselves, with short timeouts, are tested in tests/test_guarded_protocol.py: the
-non-readers here ask for ~600 KB, which the kernel's buffers absorb; bigger answers left unread
+closes them) while a normal client searches; its searches all succeed, as fast (p99 within 3×, plus
+25 ms of scheduler noise) as the same searches alone, measured before and after in the same test; a
+burst of 16 concurrent clients on top gets only 200s or 503s with ``Retry-After`` and a JSON error;
+``/healthz`` answers throughout; and the server closes connections that do not finish their request
+in time. (The deadlines themselves, with short timeouts, are tested in tests/test_guarded_protocol.py:
+the non-readers here ask for ~600 KB, which the kernel's buffers absorb; bigger answers left unread
 are cut off by the write deadline.)
 """
 
@@ -28,6 +28,8 @@ from pathlib import Path
 import pytest
 
 import hostile_clients as H
+
+SCHEDULER_NOISE = 0.025  # seconds
 from conftest import TEST_ARTICLES, free_port
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gunicorn's fork-based workers")
@@ -96,7 +98,9 @@ def test_hostile_clients_hold_no_worker_others_need(served):
     assert len(attacked) >= len(before) and {status for status, _ in before + attacked + after} == {200}
     alone_p99 = max(H.p99([s for _, s in before]), H.p99([s for _, s in after]))
     attacked_p99 = H.p99([s for _, s in attacked[:len(before)]])  # the same searches as alone
-    assert attacked_p99 <= 3 * alone_p99, (attacked_p99, alone_p99)
+    # within 3× plus what two shared cores add to a search of a few ms while the attack's process
+    # runs beside the server (a full suite once saw 9.6 against 2.6 ms); a held worker costs seconds
+    assert attacked_p99 <= 3 * alone_p99 + SCHEDULER_NOISE, (attacked_p99, alone_p99)
 
     assert len(burst) == 64 and {a.status for a in burst} <= {200, 503}, [a.status for a in burst]
     for answer in burst:
