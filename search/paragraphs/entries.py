@@ -102,9 +102,7 @@ class Entries(Sequence[Entry]):
     def __len__(self) -> int:
         return len(self.numbers)
 
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self.store[number] for number in self.numbers[i]]
+    def __getitem__(self, i: int) -> Entry:
         return self.store[self.numbers[i]]
 
     def __iter__(self) -> Iterator[Entry]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,17 +59,18 @@ class Scan:
         earlier (reported as a duplicate); whether it was taken."""
         return self._take(self._store.add(entry), report)
 
-    def add_known(self, name: str, stamp: Stamp, entries: Entries, report: Report) -> None:
-        """All the entries of file ``name``, unchanged since they were stored (in this scan's store)."""
-        if entries.store is not self._store:
-            self.start_file()
-            for entry in entries:
-                self.add(entry, report)
-            self.end_file(name, stamp)
+    def add_file(self, name: str, stamp: Stamp, entries: Sequence[Entry], report: Report) -> None:
+        """All the entries of file ``name``, each taken as :meth:`add` takes it; entries already in
+        this scan's store (a file unchanged since the previous scan) are taken where they are."""
+        if isinstance(entries, Entries) and entries.store is self._store:
+            for number in entries.numbers:
+                self._take(number, report)
+            self.files[name] = (stamp, entries)
             return
-        for number in entries.numbers:
-            self._take(number, report)
-        self.files[name] = (stamp, entries)
+        self.start_file()
+        for entry in entries:
+            self.add(entry, report)
+        self.end_file(name, stamp)
 
     def _take(self, number: int, report: Report) -> bool:
         article_id = self._store.id_of(number)
@@ -131,17 +132,14 @@ def scan_seeds(seeds_dir: Path, report: Report, known: Mapping[str, tuple[Stamp,
             stamp = stamp_of(path)
             previous = known.get(name)
             if previous is not None and tuple(previous[0]) == stamp:
-                scan.add_known(name, stamp, previous[1], report)
-                continue
-            entries = _entries_of(path, name, report, scan, previous[1] if previous else ())
+                entries = previous[1]
+            else:
+                entries = _entries_of(path, name, report, scan, previous[1] if previous else ())
         except OSError as exc:
             report(InputProblem(name, 1, f"cannot read file: {exc.strerror or exc}"))
             scan.troubled.add(name)
             continue
-        scan.start_file()
-        for entry in entries:
-            scan.add(entry, report)
-        scan.end_file(name, stamp)
+        scan.add_file(name, stamp, entries, report)
     return scan
 
 
