@@ -211,7 +211,7 @@ def _one_unit(live: LiveBuild, hits: UnitHits, within: tuple[np.ndarray, np.ndar
             starts, ends = blocks.starts[groups[tied]], blocks.ends[groups[tied]]
             edges = hits.ids(np.stack([starts, ends - 1], axis=1).ravel()).reshape(-1, 2).astype(np.int64)
             articles = live.article_index[edges]  # a block's first and last match's articles, and all between
-            floor[tied] = live.rank_floor.least(articles.min(axis=1), articles.max(axis=1)) << 32 | edges[:, 0]
+            floor[tied] = _tie_key(live.rank_floor.least(articles.min(axis=1), articles.max(axis=1)), edges[:, 0])
         return floor
 
     items, found = _best_blocks(first, blocks.bounds, (blocks.starts, blocks.ends), scores, floors)
@@ -221,7 +221,12 @@ def _one_unit(live: LiveBuild, hits: UnitHits, within: tuple[np.ndarray, np.ndar
 def _tie_keys(live: LiveBuild, gids: np.ndarray) -> np.ndarray:
     """What orders matches of equal score (:func:`~.evaluate.result_order`): their article's rank
     by id, then their id, as one number."""
-    return live.article_rank[live.article_index[gids]].astype(np.int64) << 32 | gids.astype(np.int64)
+    return _tie_key(live.article_rank[live.article_index[gids]], gids)
+
+
+def _tie_key(ranks: np.ndarray, gids: np.ndarray) -> np.ndarray:
+    """An article rank and a paragraph id as one number, ordered as the pair."""
+    return ranks.astype(np.int64) << 32 | gids.astype(np.int64)
 
 
 def _best_blocks(first: int, bounds: np.ndarray, ranges: tuple[np.ndarray, np.ndarray], score, floors=None):
